@@ -1,0 +1,2011 @@
+/* targetprop.h - v0.1.0 - biologically-motivated learning rules in one C header.
+   Public domain (Unlicense) or MIT, your choice; full text at the end of this file.
+
+   Backprop, feedback alignment, direct feedback alignment and the target-propagation
+   family (DTP, simplified DTP, augmented-output SDTP, hybrid BP/TP targets) for dense,
+   locally-connected and convolution networks, as assessed by Bartunov et al.,
+   "Assessing the Scalability of Biologically-Motivated Deep Learning Algorithms and
+   Architectures" (NeurIPS 2018).
+
+   USAGE
+     In exactly one C or C++ file:
+         #define TARGETPROP_IMPLEMENTATION
+         #include "targetprop.h"
+     Everywhere else include it plainly. Link with -lm; add -fopenmp for threads.
+         cc -O3 -march=native -fopenmp -Iinclude prog.c -o prog -lm
+
+   CONTENTS (the implementation follows the same order, the order the data flows)
+     1. results and errors         tp_result, tp_result_string
+     2. random numbers             tp_rng
+     3. kernels                    tp_gemm (fast, blocked) and tp_gemm_ref (plain)
+     4. activations                tanh, relu, sigmoid, identity
+     5. layers                     dense, locally connected, convolution: three kernels each
+     6. networks                   text spec, presets, construction
+     7. losses and Adam
+     8. learning rules             BP, FA, DFA, DTP, SDTP, AO-SDTP, hybrid targets
+     9. training and evaluation    tp_train_step, tp_evaluate, diagnostics
+    10. data                       IDX (MNIST) and CIFAR-10 loaders, minibatches
+    11. license
+
+   OPTIONS (define before including the implementation)
+     TARGETPROP_STATIC        make every function static to the including file
+     TP_MALLOC(sz), TP_FREE(p) replace malloc/free (define both or neither)
+     TP_ASSERT(x)             replace assert (programmer errors only)
+
+   EXAMPLE
+     tp_config cfg = tp_config_default(TP_SDTP);
+     tp_net net;
+     if (tp_net_create(&net, "784 fc256x6 fc10", &cfg) != TP_OK) { puts(net.error); return 1; }
+     tp_dataset train;
+     if (tp_load_idx(&train, "data/mnist/train-images-idx3-ubyte",
+                     "data/mnist/train-labels-idx1-ubyte") != TP_OK) { puts(train.error); return 1; }
+     int *order = malloc(train.n * sizeof *order);
+     float *x = malloc(128 * train.dim * sizeof *x), *y = malloc(128 * 10 * sizeof *y);
+     for (int epoch = 0; epoch < 10; epoch++) {
+         tp_shuffle(&net.rng, order, train.n);
+         for (int i = 0; i + 128 <= train.n; i += 128) {
+             tp_dataset_batch(&train, order + i, 128, x, y);
+             tp_train_step(&net, x, y, 128, TP_PHASE_BOTH, NULL);
+         }
+     }
+     tp_net_destroy(&net);
+
+   CONVENTIONS
+     - Activations are batch-major and images channels-last: x[b][y][x][c].
+     - A dense layer stores W as (n_in, n_out), so a = x W + b for a row x.
+     - Losses are summed over units and averaged over the minibatch. Local layer losses of
+       target propagation are ||h_l - target_l||^2, so with the DTP penultimate target and
+       hybrid beta = 1 every forward-weight gradient is exactly 2 * alpha * the BP gradient.
+     - Targets are carried as differences D_l = h_l - target_l (one row per example), which
+       keeps the beta = 1 identity exact in floating point instead of cancelling h - (h - x).
+     - Results are bitwise identical for any number of OpenMP threads: every output element
+       is computed by one thread in a fixed order, cross-row sums run in a fixed order.
+
+   LIMITS AND THREADS
+     One tp_net may be used by one thread at a time; two nets are independent (there is no
+     global state). Up to TP_MAX_LAYERS layers. The library never prints and never exits.
+*/
+#ifndef TARGETPROP_H
+#define TARGETPROP_H
+
+#define TARGETPROP_VERSION_MAJOR 0
+#define TARGETPROP_VERSION_MINOR 1
+#define TARGETPROP_VERSION_PATCH 0
+#define TARGETPROP_VERSION_STRING "0.1.0"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef TARGETPROP_STATIC
+#  if defined(__GNUC__) || defined(__clang__)
+#    define TPDEF static __attribute__((unused))
+#  else
+#    define TPDEF static
+#  endif
+#else
+#  ifdef __cplusplus
+#    define TPDEF extern "C"
+#  else
+#    define TPDEF extern
+#  endif
+#endif
+
+#ifndef TP_MAX_LAYERS
+#define TP_MAX_LAYERS 32
+#endif
+
+/* ---------------------------------------------------------------- 1. results -------- */
+
+typedef enum tp_result {
+    TP_OK = 0,
+    TP_ERROR_ARGUMENT,   /* NULL pointer, zero or mismatched size */
+    TP_ERROR_NOMEM,      /* an allocation failed */
+    TP_ERROR_SPEC,       /* a network spec or configuration is impossible */
+    TP_ERROR_IO,         /* a file could not be opened, read or written */
+    TP_ERROR_FORMAT,     /* a file's content is not what its format requires */
+    TP_ERROR_DIVERGED    /* a loss, activation or update became NaN or infinite */
+} tp_result;
+
+TPDEF const char *tp_result_string(tp_result r);
+
+/* ---------------------------------------------------------------- 2. random numbers -- */
+
+typedef struct tp_rng { uint64_t state; } tp_rng;   /* splitmix64 stream */
+
+TPDEF void     tp_rng_seed(tp_rng *r, uint64_t seed);
+TPDEF uint64_t tp_rng_u64(tp_rng *r);
+TPDEF float    tp_rng_uniform(tp_rng *r);               /* [0, 1) */
+TPDEF float    tp_rng_normal(tp_rng *r);                /* N(0, 1) */
+TPDEF void     tp_shuffle(tp_rng *r, int *order, int n); /* order = random permutation of 0..n-1 */
+
+/* ---------------------------------------------------------------- 3. kernels --------- */
+
+/* C = op(A) op(B) (+ C when accumulate), op(X) = X or X^T; row-major, leading dimensions
+   in floats. op(A) is M x K, op(B) is K x N. tp_gemm is blocked, vectorised and
+   OpenMP-parallel; tp_gemm_ref is the plain triple loop the tests hold it equal to. */
+TPDEF void tp_gemm(int trans_a, int trans_b, int m, int n, int k,
+                   const float *a, int lda, const float *b, int ldb,
+                   int accumulate, float *c, int ldc);
+TPDEF void tp_gemm_ref(int trans_a, int trans_b, int m, int n, int k,
+                       const float *a, int lda, const float *b, int ldb,
+                       int accumulate, float *c, int ldc);
+TPDEF void tp_set_threads(int n);   /* OpenMP thread count; no-op without OpenMP */
+TPDEF int  tp_get_threads(void);
+
+/* ---------------------------------------------------------------- 4. activations ----- */
+
+typedef enum tp_act { TP_TANH, TP_RELU, TP_SIGMOID, TP_IDENTITY } tp_act;
+
+TPDEF void tp_act_forward(tp_act f, float *h, size_t n);                 /* h = f(h) in place */
+TPDEF void tp_act_backward(tp_act f, const float *h, float *d, size_t n); /* d *= f'(a), from h = f(a) */
+TPDEF const char *tp_act_name(tp_act f);
+
+/* ---------------------------------------------------------------- 5. layers ---------- */
+
+typedef enum tp_kind { TP_DENSE, TP_LOCAL, TP_CONV } tp_kind;
+
+/* One layer: a = A(W) x + b, h = act(a). The three kinds differ only in the linear
+   operator A(W). Shapes: an image is (h, w, c) channels-last; a dense layer's input is
+   flattened. Parameter pointers are views into the network's blocks. */
+typedef struct tp_layer {
+    tp_kind kind;
+    tp_act act;
+    int in_h, in_w, in_c;       /* input image; dense: 1 x 1 x n_in */
+    int out_h, out_w, out_c;    /* output image; dense: 1 x 1 x n_out */
+    int k, stride, pad, pad_l;  /* kernel size, stride, zero padding above and on the left */
+    int n_in, n_out;            /* in_h*in_w*in_c, out_h*out_w*out_c */
+    int n_pos;                  /* positions with a filter of their own: out_h*out_w (LC), else 1 */
+    int patch;                  /* rows of one filter: k*k*in_c (LC, conv), n_in (dense) */
+    size_t n_w, n_b;            /* n_pos*patch*out_c weights; n_out biases (conv: out_c) */
+    float *w, *b;               /* forward weights (n_pos, patch, out_c), biases (n_b) */
+    float *dw, *db;             /* their gradients */
+    float *v, *c;               /* learned inverse: v shaped like w (v_out columns), c (n_in); or NULL */
+    float *dv, *dc;             /* their gradients */
+    int v_out;                  /* columns of v: out_c, plus the auxiliary units on the top layer */
+    float *fb;                  /* FA feedback matrix B, shaped like w, fixed; or NULL */
+    float *dfa;                 /* DFA feedback matrix D (n_classes, n_out), fixed; or NULL */
+} tp_layer;
+
+/* The three kernels every rule is written with; scratch holds layer_scratch floats. */
+TPDEF void   tp_layer_forward(const tp_layer *l, const float *w, const float *x, float *a,
+                              int batch, float *scratch);               /* a = A(w) x      */
+TPDEF void   tp_layer_transpose(const tp_layer *l, const float *w, const float *d, float *x,
+                                int batch, float *scratch);             /* x = A(w)^T d    */
+TPDEF void   tp_layer_weight_grad(const tp_layer *l, const float *x, const float *d, float *dw,
+                                  int batch, float *scratch);           /* dw += d<d,A(w)x>/dw */
+TPDEF void   tp_add_bias(float *a, const float *b, int rows, int n, int nb);  /* a[r][j] += b[j % nb] */
+TPDEF void   tp_bias_grad(const float *d, float *db, int rows, int n, int nb); /* db[j % nb] += sum_r d[r][j] */
+TPDEF size_t tp_layer_scratch(const tp_layer *l, int batch);
+
+/* ---------------------------------------------------------------- 6. networks -------- */
+
+typedef enum tp_rule { TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP } tp_rule;
+typedef enum tp_schedule { TP_PARALLEL, TP_ALTERNATING } tp_schedule;
+typedef enum tp_inverse_loss { TP_INVERSE_PRESERVE, TP_INVERSE_DENOISE } tp_inverse_loss;
+typedef enum tp_loss { TP_SOFTMAX_XENT, TP_SQUARED_ERROR } tp_loss;
+typedef enum tp_phase { TP_PHASE_BOTH = 3, TP_PHASE_INVERSE = 1, TP_PHASE_FORWARD = 2 } tp_phase;
+
+typedef struct tp_adam {
+    float lr, beta1, beta2, eps;
+    int sgd;                    /* 1: plain SGD, p -= lr g (beta1, beta2, eps unused) */
+    long t;                     /* steps taken, for the bias correction */
+} tp_adam;
+
+typedef struct tp_config {
+    tp_rule rule;
+    tp_schedule schedule;       /* used by the caller's epoch loop; recorded for logs */
+    tp_inverse_loss inverse_loss;
+    float alpha;                /* DTP penultimate step size */
+    float sigma;                /* std of the noise the inverses are trained on */
+    float hybrid;               /* beta of hybrid targets: 0 pure TP, 1 pure BP Jacobian */
+    int n_aux;                  /* AO-SDTP auxiliary output units */
+    tp_adam forward, inverse;   /* optimisers of the forward and the inverse weights */
+    int max_batch;              /* largest batch the workspace is sized for */
+    uint64_t seed;
+} tp_config;
+
+/* A network: layers, one block per parameter set, one workspace. Owns all its memory. */
+typedef struct tp_net {
+    int n_layers;
+    tp_layer layers[TP_MAX_LAYERS];
+    int in_h, in_w, in_c, n_in;     /* input image */
+    int n_out;                      /* output units (classes) */
+    tp_loss loss;
+    tp_act out_act;                 /* squared-error output activation (softmax for xent) */
+    tp_config cfg;
+    char spec[512];                 /* the spec it was built from, normalised */
+
+    float *params, *grads, *m1, *m2;     /* forward W, b: values, gradients, Adam moments */
+    size_t n_params;
+    float *iparams, *igrads, *im1, *im2; /* inverse V, c */
+    size_t n_iparams;
+    float *fixed;                        /* FA B, DFA D, AO-SDTP W_z: never trained */
+    size_t n_fixed;
+    float *wz;                           /* AO-SDTP (n_{L-1}, n_aux) view into fixed; or NULL */
+
+    float *h[TP_MAX_LAYERS + 1];    /* h[0] the input (borrowed), h[l] layer l's output rows */
+    float *d[TP_MAX_LAYERS + 1];    /* deltas (BP, FA, DFA) or target differences (TP) */
+    float *out;                     /* (batch, n_out + n_aux): [o, z], o the output probabilities */
+    float *err;                     /* (batch, n_out): per-example dloss/da_L */
+    float *s1, *s2, *s3, *s4;       /* (batch, widest) scratch rows */
+    float *ybuf;                    /* (batch, n_out) one-hot targets for tp_evaluate_dataset */
+    float *scratch;                 /* im2col workspace */
+    const float *y;                 /* the targets of the current step (borrowed) */
+    long step;                      /* training steps taken */
+    float *mem;                     /* one allocation behind the workspace */
+    float *diag;                    /* copy of grads for the angle diagnostic */
+    int batch;                      /* rows in h[] after the last forward pass */
+
+    tp_rng rng;                     /* noise and shuffling */
+    uint64_t noise_step;            /* counter that keys the inverse-training noise */
+    char error[256];                /* the sentence behind the last failed call */
+} tp_net;
+
+TPDEF tp_config  tp_config_default(tp_rule rule);
+TPDEF tp_result  tp_config_paper(tp_config *cfg, const char *preset, tp_rule rule, tp_schedule s);
+TPDEF const char *tp_preset(const char *name);              /* spec of a preset, or NULL */
+TPDEF tp_result  tp_net_create(tp_net *net, const char *spec_or_preset, const tp_config *cfg);
+TPDEF void       tp_net_destroy(tp_net *net);
+TPDEF size_t     tp_net_bytes(const tp_net *net);          /* everything the net allocated */
+TPDEF double     tp_net_macs(const tp_net *net);           /* multiply-adds of one forward pass, per example */
+TPDEF const char *tp_rule_name(tp_rule r);
+TPDEF tp_result  tp_rule_parse(const char *s, tp_rule *r);
+
+/* ---------------------------------------------------------------- 7-9. training ------ */
+
+typedef struct tp_stats {
+    double loss;                /* mean task loss of the batch, before the update */
+    int errors;                 /* misclassified examples in the batch (xent only) */
+    double inverse_loss;        /* mean inverse reconstruction loss (TP rules) */
+} tp_stats;
+
+typedef struct tp_diag {
+    float angle[TP_MAX_LAYERS];     /* degrees between the rule's dW_l and the BP dW_l */
+    float recon[TP_MAX_LAYERS];     /* ||g_l(f_l(h_{l-1})) - h_{l-1}||^2 / n_{l-1}, or -1 */
+} tp_diag;
+
+TPDEF void      tp_forward(tp_net *net, const float *x, int batch);   /* fills h[], out */
+TPDEF double    tp_task_loss(tp_net *net, const float *y, int batch, int *errors);
+TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int batch,
+                             tp_phase phase, tp_stats *stats);       /* grads, no update */
+TPDEF void      tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float *m2, size_t n);
+TPDEF tp_result tp_train_step(tp_net *net, const float *x, const float *y, int batch,
+                              tp_phase phase, tp_stats *stats);
+TPDEF tp_result tp_diagnose(tp_net *net, const float *x, const float *y, int batch, tp_diag *out);
+TPDEF void      tp_evaluate(tp_net *net, const float *x, const float *y, int n,
+                            double *loss, double *error_rate);
+struct tp_dataset;
+TPDEF void      tp_evaluate_dataset(tp_net *net, const struct tp_dataset *ds, double *loss, double *error_rate);
+
+/* The rules, each one step of gradient computation (no update) on the current h[]. */
+TPDEF void tp_rule_bp(tp_net *net, int batch);
+TPDEF void tp_rule_fa(tp_net *net, int batch);
+TPDEF void tp_rule_dfa(tp_net *net, int batch);
+TPDEF void tp_rule_tp(tp_net *net, int batch);                 /* DTP, SDTP, AO-SDTP forward weights */
+TPDEF double tp_inverse_grads(tp_net *net, int batch);          /* TP inverse weights */
+
+/* ---------------------------------------------------------------- 10. data ----------- */
+
+typedef struct tp_dataset {
+    int n;                      /* examples */
+    int h, w, c, dim;           /* image shape, dim = h*w*c */
+    int n_classes;
+    float *x;                   /* (n, dim) in [0, 1], channels-last */
+    unsigned char *y;           /* (n) labels */
+    char error[256];
+} tp_dataset;
+
+TPDEF tp_result tp_load_idx(tp_dataset *ds, const char *images_path, const char *labels_path);
+TPDEF tp_result tp_load_cifar10(tp_dataset *ds, const char *const *paths, int n_paths);
+TPDEF void      tp_dataset_free(tp_dataset *ds);
+TPDEF void      tp_dataset_batch(const tp_dataset *ds, const int *idx, int batch, float *x, float *y);
+TPDEF void      tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int w, int c, int pad);
+
+#endif /* TARGETPROP_H */
+
+/* ==================================================================================== */
+/*                                   IMPLEMENTATION                                     */
+/* ==================================================================================== */
+#ifdef TARGETPROP_IMPLEMENTATION
+#ifndef TARGETPROP_IMPLEMENTATION_DONE
+#define TARGETPROP_IMPLEMENTATION_DONE
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdarg.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#if defined(TP_MALLOC) && defined(TP_FREE)
+#elif !defined(TP_MALLOC) && !defined(TP_FREE)
+#  define TP_MALLOC(sz) malloc(sz)
+#  define TP_FREE(p) free(p)
+#else
+#  error "targetprop.h: define both TP_MALLOC and TP_FREE, or neither"
+#endif
+#ifndef TP_ASSERT
+#  include <assert.h>
+#  define TP_ASSERT(x) assert(x)
+#endif
+#ifdef __cplusplus
+#  define TP__RESTRICT __restrict
+#else
+#  define TP__RESTRICT restrict
+#endif
+
+/* OpenMP as a macro, so builds without it see no unknown pragmas */
+#ifdef _OPENMP
+#  define TP__OMP(x) _Pragma(TP__STR(omp x))
+#else
+#  define TP__OMP(x)
+#endif
+#define TP__STR(x) #x
+
+#define TP__MIN(a, b) ((a) < (b) ? (a) : (b))
+#define TP__MAX(a, b) ((a) > (b) ? (a) : (b))
+
+static void tp__msg(char *buf, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, 256, fmt, ap);
+    va_end(ap);
+}
+
+/* ------------------------------------------------------------------ 1. results ------- */
+
+TPDEF const char *tp_result_string(tp_result r)
+{
+    switch (r) {
+    case TP_OK:             return "success";
+    case TP_ERROR_ARGUMENT: return "invalid argument (NULL pointer, zero or mismatched size)";
+    case TP_ERROR_NOMEM:    return "out of memory";
+    case TP_ERROR_SPEC:     return "impossible network spec or configuration";
+    case TP_ERROR_IO:       return "file could not be opened, read or written";
+    case TP_ERROR_FORMAT:   return "file content does not match its format";
+    case TP_ERROR_DIVERGED: return "training diverged (NaN or infinity)";
+    }
+    return "unknown tp_result";
+}
+
+/* ------------------------------------------------------------------ 2. random -------- */
+
+static uint64_t tp__mix(uint64_t z)   /* splitmix64 finaliser */
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+TPDEF void tp_rng_seed(tp_rng *r, uint64_t seed) { r->state = tp__mix(seed + 0x9e3779b97f4a7c15ULL); }
+TPDEF uint64_t tp_rng_u64(tp_rng *r) { r->state += 0x9e3779b97f4a7c15ULL; return tp__mix(r->state); }
+TPDEF float tp_rng_uniform(tp_rng *r) { return (float)(tp_rng_u64(r) >> 40) * (1.0f / 16777216.0f); }
+
+static void tp__box_muller(uint64_t u, float *z0, float *z1)
+{
+    double u1 = ((double)(u >> 11) + 0.5) * (1.0 / 9007199254740992.0);    /* (0, 1) */
+    double u2 = (double)(tp__mix(u) >> 11) * (1.0 / 9007199254740992.0);
+    double rad = sqrt(-2.0 * log(u1)), th = 6.283185307179586 * u2;
+    *z0 = (float)(rad * cos(th));
+    *z1 = (float)(rad * sin(th));
+}
+
+TPDEF float tp_rng_normal(tp_rng *r)
+{
+    float z0, z1;
+    tp__box_muller(tp_rng_u64(r), &z0, &z1);
+    return z0;
+}
+
+TPDEF void tp_shuffle(tp_rng *r, int *order, int n)
+{
+    for (int i = 0; i < n; i++) order[i] = i;
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)(tp_rng_u64(r) % (uint64_t)(i + 1));
+        int t = order[i]; order[i] = order[j]; order[j] = t;
+    }
+}
+
+/* x[r][j] += sigma * N(0,1), the noise of row r drawn from a stream keyed by (key, r), so
+   rows can be filled by any thread and the result does not depend on the thread count. */
+static void tp__add_noise(float *x, int rows, int n, float sigma, uint64_t key)
+{
+    int r;
+    TP__OMP(parallel for schedule(static))
+    for (r = 0; r < rows; r++) {
+        uint64_t s = tp__mix(key ^ tp__mix((uint64_t)r + 1));
+        float *row = x + (size_t)r * n;
+        for (int j = 0; j < n; j += 2) {
+            float z0, z1;
+            s += 0x9e3779b97f4a7c15ULL;
+            tp__box_muller(tp__mix(s), &z0, &z1);
+            row[j] += sigma * z0;
+            if (j + 1 < n) row[j + 1] += sigma * z1;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ 3. kernels ------- */
+
+TPDEF void tp_set_threads(int n)
+{
+#ifdef _OPENMP
+    if (n > 0) omp_set_num_threads(n);
+#else
+    (void)n;
+#endif
+}
+
+TPDEF int tp_get_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int lda,
+                       const float *b, int ldb, int accumulate, float *c, int ldc)
+{
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double s = accumulate ? c[(size_t)i * ldc + j] : 0.0;
+            for (int p = 0; p < k; p++)
+                s += (double)(ta ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p]) *
+                     (double)(tb ? b[(size_t)j * ldb + p] : b[(size_t)p * ldb + j]);
+            c[(size_t)i * ldc + j] = (float)s;
+        }
+}
+
+/* The fast GEMM, BLIS-style: B is packed into TP_NR-wide column panels, A into TP_MR-tall
+   row panels, and a TP_MR x TP_NR micro-kernel the compiler keeps in vector registers does
+   the work. K is cut in blocks of TP_KC: every element of C sees the same sequence of
+   additions whatever the thread count, so results are bitwise reproducible. Threads split
+   the rows of C. Pack buffers live on the stack (about 200 KB), so nothing is allocated. */
+#ifndef TP_MR
+#define TP_MR 6
+#endif
+#ifndef TP_NR
+#define TP_NR 32
+#endif
+#define TP_KC 128
+#define TP_NC 256
+#define TP_MC 96
+
+static float *tp__align64(float *p) { return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63); }
+
+static void tp__pack_b(int tb, int kc, int nc, const float *b, int ldb, float *TP__RESTRICT out)
+{
+    for (int j0 = 0; j0 < nc; j0 += TP_NR) {
+        int nr = TP__MIN(TP_NR, nc - j0);
+        float *o = out + (size_t)j0 * kc;
+        for (int p = 0; p < kc; p++) {
+            int j = 0;
+            if (!tb) {
+                const float *src = b + (size_t)p * ldb + j0;
+                for (; j < nr; j++) o[p * TP_NR + j] = src[j];
+            } else {
+                for (; j < nr; j++) o[p * TP_NR + j] = b[(size_t)(j0 + j) * ldb + p];
+            }
+            for (; j < TP_NR; j++) o[p * TP_NR + j] = 0.0f;
+        }
+    }
+}
+
+static void tp__pack_a(int ta, int mc, int kc, const float *a, int lda, float *TP__RESTRICT out)
+{
+    for (int i0 = 0; i0 < mc; i0 += TP_MR) {
+        int mr = TP__MIN(TP_MR, mc - i0);
+        float *o = out + (size_t)i0 * kc;
+        for (int p = 0; p < kc; p++) {
+            int i = 0;
+            if (ta) {
+                const float *src = a + (size_t)p * lda + i0;
+                for (; i < mr; i++) o[p * TP_MR + i] = src[i];
+            } else {
+                for (; i < mr; i++) o[p * TP_MR + i] = a[(size_t)(i0 + i) * lda + p];
+            }
+            for (; i < TP_MR; i++) o[p * TP_MR + i] = 0.0f;
+        }
+    }
+}
+
+/* c[0:mr, 0:nr] (+)= a_panel (kc x TP_MR)^T  b_panel (kc x TP_NR) */
+static void tp__micro(int kc, const float *TP__RESTRICT a, const float *TP__RESTRICT b,
+                      float *TP__RESTRICT c, int ldc, int mr, int nr, int load)
+{
+    float acc[TP_MR][TP_NR];
+    for (int i = 0; i < TP_MR; i++)
+        for (int j = 0; j < TP_NR; j++) acc[i][j] = 0.0f;
+    for (int p = 0; p < kc; p++) {
+        const float *bp = b + p * TP_NR;
+        for (int i = 0; i < TP_MR; i++) {
+            float ai = a[p * TP_MR + i];
+            for (int j = 0; j < TP_NR; j++) acc[i][j] += ai * bp[j];
+        }
+    }
+    if (mr == TP_MR && nr == TP_NR) {
+        for (int i = 0; i < TP_MR; i++) {
+            float *ci = c + (size_t)i * ldc;
+            if (load) for (int j = 0; j < TP_NR; j++) ci[j] += acc[i][j];
+            else      for (int j = 0; j < TP_NR; j++) ci[j] = acc[i][j];
+        }
+    } else {
+        for (int i = 0; i < mr; i++) {
+            float *ci = c + (size_t)i * ldc;
+            if (load) for (int j = 0; j < nr; j++) ci[j] += acc[i][j];
+            else      for (int j = 0; j < nr; j++) ci[j] = acc[i][j];
+        }
+    }
+}
+
+/* One thread's share: rows [i_begin, i_end) of C for one (kc, nc) block of packed B. */
+static void tp__gemm_rows(int ta, int i_begin, int i_end, int kc, int nc, const float *a, int lda,
+                          const float *bpack, int load, float *c, int ldc)
+{
+    float abuf[TP_MC * TP_KC + 16];
+    float *apack = tp__align64(abuf);
+    for (int ic = i_begin; ic < i_end; ic += TP_MC) {
+        int mc = TP__MIN(TP_MC, i_end - ic);
+        tp__pack_a(ta, mc, kc, ta ? a + ic : a + (size_t)ic * lda, lda, apack);
+        for (int jr = 0; jr < nc; jr += TP_NR)
+            for (int ir = 0; ir < mc; ir += TP_MR)
+                tp__micro(kc, apack + (size_t)ir * kc, bpack + (size_t)jr * kc,
+                          c + (size_t)(ic + ir) * ldc + jr, ldc,
+                          TP__MIN(TP_MR, mc - ir), TP__MIN(TP_NR, nc - jr), load);
+    }
+}
+
+static void tp__gemm_block(int ta, int tb, int m, int n, int k, const float *a, int lda,
+                           const float *b, int ldb, int accumulate, float *c, int ldc, int parallel)
+{
+    float bbuf[TP_KC * TP_NC + 16];
+    float *bpack = tp__align64(bbuf);
+    for (int jc = 0; jc < n; jc += TP_NC) {
+        int nc = TP__MIN(TP_NC, n - jc);
+        for (int pc = 0; pc < k; pc += TP_KC) {
+            int kc = TP__MIN(TP_KC, k - pc);
+            int load = accumulate || pc > 0;
+            const float *ab = ta ? a + (size_t)pc * lda : a + pc;
+            const float *bb = tb ? b + (size_t)jc * ldb + pc : b + (size_t)pc * ldb + jc;
+            tp__pack_b(tb, kc, nc, bb, ldb, bpack);
+            if (!parallel) {
+                tp__gemm_rows(ta, 0, m, kc, nc, ab, lda, bpack, load, c + jc, ldc);
+                continue;
+            }
+            TP__OMP(parallel)
+            {
+                int t = 0, nt = 1;
+#ifdef _OPENMP
+                t = omp_get_thread_num();
+                nt = omp_get_num_threads();
+#endif
+                int per = (m + nt - 1) / nt;
+                per = (per + TP_MR - 1) / TP_MR * TP_MR;
+                int i0 = TP__MIN(m, t * per), i1 = TP__MIN(m, i0 + per);
+                if (i0 < i1) tp__gemm_rows(ta, i0, i1, kc, nc, ab, lda, bpack, load, c + jc, ldc);
+            }
+        }
+    }
+    if (k == 0 && !accumulate)
+        for (int i = 0; i < m; i++) memset(c + (size_t)i * ldc, 0, (size_t)n * sizeof(float));
+}
+
+TPDEF void tp_gemm(int ta, int tb, int m, int n, int k, const float *a, int lda,
+                   const float *b, int ldb, int accumulate, float *c, int ldc)
+{
+    if (m <= 0 || n <= 0) return;
+    tp__gemm_block(ta, tb, m, n, k, a, lda, b, ldb, accumulate, c, ldc,
+                   (double)m * n * k > 32768.0 && m >= 2 * TP_MR);
+}
+
+/* The serial form, for callers that are already inside a parallel loop. */
+static void tp__gemm_serial(int ta, int tb, int m, int n, int k, const float *a, int lda,
+                            const float *b, int ldb, int accumulate, float *c, int ldc)
+{
+    if (m <= 0 || n <= 0) return;
+    tp__gemm_block(ta, tb, m, n, k, a, lda, b, ldb, accumulate, c, ldc, 0);
+}
+
+/* ------------------------------------------------------------------ 4. activations --- */
+
+TPDEF const char *tp_act_name(tp_act f)
+{
+    switch (f) {
+    case TP_TANH: return "tanh";
+    case TP_RELU: return "relu";
+    case TP_SIGMOID: return "sigmoid";
+    case TP_IDENTITY: return "linear";
+    }
+    return "?";
+}
+
+TPDEF void tp_act_forward(tp_act f, float *h, size_t n)
+{
+    ptrdiff_t i, nn = (ptrdiff_t)n;
+    switch (f) {
+    case TP_TANH:
+        TP__OMP(parallel for schedule(static) if (nn > 16384))
+        for (i = 0; i < nn; i++) h[i] = tanhf(h[i]);
+        break;
+    case TP_RELU:
+        TP__OMP(parallel for schedule(static) if (nn > 16384))
+        for (i = 0; i < nn; i++) h[i] = h[i] > 0.0f ? h[i] : 0.0f;
+        break;
+    case TP_SIGMOID:
+        TP__OMP(parallel for schedule(static) if (nn > 16384))
+        for (i = 0; i < nn; i++) h[i] = 1.0f / (1.0f + expf(-h[i]));
+        break;
+    case TP_IDENTITY:
+        break;
+    }
+}
+
+TPDEF void tp_act_backward(tp_act f, const float *h, float *d, size_t n)
+{
+    ptrdiff_t i, nn = (ptrdiff_t)n;
+    switch (f) {
+    case TP_TANH:
+        TP__OMP(parallel for schedule(static) if (nn > 16384))
+        for (i = 0; i < nn; i++) d[i] *= 1.0f - h[i] * h[i];
+        break;
+    case TP_RELU:
+        TP__OMP(parallel for schedule(static) if (nn > 16384))
+        for (i = 0; i < nn; i++) d[i] = h[i] > 0.0f ? d[i] : 0.0f;
+        break;
+    case TP_SIGMOID:
+        TP__OMP(parallel for schedule(static) if (nn > 16384))
+        for (i = 0; i < nn; i++) d[i] *= h[i] * (1.0f - h[i]);
+        break;
+    case TP_IDENTITY:
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------ 5. layers -------- */
+
+/* Every kind is a batch of small matrix products over "patch rows":
+     dense:  1 group,       rows = batch,          A = x itself (batch, n_in)
+     conv:   1 group,       rows = batch * n_pos,  A = im2col(x) (batch*n_pos, patch)
+     local:  n_pos groups,  rows = batch,          A_p = im2col(x)[:, p, :], W_p its own filter
+   so forward is A_p W_p, transpose is D_p W_p^T followed by col2im, and the weight gradient
+   is A_p^T D_p. The im2col layout (batch, n_pos, patch) serves both LC and conv. */
+
+static int tp__uses_cols(const tp_layer *l) { return l->kind != TP_DENSE; }
+
+TPDEF size_t tp_layer_scratch(const tp_layer *l, int batch)
+{
+    return tp__uses_cols(l) ? (size_t)batch * l->out_h * l->out_w * l->patch : 0;
+}
+
+/* cols[b][p][(ky*k + kx)*in_c + ci] = x[b][oy*s - pad + ky][ox*s - pad + kx][ci] (0 outside) */
+static void tp__im2col(const tp_layer *l, const float *x, float *cols, int batch)
+{
+    int b, P = l->out_h * l->out_w, row = l->k * l->in_c;
+    TP__OMP(parallel for schedule(static))
+    for (b = 0; b < batch; b++) {
+        const float *xb = x + (size_t)b * l->n_in;
+        for (int oy = 0; oy < l->out_h; oy++)
+            for (int ox = 0; ox < l->out_w; ox++) {
+                float *dst = cols + ((size_t)b * P + oy * l->out_w + ox) * l->patch;
+                int x0 = ox * l->stride - l->pad_l;
+                int kx0 = TP__MAX(0, -x0), kx1 = TP__MIN(l->k, l->in_w - x0);
+                for (int ky = 0; ky < l->k; ky++, dst += row) {
+                    int iy = oy * l->stride - l->pad + ky;
+                    if (iy < 0 || iy >= l->in_h || kx0 >= kx1) { memset(dst, 0, (size_t)row * sizeof(float)); continue; }
+                    if (kx0 > 0) memset(dst, 0, (size_t)kx0 * l->in_c * sizeof(float));
+                    memcpy(dst + kx0 * l->in_c, xb + ((size_t)iy * l->in_w + x0 + kx0) * l->in_c,
+                           (size_t)(kx1 - kx0) * l->in_c * sizeof(float));
+                    if (kx1 < l->k) memset(dst + kx1 * l->in_c, 0, (size_t)(l->k - kx1) * l->in_c * sizeof(float));
+                }
+            }
+    }
+}
+
+/* x = col2im(cols): the adjoint of im2col, summing overlapping patches. Split over the
+   batch, each image summed in a fixed order of positions. */
+static void tp__col2im(const tp_layer *l, const float *cols, float *x, int batch)
+{
+    int b, P = l->out_h * l->out_w, row = l->k * l->in_c;
+    memset(x, 0, (size_t)batch * l->n_in * sizeof(float));
+    TP__OMP(parallel for schedule(static))
+    for (b = 0; b < batch; b++) {
+        float *xb = x + (size_t)b * l->n_in;
+        for (int oy = 0; oy < l->out_h; oy++)
+            for (int ox = 0; ox < l->out_w; ox++) {
+                const float *src = cols + ((size_t)b * P + oy * l->out_w + ox) * l->patch;
+                int x0 = ox * l->stride - l->pad_l;
+                int kx0 = TP__MAX(0, -x0), kx1 = TP__MIN(l->k, l->in_w - x0);
+                for (int ky = 0; ky < l->k; ky++, src += row) {
+                    int iy = oy * l->stride - l->pad + ky;
+                    if (iy < 0 || iy >= l->in_h || kx0 >= kx1) continue;
+                    float *dst = xb + ((size_t)iy * l->in_w + x0 + kx0) * l->in_c;
+                    const float *s = src + kx0 * l->in_c;
+                    int len = (kx1 - kx0) * l->in_c;
+                    for (int j = 0; j < len; j++) dst[j] += s[j];
+                }
+            }
+    }
+}
+
+TPDEF void tp_layer_forward(const tp_layer *l, const float *w, const float *x, float *a,
+                            int batch, float *scratch)
+{
+    int p, P = l->n_pos, cout = l->out_c;
+    if (l->kind == TP_DENSE) {                                   /* a = x W */
+        tp_gemm(0, 0, batch, l->n_out, l->n_in, x, l->n_in, w, l->n_out, 0, a, l->n_out);
+        return;
+    }
+    tp__im2col(l, x, scratch, batch);
+    if (l->kind == TP_CONV) {                                    /* a = cols W */
+        tp_gemm(0, 0, batch * l->out_h * l->out_w, cout, l->patch, scratch, l->patch, w, cout, 0, a, cout);
+        return;
+    }
+    TP__OMP(parallel for schedule(static)                    /* a_p = cols_p W_p */)
+    for (p = 0; p < P; p++)
+        tp__gemm_serial(0, 0, batch, cout, l->patch, scratch + (size_t)p * l->patch, P * l->patch,
+                        w + (size_t)p * l->patch * cout, cout, 0, a + (size_t)p * cout, P * cout);
+}
+
+TPDEF void tp_layer_transpose(const tp_layer *l, const float *w, const float *d, float *x,
+                              int batch, float *scratch)
+{
+    int p, P = l->n_pos, cout = l->out_c;
+    if (l->kind == TP_DENSE) {                                   /* x = d W^T */
+        tp_gemm(0, 1, batch, l->n_in, l->n_out, d, l->n_out, w, l->n_out, 0, x, l->n_in);
+        return;
+    }
+    if (l->kind == TP_CONV) {                                    /* cols = d W^T */
+        tp_gemm(0, 1, batch * l->out_h * l->out_w, l->patch, cout, d, cout, w, cout, 0, scratch, l->patch);
+    } else {
+        TP__OMP(parallel for schedule(static)                /* cols_p = d_p W_p^T */)
+        for (p = 0; p < P; p++)
+            tp__gemm_serial(0, 1, batch, l->patch, cout, d + (size_t)p * cout, P * cout,
+                            w + (size_t)p * l->patch * cout, cout, 0,
+                            scratch + (size_t)p * l->patch, P * l->patch);
+    }
+    tp__col2im(l, scratch, x, batch);
+}
+
+TPDEF void tp_layer_weight_grad(const tp_layer *l, const float *x, const float *d, float *dw,
+                                int batch, float *scratch)
+{
+    int p, P = l->n_pos, cout = l->out_c;
+    if (l->kind == TP_DENSE) {                                   /* dW += x^T d */
+        tp_gemm(1, 0, l->n_in, l->n_out, batch, x, l->n_in, d, l->n_out, 1, dw, l->n_out);
+        return;
+    }
+    tp__im2col(l, x, scratch, batch);
+    if (l->kind == TP_CONV) {                                    /* dW += cols^T d */
+        tp_gemm(1, 0, l->patch, cout, batch * l->out_h * l->out_w, scratch, l->patch, d, cout, 1, dw, cout);
+        return;
+    }
+    TP__OMP(parallel for schedule(static)                    /* dW_p += cols_p^T d_p */)
+    for (p = 0; p < P; p++)
+        tp__gemm_serial(1, 0, l->patch, cout, batch, scratch + (size_t)p * l->patch, P * l->patch,
+                        d + (size_t)p * cout, P * cout, 1, dw + (size_t)p * l->patch * cout, cout);
+}
+
+TPDEF void tp_add_bias(float *a, const float *b, int rows, int n, int nb)
+{
+    int r;
+    TP__OMP(parallel for schedule(static) if ((size_t)rows * n > 16384))
+    for (r = 0; r < rows; r++) {
+        float *ar = a + (size_t)r * n;
+        for (int j0 = 0; j0 < n; j0 += nb)
+            for (int j = 0; j < nb; j++) ar[j0 + j] += b[j];
+    }
+}
+
+TPDEF void tp_bias_grad(const float *d, float *db, int rows, int n, int nb)
+{
+    int j, reps = n / nb;
+    TP__OMP(parallel for schedule(static) if ((size_t)rows * n > 16384))
+    for (j = 0; j < nb; j++) {
+        float s = 0.0f;
+        for (int r = 0; r < rows; r++)
+            for (int q = 0; q < reps; q++) s += d[(size_t)r * n + (size_t)q * nb + j];
+        db[j] += s;
+    }
+}
+
+/* ------------------------------------------------------------------ 6. networks ------ */
+
+static const char *const tp__presets[][2] = {
+    /* the paper's Table 3; -conv twins share each filter across positions */
+    {"mnist-fc",     "28x28x1 fc256x6 fc10"},
+    {"cifar-fc",     "32x32x3 fc1024x3 fc10"},
+    {"mnist-lc",     "28x28x1 lc3x3/32/s2 lc3x3/64/s2 fc1024 fc10"},
+    {"mnist-conv",   "28x28x1 conv3x3/32/s2 conv3x3/64/s2 fc1024 fc10"},
+    {"cifar-lc",     "32x32x3 lc5x5/64/s2 lc5x5/128/s2 lc3x3/256 fc1024 fc10"},
+    {"cifar-conv",   "32x32x3 conv5x5/64/s2 conv5x5/128/s2 conv3x3/256 fc1024 fc10"},
+    {"imagenet-lc",  "224x224x3 lc9x9/48/s4 lc3x3/48/s2 lc5x5/96 lc3x3/96/s2 lc3x3/192 lc3x3/192/s2 lc3x3/384 fc1000"},
+    {"imagenet-conv","224x224x3 conv9x9/48/s4 conv3x3/48/s2 conv5x5/96 conv3x3/96/s2 conv3x3/192 conv3x3/192/s2 conv3x3/384 fc1000"},
+    /* the autoencoder of the paper's section 5.5 */
+    {"mnist-ae",     "28x28x1 fc512 fc64 fc512 fc784:sigmoid mse"},
+};
+
+TPDEF const char *tp_preset(const char *name)
+{
+    size_t i;
+    if (!name) return NULL;
+    for (i = 0; i < sizeof tp__presets / sizeof tp__presets[0]; i++)
+        if (strcmp(name, tp__presets[i][0]) == 0) return tp__presets[i][1];
+    return NULL;
+}
+
+static const char *const tp__rule_names[] = {"bp", "fa", "dfa", "dtp", "sdtp", "aosdtp"};
+
+TPDEF const char *tp_rule_name(tp_rule r)
+{
+    return (unsigned)r < 6 ? tp__rule_names[r] : "?";
+}
+
+TPDEF tp_result tp_rule_parse(const char *s, tp_rule *r)
+{
+    for (int i = 0; s && i < 6; i++)
+        if (strcmp(s, tp__rule_names[i]) == 0) { *r = (tp_rule)i; return TP_OK; }
+    return TP_ERROR_ARGUMENT;
+}
+
+static int tp__is_tp(tp_rule r) { return r == TP_DTP || r == TP_SDTP || r == TP_AOSDTP; }
+
+TPDEF tp_config tp_config_default(tp_rule rule)
+{
+    tp_config c;
+    memset(&c, 0, sizeof c);
+    c.rule = rule;
+    c.schedule = TP_PARALLEL;
+    c.inverse_loss = rule == TP_DTP ? TP_INVERSE_PRESERVE : TP_INVERSE_DENOISE;
+    c.alpha = 0.1f;
+    c.sigma = 0.1f;
+    c.hybrid = 0.0f;
+    c.n_aux = rule == TP_AOSDTP ? 512 : 0;
+    c.forward.lr = 1e-4f; c.forward.beta1 = 0.9f; c.forward.beta2 = 0.999f; c.forward.eps = 1e-8f;
+    c.inverse = c.forward;
+    c.max_batch = 128;
+    c.seed = 1;
+    return c;
+}
+
+/* The paper's Table 5: best hyperparameters of its random search. AO-SDTP uses the SDTP
+   rows (the paper lists none of its own); BP on a -conv net is the "BP ConvNet" column. */
+typedef struct tp__hp {
+    const char *net; tp_rule rule; int sched;   /* sched -1: rule without inverses */
+    float lr, b1, b2, eps, ilr, ib1, ib2, ieps, alpha, sigma;
+} tp__hp;
+
+static const tp__hp tp__table5[] = {
+    {"mnist-fc", TP_DTP, 0,  0.000757f, 0.99f, 0.95f, 1e-3f, 0.000768f, 0.99f, 0.999f, 1e-4f, 0.15008f, 0.36133f},
+    {"mnist-fc", TP_DTP, 1,  0.000308f, 0.99f, 0.99f, 1e-4f, 0.004593f, 0.99f, 0.999f, 1e-4f, 0.231758f, 0.220444f},
+    {"mnist-fc", TP_SDTP, 0, 0.000402f, 0.99f, 0.999f, 1e-8f, 0.001101f, 0.99f, 0.95f, 1e-6f, 0, 0.213995f},
+    {"mnist-fc", TP_SDTP, 1, 0.000301f, 0.9f, 0.95f, 1e-4f, 0.009572f, 0.9f, 0.95f, 1e-3f, 0, 0.118267f},
+    {"mnist-fc", TP_BP, -1,  0.000152f, 0.9f, 0.999f, 1e-8f, 0, 0, 0, 0, 0, 0},
+    {"mnist-fc", TP_FA, -1,  0.000168f, 0.9f, 0.999f, 1e-4f, 0, 0, 0, 0, 0, 0},
+    {"mnist-fc", TP_DFA, -1, 0.001649f, 0.9f, 0.95f, 1e-3f, 0, 0, 0, 0, 0, 0},
+    {"mnist-lc", TP_DTP, 0,  0.000905f, 0.9f, 0.99f, 1e-4f, 0.001239f, 0.9f, 0.999f, 1e-4f, 0.116131f, 0.099236f},
+    {"mnist-lc", TP_DTP, 1,  0.001481f, 0.9f, 0.99f, 1e-4f, 0.000137f, 0.9f, 0.999f, 1e-6f, 0.310892f, 0.366964f},
+    {"mnist-lc", TP_SDTP, 0, 0.000145f, 0.9f, 0.99f, 1e-6f, 0.001652f, 0.9f, 0.999f, 1e-4f, 0, 0.061555f},
+    {"mnist-lc", TP_SDTP, 1, 0.000651f, 0.9f, 0.99f, 1e-4f, 0.003741f, 0.9f, 0.99f, 1e-4f, 0, 0.134739f},
+    {"mnist-lc", TP_BP, -1,  0.000133f, 0.9f, 0.99f, 1e-8f, 0, 0, 0, 0, 0, 0},
+    {"mnist-conv", TP_BP, -1, 0.000297f, 0.9f, 0.99f, 1e-8f, 0, 0, 0, 0, 0, 0},
+    {"mnist-lc", TP_FA, -1,  0.000219f, 0.9f, 0.999f, 1e-6f, 0, 0, 0, 0, 0, 0},
+    {"mnist-lc", TP_DFA, -1, 0.002462f, 0.9f, 0.99f, 1e-4f, 0, 0, 0, 0, 0, 0},
+    {"cifar-fc", TP_DTP, 0,  0.000012f, 0.9f, 0.999f, 1e-8f, 0.000039f, 0.9f, 0.99f, 1e-6f, 0.125693f, 0.169783f},
+    {"cifar-fc", TP_DTP, 1,  0.000013f, 0.9f, 0.999f, 1e-8f, 0.000114f, 0.9f, 0.99f, 1e-4f, 0.172085f, 0.134811f},
+    {"cifar-fc", TP_SDTP, 0, 0.000129f, 0.9f, 0.99f, 1e-6f, 0.000011f, 0.9f, 0.99f, 1e-6f, 0, 0.273341f},
+    {"cifar-fc", TP_SDTP, 1, 0.000041f, 0.9f, 0.99f, 1e-4f, 0.000014f, 0.9f, 0.99f, 1e-8f, 0, 0.125678f},
+    {"cifar-fc", TP_BP, -1,  0.000019f, 0.9f, 0.999f, 1e-6f, 0, 0, 0, 0, 0, 0},
+    {"cifar-fc", TP_FA, -1,  0.000025f, 0.9f, 0.99f, 1e-4f, 0, 0, 0, 0, 0, 0},
+    {"cifar-fc", TP_DFA, -1, 0.000050f, 0.9f, 0.99f, 1e-8f, 0, 0, 0, 0, 0, 0},
+    {"cifar-lc", TP_DTP, 0,  0.000032f, 0.9f, 0.99f, 1e-6f, 0.000852f, 0.9f, 0.999f, 1e-4f, 0.189828f, 0.146728f},
+    {"cifar-lc", TP_DTP, 1,  0.000036f, 0.9f, 0.99f, 1e-8f, 0.000389f, 0.9f, 0.999f, 1e-8f, 0.208141f, 0.094869f},
+    {"cifar-lc", TP_SDTP, 0, 0.000020f, 0.9f, 0.99f, 1e-4f, 0.000261f, 0.9f, 0.999f, 1e-6f, 0, 0.299769f},
+    {"cifar-lc", TP_SDTP, 1, 0.000109f, 0.9f, 0.99f, 1e-4f, 0.000011f, 0.9f, 0.99f, 1e-8f, 0, 0.023804f},
+    {"cifar-lc", TP_BP, -1,  0.000044f, 0.9f, 0.999f, 1e-6f, 0, 0, 0, 0, 0, 0},
+    {"cifar-conv", TP_BP, -1, 0.000133f, 0.9f, 0.99f, 1e-4f, 0, 0, 0, 0, 0, 0},
+    {"cifar-lc", TP_FA, -1,  0.000022f, 0.9f, 0.999f, 1e-8f, 0, 0, 0, 0, 0, 0},
+    {"cifar-lc", TP_DFA, -1, 0.000040f, 0.9f, 0.999f, 1e-8f, 0, 0, 0, 0, 0, 0},
+    {"imagenet-lc", TP_DTP, 0,  0.000217f, 0.9f, 0.99f, 1e-6f, 0.000234f, 0.9f, 0.999f, 1e-6f, 0.163359f, 0.192835f},
+    {"imagenet-lc", TP_DTP, 1,  0.000101f, 0.9f, 0.99f, 1e-8f, 0.000064f, 0.9f, 0.999f, 1e-8f, 0.03706f, 0.097217f},
+    {"imagenet-lc", TP_SDTP, 0, 0.000011f, 0.9f, 0.999f, 1e-6f, 0.000170f, 0.9f, 0.999f, 1e-8f, 0, 0.168522f},
+    {"imagenet-lc", TP_BP, -1,  0.000024f, 0.9f, 0.999f, 1e-8f, 0, 0, 0, 0, 0, 0},
+    {"imagenet-conv", TP_BP, -1, 0.000049f, 0.9f, 0.99f, 1e-8f, 0, 0, 0, 0, 0, 0},
+    {"imagenet-lc", TP_FA, -1,  0.000043f, 0.9f, 0.99f, 1e-4f, 0, 0, 0, 0, 0, 0},
+};
+
+TPDEF tp_result tp_config_paper(tp_config *cfg, const char *preset, tp_rule rule, tp_schedule s)
+{
+    tp_rule r = rule == TP_AOSDTP ? TP_SDTP : rule;
+    if (!cfg || !preset) return TP_ERROR_ARGUMENT;
+    for (size_t i = 0; i < sizeof tp__table5 / sizeof tp__table5[0]; i++) {
+        const tp__hp *h = &tp__table5[i];
+        if (strcmp(h->net, preset) != 0 || h->rule != r || (h->sched >= 0 && h->sched != (int)s)) continue;
+        cfg->rule = rule;
+        cfg->schedule = s;
+        cfg->forward.lr = h->lr; cfg->forward.beta1 = h->b1; cfg->forward.beta2 = h->b2; cfg->forward.eps = h->eps;
+        if (h->sched >= 0) {
+            cfg->inverse.lr = h->ilr; cfg->inverse.beta1 = h->ib1;
+            cfg->inverse.beta2 = h->ib2; cfg->inverse.eps = h->ieps;
+            cfg->sigma = h->sigma;
+            if (r == TP_DTP) cfg->alpha = h->alpha;
+        }
+        return TP_OK;
+    }
+    return TP_ERROR_SPEC;
+}
+
+/* ---- the text spec:  INPUT LAYER... [LOSS]
+     INPUT  784 | 28x28x1
+     LAYER  fcN[xR] | lcKxK/C[/sS] | convKxK/C[/sS], each with an optional :tanh :relu
+            :sigmoid :linear (hidden default tanh, last layer linear)
+     LOSS   softmax (default, cross-entropy) | mse (squared error)
+   Tokens are separated by spaces or commas. "784-256x6-10" is short for "784 fc256x6 fc10". */
+
+static int tp__parse_act(const char *s, tp_act *a)
+{
+    if (strcmp(s, "tanh") == 0) *a = TP_TANH;
+    else if (strcmp(s, "relu") == 0) *a = TP_RELU;
+    else if (strcmp(s, "sigmoid") == 0) *a = TP_SIGMOID;
+    else if (strcmp(s, "linear") == 0 || strcmp(s, "identity") == 0) *a = TP_IDENTITY;
+    else return 0;
+    return 1;
+}
+
+static int tp__parse_uint(const char **s, int *v)
+{
+    long x = 0;
+    const char *p = *s;
+    if (*p < '0' || *p > '9') return 0;
+    while (*p >= '0' && *p <= '9') { x = x * 10 + (*p - '0'); if (x > 100000000L) return 0; p++; }
+    *s = p;
+    *v = (int)x;
+    return 1;
+}
+
+static tp_result tp__add_layer(tp_net *net, tp_kind kind, int k, int c, int s, tp_act act, int explicit_act,
+                               const char *tok)
+{
+    tp_layer *l;
+    int ih, iw, ic;
+    if (net->n_layers >= TP_MAX_LAYERS) {
+        tp__msg(net->error, "spec token \"%s\": more than %d layers", tok, TP_MAX_LAYERS);
+        return TP_ERROR_SPEC;
+    }
+    if (c < 1 || (kind != TP_DENSE && (k < 1 || s < 1))) {
+        tp__msg(net->error, "spec token \"%s\": %s %d, expected >= 1", tok,
+                c < 1 ? "channel count" : k < 1 ? "kernel size" : "stride", c < 1 ? c : k < 1 ? k : s);
+        return TP_ERROR_SPEC;
+    }
+    if (net->n_layers == 0) { ih = net->in_h; iw = net->in_w; ic = net->in_c; }
+    else { tp_layer *p = &net->layers[net->n_layers - 1]; ih = p->out_h; iw = p->out_w; ic = p->out_c; }
+    l = &net->layers[net->n_layers++];
+    memset(l, 0, sizeof *l);
+    l->kind = kind;
+    l->act = explicit_act ? act : TP_TANH;
+    l->in_h = ih; l->in_w = iw; l->in_c = ic;
+    l->n_in = ih * iw * ic;
+    if (kind == TP_DENSE) {
+        l->out_h = l->out_w = 1; l->out_c = c;
+        l->k = 1; l->stride = 1; l->pad = 0;
+        l->patch = l->n_in;
+        l->n_pos = 1;
+    } else {
+        int total_h, total_w;
+        l->k = k; l->stride = s;
+        l->out_h = (ih + s - 1) / s; l->out_w = (iw + s - 1) / s; l->out_c = c;
+        total_h = TP__MAX((l->out_h - 1) * s + k - ih, 0);
+        total_w = TP__MAX((l->out_w - 1) * s + k - iw, 0);
+        l->pad = total_h / 2;   /* "same" padding, any odd row/column at the bottom/right */
+        l->pad_l = total_w / 2;
+        l->patch = k * k * ic;
+        l->n_pos = kind == TP_LOCAL ? l->out_h * l->out_w : 1;
+    }
+    l->n_out = l->out_h * l->out_w * l->out_c;
+    l->n_w = (size_t)l->n_pos * l->patch * l->out_c;
+    l->n_b = kind == TP_CONV ? (size_t)l->out_c : (size_t)l->n_out;
+    l->v_out = l->out_c;
+    if ((double)l->n_w > 2e9 || (double)l->n_out * 1.0 > 2e9) {
+        tp__msg(net->error, "spec token \"%s\": %.0f weights, more than this build supports", tok, (double)l->n_w);
+        return TP_ERROR_SPEC;
+    }
+    return TP_OK;
+}
+
+/* strtok_r, which C99 lacks: tokens separated by spaces, tabs, newlines or commas */
+static char *tp__next_token(char *s, char **save)
+{
+    char *p = s ? s : *save, *start;
+    while (*p == ' ' || *p == ',' || *p == '\t' || *p == '\n') p++;
+    if (!*p) { *save = p; return NULL; }
+    start = p;
+    while (*p && *p != ' ' && *p != ',' && *p != '\t' && *p != '\n') p++;
+    if (*p) *p++ = 0;
+    *save = p;
+    return start;
+}
+
+static tp_result tp__parse_spec(tp_net *net, const char *spec)
+{
+    char buf[512], *tok, *save = NULL;
+    int first = 1, loss_seen = 0, last_explicit = 0;
+    size_t n = strlen(spec);
+    if (n == 0 || n >= sizeof buf) {
+        tp__msg(net->error, "network spec is %s (length %lu, expected 1..%lu characters)",
+                n ? "too long" : "empty", (unsigned long)n, (unsigned long)sizeof buf - 1);
+        return TP_ERROR_SPEC;
+    }
+    memcpy(buf, spec, n + 1);
+    if (!strchr(buf, ' ') && !strchr(buf, ',') && strchr(buf, '-')) {   /* 784-256x6-10 */
+        char out[512];
+        size_t o = 0;
+        int seg = 0;
+        for (char *p = buf; *p && o + 4 < sizeof out; p++) {
+            if (*p == '-') { out[o++] = ' '; seg++; continue; }
+            if (seg > 0 && (p == buf || p[-1] == '-')) { out[o++] = 'f'; out[o++] = 'c'; }
+            out[o++] = *p;
+        }
+        out[o] = 0;
+        memcpy(buf, out, o + 1);
+    }
+    net->n_layers = 0;
+    net->loss = TP_SOFTMAX_XENT;
+    for (tok = tp__next_token(buf, &save); tok; tok = tp__next_token(NULL, &save)) {
+        char word[64];
+        const char *p = tok;
+        char *colon;
+        tp_act act = TP_TANH;
+        int explicit_act = 0, k = 1, c = 0, s = 1, reps = 1;
+        tp_kind kind;
+        tp_result r;
+        if (loss_seen) {
+            tp__msg(net->error, "spec token \"%s\" after the loss; the loss (softmax or mse) comes last", tok);
+            return TP_ERROR_SPEC;
+        }
+        if (strlen(tok) >= sizeof word) { tp__msg(net->error, "spec token \"%.40s...\" is too long", tok); return TP_ERROR_SPEC; }
+        strcpy(word, tok);
+        if ((colon = strchr(word, ':')) != NULL) {
+            *colon = 0;
+            if (!tp__parse_act(colon + 1, &act)) {
+                tp__msg(net->error, "spec token \"%s\": activation \"%s\", expected tanh, relu, sigmoid or linear", tok, colon + 1);
+                return TP_ERROR_SPEC;
+            }
+            explicit_act = 1;
+        }
+        p = word;
+        if (first) {
+            int d[3] = {1, 1, 1}, nd = 0;
+            if (strncmp(p, "in", 2) == 0 && p[2] == 0) continue;
+            while (nd < 3 && tp__parse_uint(&p, &d[nd])) { nd++; if (*p == 'x') p++; else break; }
+            if (nd == 0 || *p || d[0] < 1 || d[1] < 1 || d[2] < 1 || explicit_act) {
+                tp__msg(net->error, "spec input \"%s\": expected a size like 784 or 28x28x1", tok);
+                return TP_ERROR_SPEC;
+            }
+            if (nd == 1) { net->in_h = 1; net->in_w = 1; net->in_c = d[0]; }
+            else if (nd == 2) { net->in_h = d[0]; net->in_w = d[1]; net->in_c = 1; }
+            else { net->in_h = d[0]; net->in_w = d[1]; net->in_c = d[2]; }
+            first = 0;
+            continue;
+        }
+        if (strcmp(p, "softmax") == 0 || strcmp(p, "mse") == 0) {
+            net->loss = p[0] == 's' ? TP_SOFTMAX_XENT : TP_SQUARED_ERROR;
+            loss_seen = 1;
+            continue;
+        }
+        if (strncmp(p, "fc", 2) == 0) {
+            kind = TP_DENSE; p += 2;
+            if (!tp__parse_uint(&p, &c)) goto bad;
+            if (*p == 'x') { p++; if (!tp__parse_uint(&p, &reps) || reps < 1) goto bad; }
+        } else if (strncmp(p, "lc", 2) == 0 || strncmp(p, "conv", 4) == 0) {
+            int k2;
+            kind = p[0] == 'l' ? TP_LOCAL : TP_CONV;
+            p += kind == TP_LOCAL ? 2 : 4;
+            if (!tp__parse_uint(&p, &k) || *p++ != 'x' || !tp__parse_uint(&p, &k2) || *p++ != '/' ||
+                !tp__parse_uint(&p, &c)) goto bad;
+            if (k2 != k) {
+                tp__msg(net->error, "spec token \"%s\": kernel %dx%d, expected a square kernel", tok, k, k2);
+                return TP_ERROR_SPEC;
+            }
+            if (*p == '/') { p++; if (*p++ != 's' || !tp__parse_uint(&p, &s)) goto bad; }
+        } else goto bad;
+        if (*p) goto bad;
+        last_explicit = explicit_act;
+        while (reps-- > 0)
+            if ((r = tp__add_layer(net, kind, k, c, s, act, explicit_act, tok)) != TP_OK) return r;
+        continue;
+    bad:
+        tp__msg(net->error, "spec token \"%s\": expected fcN[xR], lcKxK/C[/sS], convKxK/C[/sS], softmax or mse", tok);
+        return TP_ERROR_SPEC;
+    }
+    if (first || net->n_layers == 0) {
+        tp__msg(net->error, "network spec \"%s\" has %s, expected an input size and at least one layer",
+                spec, first ? "no input size" : "no layers");
+        return TP_ERROR_SPEC;
+    }
+    if (!last_explicit) net->layers[net->n_layers - 1].act = TP_IDENTITY;   /* top: linear */
+    return TP_OK;
+}
+
+static int tp__n_aux(const tp_net *net) { return net->cfg.rule == TP_AOSDTP ? net->cfg.n_aux : 0; }
+
+/* Layers l = first..last (1-based) have a learned inverse g_l: DTP needs g_2..g_{L-1} for
+   the difference correction, SDTP and AO-SDTP also g_L (from the output back to h_{L-1}). */
+static int tp__has_inverse(const tp_net *net, int l)
+{
+    int L = net->n_layers;
+    if (!tp__is_tp(net->cfg.rule) || l < 2) return 0;
+    return net->cfg.rule == TP_DTP ? l <= L - 1 : l <= L;
+}
+
+static void tp__glorot(tp_rng *r, float *w, size_t n, double fan_in, double fan_out)
+{
+    float lim = (float)sqrt(6.0 / (fan_in + fan_out));
+    for (size_t i = 0; i < n; i++) w[i] = (2.0f * tp_rng_uniform(r) - 1.0f) * lim;
+}
+
+static double tp__fan(const tp_layer *l, int out) /* fan of a filter: K*K*C, as for a convolution */
+{
+    if (l->kind == TP_DENSE) return out ? l->n_out : l->n_in;
+    return (double)l->k * l->k * (out ? l->out_c : l->in_c);
+}
+
+static float *tp__calloc(size_t n)
+{
+    float *p;
+    if (n == 0) n = 1;
+    if (n > ((size_t)-1) / sizeof(float)) return NULL;
+    p = (float *)TP_MALLOC(n * sizeof(float));
+    if (p) memset(p, 0, n * sizeof(float));
+    return p;
+}
+
+TPDEF void tp_net_destroy(tp_net *net)
+{
+    if (!net) return;
+    TP_FREE(net->params); TP_FREE(net->grads); TP_FREE(net->m1); TP_FREE(net->m2);
+    TP_FREE(net->iparams); TP_FREE(net->igrads); TP_FREE(net->im1); TP_FREE(net->im2);
+    TP_FREE(net->fixed); TP_FREE(net->mem); TP_FREE(net->diag);
+    net->params = net->grads = net->m1 = net->m2 = NULL;
+    net->iparams = net->igrads = net->im1 = net->im2 = NULL;
+    net->fixed = net->mem = net->diag = NULL;
+}
+
+TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_config *cfg)
+{
+    const char *spec;
+    tp_result r;
+    int L, B, n_aux, widest;
+    size_t np = 0, ni = 0, nf = 0, nmem = 0, scratch = 0;
+    if (!net) return TP_ERROR_ARGUMENT;
+    memset(net, 0, sizeof *net);
+    if (!spec_or_preset || !cfg) {
+        tp__msg(net->error, "tp_net_create: %s is NULL", !spec_or_preset ? "the spec" : "the config");
+        return TP_ERROR_ARGUMENT;
+    }
+    net->cfg = *cfg;
+    if (cfg->max_batch < 1 || cfg->n_aux < 0 || (unsigned)cfg->rule > TP_AOSDTP ||
+        !(cfg->hybrid >= 0.0f && cfg->hybrid <= 1.0f) || !(cfg->sigma >= 0.0f)) {
+        tp__msg(net->error, "config: max_batch %d (expected >= 1), n_aux %d (>= 0), hybrid %g (0..1), sigma %g (>= 0)",
+                cfg->max_batch, cfg->n_aux, (double)cfg->hybrid, (double)cfg->sigma);
+        return TP_ERROR_SPEC;
+    }
+    spec = tp_preset(spec_or_preset);
+    if (!spec) spec = spec_or_preset;
+    if ((r = tp__parse_spec(net, spec)) != TP_OK) return r;
+    L = net->n_layers;
+    B = cfg->max_batch;
+    n_aux = tp__n_aux(net);
+    net->n_in = net->in_h * net->in_w * net->in_c;
+    net->n_out = net->layers[L - 1].n_out;
+    net->out_act = net->layers[L - 1].act;
+    if (n_aux > 0 && (L < 2 || net->layers[L - 1].kind != TP_DENSE)) {
+        tp__msg(net->error, "AO-SDTP with %d auxiliary units needs a dense top layer after at least one hidden layer", n_aux);
+        return TP_ERROR_SPEC;
+    }
+    if (tp__is_tp(cfg->rule) && L < 2) {
+        tp__msg(net->error, "rule %s needs at least one hidden layer; the spec has %d layer", tp_rule_name(cfg->rule), L);
+        return TP_ERROR_SPEC;
+    }
+    net->layers[L - 1].v_out = net->n_out + n_aux;
+    /* count every block */
+    widest = TP__MAX(net->n_in, net->n_out + n_aux);
+    for (int l = 1; l <= L; l++) {
+        tp_layer *ly = &net->layers[l - 1];
+        size_t nv = ly->n_w / ly->out_c * ly->v_out;
+        np += ly->n_w + ly->n_b;
+        if (tp__has_inverse(net, l)) ni += nv + ly->n_in;
+        if (cfg->rule == TP_FA) nf += ly->n_w;
+        if (cfg->rule == TP_DFA && l < L) nf += (size_t)net->n_out * ly->n_out;
+        widest = TP__MAX(widest, ly->n_out);
+        scratch = TP__MAX(scratch, tp_layer_scratch(ly, B));
+        nmem += 2 * (size_t)B * ly->n_out;                     /* h[l], d[l] */
+    }
+    nf += (size_t)net->layers[L - 1].n_in * n_aux;
+    nmem += (size_t)B * (net->n_out + n_aux) + 2 * (size_t)B * net->n_out + 4 * (size_t)B * widest + scratch;
+    net->n_params = np; net->n_iparams = ni; net->n_fixed = nf;
+    net->params = tp__calloc(np); net->grads = tp__calloc(np);
+    net->m1 = tp__calloc(np); net->m2 = tp__calloc(np);
+    net->iparams = tp__calloc(ni); net->igrads = tp__calloc(ni);
+    net->im1 = tp__calloc(ni); net->im2 = tp__calloc(ni);
+    net->fixed = tp__calloc(nf); net->mem = tp__calloc(nmem);
+    if (!net->params || !net->grads || !net->m1 || !net->m2 || !net->iparams || !net->igrads ||
+        !net->im1 || !net->im2 || !net->fixed || !net->mem) {
+        tp_net_destroy(net);
+        tp__msg(net->error, "out of memory allocating %.1f MB for network \"%s\"",
+                (double)(4 * np + 4 * ni + nf + nmem) * 4.0 / 1048576.0, spec);
+        return TP_ERROR_NOMEM;
+    }
+    /* carve the views and initialise: Glorot uniform weights, zero biases */
+    tp_rng_seed(&net->rng, cfg->seed);
+    {
+        float *p = net->params, *g = net->grads, *ip = net->iparams, *ig = net->igrads, *f = net->fixed;
+        float *m = net->mem;
+        for (int l = 1; l <= L; l++) {
+            tp_layer *ly = &net->layers[l - 1];
+            size_t nv = ly->n_w / ly->out_c * ly->v_out;
+            ly->w = p; ly->dw = g; p += ly->n_w; g += ly->n_w;
+            ly->b = p; ly->db = g; p += ly->n_b; g += ly->n_b;
+            tp__glorot(&net->rng, ly->w, ly->n_w, tp__fan(ly, 0), tp__fan(ly, 1));
+            if (tp__has_inverse(net, l)) {
+                ly->v = ip; ly->dv = ig; ip += nv; ig += nv;
+                ly->c = ip; ly->dc = ig; ip += ly->n_in; ig += ly->n_in;
+                tp__glorot(&net->rng, ly->v, nv, tp__fan(ly, 1) + (ly->v_out - ly->out_c), tp__fan(ly, 0));
+            }
+            if (cfg->rule == TP_FA) {
+                ly->fb = f; f += ly->n_w;
+                tp__glorot(&net->rng, ly->fb, ly->n_w, tp__fan(ly, 0), tp__fan(ly, 1));
+            }
+            if (cfg->rule == TP_DFA && l < L) {
+                ly->dfa = f; f += (size_t)net->n_out * ly->n_out;
+                tp__glorot(&net->rng, ly->dfa, (size_t)net->n_out * ly->n_out, net->n_out, ly->n_out);
+            }
+            net->h[l] = m; m += (size_t)B * ly->n_out;
+            net->d[l] = m; m += (size_t)B * ly->n_out;
+        }
+        if (n_aux > 0) {
+            net->wz = f; f += (size_t)net->layers[L - 1].n_in * n_aux;
+            tp__glorot(&net->rng, net->wz, (size_t)net->layers[L - 1].n_in * n_aux, net->layers[L - 1].n_in, n_aux);
+        }
+        net->out = m; m += (size_t)B * (net->n_out + n_aux);
+        net->err = m; m += (size_t)B * net->n_out;
+        net->ybuf = m; m += (size_t)B * net->n_out;
+        net->s1 = m; m += (size_t)B * widest;
+        net->s2 = m; m += (size_t)B * widest;
+        net->s3 = m; m += (size_t)B * widest;
+        net->s4 = m; m += (size_t)B * widest;
+        net->scratch = m;
+    }
+    /* the normalised spec */
+    {
+        size_t o = 0;
+        o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, "%dx%dx%d", net->in_h, net->in_w, net->in_c);
+        for (int l = 0; l < L && o < sizeof net->spec; l++) {
+            const tp_layer *ly = &net->layers[l];
+            if (ly->kind == TP_DENSE)
+                o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " fc%d:%s", ly->out_c, tp_act_name(ly->act));
+            else
+                o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s%dx%d/%d/s%d:%s",
+                                      ly->kind == TP_LOCAL ? "lc" : "conv", ly->k, ly->k, ly->out_c,
+                                      ly->stride, tp_act_name(ly->act));
+        }
+        if (o < sizeof net->spec)
+            snprintf(net->spec + o, sizeof net->spec - o, " %s", net->loss == TP_SQUARED_ERROR ? "mse" : "softmax");
+    }
+    net->noise_step = 0;
+    return TP_OK;
+}
+
+TPDEF size_t tp_net_bytes(const tp_net *net)
+{
+    size_t n = 4 * net->n_params + 4 * net->n_iparams + net->n_fixed;
+    int L = net->n_layers, B = net->cfg.max_batch, widest = TP__MAX(net->n_in, net->n_out + tp__n_aux(net));
+    size_t scratch = 0;
+    for (int l = 0; l < L; l++) {
+        n += 2 * (size_t)B * net->layers[l].n_out;
+        widest = TP__MAX(widest, net->layers[l].n_out);
+        scratch = TP__MAX(scratch, tp_layer_scratch(&net->layers[l], B));
+    }
+    n += (size_t)B * (net->n_out + tp__n_aux(net)) + 2 * (size_t)B * net->n_out + 4 * (size_t)B * widest + scratch;
+    if (net->diag) n += net->n_params;
+    return n * sizeof(float);
+}
+
+TPDEF double tp_net_macs(const tp_net *net)
+{
+    double s = 0;
+    for (int l = 0; l < net->n_layers; l++) {
+        const tp_layer *ly = &net->layers[l];
+        s += (double)ly->out_h * ly->out_w * ly->patch * ly->out_c;
+    }
+    return s;
+}
+
+/* ------------------------------------------------------------------ 7. forward, losses  */
+
+/* The output rows [o, z]: o = softmax(h_L) (cross-entropy) or h_L (squared error), z the
+   AO-SDTP auxiliary code tanh(h_{L-1} W_z) of the same input. */
+static void tp__output(tp_net *net, const float *hprev, const float *hL, float *out, int batch)
+{
+    int C = net->n_out, A = tp__n_aux(net), W = C + A, b;
+    TP__OMP(parallel for schedule(static) if (batch * C > 16384))
+    for (b = 0; b < batch; b++) {
+        const float *a = hL + (size_t)b * C;
+        float *o = out + (size_t)b * W;
+        if (net->loss == TP_SOFTMAX_XENT) {
+            float mx = a[0], s = 0.0f;
+            for (int j = 1; j < C; j++) mx = a[j] > mx ? a[j] : mx;
+            for (int j = 0; j < C; j++) { o[j] = expf(a[j] - mx); s += o[j]; }
+            for (int j = 0; j < C; j++) o[j] /= s;
+        } else {
+            memcpy(o, a, (size_t)C * sizeof(float));
+        }
+    }
+    if (A > 0) {
+        const tp_layer *top = &net->layers[net->n_layers - 1];
+        tp_gemm(0, 0, batch, A, top->n_in, hprev, top->n_in, net->wz, A, 0, out + C, W);
+        for (b = 0; b < batch; b++) tp_act_forward(TP_TANH, out + (size_t)b * W + C, (size_t)A);
+    }
+}
+
+/* h = act(A(W) x + b): one layer's whole forward pass */
+static void tp__layer_apply(tp_net *net, const tp_layer *ly, const float *x, float *h, int batch)
+{
+    tp_layer_forward(ly, ly->w, x, h, batch, net->scratch);
+    tp_add_bias(h, ly->b, batch, ly->n_out, (int)ly->n_b);
+    tp_act_forward(ly->act, h, (size_t)batch * ly->n_out);
+}
+
+TPDEF void tp_forward(tp_net *net, const float *x, int batch)
+{
+    int L = net->n_layers;
+    TP_ASSERT(batch >= 1 && batch <= net->cfg.max_batch);
+    net->h[0] = (float *)x;
+    for (int l = 1; l <= L; l++) tp__layer_apply(net, &net->layers[l - 1], net->h[l - 1], net->h[l], batch);
+    tp__output(net, net->h[L - 1], net->h[L], net->out, batch);
+    net->batch = batch;
+}
+
+/* Mean task loss of the batch; err = dloss_b/da_L per example (not divided by the batch). */
+TPDEF double tp_task_loss(tp_net *net, const float *y, int batch, int *errors)
+{
+    int C = net->n_out, W = C + tp__n_aux(net), b, wrong = 0;
+    const tp_layer *top = &net->layers[net->n_layers - 1];
+    double total = 0.0;
+    float *rowloss = net->s4;
+    TP__OMP(parallel for schedule(static) if (batch * C > 16384))
+    for (b = 0; b < batch; b++) {
+        const float *o = net->out + (size_t)b * W, *t = y + (size_t)b * C;
+        float *e = net->err + (size_t)b * C, s = 0.0f;
+        for (int j = 0; j < C; j++) {
+            if (net->loss == TP_SOFTMAX_XENT) {
+                if (t[j] > 0.0f) s -= t[j] * logf(o[j] > 1e-30f ? o[j] : 1e-30f);
+                e[j] = o[j] - t[j];
+            } else {
+                float diff = o[j] - t[j];
+                s += diff * diff;
+                e[j] = 2.0f * diff;
+            }
+        }
+        rowloss[b] = s;
+    }
+    if (net->loss == TP_SOFTMAX_XENT) {
+        if (top->act != TP_IDENTITY) tp_act_backward(top->act, net->h[net->n_layers], net->err, (size_t)batch * C);
+    } else {
+        tp_act_backward(top->act, net->h[net->n_layers], net->err, (size_t)batch * C);
+    }
+    for (b = 0; b < batch; b++) {
+        const float *o = net->out + (size_t)b * W, *t = y + (size_t)b * C;
+        int po = 0, pt = 0;
+        total += rowloss[b];
+        for (int j = 1; j < C; j++) { if (o[j] > o[po]) po = j; if (t[j] > t[pt]) pt = j; }
+        wrong += po != pt;
+    }
+    if (errors) *errors = wrong;
+    return total / batch;
+}
+
+/* Adam (Kingma & Ba, algorithm 1, with bias correction), or plain SGD. */
+TPDEF void tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float *m2, size_t n)
+{
+    ptrdiff_t i, nn = (ptrdiff_t)n;
+    float lr = opt->lr, b1 = opt->beta1, b2 = opt->beta2, eps = opt->eps, c1, c2;
+    opt->t++;
+    if (opt->sgd) {
+        TP__OMP(parallel for schedule(static) if (nn > 65536))
+        for (i = 0; i < nn; i++) p[i] -= lr * g[i];
+        return;
+    }
+    c1 = (float)(1.0 / (1.0 - pow((double)b1, (double)opt->t)));
+    c2 = (float)(1.0 / (1.0 - pow((double)b2, (double)opt->t)));
+    TP__OMP(parallel for schedule(static) if (nn > 65536))
+    for (i = 0; i < nn; i++) {
+        m1[i] = b1 * m1[i] + (1.0f - b1) * g[i];
+        m2[i] = b2 * m2[i] + (1.0f - b2) * g[i] * g[i];
+        p[i] -= lr * (m1[i] * c1) / (sqrtf(m2[i] * c2) + eps);
+    }
+}
+
+/* ------------------------------------------------------------------ 8. learning rules - */
+
+static void tp__scale(float *dst, const float *src, float s, size_t n)
+{
+    ptrdiff_t i, nn = (ptrdiff_t)n;
+    TP__OMP(parallel for schedule(static) if (nn > 65536))
+    for (i = 0; i < nn; i++) dst[i] = s * src[i];
+}
+
+/* dW_l += h_{l-1}^T delta_l (through the layer's operator), db_l += sum of delta_l */
+static void tp__layer_grads(tp_net *net, int l, const float *delta, int batch)
+{
+    tp_layer *ly = &net->layers[l - 1];
+    tp_layer_weight_grad(ly, net->h[l - 1], delta, ly->dw, batch, net->scratch);
+    tp_bias_grad(delta, ly->db, batch, ly->n_out, (int)ly->n_b);
+}
+
+/* BP and FA: delta_L = dL/da_L, delta_{l-1} = (M_l^T delta_l) * act'(a_{l-1}), with M_l = W_l
+   (backprop) or the fixed random B_l (feedback alignment). */
+static void tp__backprop(tp_net *net, int batch, int feedback)
+{
+    int L = net->n_layers;
+    tp__scale(net->d[L], net->err, 1.0f / (float)batch, (size_t)batch * net->n_out);
+    for (int l = L; l >= 1; l--) {
+        tp_layer *ly = &net->layers[l - 1];
+        tp__layer_grads(net, l, net->d[l], batch);
+        if (l > 1) {
+            tp_layer_transpose(ly, feedback ? ly->fb : ly->w, net->d[l], net->d[l - 1], batch, net->scratch);
+            tp_act_backward(net->layers[l - 2].act, net->h[l - 1], net->d[l - 1], (size_t)batch * ly->n_in);
+        }
+    }
+}
+
+TPDEF void tp_rule_bp(tp_net *net, int batch) { tp__backprop(net, batch, 0); }
+TPDEF void tp_rule_fa(tp_net *net, int batch) { tp__backprop(net, batch, 1); }
+
+/* DFA: the output error goes straight to every hidden layer, delta_l = (e D_l) * act'(a_l). */
+TPDEF void tp_rule_dfa(tp_net *net, int batch)
+{
+    int L = net->n_layers, C = net->n_out;
+    tp__scale(net->d[L], net->err, 1.0f / (float)batch, (size_t)batch * C);
+    for (int l = 1; l < L; l++) {
+        tp_layer *ly = &net->layers[l - 1];
+        tp_gemm(0, 0, batch, ly->n_out, C, net->d[L], C, ly->dfa, ly->n_out, 0, net->d[l], ly->n_out);
+        tp_act_backward(ly->act, net->h[l], net->d[l], (size_t)batch * ly->n_out);
+    }
+    for (int l = 1; l <= L; l++) tp__layer_grads(net, l, net->d[l], batch);
+}
+
+/* The geometry of g_l: layer l's, widened to v_out columns on an AO-SDTP top layer. */
+static const tp_layer *tp__inv_geometry(const tp_net *net, int l, tp_layer *tmp)
+{
+    const tp_layer *ly = &net->layers[l - 1];
+    if (ly->v_out == ly->out_c) return ly;
+    *tmp = *ly;
+    tmp->out_c = tmp->n_out = ly->v_out;
+    return tmp;
+}
+
+/* g_l(in) = act_{l-1}(A(V_l)^T in + c_l): the transposed operator run with V_l. */
+static void tp__inverse(tp_net *net, int l, const float *in, float *out, int batch)
+{
+    tp_layer tmp;
+    const tp_layer *g = tp__inv_geometry(net, l, &tmp);
+    tp_layer_transpose(g, g->v, in, out, batch, net->scratch);
+    tp_add_bias(out, g->c, batch, g->n_in, g->n_in);
+    tp_act_forward(net->layers[l - 2].act, out, (size_t)batch * g->n_in);
+}
+
+/* f_l(x) as g_l reads it: h_l for a hidden layer, [o, z] for the top layer. */
+static void tp__f(tp_net *net, int l, const float *x, float *out, float *tmp, int batch)
+{
+    const tp_layer *ly = &net->layers[l - 1];
+    if (l < net->n_layers) { tp__layer_apply(net, ly, x, out, batch); return; }
+    tp__layer_apply(net, ly, x, tmp, batch);
+    tp__output(net, x, tmp, out, batch);
+}
+
+/* Target differences D_l = h_l - target_l of the hidden layers, top down.
+     DTP       D_{L-1} = alpha * dloss/dh_{L-1}                     (one gradient step)
+     (AO-)SDTP D_{L-1} = g_L([o, z]) - g_L([y, z])                  (no gradient at all)
+     below     D_l = beta * J_{l+1}^T (D_{l+1} * act'(a_{l+1}))     (g_bp, backprop's Jacobian)
+                   + (1 - beta) * (g_{l+1}(h_{l+1}) - g_{l+1}(h_{l+1} - D_{l+1}))   (difference correction) */
+static void tp__targets(tp_net *net, int batch)
+{
+    int L = net->n_layers, C = net->n_out, W = C + tp__n_aux(net);
+    float beta = net->cfg.hybrid;
+    const tp_layer *top = &net->layers[L - 1];
+    if (net->cfg.rule == TP_DTP) {
+        tp_layer_transpose(top, top->w, net->err, net->d[L - 1], batch, net->scratch);
+        tp__scale(net->d[L - 1], net->d[L - 1], net->cfg.alpha, (size_t)batch * top->n_in);
+    } else {
+        size_t n = (size_t)batch * top->n_in;
+        memcpy(net->s1, net->out, (size_t)batch * W * sizeof(float));
+        for (int b = 0; b < batch; b++)
+            memcpy(net->s1 + (size_t)b * W, net->y + (size_t)b * C, (size_t)C * sizeof(float));
+        tp__inverse(net, L, net->out, net->s2, batch);
+        tp__inverse(net, L, net->s1, net->s3, batch);
+        for (size_t i = 0; i < n; i++) net->d[L - 1][i] = net->s2[i] - net->s3[i];
+    }
+    for (int l = L - 2; l >= 1; l--) {
+        const tp_layer *up = &net->layers[l];
+        size_t n = (size_t)batch * up->n_in, nup = (size_t)batch * up->n_out;
+        float *D = net->d[l], *Dup = net->d[l + 1], *hup = net->h[l + 1];
+        if (beta > 0.0f) {
+            memcpy(net->s1, Dup, nup * sizeof(float));
+            tp_act_backward(up->act, hup, net->s1, nup);
+            tp_layer_transpose(up, up->w, net->s1, D, batch, net->scratch);
+            if (beta != 1.0f) tp__scale(D, D, beta, n);
+        } else {
+            memset(D, 0, n * sizeof(float));
+        }
+        if (beta < 1.0f) {
+            for (size_t i = 0; i < nup; i++) net->s1[i] = hup[i] - Dup[i];
+            tp__inverse(net, l + 1, hup, net->s2, batch);
+            tp__inverse(net, l + 1, net->s1, net->s3, batch);
+            for (size_t i = 0; i < n; i++) D[i] += (1.0f - beta) * (net->s2[i] - net->s3[i]);
+        }
+    }
+}
+
+/* DTP, SDTP, AO-SDTP forward weights: the top layer learns from the task loss, every hidden
+   layer from its local loss ||h_l - target_l||^2, whose gradient is (2/B) D_l * act'(a_l). */
+TPDEF void tp_rule_tp(tp_net *net, int batch)
+{
+    int L = net->n_layers;
+    tp__targets(net, batch);
+    tp__scale(net->d[L], net->err, 1.0f / (float)batch, (size_t)batch * net->n_out);
+    tp__layer_grads(net, L, net->d[L], batch);
+    for (int l = 1; l < L; l++) {
+        const tp_layer *ly = &net->layers[l - 1];
+        size_t n = (size_t)batch * ly->n_out;
+        tp__scale(net->d[l], net->d[l], 2.0f / (float)batch, n);
+        tp_act_backward(ly->act, net->h[l], net->d[l], n);
+        tp__layer_grads(net, l, net->d[l], batch);
+    }
+}
+
+/* Inverse training on corrupted activity x~ = h_{l-1} + sigma * eps:
+     noise-preserving  ||g_l(f_l(x~)) - x~||^2        (DTP)
+     de-noising        ||g_l(f_l(x~)) - h_{l-1}||^2   (SDTP, AO-SDTP)
+   The gradient reaches only V_l and c_l: dV_l += weight_grad(e, f), dc_l += sum e. */
+TPDEF double tp_inverse_grads(tp_net *net, int batch)
+{
+    double total = 0.0;
+    for (int l = 2; l <= net->n_layers; l++) {
+        tp_layer tmp;
+        const tp_layer *g, *below = &net->layers[l - 2];
+        size_t n;
+        const float *target;
+        if (!tp__has_inverse(net, l)) continue;
+        g = tp__inv_geometry(net, l, &tmp);
+        n = (size_t)batch * below->n_out;
+        memcpy(net->s1, net->h[l - 1], n * sizeof(float));
+        tp__add_noise(net->s1, batch, below->n_out, net->cfg.sigma,
+                      tp__mix(net->cfg.seed ^ tp__mix(net->noise_step * 131u + (uint64_t)l)));
+        tp__f(net, l, net->s1, net->s2, net->s3, batch);
+        tp__inverse(net, l, net->s2, net->s3, batch);
+        target = net->cfg.inverse_loss == TP_INVERSE_PRESERVE ? net->s1 : net->h[l - 1];
+        for (size_t i = 0; i < n; i++) {
+            float e = net->s3[i] - target[i];
+            total += (double)e * e;
+            net->s4[i] = (2.0f / (float)batch) * e;
+        }
+        tp_act_backward(below->act, net->s3, net->s4, n);
+        tp_layer_weight_grad(g, net->s4, net->s2, g->dv, batch, net->scratch);
+        tp_bias_grad(net->s4, g->dc, batch, below->n_out, below->n_out);
+    }
+    net->noise_step++;
+    return total / batch;
+}
+
+/* ------------------------------------------------------------------ 9. training ------ */
+
+static int tp__finite(const float *x, size_t n)
+{
+    float acc = 0.0f;
+    for (size_t i = 0; i < n; i++) acc += x[i] * 0.0f;   /* NaN or inf make it NaN */
+    return acc == 0.0f;
+}
+
+TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int batch,
+                             tp_phase phase, tp_stats *stats)
+{
+    int errors = 0, L;
+    double loss, inv = 0.0;
+    if (!net || !net->params) return TP_ERROR_ARGUMENT;
+    if (!x || !y || batch < 1 || batch > net->cfg.max_batch || phase < 1 || phase > 3) {
+        tp__msg(net->error, "training step: %s (batch %d, expected 1..%d; phase %d, expected 1..3)",
+                !x || !y ? "input or target is NULL" : "bad size", batch, net->cfg.max_batch, (int)phase);
+        return TP_ERROR_ARGUMENT;
+    }
+    L = net->n_layers;
+    tp_forward(net, x, batch);
+    net->y = y;
+    loss = tp_task_loss(net, y, batch, &errors);
+    for (int l = 1; l <= L; l++)
+        if (!tp__finite(net->h[l], (size_t)batch * net->layers[l - 1].n_out)) {
+            tp__msg(net->error, "step %ld: activation h_%d of layer %d is not finite", net->step, l, l);
+            return TP_ERROR_DIVERGED;
+        }
+    if (!(loss == loss) || loss > 1e30) {
+        tp__msg(net->error, "step %ld: task loss is %g", net->step, loss);
+        return TP_ERROR_DIVERGED;
+    }
+    if (tp__is_tp(net->cfg.rule) && (phase & TP_PHASE_INVERSE)) {
+        memset(net->igrads, 0, net->n_iparams * sizeof(float));
+        inv = tp_inverse_grads(net, batch);
+        if (!(inv == inv) || inv > 1e30) {
+            tp__msg(net->error, "step %ld: inverse reconstruction loss is %g", net->step, inv);
+            return TP_ERROR_DIVERGED;
+        }
+    }
+    if (phase & TP_PHASE_FORWARD) {
+        memset(net->grads, 0, net->n_params * sizeof(float));
+        switch (net->cfg.rule) {
+        case TP_BP:  tp_rule_bp(net, batch); break;
+        case TP_FA:  tp_rule_fa(net, batch); break;
+        case TP_DFA: tp_rule_dfa(net, batch); break;
+        default:     tp_rule_tp(net, batch); break;
+        }
+    }
+    if (stats) { stats->loss = loss; stats->errors = errors; stats->inverse_loss = inv; }
+    return TP_OK;
+}
+
+TPDEF tp_result tp_train_step(tp_net *net, const float *x, const float *y, int batch,
+                              tp_phase phase, tp_stats *stats)
+{
+    tp_result r = tp_gradients(net, x, y, batch, phase, stats);
+    if (r != TP_OK) return r;
+    if (phase & TP_PHASE_FORWARD)
+        tp_adam_step(&net->cfg.forward, net->params, net->grads, net->m1, net->m2, net->n_params);
+    if (tp__is_tp(net->cfg.rule) && (phase & TP_PHASE_INVERSE))
+        tp_adam_step(&net->cfg.inverse, net->iparams, net->igrads, net->im1, net->im2, net->n_iparams);
+    for (int l = 1; l <= net->n_layers; l++) {
+        const tp_layer *ly = &net->layers[l - 1];
+        const char *what = !tp__finite(ly->w, ly->n_w) ? "forward weights W" :
+                           !tp__finite(ly->b, ly->n_b) ? "forward biases b" :
+                           ly->v && !tp__finite(ly->v, ly->n_w / ly->out_c * ly->v_out) ? "inverse weights V" :
+                           ly->c && !tp__finite(ly->c, ly->n_in) ? "inverse biases c" : NULL;
+        if (what) {
+            tp__msg(net->error, "step %ld: the update made the %s of layer %d non-finite", net->step, what, l);
+            return TP_ERROR_DIVERGED;
+        }
+    }
+    net->step++;
+    return TP_OK;
+}
+
+TPDEF void tp_evaluate(tp_net *net, const float *x, const float *y, int n, double *loss, double *error_rate)
+{
+    double total = 0.0;
+    long wrong = 0;
+    for (int i = 0; i < n; i += net->cfg.max_batch) {
+        int b = TP__MIN(net->cfg.max_batch, n - i), e = 0;
+        tp_forward(net, x + (size_t)i * net->n_in, b);
+        total += tp_task_loss(net, y + (size_t)i * net->n_out, b, &e) * b;
+        wrong += e;
+    }
+    if (loss) *loss = n > 0 ? total / n : 0.0;
+    if (error_rate) *error_rate = n > 0 ? (double)wrong / n : 0.0;
+}
+
+static double tp__angle(const float *a, const float *b, size_t n)
+{
+    double ab = 0, aa = 0, bb = 0, c;
+    for (size_t i = 0; i < n; i++) { ab += (double)a[i] * b[i]; aa += (double)a[i] * a[i]; bb += (double)b[i] * b[i]; }
+    if (aa == 0.0 || bb == 0.0) return 90.0;
+    c = ab / sqrt(aa * bb);
+    c = c > 1.0 ? 1.0 : c < -1.0 ? -1.0 : c;
+    return acos(c) * 57.29577951308232;
+}
+
+TPDEF tp_result tp_diagnose(tp_net *net, const float *x, const float *y, int batch, tp_diag *out)
+{
+    tp_result r;
+    int L;
+    if (!net || !out) return TP_ERROR_ARGUMENT;
+    if (!net->diag && !(net->diag = tp__calloc(net->n_params))) {
+        tp__msg(net->error, "out of memory for the diagnostic copy of %lu gradients", (unsigned long)net->n_params);
+        return TP_ERROR_NOMEM;
+    }
+    if ((r = tp_gradients(net, x, y, batch, TP_PHASE_FORWARD, NULL)) != TP_OK) return r;
+    L = net->n_layers;
+    memcpy(net->diag, net->grads, net->n_params * sizeof(float));
+    memset(net->grads, 0, net->n_params * sizeof(float));
+    tp_rule_bp(net, batch);
+    for (int l = 1; l <= L; l++) {
+        const tp_layer *ly = &net->layers[l - 1];
+        out->angle[l - 1] = (float)tp__angle(net->diag + (ly->dw - net->grads), ly->dw, ly->n_w);
+        out->recon[l - 1] = -1.0f;
+        if (tp__has_inverse(net, l)) {
+            size_t n = (size_t)batch * ly->n_in;
+            double s = 0.0;
+            tp__inverse(net, l, l < L ? net->h[l] : net->out, net->s2, batch);
+            for (size_t i = 0; i < n; i++) { double e = net->s2[i] - net->h[l - 1][i]; s += e * e; }
+            out->recon[l - 1] = (float)(s / (double)n);
+        }
+    }
+    return TP_OK;
+}
+
+TPDEF void tp_evaluate_dataset(tp_net *net, const struct tp_dataset *ds, double *loss, double *error_rate)
+{
+    double total = 0.0;
+    long wrong = 0;
+    int C = net->n_out;
+    for (int i = 0; i < ds->n; i += net->cfg.max_batch) {
+        int b = TP__MIN(net->cfg.max_batch, ds->n - i), e = 0;
+        const float *x = ds->x + (size_t)i * ds->dim;
+        if (net->loss == TP_SQUARED_ERROR && C == ds->dim) {
+            memcpy(net->ybuf, x, (size_t)b * C * sizeof(float));
+        } else {
+            memset(net->ybuf, 0, (size_t)b * C * sizeof(float));
+            for (int r = 0; r < b; r++) net->ybuf[(size_t)r * C + (ds->y[i + r] < C ? ds->y[i + r] : 0)] = 1.0f;
+        }
+        tp_forward(net, x, b);
+        total += tp_task_loss(net, net->ybuf, b, &e) * b;
+        wrong += e;
+    }
+    if (loss) *loss = ds->n > 0 ? total / ds->n : 0.0;
+    if (error_rate) *error_rate = ds->n > 0 ? (double)wrong / ds->n : 0.0;
+}
+
+/* ------------------------------------------------------------------ 10. data --------- */
+
+TPDEF void tp_dataset_free(tp_dataset *ds)
+{
+    if (!ds) return;
+    TP_FREE(ds->x); TP_FREE(ds->y);
+    ds->x = NULL; ds->y = NULL; ds->n = 0;
+}
+
+/* Reads a whole file; *len its size. NULL with ds->error set when it cannot. */
+static unsigned char *tp__read_file(const char *path, size_t *len, char *error)
+{
+    FILE *f;
+    long sz;
+    unsigned char *buf;
+    if (!path) { tp__msg(error, "file name is NULL"); return NULL; }
+    if (!(f = fopen(path, "rb"))) { tp__msg(error, "%s: cannot open for reading", path); return NULL; }
+    if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        tp__msg(error, "%s: cannot determine the file size", path);
+        return NULL;
+    }
+    buf = (unsigned char *)TP_MALLOC(sz > 0 ? (size_t)sz : 1);
+    if (!buf) { fclose(f); tp__msg(error, "%s: out of memory reading %ld bytes", path, sz); return NULL; }
+    if (sz > 0 && fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
+        fclose(f); TP_FREE(buf);
+        tp__msg(error, "%s: read failed after fewer than %ld bytes", path, sz);
+        return NULL;
+    }
+    fclose(f);
+    *len = (size_t)sz;
+    return buf;
+}
+
+static uint32_t tp__be32(const unsigned char *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* IDX: big-endian magic 0x00000800 | type << 8 | ndim, then ndim sizes, then the data.
+   Images: unsigned byte, 3 dimensions (n, rows, cols); labels: unsigned byte, 1 dimension. */
+static tp_result tp__idx_header(const char *path, const unsigned char *buf, size_t len, int ndim,
+                                uint32_t *dims, char *error)
+{
+    uint32_t magic, expect = 0x00000800u | (uint32_t)ndim;
+    size_t need = 4 + 4 * (size_t)ndim, total = 1;
+    if (len < need) {
+        tp__msg(error, "%s: %lu bytes, too short for an IDX header (expected at least %lu)",
+                path, (unsigned long)len, (unsigned long)need);
+        return TP_ERROR_FORMAT;
+    }
+    magic = tp__be32(buf);
+    if (magic != expect) {
+        tp__msg(error, "%s: magic number 0x%08x, expected 0x%08x (IDX unsigned-byte %s)", path,
+                (unsigned)magic, (unsigned)expect, ndim == 3 ? "images" : "labels");
+        return TP_ERROR_FORMAT;
+    }
+    for (int i = 0; i < ndim; i++) {
+        dims[i] = tp__be32(buf + 4 + 4 * i);
+        if (dims[i] == 0 || dims[i] > 100000000u) {
+            tp__msg(error, "%s: dimension %d is %u, expected 1..100000000", path, i, (unsigned)dims[i]);
+            return TP_ERROR_FORMAT;
+        }
+        total *= dims[i];
+        if (total > ((size_t)1 << 40)) {
+            tp__msg(error, "%s: dimensions describe more than 2^40 bytes", path);
+            return TP_ERROR_FORMAT;
+        }
+    }
+    if (len != need + total) {
+        tp__msg(error, "%s: %lu bytes, expected %lu (header %lu + data %lu from the dimensions)%s", path,
+                (unsigned long)len, (unsigned long)(need + total), (unsigned long)need, (unsigned long)total,
+                len < need + total ? ": the file is truncated" : "");
+        return TP_ERROR_FORMAT;
+    }
+    return TP_OK;
+}
+
+TPDEF tp_result tp_load_idx(tp_dataset *ds, const char *images_path, const char *labels_path)
+{
+    unsigned char *img = NULL, *lab = NULL;
+    size_t ilen = 0, llen = 0;
+    uint32_t idims[3], ldims[1];
+    tp_result r = TP_ERROR_IO;
+    if (!ds) return TP_ERROR_ARGUMENT;
+    memset(ds, 0, sizeof *ds);
+    if (!(img = tp__read_file(images_path, &ilen, ds->error))) goto done;
+    if (!(lab = tp__read_file(labels_path, &llen, ds->error))) goto done;
+    if ((r = tp__idx_header(images_path, img, ilen, 3, idims, ds->error)) != TP_OK) goto done;
+    if ((r = tp__idx_header(labels_path, lab, llen, 1, ldims, ds->error)) != TP_OK) goto done;
+    r = TP_ERROR_FORMAT;
+    if (idims[0] != ldims[0]) {
+        tp__msg(ds->error, "%s holds %u images but %s holds %u labels; expected equal counts",
+                images_path, (unsigned)idims[0], labels_path, (unsigned)ldims[0]);
+        goto done;
+    }
+    for (uint32_t i = 0; i < ldims[0]; i++)
+        if (lab[8 + i] > 9) {
+            tp__msg(ds->error, "%s: label %u of example %u, expected 0..9", labels_path, lab[8 + i], (unsigned)i);
+            goto done;
+        }
+    ds->n = (int)idims[0]; ds->h = (int)idims[1]; ds->w = (int)idims[2]; ds->c = 1;
+    ds->dim = ds->h * ds->w; ds->n_classes = 10;
+    ds->x = tp__calloc((size_t)ds->n * ds->dim);
+    ds->y = (unsigned char *)TP_MALLOC((size_t)ds->n);
+    if (!ds->x || !ds->y) {
+        tp_dataset_free(ds);
+        tp__msg(ds->error, "out of memory for %u images of %s", (unsigned)idims[0], images_path);
+        r = TP_ERROR_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < (size_t)ds->n * ds->dim; i++) ds->x[i] = img[16 + i] * (1.0f / 255.0f);
+    memcpy(ds->y, lab + 8, (size_t)ds->n);
+    r = TP_OK;
+done:
+    TP_FREE(img); TP_FREE(lab);
+    return r;
+}
+
+/* CIFAR-10 binary batches: records of 1 label byte + 1024 R + 1024 G + 1024 B (32x32
+   row-major); stored here channels-last in [0, 1]. */
+TPDEF tp_result tp_load_cifar10(tp_dataset *ds, const char *const *paths, int n_paths)
+{
+    const size_t rec = 3073;
+    size_t total = 0, at = 0;
+    if (!ds) return TP_ERROR_ARGUMENT;
+    memset(ds, 0, sizeof *ds);
+    if (!paths || n_paths < 1) { tp__msg(ds->error, "CIFAR-10: no files given"); return TP_ERROR_ARGUMENT; }
+    for (int pass = 0; pass < 2; pass++) {
+        for (int f = 0; f < n_paths; f++) {
+            size_t len = 0;
+            unsigned char *buf = tp__read_file(paths[f], &len, ds->error);
+            if (!buf) { tp_dataset_free(ds); return TP_ERROR_IO; }
+            if (len == 0 || len % rec != 0) {
+                tp__msg(ds->error, "%s: %lu bytes, expected a non-zero multiple of %lu (1 label + 3072 pixel bytes"
+                        " per record; a full batch is 30730000)", paths[f], (unsigned long)len, (unsigned long)rec);
+                TP_FREE(buf); tp_dataset_free(ds);
+                return TP_ERROR_FORMAT;
+            }
+            if (pass == 0) { total += len / rec; TP_FREE(buf); continue; }
+            for (size_t i = 0; i < len / rec; i++, at++) {
+                const unsigned char *p = buf + i * rec;
+                float *x = ds->x + at * 3072;
+                if (p[0] > 9) {
+                    tp__msg(ds->error, "%s: label %u of record %lu, expected 0..9", paths[f], p[0], (unsigned long)i);
+                    TP_FREE(buf); tp_dataset_free(ds);
+                    return TP_ERROR_FORMAT;
+                }
+                ds->y[at] = p[0];
+                for (int c = 0; c < 3; c++)
+                    for (int j = 0; j < 1024; j++) x[j * 3 + c] = p[1 + c * 1024 + j] * (1.0f / 255.0f);
+            }
+            TP_FREE(buf);
+        }
+        if (pass == 0) {
+            ds->x = tp__calloc(total * 3072);
+            ds->y = (unsigned char *)TP_MALLOC(total);
+            if (!ds->x || !ds->y) {
+                tp_dataset_free(ds);
+                tp__msg(ds->error, "out of memory for %lu CIFAR-10 images", (unsigned long)total);
+                return TP_ERROR_NOMEM;
+            }
+        }
+    }
+    ds->n = (int)total; ds->h = 32; ds->w = 32; ds->c = 3; ds->dim = 3072; ds->n_classes = 10;
+    return TP_OK;
+}
+
+/* x = the examples idx[0..batch), y = their one-hot labels (or, when y has dim columns, a
+   copy of x for autoencoders: pass y_cols through tp_dataset_batch's caller). */
+TPDEF void tp_dataset_batch(const tp_dataset *ds, const int *idx, int batch, float *x, float *y)
+{
+    for (int b = 0; b < batch; b++) {
+        memcpy(x + (size_t)b * ds->dim, ds->x + (size_t)idx[b] * ds->dim, (size_t)ds->dim * sizeof(float));
+        if (y) {
+            memset(y + (size_t)b * ds->n_classes, 0, (size_t)ds->n_classes * sizeof(float));
+            y[(size_t)b * ds->n_classes + ds->y[idx[b]]] = 1.0f;
+        }
+    }
+}
+
+/* Training-set augmentation: each image shifted by a random crop of its zero-padded copy
+   (offsets -pad..pad in each direction) and flipped left-right with probability 1/2. */
+TPDEF void tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int w, int c, int pad)
+{
+    for (int b = 0; b < batch; b++) {
+        float *img = x + (size_t)b * h * w * c;
+        int dy = (int)(tp_rng_u64(r) % (uint64_t)(2 * pad + 1)) - pad;
+        int dx = (int)(tp_rng_u64(r) % (uint64_t)(2 * pad + 1)) - pad;
+        int flip = (int)(tp_rng_u64(r) & 1);
+        /* out[y][x] = in[y + dy][x' + dx] with x' = flip ? w-1-x : x; walk in the order that never
+           reads a pixel already overwritten: rows forward if dy >= 0, else backward */
+        for (int yy = 0; yy < h; yy++) {
+            int y = dy >= 0 ? yy : h - 1 - yy, sy = y + dy;
+            float *row = img + (size_t)y * w * c;
+            if (sy < 0 || sy >= h) { memset(row, 0, (size_t)w * c * sizeof(float)); continue; }
+            if (sy != y) memmove(row, img + (size_t)sy * w * c, (size_t)w * c * sizeof(float));
+            if (dx > 0) {
+                memmove(row, row + (size_t)dx * c, (size_t)(w - dx) * c * sizeof(float));
+                memset(row + (size_t)(w - dx) * c, 0, (size_t)dx * c * sizeof(float));
+            } else if (dx < 0) {
+                memmove(row + (size_t)(-dx) * c, row, (size_t)(w + dx) * c * sizeof(float));
+                memset(row, 0, (size_t)(-dx) * c * sizeof(float));
+            }
+            if (flip)
+                for (int i = 0, j = w - 1; i < j; i++, j--)
+                    for (int k = 0; k < c; k++) { float t = row[i * c + k]; row[i * c + k] = row[j * c + k]; row[j * c + k] = t; }
+        }
+    }
+}
+
+#endif /* TARGETPROP_IMPLEMENTATION_DONE */
+#endif /* TARGETPROP_IMPLEMENTATION */
+
+/*
+------------------------------------------------------------------------------
+This software is available under 2 licenses -- choose whichever you prefer.
+------------------------------------------------------------------------------
+ALTERNATIVE A - MIT License
+Copyright (c) 2026 the targetprop.h authors
+Permission is hereby granted, free of charge, to any person obtaining a copy of
+this software and associated documentation files (the "Software"), to deal in
+the Software without restriction, including without limitation the rights to
+use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies
+of the Software, and to permit persons to whom the Software is furnished to do
+so, subject to the following conditions:
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+------------------------------------------------------------------------------
+ALTERNATIVE B - Public Domain (www.unlicense.org)
+This is free and unencumbered software released into the public domain.
+Anyone is free to copy, modify, publish, use, compile, sell, or distribute this
+software, either in source code form or as a compiled binary, for any purpose,
+commercial or non-commercial, and by any means.
+In jurisdictions that recognize copyright laws, the author or authors of this
+software dedicate any and all copyright interest in the software to the public
+domain. We make this dedication for the benefit of the public at large and to
+the detriment of our heirs and successors. We intend this dedication to be an
+overt act of relinquishment in perpetuity of all present and future rights to
+this software under copyright law.
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN
+ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION
+WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+------------------------------------------------------------------------------
+*/
