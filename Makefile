@@ -1,0 +1,67 @@
+# targetprop.h: build the examples, run the tests, fetch data, train.
+#   make            every example, into build/
+#   make test       the test suite and the compile matrix (C99, C++, OpenMP or not, static)
+#   make mnist      fetch MNIST if needed, then train the paper's MNIST FC net with DTP
+#   make cifar      fetch CIFAR-10 if needed, then train the paper's CIFAR LC net with BP
+#   make bench      training throughput of every net and rule (and the PyTorch peer when installed)
+#   NO_OMP=1        build without OpenMP
+CC      ?= cc
+CXX     ?= c++
+CFLAGS  ?= -O3 -Wall -Wextra
+BUILD   ?= build
+
+probe    = $(shell printf 'int main(void){return 0;}\n' | $(CC) $(1) -x c - -o /dev/null 2>/dev/null && echo "$(1)")
+ifeq ($(NO_OMP),)
+OMPFLAG := $(call probe,-fopenmp)
+endif
+ARCHFLAGS := $(call probe,-march=native) $(call probe,-mprefer-vector-width=512) $(call probe,-ffp-contract=fast)
+ALL_CFLAGS = $(CFLAGS) $(ARCHFLAGS) $(OMPFLAG) -I.
+LDLIBS  = -lm
+
+EXAMPLES = train minimal bench
+BINS     = $(addprefix $(BUILD)/,$(EXAMPLES))
+
+.PHONY: all test check-compile data data-cifar mnist cifar bench clean
+all: $(BINS)
+
+$(BUILD)/%: examples/%.c targetprop.h | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(LDLIBS)
+
+$(BUILD)/test: tests/test.c targetprop.h | $(BUILD)
+	$(CC) $(ALL_CFLAGS) tests/test.c -o $@ $(LDLIBS)
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+test: $(BUILD)/test check-compile
+	./$(BUILD)/test
+
+# The header compiles cleanly as C99 and C++, with and without OpenMP, and static.
+check-compile: | $(BUILD)
+	@printf '#define TARGETPROP_IMPLEMENTATION\n#include "targetprop.h"\nint main(void){ return tp_result_string(TP_OK) == 0; }\n' > $(BUILD)/cc.c
+	@printf '#define TARGETPROP_STATIC\n#define TARGETPROP_IMPLEMENTATION\n#include "targetprop.h"\nint main(void){ return 0; }\n' > $(BUILD)/cs.c
+	$(CC) -std=c99 -pedantic -Wall -Wextra -Werror -I. -c $(BUILD)/cc.c -o $(BUILD)/cc.o
+	$(CC) -std=c99 -Wall -Wextra -Werror $(OMPFLAG) -I. -c $(BUILD)/cc.c -o $(BUILD)/cc.o
+	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $(BUILD)/cs.c -o $(BUILD)/cs.o
+	$(CXX) -x c++ -std=c++11 -Wall -Wextra -Werror -I. -c $(BUILD)/cc.c -o $(BUILD)/cc.o
+	$(CXX) -x c++ -std=c++11 -Wall -Wextra -Werror $(OMPFLAG) -I. -c $(BUILD)/cc.c -o $(BUILD)/cc.o
+	@echo "compile matrix: ok"
+
+data:
+	tools/fetch-mnist.sh data/mnist
+
+data-cifar:
+	tools/fetch-cifar10.sh data/cifar10
+
+mnist: $(BUILD)/train data
+	./$(BUILD)/train --dataset mnist --arch mnist-fc --rule dtp --schedule alternating --epochs 10 \
+		--log $(BUILD)/mnist-fc-dtp.csv
+
+cifar: $(BUILD)/train data-cifar
+	./$(BUILD)/train --dataset cifar10 --arch cifar-lc --rule bp --epochs 5 --log $(BUILD)/cifar-lc-bp.csv
+
+bench: $(BUILD)/bench
+	./$(BUILD)/bench
+
+clean:
+	rm -rf $(BUILD)

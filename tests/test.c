@@ -1,0 +1,1994 @@
+/* tests/test.c - the test suite of targetprop.h.
+
+     gcc -std=c99 -O2 -fopenmp -Wall -Wextra -I. tests/test.c -o /tmp/test -lm && /tmp/test
+     gcc -std=c99 -O2 -Wall -Wextra -I. tests/test.c -o /tmp/test -lm && /tmp/test
+     g++ -x c++ -O2 -fopenmp -Wall -Wextra -I. tests/test.c -o /tmp/test -lm && /tmp/test
+
+   One line per test, "ok NAME" or "FAIL NAME: line L: detail (+N more)"; the last line is
+   "N passed, N failed" and the exit code is nonzero when anything failed. Every check
+   compares the library against a computation of its own: naive loops in double precision
+   (operators, targets, Adam), finite differences of the loss, or an identity the paper
+   proves (FA with B = W is BP, hybrid beta = 1 is 2 alpha BP, ...). Small synthetic sizes
+   only; temporary files go to a fresh directory under $TMPDIR or /tmp. */
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+#define TARGETPROP_IMPLEMENTATION
+#include "../targetprop.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__unix__) || defined(__APPLE__)
+#define TEST_POSIX 1
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
+/* ================================================================ harness ============= */
+
+static int h_passed, h_failed, h_nfail;
+static char h_name[200], h_first[600];
+
+static void h_fail(int line, const char *fmt, ...)
+{
+    if (h_nfail++ == 0) {
+        int n = snprintf(h_first, sizeof h_first, "line %d: ", line);
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(h_first + n, sizeof h_first - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+}
+
+/* combined tolerance: |got - want| <= atol + rtol * max(|got|, |want|); false for NaN */
+static int h_close(double got, double want, double atol, double rtol)
+{
+    double d = fabs(got - want), m = fabs(got) > fabs(want) ? fabs(got) : fabs(want);
+    return d <= atol + rtol * m;
+}
+
+#define CHECK(cond, ...) do { if (!(cond)) h_fail(__LINE__, __VA_ARGS__); } while (0)
+#define CHECK_NEAR(got, want, atol, rtol, ...) do {                                          \
+        double g_ = (double)(got), w_ = (double)(want);                                       \
+        if (!h_close(g_, w_, (atol), (rtol))) {                                               \
+            char m_[300];                                                                     \
+            snprintf(m_, sizeof m_, __VA_ARGS__);                                             \
+            h_fail(__LINE__, "%s: got %.9g, expected %.9g (|diff| %.3g > %.3g + %.3g rel)",   \
+                   m_, g_, w_, fabs(g_ - w_), (double)(atol), (double)(rtol));                \
+        } } while (0)
+
+static void h_begin(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h_name, sizeof h_name, fmt, ap);
+    va_end(ap);
+    h_nfail = 0;
+    h_first[0] = 0;
+}
+
+static void h_end(void)
+{
+    if (h_nfail) {
+        h_failed++;
+        if (h_nfail > 1) printf("FAIL %s: %s (+%d more)\n", h_name, h_first, h_nfail - 1);
+        else printf("FAIL %s: %s\n", h_name, h_first);
+    } else {
+        h_passed++;
+        printf("ok %s\n", h_name);
+    }
+    fflush(stdout);
+}
+
+#define RUN(name) do { h_begin("%s", #name); test_##name(); h_end(); } while (0)
+
+/* ================================================================ helpers ============= */
+
+static uint64_t g_rs = 0x2545f4914f6cdd1dULL;   /* xorshift64, independent of tp_rng */
+
+static void rnd_seed(uint64_t s) { g_rs = s * 0x9e3779b97f4a7c15ULL + 0x2545f4914f6cdd1dULL; if (!g_rs) g_rs = 1; }
+static uint64_t rnd_u64(void) { g_rs ^= g_rs << 13; g_rs ^= g_rs >> 7; g_rs ^= g_rs << 17; return g_rs; }
+static double rnd_u(void) { return (double)(rnd_u64() >> 11) * (1.0 / 9007199254740992.0); }
+static float rnd_s(void) { return (float)(2.0 * rnd_u() - 1.0); }   /* [-1, 1) */
+static double rnd_gauss(void)
+{
+    double u1 = rnd_u() + 1e-12, u2 = rnd_u();
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+static float *falloc(size_t n) { return (float *)calloc(n ? n : 1, sizeof(float)); }
+static double *dalloc(size_t n) { return (double *)calloc(n ? n : 1, sizeof(double)); }
+static float *fdup(const float *p, size_t n) { float *q = falloc(n); if (n) memcpy(q, p, n * sizeof(float)); return q; }
+static void fill(float *p, size_t n, float scale) { for (size_t i = 0; i < n; i++) p[i] = scale * rnd_s(); }
+static double *to_d(const float *p, size_t n) { double *q = dalloc(n); for (size_t i = 0; i < n; i++) q[i] = p[i]; return q; }
+
+static double dmaxabs(const double *p, size_t n) { double m = 0; for (size_t i = 0; i < n; i++) m = fabs(p[i]) > m ? fabs(p[i]) : m; return m; }
+static double fmaxabs(const float *p, size_t n) { double m = 0; for (size_t i = 0; i < n; i++) m = fabs((double)p[i]) > m ? fabs((double)p[i]) : m; return m; }
+
+static tp_config cfg_make(tp_rule rule, int max_batch)
+{
+    tp_config c = tp_config_default(rule);
+    c.max_batch = max_batch;
+    c.n_aux = 0;
+    c.seed = 7;
+    return c;
+}
+
+#define MAKE_NET(net, spec, cfg) do {                                                      \
+        tp_result r_ = tp_net_create((net), (spec), (cfg));                                 \
+        if (r_ != TP_OK) {                                                                  \
+            h_fail(__LINE__, "tp_net_create(\"%s\"): %s: %s", (spec), tp_result_string(r_),  \
+                   (net)->error);                                                           \
+            return;                                                                         \
+        } } while (0)
+
+/* random input rows, and one-hot (cross-entropy) or [0.05, 0.95] (squared error) targets */
+static void rand_xy(const tp_net *net, float *x, float *y, int B)
+{
+    fill(x, (size_t)B * net->n_in, 1.0f);
+    for (int b = 0; b < B; b++) {
+        float *yb = y + (size_t)b * net->n_out;
+        if (net->loss == TP_SOFTMAX_XENT) {
+            memset(yb, 0, (size_t)net->n_out * sizeof(float));
+            yb[rnd_u64() % (uint64_t)net->n_out] = 1.0f;
+        } else {
+            for (int j = 0; j < net->n_out; j++) yb[j] = 0.05f + 0.9f * (float)rnd_u();
+        }
+    }
+}
+
+static void rand_biases(tp_net *net, float s)
+{
+    for (int l = 0; l < net->n_layers; l++) {
+        tp_layer *ly = &net->layers[l];
+        fill(ly->b, ly->n_b, s);
+        if (ly->c) fill(ly->c, (size_t)ly->n_in, s);
+    }
+}
+
+/* ---- naive operators, built from the geometry alone: every (input, output, weight) triple
+   of a layer's linear map, with "same" padding (out = ceil(in / s), the odd padding row
+   or column at the bottom or right). */
+typedef struct ref_op {
+    int n_in, n_out;
+    size_t n, n_w;
+    int *ti, *to;
+    size_t *tw;
+} ref_op;
+
+static int ref_out(int in, int s) { return (in + s - 1) / s; }
+static int ref_pad(int in, int out, int k, int s) { int t = (out - 1) * s + k - in; return t > 0 ? t / 2 : 0; }
+
+static ref_op ref_op_make(const tp_layer *l, int cols)
+{
+    ref_op o;
+    size_t cap, n = 0;
+    memset(&o, 0, sizeof o);
+    if (l->kind == TP_DENSE) {
+        int nin = l->in_h * l->in_w * l->in_c;
+        o.n_in = nin; o.n_out = cols;
+        cap = o.n_w = (size_t)nin * cols;
+        o.ti = (int *)malloc((cap ? cap : 1) * sizeof(int));
+        o.to = (int *)malloc((cap ? cap : 1) * sizeof(int));
+        o.tw = (size_t *)malloc((cap ? cap : 1) * sizeof(size_t));
+        for (int i = 0; i < nin; i++)
+            for (int j = 0; j < cols; j++) { o.ti[n] = i; o.to[n] = j; o.tw[n] = (size_t)i * cols + j; n++; }
+    } else {
+        int k = l->k, s = l->stride, ih = l->in_h, iw = l->in_w, ic = l->in_c;
+        int oh = ref_out(ih, s), ow = ref_out(iw, s);
+        int pt = ref_pad(ih, oh, k, s), pl = ref_pad(iw, ow, k, s), patch = k * k * ic;
+        int local = l->kind == TP_LOCAL;
+        o.n_in = ih * iw * ic; o.n_out = oh * ow * cols;
+        o.n_w = (size_t)(local ? oh * ow : 1) * patch * cols;
+        cap = (size_t)oh * ow * patch * cols;
+        o.ti = (int *)malloc((cap ? cap : 1) * sizeof(int));
+        o.to = (int *)malloc((cap ? cap : 1) * sizeof(int));
+        o.tw = (size_t *)malloc((cap ? cap : 1) * sizeof(size_t));
+        for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++) {
+                int p = oy * ow + ox;
+                for (int ky = 0; ky < k; ky++)
+                    for (int kx = 0; kx < k; kx++) {
+                        int iy = oy * s - pt + ky, ix = ox * s - pl + kx;
+                        if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;
+                        for (int ci = 0; ci < ic; ci++) {
+                            int row = (ky * k + kx) * ic + ci;
+                            for (int co = 0; co < cols; co++) {
+                                o.ti[n] = (iy * iw + ix) * ic + ci;
+                                o.to[n] = p * cols + co;
+                                o.tw[n] = ((size_t)(local ? p * patch : 0) + row) * cols + co;
+                                n++;
+                            }
+                        }
+                    }
+            }
+    }
+    o.n = n;
+    return o;
+}
+
+static void ref_op_free(ref_op *o) { free(o->ti); free(o->to); free(o->tw); memset(o, 0, sizeof *o); }
+
+static void ref_fwd(const ref_op *o, const float *w, const double *x, double *a, int B)  /* a = A(w) x */
+{
+    memset(a, 0, (size_t)B * o->n_out * sizeof(double));
+    for (int b = 0; b < B; b++)
+        for (size_t t = 0; t < o->n; t++)
+            a[(size_t)b * o->n_out + o->to[t]] += (double)w[o->tw[t]] * x[(size_t)b * o->n_in + o->ti[t]];
+}
+
+static void ref_tr(const ref_op *o, const float *w, const double *d, double *x, int B)   /* x = A(w)^T d */
+{
+    memset(x, 0, (size_t)B * o->n_in * sizeof(double));
+    for (int b = 0; b < B; b++)
+        for (size_t t = 0; t < o->n; t++)
+            x[(size_t)b * o->n_in + o->ti[t]] += (double)w[o->tw[t]] * d[(size_t)b * o->n_out + o->to[t]];
+}
+
+static void ref_wg(const ref_op *o, const double *x, const double *d, double *dw, int B)  /* dw += d<d, A(w) x>/dw */
+{
+    for (int b = 0; b < B; b++)
+        for (size_t t = 0; t < o->n; t++)
+            dw[o->tw[t]] += x[(size_t)b * o->n_in + o->ti[t]] * d[(size_t)b * o->n_out + o->to[t]];
+}
+
+static double ref_act(tp_act f, double a)
+{
+    switch (f) {
+    case TP_TANH: return tanh(a);
+    case TP_RELU: return a > 0 ? a : 0;
+    case TP_SIGMOID: return 1.0 / (1.0 + exp(-a));
+    case TP_IDENTITY: return a;
+    }
+    return a;
+}
+
+static double ref_dact_h(tp_act f, double h)   /* f'(a) from h = f(a) */
+{
+    switch (f) {
+    case TP_TANH: return 1.0 - h * h;
+    case TP_RELU: return h > 0 ? 1.0 : 0.0;
+    case TP_SIGMOID: return h * (1.0 - h);
+    case TP_IDENTITY: return 1.0;
+    }
+    return 1.0;
+}
+
+/* g_l(v) = act_{l-1}(A(V_l)^T v + c_l), the inverse of layer l (1-based) */
+static void ref_g(const tp_net *net, int l, const ref_op *op, const double *v, double *out, int B)
+{
+    const tp_layer *ly = &net->layers[l - 1];
+    tp_act f = net->layers[l - 2].act;
+    ref_tr(op, ly->v, v, out, B);
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < op->n_in; i++) {
+            double *o = out + (size_t)b * op->n_in + i;
+            *o = ref_act(f, *o + ly->c[i]);
+        }
+}
+
+/* compare a float array with a double reference; tolerance atol_rel * max|ref| + rtol */
+static void cmp_arrays(const float *got, const double *want, size_t n, double atol_rel, double rtol, const char *what)
+{
+    double scale = dmaxabs(want, n), atol = atol_rel * scale + 1e-30;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!h_close(got[i], want[i], atol, rtol)) {
+            if (!bad++)
+                h_fail(__LINE__, "%s[%lu]: got %.9g, expected %.9g (scale %.3g)", what, (unsigned long)i,
+                       (double)got[i], want[i], scale);
+        }
+    if (bad > 1) h_fail(__LINE__, "%s: %d of %lu elements differ", what, bad, (unsigned long)n);
+}
+
+/* temp directory for the loader tests */
+static char g_tmpdir[400];
+static char g_tmpfiles[64][520];
+static int g_ntmp;
+
+static int tmpdir_make(void)
+{
+    const char *base = getenv("TMPDIR");
+    if (!base || !*base || strlen(base) > 300) base = "/tmp";
+#ifdef TEST_POSIX
+    snprintf(g_tmpdir, sizeof g_tmpdir, "%s/tp_test_XXXXXX", base);
+    return mkdtemp(g_tmpdir) != NULL;
+#else
+    snprintf(g_tmpdir, sizeof g_tmpdir, "%s", base);   /* files get unique names below */
+    return 1;
+#endif
+}
+
+static const char *tmp_path(const char *name)
+{
+    char *p = g_tmpfiles[g_ntmp < 63 ? g_ntmp++ : 63];
+#ifdef TEST_POSIX
+    snprintf(p, 520, "%s/%s", g_tmpdir, name);
+#else
+    snprintf(p, 520, "%s/tp_test_%lu_%s", g_tmpdir, (unsigned long)rnd_u64(), name);
+#endif
+    return p;
+}
+
+static int write_file(const char *path, const unsigned char *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return 0;
+    if (n && fwrite(data, 1, n, f) != n) { fclose(f); return 0; }
+    return fclose(f) == 0;
+}
+
+static void tmp_cleanup(void)
+{
+    for (int i = 0; i < g_ntmp; i++) remove(g_tmpfiles[i]);
+#ifdef TEST_POSIX
+    if (g_tmpdir[0]) rmdir(g_tmpdir);
+#endif
+}
+
+/* ================================================================ 1. GEMM ============= */
+
+static void gemm_case(int ta, int tb, int m, int n, int k, int acc, int *bad)
+{
+    int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 5, ldc = n + 2;
+    size_t na = (size_t)(ta ? k : m) * lda, nb = (size_t)(tb ? n : k) * ldb, nc = (size_t)m * ldc;
+    float *a = falloc(na), *b = falloc(nb), *c0 = falloc(nc), *c1, *c2;
+    fill(a, na, 1.0f); fill(b, nb, 1.0f); fill(c0, nc, 1.0f);
+    c1 = fdup(c0, nc); c2 = fdup(c0, nc);
+    tp_gemm(ta, tb, m, n, k, a, lda, b, ldb, acc, c1, ldc);
+    tp_gemm_ref(ta, tb, m, n, k, a, lda, b, ldb, acc, c2, ldc);
+    for (int i = 0; i < m; i++) {
+        for (int j = 0; j < n; j++) {
+            double s = acc ? c0[(size_t)i * ldc + j] : 0.0, sa = fabs(s);
+            for (int p = 0; p < k; p++) {
+                double av = ta ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p];
+                double bv = tb ? b[(size_t)j * ldb + p] : b[(size_t)p * ldb + j];
+                s += av * bv; sa += fabs(av * bv);
+            }
+            double tol = 1e-5 * sa + 1e-30;
+            float g1 = c1[(size_t)i * ldc + j], g2 = c2[(size_t)i * ldc + j];
+            if (!(fabs(g1 - g2) <= tol) || !(fabs(g2 - s) <= tol)) {
+                if (!(*bad)++)
+                    h_fail(__LINE__, "ta %d tb %d m %d n %d k %d acc %d: C[%d][%d] tp_gemm %.9g, tp_gemm_ref %.9g, exact %.9g",
+                           ta, tb, m, n, k, acc, i, j, (double)g1, (double)g2, s);
+            }
+        }
+        for (int j = n; j < ldc; j++)   /* the padding beyond each row of C stays untouched */
+            if (c1[(size_t)i * ldc + j] != c0[(size_t)i * ldc + j] || c2[(size_t)i * ldc + j] != c0[(size_t)i * ldc + j])
+                if (!(*bad)++) h_fail(__LINE__, "ta %d tb %d m %d n %d k %d: wrote C[%d][%d] beyond n", ta, tb, m, n, k, i, j);
+    }
+    free(a); free(b); free(c0); free(c1); free(c2);
+}
+
+static void test_gemm_vs_ref(void)
+{
+    static const int sz[] = {1, 5, 7, 33, 97, 130, 301};
+    static const int big[][3] = {{301, 130, 97}, {130, 301, 33}, {97, 33, 301}, {301, 97, 130}, {33, 301, 301}};
+    int bad = 0, cases = 0;
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (int acc = 0; acc < 2; acc++) {
+                for (int im = 0; im < 7; im++)
+                    for (int in = 0; in < 7; in++)
+                        for (int ik = 0; ik < 7; ik++) {
+                            if ((double)sz[im] * sz[in] * sz[ik] > 2.5e5) continue;
+                            gemm_case(ta, tb, sz[im], sz[in], sz[ik], acc, &bad);
+                            cases++;
+                        }
+                for (int i = 0; i < 5; i++) { gemm_case(ta, tb, big[i][0], big[i][1], big[i][2], acc, &bad); cases++; }
+            }
+    CHECK(cases > 300, "only %d cases ran", cases);
+    CHECK(bad == 0, "%d mismatching elements", bad);
+}
+
+static void test_gemm_k0(void)
+{
+    float a[4] = {1, 2, 3, 4}, b[4] = {5, 6, 7, 8}, c[6] = {1, 2, 3, 4, 5, 6};
+    tp_gemm(0, 0, 2, 3, 0, a, 1, b, 3, 1, c, 3);   /* accumulate with k = 0: C unchanged */
+    for (int i = 0; i < 6; i++) CHECK(c[i] == (float)(i + 1), "accumulate k=0 changed C[%d] to %g", i, (double)c[i]);
+    tp_gemm(0, 0, 2, 3, 0, a, 1, b, 3, 0, c, 3);   /* overwrite with k = 0: C = 0 */
+    for (int i = 0; i < 6; i++) CHECK(c[i] == 0.0f, "k=0 left C[%d] = %g", i, (double)c[i]);
+}
+
+/* ================================================================ activations, bias === */
+
+static void test_activations(void)
+{
+    const tp_act acts[] = {TP_TANH, TP_RELU, TP_SIGMOID, TP_IDENTITY};
+    enum { N = 41 };
+    float h[N], d[N];
+    for (int f = 0; f < 4; f++) {
+        for (int i = 0; i < N; i++) h[i] = -4.0f + 0.2f * (float)i + 0.01f;
+        tp_act_forward(acts[f], h, N);
+        for (int i = 0; i < N; i++) {
+            double a = -4.0 + 0.2 * i + 0.01;
+            a = (double)(float)a;
+            CHECK_NEAR(h[i], ref_act(acts[f], a), 1e-6, 1e-6, "%s(%g)", tp_act_name(acts[f]), a);
+            d[i] = 3.0f;
+        }
+        tp_act_backward(acts[f], h, d, N);
+        for (int i = 0; i < N; i++) {
+            double a = (double)(float)(-4.0 + 0.2 * i + 0.01), e = 1e-5;
+            double fd = (ref_act(acts[f], a + e) - ref_act(acts[f], a - e)) / (2 * e);
+            CHECK_NEAR(d[i], 3.0 * fd, 1e-5, 1e-4, "3 * %s'(%g)", tp_act_name(acts[f]), a);
+        }
+    }
+}
+
+static void test_bias_add_grad(void)
+{
+    const int rows = 3, n = 12;
+    const int nbs[] = {4, 12, 1};
+    for (int t = 0; t < 3; t++) {
+        int nb = nbs[t];
+        float a[36], a0[36], bias[12], db[12], d[36];
+        fill(a, 36, 1.0f); memcpy(a0, a, sizeof a); fill(bias, 12, 1.0f); fill(d, 36, 1.0f);
+        for (int j = 0; j < 12; j++) db[j] = 0.5f;
+        tp_add_bias(a, bias, rows, n, nb);
+        tp_bias_grad(d, db, rows, n, nb);
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < n; j++)
+                CHECK_NEAR(a[r * n + j], (double)a0[r * n + j] + bias[j % nb], 1e-6, 1e-6, "nb %d a[%d][%d]", nb, r, j);
+        for (int j = 0; j < nb; j++) {
+            double s = 0.5;
+            for (int r = 0; r < rows; r++)
+                for (int q = j; q < n; q += nb) s += d[r * n + q];
+            CHECK_NEAR(db[j], s, 1e-6, 1e-6, "nb %d db[%d]", nb, j);
+        }
+        for (int j = nb; j < 12; j++) CHECK(db[j] == 0.5f, "nb %d: db[%d] beyond nb written", nb, j);
+    }
+}
+
+/* ================================================================ layers ============== */
+
+static const char *const g_layer_specs[] = {
+    "13 fc7", "4x3x2 fc5",
+    "5x7x2 lc3x3/3/s2", "5x7x2 conv3x3/3/s2",
+    "4x4x1 lc5x5/2", "4x4x1 conv5x5/2", "4x4x2 lc5x5/2/s2", "4x4x2 conv5x5/3/s2",
+    "3x5x2 lc5x5/3/s2", "3x5x2 conv5x5/3/s2",
+    "6x4x3 conv3x3/2/s3", "6x4x3 lc3x3/2/s3",
+    "7x7x1 lc1x1/2", "2x9x2 conv4x4/3/s2", "2x9x2 lc4x4/3/s2", "1x1x5 lc3x3/2", "9x8x2 lc3x3/4/s2",
+    "8x5x3 conv2x2/2",
+};
+#define N_LAYER_SPECS (sizeof g_layer_specs / sizeof g_layer_specs[0])
+
+/* forward, transpose and weight gradient of every kind against the naive operator */
+static void test_layer_kernels_vs_naive(void)
+{
+    const int B = 3;
+    for (size_t s = 0; s < N_LAYER_SPECS; s++) {
+        tp_config cfg = cfg_make(TP_BP, B);
+        tp_net net;
+        MAKE_NET(&net, g_layer_specs[s], &cfg);
+        const tp_layer *l = &net.layers[0];
+        ref_op op = ref_op_make(l, l->out_c);
+        if (l->kind != TP_DENSE) {
+            int oh = ref_out(l->in_h, l->stride), ow = ref_out(l->in_w, l->stride);
+            CHECK(l->out_h == oh && l->out_w == ow, "%s: output %dx%d, expected %dx%d", g_layer_specs[s], l->out_h, l->out_w, oh, ow);
+            CHECK(l->n_pos == (l->kind == TP_LOCAL ? oh * ow : 1), "%s: n_pos %d", g_layer_specs[s], l->n_pos);
+            CHECK(l->patch == l->k * l->k * l->in_c, "%s: patch %d", g_layer_specs[s], l->patch);
+        }
+        CHECK(l->n_w == op.n_w, "%s: n_w %lu, expected %lu", g_layer_specs[s], (unsigned long)l->n_w, (unsigned long)op.n_w);
+        CHECK(l->n_out == op.n_out && l->n_in == op.n_in, "%s: n_in %d n_out %d, expected %d %d", g_layer_specs[s],
+              l->n_in, l->n_out, op.n_in, op.n_out);
+        if (l->n_w != op.n_w || l->n_out != op.n_out || l->n_in != op.n_in) { ref_op_free(&op); tp_net_destroy(&net); continue; }
+        size_t nx = (size_t)B * l->n_in, na = (size_t)B * l->n_out;
+        float *w = falloc(l->n_w), *x = falloc(nx), *d = falloc(na), *a = falloc(na), *xt = falloc(nx);
+        float *dw = falloc(l->n_w), *scr = falloc(tp_layer_scratch(l, B));
+        double *xd, *dd, *ar = dalloc(na), *xr = dalloc(nx), *dwr = dalloc(l->n_w);
+        char what[200];
+        fill(w, l->n_w, 1.0f); fill(x, nx, 1.0f); fill(d, na, 1.0f); fill(dw, l->n_w, 1.0f);
+        xd = to_d(x, nx); dd = to_d(d, na);
+        for (size_t i = 0; i < na; i++) a[i] = NAN;
+        for (size_t i = 0; i < nx; i++) xt[i] = NAN;
+        for (size_t i = 0; i < l->n_w; i++) dwr[i] = dw[i];
+        tp_layer_forward(l, w, x, a, B, scr);
+        tp_layer_transpose(l, w, d, xt, B, scr);
+        tp_layer_weight_grad(l, x, d, dw, B, scr);
+        ref_fwd(&op, w, xd, ar, B);
+        ref_tr(&op, w, dd, xr, B);
+        ref_wg(&op, xd, dd, dwr, B);
+        snprintf(what, sizeof what, "%s forward", g_layer_specs[s]);
+        cmp_arrays(a, ar, na, 1e-5, 1e-5, what);
+        snprintf(what, sizeof what, "%s transpose", g_layer_specs[s]);
+        cmp_arrays(xt, xr, nx, 1e-5, 1e-5, what);
+        snprintf(what, sizeof what, "%s weight_grad (accumulating)", g_layer_specs[s]);
+        cmp_arrays(dw, dwr, l->n_w, 1e-5, 1e-5, what);
+        free(w); free(x); free(d); free(a); free(xt); free(dw); free(scr); free(xd); free(dd); free(ar); free(xr); free(dwr);
+        ref_op_free(&op);
+        tp_net_destroy(&net);
+    }
+}
+
+/* <A(W) x, d> == <x, A(W)^T d> and <weight_grad(x, d), V> == <d, A(V) x>, library kernels only */
+static void test_adjoint(void)
+{
+    const int B = 2;
+    for (size_t s = 0; s < N_LAYER_SPECS; s++) {
+        tp_config cfg = cfg_make(TP_BP, B);
+        tp_net net;
+        MAKE_NET(&net, g_layer_specs[s], &cfg);
+        const tp_layer *l = &net.layers[0];
+        size_t nx = (size_t)B * l->n_in, na = (size_t)B * l->n_out;
+        float *w = falloc(l->n_w), *vv = falloc(l->n_w), *x = falloc(nx), *d = falloc(na), *a = falloc(na);
+        float *xt = falloc(nx), *dw = falloc(l->n_w), *av = falloc(na), *scr = falloc(tp_layer_scratch(l, B));
+        double lhs = 0, rhs = 0, mag = 0, lhs2 = 0, rhs2 = 0, mag2 = 0;
+        fill(w, l->n_w, 1.0f); fill(vv, l->n_w, 1.0f); fill(x, nx, 1.0f); fill(d, na, 1.0f);
+        tp_layer_forward(l, w, x, a, B, scr);
+        tp_layer_transpose(l, w, d, xt, B, scr);
+        for (size_t i = 0; i < na; i++) { lhs += (double)a[i] * d[i]; mag += fabs((double)a[i] * d[i]); }
+        for (size_t i = 0; i < nx; i++) { rhs += (double)x[i] * xt[i]; mag += fabs((double)x[i] * xt[i]); }
+        CHECK(mag > 0, "%s: all products zero", g_layer_specs[s]);
+        CHECK_NEAR(lhs, rhs, 1e-6 * mag, 1e-6, "%s: <A x, d> vs <x, A^T d>", g_layer_specs[s]);
+        tp_layer_weight_grad(l, x, d, dw, B, scr);   /* dw starts at zero */
+        tp_layer_forward(l, vv, x, av, B, scr);
+        for (size_t i = 0; i < l->n_w; i++) { lhs2 += (double)dw[i] * vv[i]; mag2 += fabs((double)dw[i] * vv[i]); }
+        for (size_t i = 0; i < na; i++) { rhs2 += (double)d[i] * av[i]; mag2 += fabs((double)d[i] * av[i]); }
+        CHECK(mag2 > 0, "%s: all weight-gradient products zero", g_layer_specs[s]);
+        CHECK_NEAR(lhs2, rhs2, 1e-6 * mag2, 1e-6, "%s: <weight_grad(x, d), V> vs <d, A(V) x>", g_layer_specs[s]);
+        free(w); free(vv); free(x); free(d); free(a); free(xt); free(dw); free(av); free(scr);
+        tp_net_destroy(&net);
+    }
+}
+
+/* an LC layer whose filters are all one conv filter is that conv layer */
+static void test_lc_equals_conv(void)
+{
+    static const char *const pairs[][2] = {
+        {"5x7x2 lc3x3/3/s2", "5x7x2 conv3x3/3/s2"}, {"4x4x1 lc5x5/2", "4x4x1 conv5x5/2"},
+        {"6x5x3 lc3x3/4", "6x5x3 conv3x3/4"}, {"2x9x2 lc4x4/3/s2", "2x9x2 conv4x4/3/s2"},
+    };
+    const int B = 3;
+    for (int t = 0; t < 4; t++) {
+        tp_config cfg = cfg_make(TP_BP, B);
+        tp_net nl, nc;
+        MAKE_NET(&nl, pairs[t][0], &cfg);
+        MAKE_NET(&nc, pairs[t][1], &cfg);
+        const tp_layer *ll = &nl.layers[0], *lc = &nc.layers[0];
+        CHECK(ll->n_w == (size_t)ll->n_pos * lc->n_w && ll->n_out == lc->n_out, "%s: shapes", pairs[t][0]);
+        if (ll->n_w != (size_t)ll->n_pos * lc->n_w || ll->n_out != lc->n_out) { tp_net_destroy(&nl); tp_net_destroy(&nc); continue; }
+        size_t nx = (size_t)B * ll->n_in, na = (size_t)B * ll->n_out, sc = tp_layer_scratch(ll, B);
+        float *wc = falloc(lc->n_w), *wl = falloc(ll->n_w), *x = falloc(nx), *d = falloc(na);
+        float *a1 = falloc(na), *a2 = falloc(na), *x1 = falloc(nx), *x2 = falloc(nx);
+        float *dwl = falloc(ll->n_w), *dwc = falloc(lc->n_w);
+        float *scr = falloc(sc > tp_layer_scratch(lc, B) ? sc : tp_layer_scratch(lc, B));
+        double *a2d, *x2d, *sum = dalloc(lc->n_w);
+        fill(wc, lc->n_w, 1.0f); fill(x, nx, 1.0f); fill(d, na, 1.0f);
+        for (int p = 0; p < ll->n_pos; p++) memcpy(wl + (size_t)p * lc->n_w, wc, lc->n_w * sizeof(float));
+        tp_layer_forward(ll, wl, x, a1, B, scr);
+        tp_layer_forward(lc, wc, x, a2, B, scr);
+        tp_layer_transpose(ll, wl, d, x1, B, scr);
+        tp_layer_transpose(lc, wc, d, x2, B, scr);
+        tp_layer_weight_grad(ll, x, d, dwl, B, scr);
+        tp_layer_weight_grad(lc, x, d, dwc, B, scr);
+        a2d = to_d(a2, na); x2d = to_d(x2, nx);
+        for (int p = 0; p < ll->n_pos; p++)
+            for (size_t i = 0; i < lc->n_w; i++) sum[i] += dwl[(size_t)p * lc->n_w + i];
+        cmp_arrays(a1, a2d, na, 1e-5, 1e-5, "LC forward vs conv forward");
+        cmp_arrays(x1, x2d, nx, 1e-5, 1e-5, "LC transpose vs conv transpose");
+        {
+            float *dwcf = dwc;
+            double *sd = sum;
+            for (size_t i = 0; i < lc->n_w; i++)
+                CHECK_NEAR(sd[i], dwcf[i], 1e-5, 1e-5, "%s: sum over positions of LC dW[%lu] vs conv dW", pairs[t][0], (unsigned long)i);
+        }
+        free(wc); free(wl); free(x); free(d); free(a1); free(a2); free(x1); free(x2); free(dwl); free(dwc); free(scr);
+        free(a2d); free(x2d); free(sum);
+        tp_net_destroy(&nl); tp_net_destroy(&nc);
+    }
+}
+
+/* an LC layer with one position covering the whole input is a dense layer with the same
+   weights: patch rows (ky, kx, ci) are the channels-last flattening of the input */
+static void test_lc_full_kernel_equals_dense(void)
+{
+    static const char *const pairs[][2] = {{"3x3x2 lc3x3/4/s3", "18 fc4"}, {"4x4x1 lc4x4/3/s4", "16 fc3"},
+                                           {"1x1x6 lc1x1/5", "6 fc5"}};
+    const int B = 4;
+    for (int t = 0; t < 3; t++) {
+        tp_config cfg = cfg_make(TP_BP, B);
+        tp_net nl, nd;
+        MAKE_NET(&nl, pairs[t][0], &cfg);
+        MAKE_NET(&nd, pairs[t][1], &cfg);
+        const tp_layer *ll = &nl.layers[0], *ld = &nd.layers[0];
+        CHECK(ll->n_pos == 1 && ll->n_w == ld->n_w && ll->n_out == ld->n_out && ll->n_in == ld->n_in,
+              "%s: n_pos %d n_w %lu/%lu", pairs[t][0], ll->n_pos, (unsigned long)ll->n_w, (unsigned long)ld->n_w);
+        if (ll->n_w != ld->n_w || ll->n_out != ld->n_out) { tp_net_destroy(&nl); tp_net_destroy(&nd); continue; }
+        size_t nx = (size_t)B * ll->n_in, na = (size_t)B * ll->n_out;
+        float *w = falloc(ll->n_w), *x = falloc(nx), *d = falloc(na), *a1 = falloc(na), *a2 = falloc(na);
+        float *x1 = falloc(nx), *x2 = falloc(nx), *dw1 = falloc(ll->n_w), *dw2 = falloc(ll->n_w);
+        float *scr = falloc(tp_layer_scratch(ll, B));
+        double *a2d, *x2d, *dw2d;
+        fill(w, ll->n_w, 1.0f); fill(x, nx, 1.0f); fill(d, na, 1.0f);
+        tp_layer_forward(ll, w, x, a1, B, scr);
+        tp_layer_forward(ld, w, x, a2, B, NULL);
+        tp_layer_transpose(ll, w, d, x1, B, scr);
+        tp_layer_transpose(ld, w, d, x2, B, NULL);
+        tp_layer_weight_grad(ll, x, d, dw1, B, scr);
+        tp_layer_weight_grad(ld, x, d, dw2, B, NULL);
+        a2d = to_d(a2, na); x2d = to_d(x2, nx); dw2d = to_d(dw2, ll->n_w);
+        cmp_arrays(a1, a2d, na, 1e-5, 1e-5, "full-kernel LC forward vs dense");
+        cmp_arrays(x1, x2d, nx, 1e-5, 1e-5, "full-kernel LC transpose vs dense");
+        cmp_arrays(dw1, dw2d, ll->n_w, 1e-5, 1e-5, "full-kernel LC weight_grad vs dense");
+        free(w); free(x); free(d); free(a1); free(a2); free(x1); free(x2); free(dw1); free(dw2); free(scr);
+        free(a2d); free(x2d); free(dw2d);
+        tp_net_destroy(&nl); tp_net_destroy(&nd);
+    }
+}
+
+/* ================================================================ 2. finite differences */
+
+typedef struct fd_ctx {
+    const float *x, *y;
+    int B;
+    int inverse;            /* 0: task loss wrt params, 1: inverse loss wrt iparams */
+    int relu;               /* skip coordinates whose perturbation flips a ReLU */
+    unsigned char *mask;    /* where fd_loss stores the ReLU pattern, or NULL */
+} fd_ctx;
+
+static size_t n_units(const tp_net *net, int B)
+{
+    size_t n = 0;
+    for (int l = 1; l <= net->n_layers; l++) n += (size_t)B * net->layers[l - 1].n_out;
+    return n;
+}
+
+static double fd_loss(tp_net *net, const fd_ctx *c)
+{
+    double L;
+    if (c->inverse) { net->noise_step = 0; return tp_inverse_grads(net, c->B); }
+    tp_forward(net, c->x, c->B);
+    L = tp_task_loss(net, c->y, c->B, NULL);
+    if (c->mask) {
+        unsigned char *m = c->mask;
+        for (int l = 1; l <= net->n_layers; l++)
+            for (size_t i = 0; i < (size_t)c->B * net->layers[l - 1].n_out; i++) *m++ = net->h[l][i] > 0.0f;
+    }
+    return L;
+}
+
+/* central differences of the loss against the library's gradient g for the parameters p */
+static void fd_check(tp_net *net, fd_ctx *c, float *p, const float *g, size_t n, const char *what)
+{
+    const double eps = 1e-2;
+    size_t nm = c->relu ? n_units(net, c->B) : 0, checked = 0, skipped = 0;
+    unsigned char *m0 = NULL, *mp = NULL, *mm = NULL;
+    double gmax = fmaxabs(g, n), atol = 2e-3 * gmax + 2e-5, num = 0, den = 0;
+    int bad = 0;
+    if (nm) {
+        m0 = (unsigned char *)malloc(nm); mp = (unsigned char *)malloc(nm); mm = (unsigned char *)malloc(nm);
+        c->mask = m0; fd_loss(net, c);
+    }
+    for (size_t t = 0; t < n && t < 1500; t++) {
+        size_t i = n <= 1500 ? t : (size_t)(rnd_u64() % n);
+        float p0 = p[i], pp = (float)(p0 + eps), pm = (float)(p0 - eps);
+        double lp, lm, fd;
+        c->mask = mp; p[i] = pp; lp = fd_loss(net, c);
+        c->mask = mm; p[i] = pm; lm = fd_loss(net, c);
+        p[i] = p0;
+        if (nm && (memcmp(m0, mp, nm) != 0 || memcmp(m0, mm, nm) != 0)) { skipped++; continue; }
+        fd = (lp - lm) / ((double)pp - (double)pm);
+        checked++;
+        num += (g[i] - fd) * (g[i] - fd); den += fd * fd;
+        if (!h_close(g[i], fd, atol, 2e-2) && !bad++)
+            h_fail(__LINE__, "%s: gradient[%lu] %.7g, finite difference %.7g (max |g| %.3g)", what, (unsigned long)i,
+                   (double)g[i], fd, gmax);
+    }
+    c->mask = NULL;
+    CHECK(gmax > 1e-4, "%s: gradient is (nearly) zero everywhere, max %.3g", what, gmax);
+    CHECK(checked >= 10 && skipped * 5 <= checked, "%s: %lu coordinates checked, %lu skipped at ReLU kinks", what,
+          (unsigned long)checked, (unsigned long)skipped);
+    CHECK(den > 0 && sqrt(num / den) < 1e-2, "%s: relative error of the whole gradient %.3g", what, den > 0 ? sqrt(num / den) : -1.0);
+    if (bad > 1) h_fail(__LINE__, "%s: %d of %lu coordinates off", what, bad, (unsigned long)checked);
+    free(m0); free(mp); free(mm);
+}
+
+static void gradcheck_bp(const char *spec)
+{
+    const int B = 3;
+    tp_config cfg = cfg_make(TP_BP, B);
+    tp_net net;
+    int relu = 0;
+    MAKE_NET(&net, spec, &cfg);
+    float *x = falloc((size_t)B * net.n_in), *y = falloc((size_t)B * net.n_out), *g;
+    fd_ctx c;
+    rand_biases(&net, 0.3f);
+    rand_xy(&net, x, y, B);
+    for (int l = 0; l < net.n_layers; l++) relu |= net.layers[l].act == TP_RELU;
+    memset(net.grads, 0, net.n_params * sizeof(float));
+    tp_forward(&net, x, B);
+    tp_task_loss(&net, y, B, NULL);
+    tp_rule_bp(&net, B);
+    g = fdup(net.grads, net.n_params);
+    c.x = x; c.y = y; c.B = B; c.inverse = 0; c.relu = relu; c.mask = NULL;
+    fd_check(&net, &c, net.params, g, net.n_params, spec);
+    free(x); free(y); free(g);
+    tp_net_destroy(&net);
+}
+
+static const char *const g_fd_specs[] = {
+    "6 fc5:tanh fc4:tanh fc3", "6 fc5:relu fc4:relu fc3", "6 fc5:sigmoid fc4:sigmoid fc3", "6 fc5:linear fc4:linear fc3",
+    "6 fc5:tanh fc4:tanh fc3:sigmoid mse", "6 fc5:relu fc4:relu fc3:sigmoid mse",
+    "6 fc5:sigmoid fc4:sigmoid fc3:sigmoid mse", "6 fc5:linear fc4:linear fc3:sigmoid mse",
+    "6 fc5 fc3:tanh", "6 fc5 fc3 mse", "6 fc4:relu fc3:relu mse",
+    "5x7x2 lc3x3/3/s2 fc4", "5x5x3 conv3x3/4 lc3x3/2/s2 fc3", "4x4x1 conv5x5/2 fc3", "4x4x1 lc5x5/2/s2 fc3",
+    "3x5x2 lc3x3/2:relu conv3x3/3/s2:sigmoid fc3:sigmoid mse", "2x9x2 conv4x4/3/s2 lc2x2/2 fc3",
+    "6x6x1 lc3x3/2/s2 lc3x3/2/s2 fc3",
+};
+
+static void gradcheck_inverse(const char *spec, tp_rule rule, int n_aux)
+{
+    const int B = 3;
+    tp_config cfg = cfg_make(rule, B);
+    tp_net net;
+    cfg.n_aux = n_aux;
+    cfg.sigma = 0.3f;
+    MAKE_NET(&net, spec, &cfg);
+    float *x = falloc((size_t)B * net.n_in), *y = falloc((size_t)B * net.n_out), *g;
+    fd_ctx c;
+    CHECK(net.n_iparams > 0, "no inverse parameters");
+    rand_biases(&net, 0.3f);
+    rand_xy(&net, x, y, B);
+    tp_forward(&net, x, B);
+    memset(net.igrads, 0, net.n_iparams * sizeof(float));
+    net.noise_step = 0;
+    tp_inverse_grads(&net, B);
+    g = fdup(net.igrads, net.n_iparams);
+    c.x = x; c.y = y; c.B = B; c.inverse = 1; c.relu = 0; c.mask = NULL;
+    fd_check(&net, &c, net.iparams, g, net.n_iparams, spec);
+    free(x); free(y); free(g);
+    tp_net_destroy(&net);
+}
+
+/* ================================================================ 5. Adam, SGD ======== */
+
+static void test_adam_reference(void)
+{
+    const double g[3][2] = {{0.1, -0.2}, {0.3, 0.05}, {-0.2, 0.4}};
+    const double settings[2][4] = {{0.01, 0.9, 0.999, 1e-8}, {0.05, 0.5, 0.75, 0.1}};
+    for (int s = 0; s < 2; s++) {
+        tp_adam opt;
+        float p[2] = {0.5f, -1.0f}, gf[2], m1[2] = {0, 0}, m2[2] = {0, 0};
+        double pr[2] = {0.5, -1.0}, mr[2] = {0, 0}, vr[2] = {0, 0};
+        double lr = settings[s][0], b1 = settings[s][1], b2 = settings[s][2], eps = settings[s][3];
+        memset(&opt, 0, sizeof opt);
+        opt.lr = (float)lr; opt.beta1 = (float)b1; opt.beta2 = (float)b2; opt.eps = (float)eps;
+        lr = opt.lr; b1 = opt.beta1; b2 = opt.beta2; eps = opt.eps;   /* the float values the library sees */
+        for (int t = 1; t <= 3; t++) {
+            for (int i = 0; i < 2; i++) gf[i] = (float)g[t - 1][i];
+            tp_adam_step(&opt, p, gf, m1, m2, 2);
+            for (int i = 0; i < 2; i++) {
+                double gi = gf[i];
+                mr[i] = b1 * mr[i] + (1 - b1) * gi;
+                vr[i] = b2 * vr[i] + (1 - b2) * gi * gi;
+                double mh = mr[i] / (1 - pow(b1, t)), vh = vr[i] / (1 - pow(b2, t));
+                pr[i] -= lr * mh / (sqrt(vh) + eps);
+                CHECK_NEAR(p[i], pr[i], 1e-6, 1e-6, "setting %d step %d p[%d]", s, t, i);
+                CHECK_NEAR(m1[i], mr[i], 1e-7, 1e-5, "setting %d step %d m[%d]", s, t, i);
+                CHECK_NEAR(m2[i], vr[i], 1e-9, 1e-5, "setting %d step %d v[%d]", s, t, i);
+            }
+        }
+        CHECK(opt.t == 3, "t = %ld after 3 steps", opt.t);
+    }
+    {   /* SGD: p -= lr g, moments untouched */
+        tp_adam opt;
+        float p[3] = {1.0f, -2.0f, 0.25f}, gg[3] = {0.5f, -1.5f, 2.0f}, m1[3] = {0, 0, 0}, m2[3] = {0, 0, 0};
+        double pr[3] = {1.0, -2.0, 0.25};
+        memset(&opt, 0, sizeof opt);
+        opt.lr = 0.1f; opt.sgd = 1; opt.beta1 = 0.9f; opt.beta2 = 0.999f; opt.eps = 1e-8f;
+        for (int t = 0; t < 2; t++) {
+            tp_adam_step(&opt, p, gg, m1, m2, 3);
+            for (int i = 0; i < 3; i++) {
+                pr[i] -= (double)opt.lr * gg[i];
+                CHECK_NEAR(p[i], pr[i], 1e-6, 1e-6, "SGD step %d p[%d]", t, i);
+                CHECK(m1[i] == 0.0f && m2[i] == 0.0f, "SGD touched the moments");
+            }
+        }
+    }
+}
+
+/* ================================================================ 6. FA, DFA ========== */
+
+static void copy_params(tp_net *dst, const tp_net *src)
+{
+    memcpy(dst->params, src->params, src->n_params * sizeof(float));
+}
+
+/* max over the hidden layers' gradients of |a - b| / max|b| */
+static double layer_rel_diff(const tp_net *na, const tp_net *nb, int l)
+{
+    const tp_layer *la = &na->layers[l], *lb = &nb->layers[l];
+    double m = fmaxabs(lb->dw, lb->n_w), d = 0;
+    for (size_t i = 0; i < lb->n_w; i++) d = fabs((double)la->dw[i] - lb->dw[i]) > d ? fabs((double)la->dw[i] - lb->dw[i]) : d;
+    return m > 0 ? d / m : d;
+}
+
+static void fa_equals_bp(const char *spec)
+{
+    const int B = 4;
+    tp_config cf = cfg_make(TP_FA, B), cb = cfg_make(TP_BP, B);
+    tp_net fa, bp;
+    MAKE_NET(&fa, spec, &cf);
+    MAKE_NET(&bp, spec, &cb);
+    float *x = falloc((size_t)B * fa.n_in), *y = falloc((size_t)B * fa.n_out);
+    CHECK(fa.n_params == bp.n_params, "parameter counts differ");
+    rand_biases(&fa, 0.2f);
+    copy_params(&bp, &fa);
+    rand_xy(&fa, x, y, B);
+    CHECK(tp_gradients(&bp, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "BP gradients");
+    /* with its random B, FA's hidden-layer updates differ from BP's and the top layer's do not */
+    CHECK(tp_gradients(&fa, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "FA gradients");
+    CHECK(layer_rel_diff(&fa, &bp, fa.n_layers - 1) == 0.0, "FA top layer differs from BP");
+    CHECK(layer_rel_diff(&fa, &bp, 0) > 1e-2, "FA with random B equals BP in layer 1: B unused?");
+    for (int l = 0; l < fa.n_layers; l++) {
+        CHECK(fa.layers[l].fb != NULL, "layer %d has no feedback matrix", l + 1);
+        if (fa.layers[l].fb) memcpy(fa.layers[l].fb, fa.layers[l].w, fa.layers[l].n_w * sizeof(float));
+    }
+    CHECK(tp_gradients(&fa, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "FA gradients");
+    for (size_t i = 0; i < fa.n_params; i++)
+        CHECK_NEAR(fa.grads[i], bp.grads[i], 1e-9, 1e-6, "FA (B = W) vs BP gradient %lu", (unsigned long)i);
+    free(x); free(y);
+    tp_net_destroy(&fa); tp_net_destroy(&bp);
+}
+
+static void test_fa_equals_bp_dense(void) { fa_equals_bp("7 fc6 fc5:relu fc4"); }
+static void test_fa_equals_bp_lc(void) { fa_equals_bp("6x5x2 lc3x3/3/s2 lc3x3/2 fc4"); }
+static void test_fa_equals_bp_conv(void) { fa_equals_bp("6x5x2 conv3x3/3/s2 lc2x2/2 fc4"); }
+
+static void test_dfa_equals_bp_one_hidden(void)
+{
+    const int B = 4;
+    tp_config cd = cfg_make(TP_DFA, B), cb = cfg_make(TP_BP, B);
+    tp_net dfa, bp;
+    MAKE_NET(&dfa, "6 fc5 fc3", &cd);
+    MAKE_NET(&bp, "6 fc5 fc3", &cb);
+    float x[24], y[12];
+    const tp_layer *top = &dfa.layers[1];
+    rand_biases(&dfa, 0.2f);
+    copy_params(&bp, &dfa);
+    rand_xy(&dfa, x, y, B);
+    CHECK(dfa.layers[0].dfa != NULL && top->dfa == NULL, "feedback matrices: layer 1 %p, top %p",
+          (void *)dfa.layers[0].dfa, (void *)top->dfa);
+    if (!dfa.layers[0].dfa) { tp_net_destroy(&dfa); tp_net_destroy(&bp); return; }
+    CHECK(tp_gradients(&bp, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "BP gradients");
+    CHECK(tp_gradients(&dfa, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "DFA gradients");
+    CHECK(layer_rel_diff(&dfa, &bp, 0) > 1e-2, "DFA with random D equals BP: D unused?");
+    for (int c = 0; c < 3; c++)
+        for (int j = 0; j < 5; j++) dfa.layers[0].dfa[c * 5 + j] = top->w[j * 3 + c];   /* D = W_2^T */
+    CHECK(tp_gradients(&dfa, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "DFA gradients");
+    for (size_t i = 0; i < dfa.n_params; i++)
+        CHECK_NEAR(dfa.grads[i], bp.grads[i], 1e-9, 1e-6, "DFA (D = W2^T) vs BP gradient %lu", (unsigned long)i);
+    tp_net_destroy(&dfa); tp_net_destroy(&bp);
+}
+
+/* DFA on a deeper net against its definition: delta_l = (e D_l) * act'(a_l) */
+static void test_dfa_reference(void)
+{
+    const int B = 4;
+    tp_config cfg = cfg_make(TP_DFA, B);
+    tp_net net;
+    MAKE_NET(&net, "7 fc6 fc5:sigmoid fc4 fc3", &cfg);
+    int L = net.n_layers, C = net.n_out;
+    float *x = falloc((size_t)B * net.n_in), *y = falloc((size_t)B * C);
+    rand_biases(&net, 0.2f);
+    rand_xy(&net, x, y, B);
+    CHECK(tp_gradients(&net, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "DFA gradients");
+    double *e = dalloc((size_t)B * C);
+    for (int b = 0; b < B; b++) {   /* e = (softmax(h_L) - y) / B */
+        double mx = -1e300, s = 0;
+        const float *hl = net.h[L] + (size_t)b * C;
+        for (int j = 0; j < C; j++) mx = hl[j] > mx ? hl[j] : mx;
+        for (int j = 0; j < C; j++) s += exp(hl[j] - mx);
+        for (int j = 0; j < C; j++) e[b * C + j] = (exp(hl[j] - mx) / s - y[b * C + j]) / B;
+    }
+    for (int l = 1; l <= L; l++) {
+        const tp_layer *ly = &net.layers[l - 1];
+        int n = ly->n_out;
+        double *delta = dalloc((size_t)B * n), *dw = dalloc(ly->n_w), *hp = to_d(net.h[l - 1], (size_t)B * ly->n_in);
+        ref_op op = ref_op_make(ly, ly->out_c);
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                if (l == L) s = e[b * C + j];
+                else {
+                    for (int c = 0; c < C; c++) s += e[b * C + c] * ly->dfa[(size_t)c * n + j];
+                    s *= ref_dact_h(ly->act, net.h[l][(size_t)b * n + j]);
+                }
+                delta[(size_t)b * n + j] = s;
+            }
+        ref_wg(&op, hp, delta, dw, B);
+        cmp_arrays(ly->dw, dw, ly->n_w, 1e-5, 1e-5, l == L ? "DFA top dW" : "DFA hidden dW");
+        free(delta); free(dw); free(hp);
+        ref_op_free(&op);
+    }
+    free(e); free(x); free(y);
+    tp_net_destroy(&net);
+}
+
+/* ================================================================ 7. hybrid identity === */
+
+static void hybrid_identity(const char *spec)
+{
+    const int B = 5;
+    tp_config cfg = cfg_make(TP_DTP, B);
+    tp_net net;
+    cfg.hybrid = 1.0f;
+    cfg.alpha = 0.13f;
+    MAKE_NET(&net, spec, &cfg);
+    int L = net.n_layers;
+    float *x = falloc((size_t)B * net.n_in), *y = falloc((size_t)B * net.n_out), *gtp;
+    rand_biases(&net, 0.2f);
+    rand_xy(&net, x, y, B);
+    CHECK(tp_gradients(&net, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "DTP gradients");
+    gtp = fdup(net.grads, net.n_params);
+    memset(net.grads, 0, net.n_params * sizeof(float));
+    tp_rule_bp(&net, B);
+    for (int l = 1; l <= L; l++) {
+        const tp_layer *ly = &net.layers[l - 1];
+        size_t ow = (size_t)(ly->dw - net.grads), ob = (size_t)(ly->db - net.grads);
+        double scale = l == L ? 1.0 : 2.0 * cfg.alpha;
+        double mw = scale * fmaxabs(ly->dw, ly->n_w), mb = scale * fmaxabs(ly->db, ly->n_b);
+        CHECK(mw > 0, "layer %d: zero BP gradient", l);
+        if (l == L) {
+            CHECK(memcmp(gtp + ow, ly->dw, ly->n_w * sizeof(float)) == 0 &&
+                  memcmp(gtp + ob, ly->db, ly->n_b * sizeof(float)) == 0, "top layer: DTP gradient is not bitwise the BP gradient");
+            continue;
+        }
+        for (size_t i = 0; i < ly->n_w; i++)
+            CHECK_NEAR(gtp[ow + i], scale * ly->dw[i], 1e-4 * mw, 0.0, "layer %d dW[%lu] vs 2 alpha dW_bp", l, (unsigned long)i);
+        for (size_t i = 0; i < ly->n_b; i++)
+            CHECK_NEAR(gtp[ob + i], scale * ly->db[i], 1e-4 * mb + 1e-12, 0.0, "layer %d db[%lu] vs 2 alpha db_bp", l, (unsigned long)i);
+    }
+    free(x); free(y); free(gtp);
+    tp_net_destroy(&net);
+}
+
+static void test_hybrid_identity_dense(void) { hybrid_identity("12 fc10x5 fc4"); }
+static void test_hybrid_identity_lc(void) { hybrid_identity("7x7x2 lc3x3/3 lc3x3/4/s2 fc6 fc4"); }
+static void test_hybrid_identity_conv(void) { hybrid_identity("6x6x2 conv3x3/3/s2 lc3x3/2:relu fc5:sigmoid fc4"); }
+
+/* ================================================================ 8. targets =========== */
+
+/* The whole target computation redone in double from the definitions (ALGORITHMS.md):
+   D_{L-1} = alpha W_L e (DTP) or g_L([o, z]) - g_L([y, z]) (SDTP, AO-SDTP); below,
+   D_l = beta J^T(D_{l+1} act') + (1 - beta)(g(h_{l+1}) - g(h_{l+1} - D_{l+1})); then the
+   library's deltas must be d_l = (2/B) D_l act'(a_l), and its dW_l = h_{l-1}^T d_l. */
+static void targets_check(const char *spec, tp_rule rule, float beta, int n_aux)
+{
+    const int B = 4;
+    tp_config cfg = cfg_make(rule, B);
+    tp_net net;
+    cfg.hybrid = beta; cfg.n_aux = n_aux; cfg.alpha = 0.15f;
+    MAKE_NET(&net, spec, &cfg);
+    int L = net.n_layers, C = net.n_out, A = rule == TP_AOSDTP ? n_aux : 0, W = C + A;
+    float *x = falloc((size_t)B * net.n_in), *y = falloc((size_t)B * C);
+    double *h[TP_MAX_LAYERS + 1], *D[TP_MAX_LAYERS + 1], *o = dalloc((size_t)B * W), *e = dalloc((size_t)B * C);
+    const tp_layer *top = &net.layers[L - 1];
+    rand_biases(&net, 0.3f);
+    rand_xy(&net, x, y, B);
+    CHECK(tp_gradients(&net, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "tp_gradients: %s", net.error);
+    for (int l = 0; l <= L; l++) {
+        h[l] = to_d(net.h[l], (size_t)B * (l ? net.layers[l - 1].n_out : net.n_in));
+        D[l] = NULL;
+    }
+    for (int b = 0; b < B; b++) {   /* [o, z] and e = dloss/da_L */
+        const double *hl = h[L] + (size_t)b * C;
+        double *ob = o + (size_t)b * W;
+        if (net.loss == TP_SOFTMAX_XENT) {
+            double mx = -1e300, s = 0;
+            for (int j = 0; j < C; j++) mx = hl[j] > mx ? hl[j] : mx;
+            for (int j = 0; j < C; j++) s += exp(hl[j] - mx);
+            for (int j = 0; j < C; j++) ob[j] = exp(hl[j] - mx) / s;
+        } else {
+            for (int j = 0; j < C; j++) ob[j] = hl[j];
+        }
+        for (int a = 0; a < A; a++) {
+            double s = 0;
+            for (int i = 0; i < top->n_in; i++) s += h[L - 1][(size_t)b * top->n_in + i] * net.wz[(size_t)i * A + a];
+            ob[C + a] = tanh(s);
+        }
+        for (int j = 0; j < C; j++) {
+            double dl = net.loss == TP_SOFTMAX_XENT ? ob[j] - y[b * C + j] : 2.0 * (ob[j] - y[b * C + j]);
+            e[b * C + j] = dl * ref_dact_h(top->act, hl[j]);
+        }
+    }
+    {
+        double *od = o;
+        cmp_arrays(net.out, od, (size_t)B * W, 1e-5, 1e-5, "output rows [o, z]");
+    }
+    /* penultimate */
+    {
+        size_t n = (size_t)B * top->n_in;
+        D[L - 1] = dalloc(n);
+        if (rule == TP_DTP) {
+            ref_op op = ref_op_make(top, C);
+            ref_tr(&op, top->w, e, D[L - 1], B);
+            for (size_t i = 0; i < n; i++) D[L - 1][i] *= cfg.alpha;
+            ref_op_free(&op);
+        } else {
+            ref_op op = ref_op_make(top, W);
+            double *v2 = dalloc((size_t)B * W), *g1 = dalloc(n), *g2 = dalloc(n);
+            memcpy(v2, o, (size_t)B * W * sizeof(double));
+            for (int b = 0; b < B; b++)
+                for (int j = 0; j < C; j++) v2[(size_t)b * W + j] = y[b * C + j];
+            ref_g(&net, L, &op, o, g1, B);
+            ref_g(&net, L, &op, v2, g2, B);
+            for (size_t i = 0; i < n; i++) D[L - 1][i] = g1[i] - g2[i];
+            free(v2); free(g1); free(g2);
+            ref_op_free(&op);
+        }
+    }
+    for (int l = L - 2; l >= 1; l--) {
+        const tp_layer *up = &net.layers[l];
+        size_t n = (size_t)B * up->n_in, nup = (size_t)B * up->n_out;
+        ref_op op = ref_op_make(up, up->out_c);
+        double *t = dalloc(nup), *J = dalloc(n), *g1 = dalloc(n), *g2 = dalloc(n), *hm = dalloc(nup);
+        for (size_t i = 0; i < nup; i++) {
+            t[i] = D[l + 1][i] * ref_dact_h(up->act, h[l + 1][i]);
+            hm[i] = h[l + 1][i] - D[l + 1][i];
+        }
+        ref_tr(&op, up->w, t, J, B);
+        if (beta < 1.0f) { ref_g(&net, l + 1, &op, h[l + 1], g1, B); ref_g(&net, l + 1, &op, hm, g2, B); }
+        D[l] = dalloc(n);
+        for (size_t i = 0; i < n; i++) D[l][i] = beta * J[i] + (beta < 1.0f ? (1.0 - beta) * (g1[i] - g2[i]) : 0.0);
+        free(t); free(J); free(g1); free(g2); free(hm);
+        ref_op_free(&op);
+    }
+    for (int l = 1; l <= L; l++) {
+        const tp_layer *ly = &net.layers[l - 1];
+        size_t n = (size_t)B * ly->n_out;
+        double *dexp = dalloc(n), *dw = dalloc(ly->n_w);
+        ref_op op = ref_op_make(ly, ly->out_c);
+        char what[160];
+        for (size_t i = 0; i < n; i++)
+            dexp[i] = l == L ? e[i] / B : 2.0 / B * D[l][i] * ref_dact_h(ly->act, h[l][i]);
+        ref_wg(&op, h[l - 1], dexp, dw, B);
+        snprintf(what, sizeof what, "delta of layer %d", l);
+        cmp_arrays(net.d[l], dexp, n, 2e-4, 1e-3, what);
+        snprintf(what, sizeof what, "dW of layer %d", l);
+        cmp_arrays(ly->dw, dw, ly->n_w, 2e-4, 1e-3, what);
+        CHECK(dmaxabs(dexp, n) > 1e-6, "layer %d: reference delta is zero (test is vacuous)", l);
+        free(dexp); free(dw);
+        ref_op_free(&op);
+    }
+    for (int l = 0; l <= L; l++) { free(h[l]); free(D[l]); }
+    free(o); free(e); free(x); free(y);
+    tp_net_destroy(&net);
+}
+
+/* alpha = 0 (DTP) or y = o (SDTP): D_{L-1} = 0, so the difference correction must give
+   exactly zero targets differences below, and zero hidden-layer gradients */
+static void zero_correction(tp_rule rule, const char *spec)
+{
+    const int B = 4;
+    tp_config cfg = cfg_make(rule, B);
+    tp_net net;
+    cfg.alpha = 0.0f;
+    cfg.n_aux = rule == TP_AOSDTP ? 4 : 0;
+    MAKE_NET(&net, spec, &cfg);
+    int L = net.n_layers, C = net.n_out, W = C + cfg.n_aux;
+    float *x = falloc((size_t)B * net.n_in), *y = falloc((size_t)B * C);
+    rand_biases(&net, 0.3f);
+    rand_xy(&net, x, y, B);
+    if (rule != TP_DTP) {   /* soft targets equal to the current output */
+        tp_forward(&net, x, B);
+        for (int b = 0; b < B; b++) memcpy(y + (size_t)b * C, net.out + (size_t)b * W, (size_t)C * sizeof(float));
+    }
+    CHECK(tp_gradients(&net, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "tp_gradients: %s", net.error);
+    for (int l = 1; l < L; l++) {
+        const tp_layer *ly = &net.layers[l - 1];
+        double md = fmaxabs(net.d[l], (size_t)B * ly->n_out), mw = fmaxabs(ly->dw, ly->n_w), mb = fmaxabs(ly->db, ly->n_b);
+        CHECK(md == 0.0 && mw == 0.0 && mb == 0.0, "layer %d: max |D| %.3g, |dW| %.3g, |db| %.3g, expected exactly 0", l, md, mw, mb);
+    }
+    CHECK(fmaxabs(net.layers[L - 1].dw, net.layers[L - 1].n_w) > 0, "top layer gradient is zero");
+    free(x); free(y);
+    tp_net_destroy(&net);
+}
+
+static void test_difference_correction_zero(void)
+{
+    zero_correction(TP_DTP, "7 fc6 fc5 fc4 fc3");
+    zero_correction(TP_DTP, "6x6x2 lc3x3/3/s2 conv3x3/2 fc5 fc3");
+    zero_correction(TP_SDTP, "7 fc6 fc5 fc4 fc3");
+    zero_correction(TP_AOSDTP, "7 fc6 fc5 fc4 fc3");
+}
+
+/* 3x3 inverse by Gauss-Jordan in double */
+static int inv3(const double m[9], double out[9])
+{
+    double a[3][6];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 6; j++) a[i][j] = j < 3 ? m[i * 3 + j] : (j - 3 == i);
+    for (int c = 0; c < 3; c++) {
+        int p = c;
+        for (int r = c + 1; r < 3; r++) if (fabs(a[r][c]) > fabs(a[p][c])) p = r;
+        if (fabs(a[p][c]) < 1e-9) return 0;
+        for (int j = 0; j < 6; j++) { double t = a[c][j]; a[c][j] = a[p][j]; a[p][j] = t; }
+        for (int r = 0; r < 3; r++) {
+            if (r == c) continue;
+            double f = a[r][c] / a[c][c];
+            for (int j = 0; j < 6; j++) a[r][j] -= f * a[c][j];
+        }
+    }
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) out[i * 3 + j] = a[i][j + 3] / a[i][i];
+    return 1;
+}
+
+/* g_2 set to the exact inverse of f_2 (linear layers): the difference correction gives
+   target_1 = g_2(target_2), and tp_diagnose reports a zero reconstruction error */
+static void test_exact_inverse_correction(void)
+{
+    const int B = 4;
+    tp_config cfg = cfg_make(TP_DTP, B);
+    tp_net net;
+    cfg.alpha = 0.2f;
+    MAKE_NET(&net, "3 fc3:linear fc3:linear fc2", &cfg);
+    tp_layer *l2 = &net.layers[1];
+    double w[9], wi[9];
+    float x[12], y[8];
+    tp_diag dg;
+    CHECK(l2->v != NULL && l2->c != NULL && net.layers[2].v == NULL, "DTP inverses: g_2 only");
+    if (!l2->v) { tp_net_destroy(&net); return; }
+    rand_biases(&net, 0.3f);
+    for (int i = 0; i < 9; i++) { l2->w[i] = (float)(0.5 * rnd_s() + (i % 4 == 0 ? 1.5 : 0.0)); w[i] = l2->w[i]; }
+    CHECK(inv3(w, wi), "singular W");
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) l2->v[i * 3 + j] = (float)wi[j * 3 + i];   /* V^T = W^-1 */
+    for (int i = 0; i < 3; i++) {   /* c = -b W^-1 */
+        double s = 0;
+        for (int j = 0; j < 3; j++) s -= (double)l2->b[j] * wi[j * 3 + i];
+        l2->c[i] = (float)s;
+    }
+    rand_xy(&net, x, y, B);
+    CHECK(tp_gradients(&net, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "tp_gradients: %s", net.error);
+    {
+        const tp_layer *l3 = &net.layers[2];
+        double t1[12], got[12];
+        for (int b = 0; b < B; b++) {
+            double o[2], mx, s = 0, D2[3], t2[3];
+            const float *h3 = net.h[3] + b * 2, *h2 = net.h[2] + b * 3, *h1 = net.h[1] + b * 3;
+            mx = h3[0] > h3[1] ? h3[0] : h3[1];
+            for (int c = 0; c < 2; c++) { o[c] = exp(h3[c] - mx); s += o[c]; }
+            for (int j = 0; j < 3; j++) {
+                D2[j] = 0;
+                for (int c = 0; c < 2; c++) D2[j] += cfg.alpha * (o[c] / s - y[b * 2 + c]) * l3->w[j * 2 + c];
+                t2[j] = h2[j] - D2[j];
+                CHECK_NEAR(net.d[2][b * 3 + j] * B / 2.0, D2[j], 1e-6, 1e-4, "D_2[%d][%d]", b, j);
+            }
+            for (int i = 0; i < 3; i++) {   /* g_2(target_2) = (target_2 - b) W^-1 */
+                t1[b * 3 + i] = 0;
+                for (int j = 0; j < 3; j++) t1[b * 3 + i] += (t2[j] - l2->b[j]) * wi[j * 3 + i];
+                got[b * 3 + i] = h1[i] - net.d[1][b * 3 + i] * B / 2.0;   /* target_1 = h_1 - D_1, d_1 = (2/B) D_1 */
+                CHECK_NEAR(got[b * 3 + i], t1[b * 3 + i], 1e-5, 1e-4, "target_1[%d][%d] vs g_2(target_2)", b, i);
+            }
+        }
+    }
+    CHECK(tp_diagnose(&net, x, y, B, &dg) == TP_OK, "tp_diagnose: %s", net.error);
+    CHECK(dg.recon[0] == -1.0f && dg.recon[2] == -1.0f, "recon of layers without inverse: %g %g", (double)dg.recon[0], (double)dg.recon[2]);
+    CHECK(dg.recon[1] >= 0.0f && dg.recon[1] < 1e-10f, "recon of the exact inverse %g", (double)dg.recon[1]);
+    tp_net_destroy(&net);
+}
+
+/* tp_rule_tp is public and documented to work "on the current h[]" like tp_rule_bp, whose
+   gradients follow tp_forward + tp_task_loss; the targets it reads must be the ones
+   given to tp_task_loss, not those of an earlier tp_gradients call. */
+static void test_rule_tp_after_task_loss(void)
+{
+    const int B = 4;
+    tp_config cfg = cfg_make(TP_SDTP, B);
+    tp_net net;
+    MAKE_NET(&net, "6 fc5 fc4 fc3", &cfg);
+    float x[24], y1[12], y2[12], *g;
+    rand_biases(&net, 0.2f);
+    rand_xy(&net, x, y1, B);
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < 3; j++) y2[b * 3 + j] = y1[b * 3 + (j + 1) % 3];   /* other classes */
+    CHECK(tp_gradients(&net, x, y2, B, TP_PHASE_FORWARD, NULL) == TP_OK, "tp_gradients");
+    g = fdup(net.grads, net.n_params);                     /* the gradients for y2 */
+    CHECK(tp_gradients(&net, x, y1, B, TP_PHASE_FORWARD, NULL) == TP_OK, "tp_gradients");
+    memset(net.grads, 0, net.n_params * sizeof(float));
+    tp_forward(&net, x, B);
+    tp_task_loss(&net, y2, B, NULL);
+    tp_rule_tp(&net, B);
+    {
+        int bad = 0;
+        size_t first = 0;
+        for (size_t i = 0; i < net.n_params; i++)
+            if (!h_close(net.grads[i], g[i], 1e-7, 1e-5) && !bad++) first = i;
+        CHECK(bad == 0, "tp_forward + tp_task_loss(y2) + tp_rule_tp: %d gradients differ from tp_gradients(y2), "
+              "first [%lu] %g vs %g: the targets of the previous tp_gradients call (net->y) were used",
+              bad, (unsigned long)first, (double)net.grads[first], (double)g[first]);
+    }
+    free(g);
+    tp_net_destroy(&net);
+}
+
+/* ================================================================ 9. AO-SDTP =========== */
+
+static void test_aosdtp_wz_fixed(void)
+{
+    const int B = 8;
+    tp_config cfg = cfg_make(TP_AOSDTP, B);
+    tp_net net;
+    cfg.n_aux = 6;
+    cfg.forward.lr = 1e-2f; cfg.inverse.lr = 1e-2f;
+    MAKE_NET(&net, "6 fc5 fc4 fc3", &cfg);
+    float *x = falloc((size_t)B * 6), *y = falloc((size_t)B * 3), *fixed0, *p0, *ip0;
+    CHECK(net.wz != NULL && net.wz >= net.fixed && net.wz + 4 * 6 <= net.fixed + net.n_fixed, "W_z is not a view into fixed");
+    CHECK(net.layers[2].v_out == 3 + 6, "top v_out %d, expected 9", net.layers[2].v_out);
+    fixed0 = fdup(net.fixed, net.n_fixed); p0 = fdup(net.params, net.n_params); ip0 = fdup(net.iparams, net.n_iparams);
+    CHECK(fmaxabs(net.wz, 24) > 0, "W_z is zero");
+    for (int s = 0; s < 6; s++) {
+        rand_xy(&net, x, y, B);
+        CHECK(tp_train_step(&net, x, y, B, TP_PHASE_BOTH, NULL) == TP_OK, "step %d: %s", s, net.error);
+    }
+    CHECK(memcmp(fixed0, net.fixed, net.n_fixed * sizeof(float)) == 0, "W_z changed during training");
+    CHECK(memcmp(p0, net.params, net.n_params * sizeof(float)) != 0, "forward weights did not train");
+    CHECK(memcmp(ip0, net.iparams, net.n_iparams * sizeof(float)) != 0, "inverse weights did not train");
+    free(x); free(y); free(fixed0); free(p0); free(ip0);
+    tp_net_destroy(&net);
+}
+
+static void train_steps(tp_net *net, int steps, int B, uint64_t seed, tp_phase phase, double *loss)
+{
+    float *x = falloc((size_t)B * net->n_in), *y = falloc((size_t)B * net->n_out);
+    tp_stats st;
+    rnd_seed(seed);
+    *loss = 0;
+    for (int s = 0; s < steps; s++) {
+        rand_xy(net, x, y, B);
+        tp_result r = tp_train_step(net, x, y, B, phase, &st);
+        CHECK(r == TP_OK, "step %d: %s: %s", s, tp_result_string(r), net->error);
+        *loss += st.loss + st.inverse_loss;
+    }
+    free(x); free(y);
+}
+
+static void test_aosdtp_without_aux_is_sdtp(void)
+{
+    const char *specs[] = {"6 fc5 fc4 fc3", "6x5x2 lc3x3/3/s2 fc5 fc3"};
+    for (int k = 0; k < 2; k++) {
+        tp_config ca = cfg_make(TP_AOSDTP, 8), cs = cfg_make(TP_SDTP, 8);
+        tp_net na, ns;
+        double la, ls;
+        ca.n_aux = 0;
+        ca.forward.lr = cs.forward.lr = 1e-2f; ca.inverse.lr = cs.inverse.lr = 1e-2f;
+        MAKE_NET(&na, specs[k], &ca);
+        MAKE_NET(&ns, specs[k], &cs);
+        CHECK(na.n_params == ns.n_params && na.n_iparams == ns.n_iparams, "%s: block sizes differ", specs[k]);
+        train_steps(&na, 5, 8, 99, TP_PHASE_BOTH, &la);
+        train_steps(&ns, 5, 8, 99, TP_PHASE_BOTH, &ls);
+        CHECK(memcmp(na.params, ns.params, ns.n_params * sizeof(float)) == 0, "%s: forward weights differ", specs[k]);
+        CHECK(memcmp(na.iparams, ns.iparams, ns.n_iparams * sizeof(float)) == 0, "%s: inverse weights differ", specs[k]);
+        CHECK(la == ls, "%s: losses %.17g vs %.17g", specs[k], la, ls);
+        tp_net_destroy(&na); tp_net_destroy(&ns);
+    }
+}
+
+/* ================================================================ 10. phases =========== */
+
+static void test_phases(void)
+{
+    const tp_rule rules[] = {TP_DTP, TP_SDTP, TP_AOSDTP};
+    for (int k = 0; k < 3; k++) {
+        tp_config cfg = cfg_make(rules[k], 8);
+        tp_net net;
+        double loss;
+        float *p0, *ip0;
+        cfg.n_aux = 5;
+        MAKE_NET(&net, "6x5x2 lc3x3/3/s2 fc5 fc3", &cfg);
+        p0 = fdup(net.params, net.n_params); ip0 = fdup(net.iparams, net.n_iparams);
+        train_steps(&net, 3, 8, 5, TP_PHASE_INVERSE, &loss);
+        CHECK(memcmp(p0, net.params, net.n_params * sizeof(float)) == 0, "%s: inverse phase changed params", tp_rule_name(rules[k]));
+        CHECK(memcmp(ip0, net.iparams, net.n_iparams * sizeof(float)) != 0, "%s: inverse phase left iparams unchanged",
+              tp_rule_name(rules[k]));
+        CHECK(net.cfg.forward.t == 0 && net.cfg.inverse.t == 3, "%s: Adam steps forward %ld inverse %ld", tp_rule_name(rules[k]),
+              net.cfg.forward.t, net.cfg.inverse.t);
+        memcpy(ip0, net.iparams, net.n_iparams * sizeof(float));
+        train_steps(&net, 3, 8, 6, TP_PHASE_FORWARD, &loss);
+        CHECK(memcmp(ip0, net.iparams, net.n_iparams * sizeof(float)) == 0, "%s: forward phase changed iparams", tp_rule_name(rules[k]));
+        CHECK(memcmp(p0, net.params, net.n_params * sizeof(float)) != 0, "%s: forward phase left params unchanged", tp_rule_name(rules[k]));
+        free(p0); free(ip0);
+        tp_net_destroy(&net);
+    }
+}
+
+/* ================================================================ 11. threads ========== */
+
+typedef struct run_result { float *p, *ip; size_t np, ni; double loss; } run_result;
+
+static void run_with_threads(const char *spec, tp_rule rule, int threads, run_result *out)
+{
+    tp_config cfg = cfg_make(rule, 16);
+    tp_net net;
+    memset(out, 0, sizeof *out);
+    cfg.n_aux = 7;
+    cfg.forward.lr = 1e-2f; cfg.inverse.lr = 1e-2f;
+    tp_set_threads(threads);
+    MAKE_NET(&net, spec, &cfg);
+    train_steps(&net, 3, 16, 1234, TP_PHASE_BOTH, &out->loss);
+    out->p = fdup(net.params, net.n_params); out->np = net.n_params;
+    out->ip = fdup(net.iparams, net.n_iparams); out->ni = net.n_iparams;
+    tp_net_destroy(&net);
+}
+
+static void test_threads_bitwise(void)
+{
+    const char *specs[] = {"64 fc64 fc64 fc10", "10x10x3 lc3x3/8/s2 lc3x3/6 fc10", "10x10x3 conv3x3/16 conv3x3/8/s2 fc10"};
+    const tp_rule rules[] = {TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP};
+    int t0 = tp_get_threads();
+    for (int s = 0; s < 3; s++)
+        for (int r = 0; r < 6; r++) {
+            run_result a, b, c;
+            if (s == 2 && r != 0 && r != 4) continue;
+            run_with_threads(specs[s], rules[r], 1, &a);
+            run_with_threads(specs[s], rules[r], 2, &b);
+            run_with_threads(specs[s], rules[r], 3, &c);
+            CHECK(a.p && b.p && c.p && a.np == b.np && a.ni == b.ni, "%s %s: runs failed", specs[s], tp_rule_name(rules[r]));
+            if (a.p && b.p && c.p) {
+                CHECK(memcmp(a.p, b.p, a.np * sizeof(float)) == 0 && memcmp(a.p, c.p, a.np * sizeof(float)) == 0,
+                      "%s %s: params differ between 1, 2, 3 threads", specs[s], tp_rule_name(rules[r]));
+                CHECK(memcmp(a.ip, b.ip, a.ni * sizeof(float)) == 0 && memcmp(a.ip, c.ip, a.ni * sizeof(float)) == 0,
+                      "%s %s: iparams differ between 1, 2, 3 threads", specs[s], tp_rule_name(rules[r]));
+                CHECK(a.loss == b.loss && a.loss == c.loss, "%s %s: losses %.17g %.17g %.17g", specs[s], tp_rule_name(rules[r]),
+                      a.loss, b.loss, c.loss);
+            }
+            free(a.p); free(a.ip); free(b.p); free(b.ip); free(c.p); free(c.ip);
+        }
+    tp_set_threads(t0);
+#ifdef _OPENMP
+    tp_set_threads(2);
+    CHECK(tp_get_threads() == 2, "tp_get_threads() %d after tp_set_threads(2)", tp_get_threads());
+    tp_set_threads(t0);
+#else
+    CHECK(tp_get_threads() == 1, "tp_get_threads() %d without OpenMP", tp_get_threads());
+#endif
+}
+
+/* ================================================================ 12. loaders ========== */
+
+typedef struct bytes { unsigned char *p; size_t n; } bytes;
+
+static void b_put(bytes *b, const void *src, size_t n)
+{
+    b->p = (unsigned char *)realloc(b->p, b->n + n + 1);
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
+}
+
+static void b_be32(bytes *b, uint32_t v)
+{
+    unsigned char q[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8), (unsigned char)v};
+    b_put(b, q, 4);
+}
+
+static const char *write_idx(const char *name, uint32_t magic, int ndim, const uint32_t *dims, const unsigned char *data,
+                             size_t n, long adjust)
+{
+    bytes b = {NULL, 0};
+    const char *path = tmp_path(name);
+    b_be32(&b, magic);
+    for (int i = 0; i < ndim; i++) b_be32(&b, dims[i]);
+    b_put(&b, data, n);
+    if (adjust < 0 && (size_t)(-adjust) <= b.n) b.n -= (size_t)(-adjust);
+    if (adjust > 0) { unsigned char z = 7; for (long i = 0; i < adjust; i++) b_put(&b, &z, 1); }
+    CHECK(write_file(path, b.p, b.n), "cannot write %s", path);
+    free(b.p);
+    return path;
+}
+
+static void expect_fail(tp_result got, tp_result want, const tp_dataset *ds, const char *must_name, const char *what)
+{
+    CHECK(got == want, "%s: %s, expected %s (%s)", what, tp_result_string(got), tp_result_string(want), ds->error);
+    CHECK(strstr(ds->error, must_name) != NULL, "%s: error \"%s\" does not name %s", what, ds->error, must_name);
+    CHECK(ds->x == NULL && ds->y == NULL && ds->n == 0, "%s: dataset not empty after failure", what);
+}
+
+static void test_load_idx(void)
+{
+    unsigned char pix[3 * 2 * 3], lab[3] = {0, 9, 4}, lab_bad[3] = {0, 10, 4};
+    uint32_t idims[3] = {3, 2, 3}, ldims[1] = {3}, ldims2[1] = {2}, zero[3] = {3, 0, 3}, d2[2] = {3, 6};
+    tp_dataset ds;
+    const char *img, *lbl, *p;
+    tp_result r;
+    for (int i = 0; i < 18; i++) pix[i] = (unsigned char)(i * 37 % 256);
+    pix[0] = 0; pix[1] = 255;
+    img = write_idx("images", 0x00000803u, 3, idims, pix, sizeof pix, 0);
+    lbl = write_idx("labels", 0x00000801u, 1, ldims, lab, sizeof lab, 0);
+    r = tp_load_idx(&ds, img, lbl);
+    CHECK(r == TP_OK, "good files: %s (%s)", tp_result_string(r), ds.error);
+    if (r == TP_OK) {
+        CHECK(ds.n == 3 && ds.h == 2 && ds.w == 3 && ds.c == 1 && ds.dim == 6 && ds.n_classes == 10,
+              "shape n %d h %d w %d c %d dim %d classes %d", ds.n, ds.h, ds.w, ds.c, ds.dim, ds.n_classes);
+        for (int i = 0; i < 18; i++) CHECK_NEAR(ds.x[i], pix[i] / 255.0, 1e-7, 1e-6, "pixel %d", i);
+        for (int i = 0; i < 3; i++) CHECK(ds.y[i] == lab[i], "label %d: %d, expected %d", i, ds.y[i], lab[i]);
+        {   /* tp_dataset_batch: rows and one-hot labels */
+            int idx[2] = {2, 0};
+            float bx[12], by[20];
+            tp_dataset_batch(&ds, idx, 2, bx, by);
+            for (int b = 0; b < 2; b++) {
+                for (int j = 0; j < 6; j++) CHECK(bx[b * 6 + j] == ds.x[idx[b] * 6 + j], "batch x[%d][%d]", b, j);
+                for (int c = 0; c < 10; c++)
+                    CHECK(by[b * 10 + c] == (c == lab[idx[b]] ? 1.0f : 0.0f), "batch y[%d][%d] = %g", b, c, (double)by[b * 10 + c]);
+            }
+        }
+    }
+    tp_dataset_free(&ds);
+    tp_dataset_free(&ds);   /* twice is harmless */
+
+    p = write_idx("img_trunc", 0x00000803u, 3, idims, pix, sizeof pix, -1);
+    expect_fail(tp_load_idx(&ds, p, lbl), TP_ERROR_FORMAT, &ds, p, "truncated images");
+    p = write_idx("img_long", 0x00000803u, 3, idims, pix, sizeof pix, 2);
+    expect_fail(tp_load_idx(&ds, p, lbl), TP_ERROR_FORMAT, &ds, p, "images with trailing bytes");
+    p = write_idx("img_magic", 0x00000903u, 3, idims, pix, sizeof pix, 0);
+    expect_fail(tp_load_idx(&ds, p, lbl), TP_ERROR_FORMAT, &ds, p, "wrong magic (type byte)");
+    p = write_idx("img_2d", 0x00000802u, 2, d2, pix, sizeof pix, 0);
+    expect_fail(tp_load_idx(&ds, p, lbl), TP_ERROR_FORMAT, &ds, p, "images with 2 dimensions");
+    p = write_idx("img_zero", 0x00000803u, 3, zero, pix, 0, 0);
+    expect_fail(tp_load_idx(&ds, p, lbl), TP_ERROR_FORMAT, &ds, p, "zero dimension");
+    p = write_idx("img_hdr", 0x00000803u, 1, idims, pix, 0, 0);
+    expect_fail(tp_load_idx(&ds, p, lbl), TP_ERROR_FORMAT, &ds, p, "header cut short");
+    p = write_idx("img_empty", 0, 0, idims, pix, 0, -4);
+    expect_fail(tp_load_idx(&ds, p, lbl), TP_ERROR_FORMAT, &ds, p, "empty image file");
+    p = write_idx("lab_3d", 0x00000803u, 3, idims, pix, sizeof pix, 0);
+    expect_fail(tp_load_idx(&ds, img, p), TP_ERROR_FORMAT, &ds, p, "labels file holding images");
+    p = write_idx("lab_count", 0x00000801u, 1, ldims2, lab, 2, 0);
+    expect_fail(tp_load_idx(&ds, img, p), TP_ERROR_FORMAT, &ds, p, "image/label count mismatch");
+    CHECK(strstr(ds.error, img) != NULL, "count mismatch error \"%s\" does not name the images", ds.error);
+    p = write_idx("lab_10", 0x00000801u, 1, ldims, lab_bad, sizeof lab_bad, 0);
+    expect_fail(tp_load_idx(&ds, img, p), TP_ERROR_FORMAT, &ds, p, "label 10");
+    p = write_idx("lab_trunc", 0x00000801u, 1, ldims, lab, sizeof lab, -1);
+    expect_fail(tp_load_idx(&ds, img, p), TP_ERROR_FORMAT, &ds, p, "truncated labels");
+    p = tmp_path("missing_images");
+    expect_fail(tp_load_idx(&ds, p, lbl), TP_ERROR_IO, &ds, p, "missing images");
+    p = tmp_path("missing_labels");
+    expect_fail(tp_load_idx(&ds, img, p), TP_ERROR_IO, &ds, p, "missing labels");
+    CHECK(tp_load_idx(NULL, img, lbl) == TP_ERROR_ARGUMENT, "NULL dataset");
+    r = tp_load_idx(&ds, NULL, lbl);
+    CHECK(r == TP_ERROR_IO || r == TP_ERROR_ARGUMENT, "NULL path: %s", tp_result_string(r));
+}
+
+static void test_load_cifar10(void)
+{
+    const size_t rec = 3073;
+    unsigned char *f1 = (unsigned char *)malloc(2 * rec), *f2 = (unsigned char *)malloc(rec);
+    const char *p1 = tmp_path("cifar_a.bin"), *p2 = tmp_path("cifar_b.bin"), *p;
+    const char *paths[2];
+    tp_dataset ds;
+    tp_result r;
+    for (size_t i = 0; i < 2 * rec; i++) f1[i] = (unsigned char)((i * 131 + 7) % 256);
+    for (size_t i = 0; i < rec; i++) f2[i] = (unsigned char)((i * 29 + 3) % 256);
+    f1[0] = 3; f1[rec] = 9; f2[0] = 0;
+    CHECK(write_file(p1, f1, 2 * rec) && write_file(p2, f2, rec), "cannot write CIFAR files");
+    paths[0] = p1; paths[1] = p2;
+    r = tp_load_cifar10(&ds, paths, 2);
+    CHECK(r == TP_OK, "good files: %s (%s)", tp_result_string(r), ds.error);
+    if (r == TP_OK) {
+        CHECK(ds.n == 3 && ds.h == 32 && ds.w == 32 && ds.c == 3 && ds.dim == 3072 && ds.n_classes == 10,
+              "shape n %d h %d w %d c %d dim %d", ds.n, ds.h, ds.w, ds.c, ds.dim);
+        CHECK(ds.y[0] == 3 && ds.y[1] == 9 && ds.y[2] == 0, "labels %d %d %d", ds.y[0], ds.y[1], ds.y[2]);
+        int bad = 0;
+        for (int e = 0; e < 3; e++) {
+            const unsigned char *rb = e < 2 ? f1 + e * rec : f2;
+            for (int yy = 0; yy < 32; yy++)
+                for (int xx = 0; xx < 32; xx++)
+                    for (int c = 0; c < 3; c++) {
+                        float got = ds.x[(size_t)e * 3072 + (yy * 32 + xx) * 3 + c];
+                        double want = rb[1 + c * 1024 + yy * 32 + xx] / 255.0;
+                        if (!h_close(got, want, 1e-7, 1e-6) && !bad++)
+                            h_fail(__LINE__, "record %d pixel (%d, %d, %d): %g, expected %g", e, yy, xx, c, (double)got, want);
+                    }
+        }
+    }
+    tp_dataset_free(&ds);
+    p = tmp_path("cifar_short.bin");
+    CHECK(write_file(p, f1, 2 * rec - 1), "write");
+    paths[0] = p1; paths[1] = p;
+    expect_fail(tp_load_cifar10(&ds, paths, 2), TP_ERROR_FORMAT, &ds, p, "wrong size");
+    p = tmp_path("cifar_label.bin");
+    f1[rec] = 10;
+    CHECK(write_file(p, f1, 2 * rec), "write");
+    expect_fail(tp_load_cifar10(&ds, &p, 1), TP_ERROR_FORMAT, &ds, p, "label 10");
+    p = tmp_path("cifar_empty.bin");
+    CHECK(write_file(p, f1, 0), "write");
+    expect_fail(tp_load_cifar10(&ds, &p, 1), TP_ERROR_FORMAT, &ds, p, "empty file");
+    p = tmp_path("cifar_missing.bin");
+    expect_fail(tp_load_cifar10(&ds, &p, 1), TP_ERROR_IO, &ds, p, "missing file");
+    CHECK(tp_load_cifar10(&ds, paths, 0) == TP_ERROR_ARGUMENT, "no paths");
+    CHECK(tp_load_cifar10(&ds, NULL, 1) == TP_ERROR_ARGUMENT, "NULL paths");
+    CHECK(tp_load_cifar10(NULL, paths, 1) == TP_ERROR_ARGUMENT, "NULL dataset");
+    free(f1); free(f2);
+}
+
+/* ================================================================ 13. spec parser ====== */
+
+static void test_presets_build(void)
+{
+    static const char *const names[] = {"mnist-fc", "cifar-fc", "mnist-lc", "mnist-conv", "cifar-lc", "cifar-conv", "mnist-ae"};
+    static const int layers[] = {7, 4, 4, 4, 5, 5, 4};
+    for (int i = 0; i < 7; i++) {
+        tp_config cfg = cfg_make(TP_BP, 2);
+        tp_net net;
+        tp_result r = tp_net_create(&net, names[i], &cfg);
+        CHECK(r == TP_OK, "%s: %s (%s)", names[i], tp_result_string(r), net.error);
+        if (r != TP_OK) continue;
+        CHECK(net.n_layers == layers[i], "%s: %d layers, expected %d", names[i], net.n_layers, layers[i]);
+        CHECK(net.n_out == (i == 6 ? 784 : 10), "%s: %d outputs", names[i], net.n_out);
+        CHECK(net.loss == (i == 6 ? TP_SQUARED_ERROR : TP_SOFTMAX_XENT), "%s: loss", names[i]);
+        if (i == 6) CHECK(net.out_act == TP_SIGMOID, "mnist-ae output activation %s", tp_act_name(net.out_act));
+        if (i == 2) {   /* mnist-lc: 28x28x1 -> 14x14x32 -> 7x7x64 -> 1024 -> 10 */
+            const tp_layer *a = &net.layers[0], *b = &net.layers[1];
+            CHECK(a->kind == TP_LOCAL && a->out_h == 14 && a->out_w == 14 && a->out_c == 32 && a->n_w == (size_t)196 * 9 * 32,
+                  "mnist-lc layer 1: %dx%dx%d, n_w %lu", a->out_h, a->out_w, a->out_c, (unsigned long)a->n_w);
+            CHECK(b->out_h == 7 && b->out_w == 7 && b->out_c == 64 && net.layers[2].n_in == 3136, "mnist-lc layer 2: %dx%dx%d",
+                  b->out_h, b->out_w, b->out_c);
+        }
+        if (i == 5) {
+            const tp_layer *c3 = &net.layers[2];
+            CHECK(c3->kind == TP_CONV && c3->out_h == 8 && c3->out_c == 256 && c3->n_w == (size_t)9 * 128 * 256 && c3->n_b == 256,
+                  "cifar-conv layer 3: %dx%dx%d n_w %lu", c3->out_h, c3->out_w, c3->out_c, (unsigned long)c3->n_w);
+        }
+        tp_net_destroy(&net);
+    }
+    CHECK(tp_preset("imagenet-lc") != NULL && tp_preset("imagenet-conv") != NULL, "imagenet presets missing");
+    CHECK(tp_preset("nonexistent") == NULL && tp_preset(NULL) == NULL, "unknown preset found");
+}
+
+static void test_spec_parser(void)
+{
+    tp_config cfg = cfg_make(TP_BP, 4);
+    tp_net net;
+    tp_result r = tp_net_create(&net, "784-256x6-10", &cfg);
+    CHECK(r == TP_OK, "short form: %s (%s)", tp_result_string(r), net.error);
+    if (r == TP_OK) {
+        CHECK(net.n_layers == 7, "short form: %d layers", net.n_layers);
+        CHECK(net.n_in == 784 && net.n_out == 10 && net.layers[0].n_out == 256 && net.layers[5].n_out == 256,
+              "short form: sizes %d %d", net.n_in, net.n_out);
+        CHECK(net.layers[0].act == TP_TANH && net.layers[6].act == TP_IDENTITY, "short form: activations");
+        tp_net_destroy(&net);
+    }
+    r = tp_net_create(&net, "5x7x2 lc3x3/3/s2 conv3x3/4:relu fc4", &cfg);   /* hand-counted sizes */
+    CHECK(r == TP_OK, "%s (%s)", tp_result_string(r), net.error);
+    if (r == TP_OK) {
+        const tp_layer *a = &net.layers[0], *b = &net.layers[1];
+        CHECK(a->out_h == 3 && a->out_w == 4 && a->out_c == 3 && a->n_w == 648 && a->n_b == 36, "LC layer %dx%dx%d n_w %lu n_b %lu",
+              a->out_h, a->out_w, a->out_c, (unsigned long)a->n_w, (unsigned long)a->n_b);
+        CHECK(b->out_h == 3 && b->out_w == 4 && b->out_c == 4 && b->n_w == 108 && b->n_b == 4 && b->act == TP_RELU, "conv layer");
+        CHECK(net.n_params == 648 + 36 + 108 + 4 + 48 * 4 + 4, "n_params %lu, expected 992", (unsigned long)net.n_params);
+        tp_net_destroy(&net);
+    }
+    {
+        static const char *const bad[] = {"", "784", "784 fc0", "28x28x1 lc3x3/0", "28x28x1 lc3x2/4", "784 fc10 mse fc3",
+                                          "784 foo", "784 fc10:foo", "0 fc10", "784 fc10x0", "28x28x1 lc3x3/4/s0",
+                                          "28x28x1 lc0x0/4", "784 fc10 softmax mse", "28x28x1:relu fc10", "fc10",
+                                          "784 lc3x3", "784 fc", "28x", "28x28x1x"};
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            r = tp_net_create(&net, bad[i], &cfg);
+            CHECK(r == TP_ERROR_SPEC, "spec \"%s\": %s, expected TP_ERROR_SPEC", bad[i], tp_result_string(r));
+            CHECK(net.error[0] != 0, "spec \"%s\": empty error message", bad[i]);
+            if (r == TP_OK) tp_net_destroy(&net);
+        }
+    }
+    CHECK(tp_net_create(&net, NULL, &cfg) == TP_ERROR_ARGUMENT && net.error[0], "NULL spec");
+    CHECK(tp_net_create(&net, "784 fc10", NULL) == TP_ERROR_ARGUMENT && net.error[0], "NULL config");
+    CHECK(tp_net_create(NULL, "784 fc10", &cfg) == TP_ERROR_ARGUMENT, "NULL net");
+    {
+        tp_config c2 = cfg;
+        c2.max_batch = 0;
+        CHECK(tp_net_create(&net, "784 fc10", &c2) == TP_ERROR_SPEC, "max_batch 0 accepted");
+        c2 = cfg; c2.hybrid = 1.5f;
+        CHECK(tp_net_create(&net, "784 fc10", &c2) == TP_ERROR_SPEC, "hybrid 1.5 accepted");
+        c2 = tp_config_default(TP_SDTP);
+        CHECK(tp_net_create(&net, "784 fc10", &c2) == TP_ERROR_SPEC, "SDTP without a hidden layer accepted");
+        c2 = tp_config_default(TP_AOSDTP);
+        c2.max_batch = 2;
+        CHECK(tp_net_create(&net, "8x8x1 fc6 lc3x3/2", &c2) == TP_ERROR_SPEC, "AO-SDTP with an LC top layer accepted");
+    }
+    {
+        tp_rule rr;
+        for (int i = 0; i < 6; i++)
+            CHECK(tp_rule_parse(tp_rule_name((tp_rule)i), &rr) == TP_OK && rr == (tp_rule)i, "rule name round trip %d", i);
+        CHECK(tp_rule_parse("backprop", &rr) != TP_OK && tp_rule_parse(NULL, &rr) != TP_OK, "bad rule name accepted");
+    }
+}
+
+static void test_gradients_arguments(void)
+{
+    tp_config cfg = cfg_make(TP_DTP, 4);
+    tp_net net;
+    float x[4 * 6], y[4 * 3];
+    MAKE_NET(&net, "6 fc5 fc3", &cfg);
+    rand_xy(&net, x, y, 4);
+    CHECK(tp_gradients(&net, x, y, 0, TP_PHASE_BOTH, NULL) == TP_ERROR_ARGUMENT && net.error[0], "batch 0");
+    CHECK(tp_gradients(&net, x, y, 5, TP_PHASE_BOTH, NULL) == TP_ERROR_ARGUMENT, "batch > max_batch");
+    CHECK(tp_gradients(&net, NULL, y, 2, TP_PHASE_BOTH, NULL) == TP_ERROR_ARGUMENT, "NULL x");
+    CHECK(tp_gradients(&net, x, NULL, 2, TP_PHASE_BOTH, NULL) == TP_ERROR_ARGUMENT, "NULL y");
+    CHECK(tp_gradients(&net, x, y, 2, (tp_phase)0, NULL) == TP_ERROR_ARGUMENT, "phase 0");
+    CHECK(tp_gradients(&net, x, y, 2, (tp_phase)4, NULL) == TP_ERROR_ARGUMENT, "phase 4");
+    CHECK(tp_gradients(NULL, x, y, 2, TP_PHASE_BOTH, NULL) == TP_ERROR_ARGUMENT, "NULL net");
+    CHECK(tp_train_step(&net, x, y, 0, TP_PHASE_BOTH, NULL) == TP_ERROR_ARGUMENT, "train step batch 0");
+    CHECK(tp_gradients(&net, x, y, 4, TP_PHASE_BOTH, NULL) == TP_OK, "a good call fails: %s", net.error);
+    tp_net_destroy(&net);
+}
+
+/* ================================================================ 14. smoke ============ */
+
+static void make_blobs(float *x, float *y, int n, int dim)
+{
+    for (int i = 0; i < n; i++) {
+        int c = i & 1;
+        for (int j = 0; j < dim; j++) x[i * dim + j] = (float)((c ? 0.7 : -0.7) + rnd_gauss());
+        y[i * 2] = c ? 0.0f : 1.0f;
+        y[i * 2 + 1] = c ? 1.0f : 0.0f;
+    }
+}
+
+static void smoke(tp_rule rule, const char *spec, float lr, double ratio, double max_err)
+{
+    enum { N = 256, DIM = 8, B = 32 };
+    tp_config cfg = cfg_make(rule, B);
+    tp_net net;
+    float *x = falloc(N * DIM), *y = falloc(N * 2);
+    double l0, l1, e0, e1;
+    cfg.forward.lr = lr; cfg.inverse.lr = lr;
+    MAKE_NET(&net, spec, &cfg);
+    rnd_seed(42);
+    make_blobs(x, y, N, DIM);
+    tp_evaluate(&net, x, y, N, &l0, &e0);
+    for (int s = 0; s < 200; s++) {
+        int i = (s * B) % N;
+        tp_result r = tp_train_step(&net, x + i * DIM, y + i * 2, B, TP_PHASE_BOTH, NULL);
+        CHECK(r == TP_OK, "step %d: %s", s, net.error);
+        if (r != TP_OK) break;
+    }
+    tp_evaluate(&net, x, y, N, &l1, &e1);
+    CHECK(l1 < ratio * l0, "%s: loss %.4f -> %.4f, expected below %.2f x start", tp_rule_name(rule), l0, l1, ratio);
+    CHECK(e1 <= max_err, "%s: error rate %.3f -> %.3f, expected <= %.2f", tp_rule_name(rule), e0, e1, max_err);
+    free(x); free(y);
+    tp_net_destroy(&net);
+}
+
+static void test_smoke_bp(void) { smoke(TP_BP, "8 fc16 fc2", 1e-2f, 0.5, 0.08); }
+static void test_smoke_sdtp(void) { smoke(TP_SDTP, "8 fc16 fc16 fc2", 3e-3f, 0.7, 0.12); }
+
+/* tp_evaluate against per-example losses computed here, over several workspace batches */
+static void test_evaluate(void)
+{
+    enum { N = 11, B = 4 };
+    tp_config cfg = cfg_make(TP_BP, B);
+    tp_net net;
+    float x[N * 5], y[N * 3];
+    double loss, err, l = 0;
+    int wrong = 0;
+    MAKE_NET(&net, "5 fc4 fc3", &cfg);
+    rand_biases(&net, 0.5f);
+    rand_xy(&net, x, y, N);
+    tp_evaluate(&net, x, y, N, &loss, &err);
+    for (int i = 0; i < N; i++) {
+        double a[3], mx, s = 0;
+        int am = 0, ym = 0;
+        ref_op o1 = ref_op_make(&net.layers[0], 4), o2 = ref_op_make(&net.layers[1], 3);
+        double xi[5], h1[4];
+        for (int j = 0; j < 5; j++) xi[j] = x[i * 5 + j];
+        ref_fwd(&o1, net.layers[0].w, xi, h1, 1);
+        for (int j = 0; j < 4; j++) h1[j] = tanh(h1[j] + net.layers[0].b[j]);
+        ref_fwd(&o2, net.layers[1].w, h1, a, 1);
+        for (int j = 0; j < 3; j++) a[j] += net.layers[1].b[j];
+        mx = a[0] > a[1] ? (a[0] > a[2] ? a[0] : a[2]) : (a[1] > a[2] ? a[1] : a[2]);
+        for (int j = 0; j < 3; j++) s += exp(a[j] - mx);
+        for (int j = 0; j < 3; j++) { if (y[i * 3 + j] > 0) l -= log(exp(a[j] - mx) / s); if (a[j] > a[am]) am = j; if (y[i * 3 + j] > y[i * 3 + ym]) ym = j; }
+        wrong += am != ym;
+        ref_op_free(&o1); ref_op_free(&o2);
+    }
+    CHECK_NEAR(loss, l / N, 1e-6, 1e-5, "mean loss");
+    CHECK_NEAR(err, (double)wrong / N, 1e-12, 0, "error rate");
+    tp_net_destroy(&net);
+}
+
+/* ================================================================ 15. divergence ======= */
+
+static void test_divergence(void)
+{
+    {   /* a NaN in the input */
+        tp_config cfg = cfg_make(TP_BP, 4);
+        tp_net net;
+        float x[24], y[12], *p0;
+        MAKE_NET(&net, "6 fc5 fc3", &cfg);
+        rand_xy(&net, x, y, 4);
+        x[7] = NAN;
+        p0 = fdup(net.params, net.n_params);
+        tp_result r = tp_train_step(&net, x, y, 4, TP_PHASE_BOTH, NULL);
+        CHECK(r == TP_ERROR_DIVERGED && net.error[0], "NaN input: %s (%s)", tp_result_string(r), net.error);
+        CHECK(memcmp(p0, net.params, net.n_params * sizeof(float)) == 0, "NaN input: parameters were updated");
+        free(p0);
+        tp_net_destroy(&net);
+    }
+    {   /* huge inputs through linear layers and a squared error: the loss overflows */
+        tp_config cfg = cfg_make(TP_BP, 4);
+        tp_net net;
+        float x[16], y[8];
+        MAKE_NET(&net, "4 fc3:linear fc2 mse", &cfg);
+        rand_xy(&net, x, y, 4);
+        for (int i = 0; i < 16; i++) x[i] *= 1e20f;
+        tp_result r = tp_train_step(&net, x, y, 4, TP_PHASE_BOTH, NULL);
+        CHECK(r == TP_ERROR_DIVERGED && net.error[0], "huge input: %s (%s)", tp_result_string(r), net.error);
+    }
+    {   /* SGD with an absurd learning rate: the update itself overflows */
+        const tp_rule rules[] = {TP_BP, TP_DTP};
+        for (int k = 0; k < 2; k++) {
+            tp_config cfg = cfg_make(rules[k], 4);
+            tp_net net;
+            float x[16], y[8];
+            tp_result r = TP_OK;
+            cfg.forward.sgd = 1; cfg.forward.lr = 1e38f;
+            cfg.inverse.sgd = 1; cfg.inverse.lr = 1e38f;
+            MAKE_NET(&net, "4 fc8:linear fc6 fc2", &cfg);
+            for (int s = 0; s < 6 && r == TP_OK; s++) {
+                rand_xy(&net, x, y, 4);
+                for (int i = 0; i < 16; i++) x[i] *= 100.0f;
+                r = tp_train_step(&net, x, y, 4, TP_PHASE_BOTH, NULL);
+            }
+            CHECK(r == TP_ERROR_DIVERGED && net.error[0], "%s lr 1e38: %s (%s)", tp_rule_name(rules[k]), tp_result_string(r), net.error);
+            tp_net_destroy(&net);
+        }
+    }
+}
+
+/* ================================================================ 16. augmentation ===== */
+
+/* out must be in shifted by (dy, dx) within [-pad, pad] and possibly mirrored, zeros outside */
+static int is_crop_flip(const float *in, const float *out, int h, int w, int c, int pad, int *fl, int *ody, int *odx)
+{
+    for (int flip = 0; flip < 2; flip++)
+        for (int dy = -pad; dy <= pad; dy++)
+            for (int dx = -pad; dx <= pad; dx++) {
+                int ok = 1;
+                for (int yy = 0; yy < h && ok; yy++)
+                    for (int xx = 0; xx < w && ok; xx++) {
+                        int sx = (flip ? w - 1 - xx : xx) + dx, sy = yy + dy;
+                        for (int k = 0; k < c; k++) {
+                            float want = (sy < 0 || sy >= h || sx < 0 || sx >= w) ? 0.0f : in[(sy * w + sx) * c + k];
+                            if (out[(yy * w + xx) * c + k] != want) { ok = 0; break; }
+                        }
+                    }
+                if (ok) { *fl = flip; *ody = dy; *odx = dx; return 1; }
+            }
+    return 0;
+}
+
+static void test_augment(void)
+{
+    enum { H = 5, W = 6, C = 2, N = H * W * C, BATCH = 64 };
+    tp_rng r;
+    float *in = falloc((size_t)BATCH * N), *x = falloc((size_t)BATCH * N);
+    int seen_flip[2] = {0, 0}, seen_dx[5] = {0, 0, 0, 0, 0}, seen_dy[5] = {0, 0, 0, 0, 0};
+    for (int i = 0; i < BATCH * N; i++) in[i] = 1.0f + (float)i;   /* distinct and non-zero */
+    tp_rng_seed(&r, 3);
+    for (int pad = 0; pad <= 2; pad++) {
+        memcpy(x, in, (size_t)BATCH * N * sizeof(float));
+        tp_augment_crop_flip(&r, x, BATCH, H, W, C, pad);
+        for (int b = 0; b < BATCH; b++) {
+            int fl = 0, dy = 0, dx = 0;
+            const float *ib = in + (size_t)b * N, *ob = x + (size_t)b * N;
+            for (int i = 0; i < N; i++) {   /* every value zero or one of this image's */
+                int found = ob[i] == 0.0f;
+                for (int j = 0; j < N && !found; j++) found = ob[i] == ib[j];
+                CHECK(found, "pad %d image %d: value %g not from the image", pad, b, (double)ob[i]);
+            }
+            CHECK(is_crop_flip(ib, ob, H, W, C, pad, &fl, &dy, &dx), "pad %d image %d is no shift/mirror of the input", pad, b);
+            if (pad == 2) { seen_flip[fl]++; seen_dx[dx + 2]++; seen_dy[dy + 2]++; }
+            if (pad == 0) CHECK(dy == 0 && dx == 0, "pad 0 shifted the image");
+        }
+    }
+    CHECK(seen_flip[0] && seen_flip[1], "flips %d/%d in 64 images", seen_flip[0], seen_flip[1]);
+    for (int i = 0; i < 5; i++) CHECK(seen_dx[i] && seen_dy[i], "offset %d never drawn (dx %d, dy %d times)", i - 2, seen_dx[i], seen_dy[i]);
+    free(in); free(x);
+}
+
+#ifdef TEST_POSIX
+/* pad >= width: the crop of the zero-padded image may lie entirely in the padding. Run in
+   a child process so that a crash is reported as a failure instead of ending the suite. */
+static void test_augment_pad_exceeds_image(void)
+{
+    pid_t pid;
+    int status = 0;
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        enum { H = 3, W = 2, C = 1 };
+        float x[8 * H * W * C];
+        tp_rng r;
+        int fails = 0;
+        tp_rng_seed(&r, 11);
+        for (int rep = 0; rep < 20; rep++) {
+            for (int i = 0; i < 8 * H * W * C; i++) x[i] = 1.0f + (float)i;
+            tp_augment_crop_flip(&r, x, 8, H, W, C, 4);
+            for (int b = 0; b < 8; b++)
+                for (int i = 0; i < H * W * C; i++) {
+                    float v = x[b * H * W * C + i];
+                    fails += !(v == 0.0f || (v >= 1.0f + b * H * W * C && v < 1.0f + (b + 1) * H * W * C));
+                }
+        }
+        _exit(fails ? 3 : 0);
+    }
+    CHECK(pid > 0, "fork failed");
+    if (pid <= 0) return;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "tp_augment_crop_flip(h 3, w 2, pad 4) %s %d (|dx| >= w makes the row memmove length negative)",
+          WIFSIGNALED(status) ? "crashed with signal" : "child exited with", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+}
+#endif
+
+/* ================================================================ misc ================= */
+
+static void test_rng_shuffle(void)
+{
+    tp_rng r;
+    int order[50], count[50];
+    double s = 0, s2 = 0, us = 0;
+    const int n = 20000;
+    tp_rng_seed(&r, 5);
+    for (int i = 0; i < n; i++) {
+        double z = tp_rng_normal(&r), u = tp_rng_uniform(&r);
+        s += z; s2 += z * z; us += u;
+        CHECK(u >= 0.0 && u < 1.0, "uniform %g out of [0, 1)", u);
+    }
+    CHECK(fabs(s / n) < 0.04 && fabs(s2 / n - 1.0) < 0.05, "normal mean %.4f var %.4f", s / n, s2 / n);
+    CHECK(fabs(us / n - 0.5) < 0.01, "uniform mean %.4f", us / n);
+    tp_shuffle(&r, order, 50);
+    memset(count, 0, sizeof count);
+    int same = 1;
+    for (int i = 0; i < 50; i++) { CHECK(order[i] >= 0 && order[i] < 50, "shuffle value %d", order[i]); if (order[i] >= 0 && order[i] < 50) count[order[i]]++; same &= order[i] == i; }
+    for (int i = 0; i < 50; i++) CHECK(count[i] == 1, "shuffle: %d appears %d times", i, count[i]);
+    CHECK(!same, "shuffle returned the identity");
+}
+
+static double angle_deg(const float *a, const float *b, size_t n)
+{
+    double ab = 0, aa = 0, bb = 0;
+    for (size_t i = 0; i < n; i++) { ab += (double)a[i] * b[i]; aa += (double)a[i] * a[i]; bb += (double)b[i] * b[i]; }
+    double c = ab / sqrt(aa * bb);
+    c = c > 1 ? 1 : c < -1 ? -1 : c;
+    return acos(c) * 180.0 / 3.141592653589793;
+}
+
+/* tp_diagnose: angles against BP computed here, reconstruction errors recomputed here */
+static void test_diagnose(void)
+{
+    const tp_rule rules[] = {TP_BP, TP_FA, TP_SDTP, TP_AOSDTP};
+    const int B = 6;
+    for (int k = 0; k < 4; k++) {
+        tp_config cfg = cfg_make(rules[k], B);
+        tp_net net;
+        tp_diag dg;
+        cfg.n_aux = 4;
+        MAKE_NET(&net, "7 fc6 fc5 fc3", &cfg);
+        int L = net.n_layers;
+        float *x = falloc((size_t)B * 7), *y = falloc((size_t)B * 3), *gr, *gbp;
+        rand_biases(&net, 0.2f);
+        rand_xy(&net, x, y, B);
+        CHECK(tp_gradients(&net, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "gradients");
+        gr = fdup(net.grads, net.n_params);
+        memset(net.grads, 0, net.n_params * sizeof(float));
+        tp_rule_bp(&net, B);
+        gbp = fdup(net.grads, net.n_params);
+        CHECK(tp_diagnose(&net, x, y, B, &dg) == TP_OK, "tp_diagnose: %s", net.error);
+        for (int l = 1; l <= L; l++) {
+            const tp_layer *ly = &net.layers[l - 1];
+            size_t off = (size_t)(ly->dw - net.grads);
+            double want = angle_deg(gr + off, gbp + off, ly->n_w);
+            CHECK_NEAR(dg.angle[l - 1], want, 0.05, 1e-3, "%s angle of layer %d", tp_rule_name(rules[k]), l);
+            if (rules[k] == TP_BP || l == L) CHECK(dg.angle[l - 1] < 0.05f, "%s layer %d angle %g, expected 0", tp_rule_name(rules[k]), l, (double)dg.angle[l - 1]);
+            if (ly->v) {   /* ||g_l(f_l(h_{l-1})) - h_{l-1}||^2 / (B n_{l-1}) */
+                int Wd = l == L ? ly->v_out : ly->out_c;
+                ref_op op = ref_op_make(ly, Wd);
+                size_t n = (size_t)B * ly->n_in;
+                double *in = l == L ? to_d(net.out, (size_t)B * Wd) : to_d(net.h[l], (size_t)B * ly->n_out), *g = dalloc(n), s = 0;
+                ref_g(&net, l, &op, in, g, B);
+                for (size_t i = 0; i < n; i++) s += (g[i] - net.h[l - 1][i]) * (g[i] - net.h[l - 1][i]);
+                CHECK_NEAR(dg.recon[l - 1], s / (double)n, 1e-7, 1e-4, "%s recon of layer %d", tp_rule_name(rules[k]), l);
+                free(in); free(g);
+                ref_op_free(&op);
+            } else {
+                CHECK(dg.recon[l - 1] == -1.0f, "%s layer %d without inverse: recon %g", tp_rule_name(rules[k]), l, (double)dg.recon[l - 1]);
+            }
+        }
+        free(x); free(y); free(gr); free(gbp);
+        tp_net_destroy(&net);
+    }
+}
+
+/* ================================================================ main ================= */
+
+int main(void)
+{
+    int have_tmp = tmpdir_make();
+
+    RUN(gemm_vs_ref);
+    RUN(gemm_k0);
+    RUN(activations);
+    RUN(bias_add_grad);
+    RUN(layer_kernels_vs_naive);
+    RUN(adjoint);
+    RUN(lc_equals_conv);
+    RUN(lc_full_kernel_equals_dense);
+    for (size_t i = 0; i < sizeof g_fd_specs / sizeof g_fd_specs[0]; i++) {
+        h_begin("gradcheck_bp \"%s\"", g_fd_specs[i]);
+        gradcheck_bp(g_fd_specs[i]);
+        h_end();
+    }
+    {
+        static const struct { const char *spec; tp_rule rule; int aux; } inv[] = {
+            {"6 fc5 fc4 fc3", TP_DTP, 0}, {"6 fc5 fc4 fc3", TP_SDTP, 0}, {"6 fc5 fc4 fc3", TP_AOSDTP, 4},
+            {"5x5x2 lc3x3/3/s2 lc3x3/2 fc3", TP_SDTP, 0}, {"5x5x2 conv3x3/3/s2 fc4 fc3", TP_DTP, 0},
+            {"5x4x2 lc3x3/3/s2 fc4 fc3", TP_AOSDTP, 3},
+        };
+        for (size_t i = 0; i < sizeof inv / sizeof inv[0]; i++) {
+            h_begin("gradcheck_inverse %s \"%s\"", tp_rule_name(inv[i].rule), inv[i].spec);
+            gradcheck_inverse(inv[i].spec, inv[i].rule, inv[i].aux);
+            h_end();
+        }
+    }
+    RUN(adam_reference);
+    RUN(fa_equals_bp_dense);
+    RUN(fa_equals_bp_lc);
+    RUN(fa_equals_bp_conv);
+    RUN(dfa_equals_bp_one_hidden);
+    RUN(dfa_reference);
+    RUN(hybrid_identity_dense);
+    RUN(hybrid_identity_lc);
+    RUN(hybrid_identity_conv);
+    {
+        static const struct { const char *spec; tp_rule rule; float beta; int aux; } tg[] = {
+            {"7 fc6 fc5 fc4 fc3", TP_DTP, 0.0f, 0}, {"7 fc6 fc5 fc4 fc3", TP_DTP, 0.5f, 0},
+            {"7 fc6:relu fc5:sigmoid fc4 fc3", TP_DTP, 0.25f, 0},
+            {"6x6x2 lc3x3/3/s2 conv3x3/2 fc5 fc3", TP_DTP, 0.0f, 0},
+            {"7 fc6 fc5 fc4 fc3", TP_SDTP, 0.0f, 0}, {"6x6x2 lc3x3/3/s2 lc3x3/2 fc5 fc3", TP_SDTP, 0.3f, 0},
+            {"7 fc6 fc5 fc4 fc3", TP_AOSDTP, 0.0f, 5}, {"7 fc6 fc5 fc3:sigmoid mse", TP_SDTP, 0.0f, 0},
+            {"7 fc6 fc5 fc3:sigmoid mse", TP_DTP, 0.0f, 0},
+        };
+        for (size_t i = 0; i < sizeof tg / sizeof tg[0]; i++) {
+            h_begin("targets %s beta %g \"%s\"", tp_rule_name(tg[i].rule), (double)tg[i].beta, tg[i].spec);
+            targets_check(tg[i].spec, tg[i].rule, tg[i].beta, tg[i].aux);
+            h_end();
+        }
+    }
+    RUN(difference_correction_zero);
+    RUN(exact_inverse_correction);
+    RUN(rule_tp_after_task_loss);
+    RUN(aosdtp_wz_fixed);
+    RUN(aosdtp_without_aux_is_sdtp);
+    RUN(phases);
+    RUN(threads_bitwise);
+    if (have_tmp) {
+        RUN(load_idx);
+        RUN(load_cifar10);
+    } else {
+        h_begin("temp directory");
+        h_fail(__LINE__, "cannot create a temporary directory");
+        h_end();
+    }
+    RUN(presets_build);
+    RUN(spec_parser);
+    RUN(gradients_arguments);
+    RUN(smoke_bp);
+    RUN(smoke_sdtp);
+    RUN(evaluate);
+    RUN(divergence);
+    RUN(augment);
+#ifdef TEST_POSIX
+    RUN(augment_pad_exceeds_image);
+#endif
+    RUN(rng_shuffle);
+    RUN(diagnose);
+
+    tmp_cleanup();
+    printf("%d passed, %d failed\n", h_passed, h_failed);
+    return h_failed ? 1 : 0;
+}
