@@ -1960,8 +1960,8 @@ TPDEF tp_result tp_load_cifar10(tp_dataset *ds, const char *const *paths, int n_
     return TP_OK;
 }
 
-/* x = the examples idx[0..batch), y = their one-hot labels (or, when y has dim columns, a
-   copy of x for autoencoders: pass y_cols through tp_dataset_batch's caller). */
+/* x = the examples idx[0..batch), y (unless NULL) their one-hot labels, n_classes columns.
+   An autoencoder's target is x itself: copy x. */
 TPDEF void tp_dataset_batch(const tp_dataset *ds, const int *idx, int batch, float *x, float *y)
 {
     for (int b = 0; b < batch; b++) {

@@ -419,6 +419,45 @@ static void test_activations(void)
     }
 }
 
+/* the vectorised tanh and exp claim 3 and 2 ulp: tanh within 3 ulp, sigmoid within 4 */
+static double ulp_of(double y)
+{
+    float a = (float)fabs(y);
+    return (double)nextafterf(a, INFINITY) - a;
+}
+
+static void test_activation_accuracy(void)
+{
+    enum { N = 200001 };
+    float *t = falloc(N), *s = falloc(N);
+    double mt = 0, ms = 0, at = 0, as = 0;
+    for (int i = 0; i < N; i++) t[i] = s[i] = -20.0f + 40.0f * (float)i / (N - 1);
+    tp_act_forward(TP_TANH, t, N);
+    tp_act_forward(TP_SIGMOID, s, N);
+    for (int i = 0; i < N; i++) {
+        double x = (double)(-20.0f + 40.0f * (float)i / (N - 1)), yt = tanh(x), ys = 1.0 / (1.0 + exp(-x));
+        double et = fabs(t[i] - yt) / ulp_of(yt), es = fabs(s[i] - ys) / ulp_of(ys);
+        if (et > mt) { mt = et; at = x; }
+        if (es > ms) { ms = es; as = x; }
+    }
+    CHECK(mt <= 3.0, "tanh error %.2f ulp at %g", mt, at);
+    CHECK(ms <= 4.0, "sigmoid error %.2f ulp at %g", ms, as);
+    free(t); free(s);
+}
+
+/* NaN must survive tanh and sigmoid, or the non-finite-activation check of a training step
+   cannot see a diverged layer */
+static void test_activation_nan(void)
+{
+    float h[3] = {NAN, INFINITY, -INFINITY}, s[3] = {NAN, INFINITY, -INFINITY};
+    tp_act_forward(TP_TANH, h, 3);
+    tp_act_forward(TP_SIGMOID, s, 3);
+    CHECK(h[0] != h[0], "tanh(NaN) = %g, expected NaN", (double)h[0]);
+    CHECK(h[1] == 1.0f && h[2] == -1.0f, "tanh(+-inf) = %g %g", (double)h[1], (double)h[2]);
+    CHECK(s[0] != s[0], "sigmoid(NaN) = %g, expected NaN", (double)s[0]);
+    CHECK(s[1] == 1.0f && s[2] >= 0.0f && s[2] < 1e-30f, "sigmoid(+-inf) = %g %g", (double)s[1], (double)s[2]);
+}
+
 static void test_bias_add_grad(void)
 {
     const int rows = 3, n = 12;
@@ -1084,7 +1123,10 @@ static void zero_correction(tp_rule rule, const char *spec)
         double md = fmaxabs(net.d[l], (size_t)B * ly->n_out), mw = fmaxabs(ly->dw, ly->n_w), mb = fmaxabs(ly->db, ly->n_b);
         CHECK(md == 0.0 && mw == 0.0 && mb == 0.0, "layer %d: max |D| %.3g, |dW| %.3g, |db| %.3g, expected exactly 0", l, md, mw, mb);
     }
-    CHECK(fmaxabs(net.layers[L - 1].dw, net.layers[L - 1].n_w) > 0, "top layer gradient is zero");
+    if (rule == TP_DTP)   /* (with y = o the top layer's own gradient o - y is zero too) */
+        CHECK(fmaxabs(net.layers[L - 1].dw, net.layers[L - 1].n_w) > 0, "top layer gradient is zero");
+    else
+        CHECK(fmaxabs(net.d[L - 1], (size_t)B * net.layers[L - 2].n_out) == 0.0, "penultimate D with y = o is not 0");
     free(x); free(y);
     tp_net_destroy(&net);
 }
@@ -1566,7 +1608,7 @@ static void test_spec_parser(void)
         static const char *const bad[] = {"", "784", "784 fc0", "28x28x1 lc3x3/0", "28x28x1 lc3x2/4", "784 fc10 mse fc3",
                                           "784 foo", "784 fc10:foo", "0 fc10", "784 fc10x0", "28x28x1 lc3x3/4/s0",
                                           "28x28x1 lc0x0/4", "784 fc10 softmax mse", "28x28x1:relu fc10", "fc10",
-                                          "784 lc3x3", "784 fc", "28x", "28x28x1x"};
+                                          "784 lc3x3", "784 fc", "28x fc10", "28x28x1x fc10", "28xx28 fc10"};
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
             r = tp_net_create(&net, bad[i], &cfg);
             CHECK(r == TP_ERROR_SPEC, "spec \"%s\": %s, expected TP_ERROR_SPEC", bad[i], tp_result_string(r));
@@ -1698,7 +1740,7 @@ static void test_divergence(void)
         tp_config cfg = cfg_make(TP_BP, 4);
         tp_net net;
         float x[24], y[12], *p0;
-        MAKE_NET(&net, "6 fc5 fc3", &cfg);
+        MAKE_NET(&net, "6 fc5:linear fc3", &cfg);
         rand_xy(&net, x, y, 4);
         x[7] = NAN;
         p0 = fdup(net.params, net.n_params);
@@ -1737,6 +1779,27 @@ static void test_divergence(void)
             tp_net_destroy(&net);
         }
     }
+}
+
+/* a NaN in the input of a tanh net: tp_gradients checks the activations for NaN before any
+   update, so the step must fail without touching the weights */
+static void test_divergence_nan_through_tanh(void)
+{
+    tp_config cfg = cfg_make(TP_BP, 4);
+    tp_net net;
+    float x[24], y[12], *p0;
+    tp_result r;
+    MAKE_NET(&net, "6 fc5 fc3", &cfg);
+    rand_xy(&net, x, y, 4);
+    x[7] = NAN;
+    p0 = fdup(net.params, net.n_params);
+    r = tp_train_step(&net, x, y, 4, TP_PHASE_BOTH, NULL);
+    CHECK(r == TP_ERROR_DIVERGED && net.error[0], "%s (%s)", tp_result_string(r), net.error);
+    CHECK(memcmp(p0, net.params, net.n_params * sizeof(float)) == 0,
+          "the weights were updated (now NaN) before the divergence was noticed: \"%s\"; h_1 of the NaN row is %g, "
+          "not NaN", net.error, (double)net.h[1][5]);
+    free(p0);
+    tp_net_destroy(&net);
 }
 
 /* ================================================================ 16. augmentation ===== */
@@ -1913,6 +1976,8 @@ int main(void)
     RUN(gemm_vs_ref);
     RUN(gemm_k0);
     RUN(activations);
+    RUN(activation_accuracy);
+    RUN(activation_nan);
     RUN(bias_add_grad);
     RUN(layer_kernels_vs_naive);
     RUN(adjoint);
@@ -1981,6 +2046,7 @@ int main(void)
     RUN(smoke_sdtp);
     RUN(evaluate);
     RUN(divergence);
+    RUN(divergence_nan_through_tanh);
     RUN(augment);
 #ifdef TEST_POSIX
     RUN(augment_pad_exceeds_image);
