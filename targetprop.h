@@ -657,7 +657,7 @@ static float tp__tanhf(float x)
     small = small * z + 1.33314422036e-1f;
     small = small * z - 3.33332819422e-1f;
     small = small * z * x + x;
-    big = 1.0f - 2.0f / (tp__expf(2.0f * (ax < 10.0f ? ax : 10.0f)) + 1.0f);
+    big = 1.0f - 2.0f / (tp__expf(2.0f * (ax > 10.0f ? 10.0f : ax)) + 1.0f);   /* NaN stays NaN */
     big = x < 0.0f ? -big : big;
     return ax < 0.625f ? small : big;
 }
@@ -1118,8 +1118,8 @@ static tp_result tp__parse_spec(tp_net *net, const char *spec)
         if (first) {
             int d[3] = {1, 1, 1}, nd = 0;
             if (strncmp(p, "in", 2) == 0 && p[2] == 0) continue;
-            while (nd < 3 && tp__parse_uint(&p, &d[nd])) { nd++; if (*p == 'x') p++; else break; }
-            if (nd == 0 || *p || d[0] < 1 || d[1] < 1 || d[2] < 1 || explicit_act) {
+            while (nd < 3 && tp__parse_uint(&p, &d[nd])) { nd++; if (*p == 'x' && nd < 3) p++; else break; }
+            if (nd == 0 || *p || p[-1] == 'x' || d[0] < 1 || d[1] < 1 || d[2] < 1 || explicit_act) {
                 tp__msg(net->error, "spec input \"%s\": expected a size like 784 or 28x28x1", tok);
                 return TP_ERROR_SPEC;
             }
@@ -1414,6 +1414,7 @@ TPDEF double tp_task_loss(tp_net *net, const float *y, int batch, int *errors)
     const tp_layer *top = &net->layers[net->n_layers - 1];
     double total = 0.0;
     float *rowloss = net->s4;
+    net->y = y;
     TP__OMP(parallel for schedule(static) if (batch * C > 16384))
     for (b = 0; b < batch; b++) {
         const float *o = net->out + (size_t)b * W, *t = y + (size_t)b * C;
@@ -1693,21 +1694,35 @@ TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int ba
     return TP_OK;
 }
 
+/* The first non-finite block of layer l: its parameters (grads = 0) or their gradients. */
+static const char *tp__nonfinite(const tp_layer *ly, int grads)
+{
+    size_t nv = ly->n_w / ly->out_c * ly->v_out;
+    if (!tp__finite(grads ? ly->dw : ly->w, ly->n_w)) return grads ? "gradient of the forward weights W" : "forward weights W";
+    if (!tp__finite(grads ? ly->db : ly->b, ly->n_b)) return grads ? "gradient of the forward biases b" : "forward biases b";
+    if (ly->v && !tp__finite(grads ? ly->dv : ly->v, nv)) return grads ? "gradient of the inverse weights V" : "inverse weights V";
+    if (ly->c && !tp__finite(grads ? ly->dc : ly->c, ly->n_in)) return grads ? "gradient of the inverse biases c" : "inverse biases c";
+    return NULL;
+}
+
 TPDEF tp_result tp_train_step(tp_net *net, const float *x, const float *y, int batch,
                               tp_phase phase, tp_stats *stats)
 {
     tp_result r = tp_gradients(net, x, y, batch, phase, stats);
     if (r != TP_OK) return r;
+    for (int l = 1; l <= net->n_layers; l++) {           /* nothing non-finite reaches the weights */
+        const char *what = tp__nonfinite(&net->layers[l - 1], 1);
+        if (what) {
+            tp__msg(net->error, "step %ld: the %s of layer %d is not finite; weights left unchanged", net->step, what, l);
+            return TP_ERROR_DIVERGED;
+        }
+    }
     if (phase & TP_PHASE_FORWARD)
         tp_adam_step(&net->cfg.forward, net->params, net->grads, net->m1, net->m2, net->n_params);
     if (tp__is_tp(net->cfg.rule) && (phase & TP_PHASE_INVERSE))
         tp_adam_step(&net->cfg.inverse, net->iparams, net->igrads, net->im1, net->im2, net->n_iparams);
     for (int l = 1; l <= net->n_layers; l++) {
-        const tp_layer *ly = &net->layers[l - 1];
-        const char *what = !tp__finite(ly->w, ly->n_w) ? "forward weights W" :
-                           !tp__finite(ly->b, ly->n_b) ? "forward biases b" :
-                           ly->v && !tp__finite(ly->v, ly->n_w / ly->out_c * ly->v_out) ? "inverse weights V" :
-                           ly->c && !tp__finite(ly->c, ly->n_in) ? "inverse biases c" : NULL;
+        const char *what = tp__nonfinite(&net->layers[l - 1], 0);
         if (what) {
             tp__msg(net->error, "step %ld: the update made the %s of layer %d non-finite", net->step, what, l);
             return TP_ERROR_DIVERGED;
@@ -1989,7 +2004,9 @@ TPDEF void tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int w, in
             float *row = img + (size_t)y * w * c;
             if (sy < 0 || sy >= h) { memset(row, 0, (size_t)w * c * sizeof(float)); continue; }
             if (sy != y) memmove(row, img + (size_t)sy * w * c, (size_t)w * c * sizeof(float));
-            if (dx > 0) {
+            if (dx >= w || -dx >= w) {
+                memset(row, 0, (size_t)w * c * sizeof(float));
+            } else if (dx > 0) {
                 memmove(row, row + (size_t)dx * c, (size_t)(w - dx) * c * sizeof(float));
                 memset(row + (size_t)(w - dx) * c, 0, (size_t)dx * c * sizeof(float));
             } else if (dx < 0) {
