@@ -25,7 +25,8 @@
      8. learning rules             BP, FA, DFA, DTP, SDTP, AO-SDTP, hybrid targets
      9. training and evaluation    tp_train_step, tp_evaluate, diagnostics
     10. data                       IDX (MNIST) and CIFAR-10 loaders, minibatches
-    11. license
+    11. checkpoints                tp_net_save, tp_net_load: versioned, CRC-checked, atomic
+    12. license
 
    OPTIONS (define before including the implementation)
      TARGETPROP_STATIC        make every function static to the including file
@@ -301,6 +302,26 @@ TPDEF void      tp_dataset_free(tp_dataset *ds);
 TPDEF void      tp_dataset_batch(const tp_dataset *ds, const int *idx, int batch, float *x, float *y);
 TPDEF void      tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int w, int c, int pad);
 
+/* ---------------------------------------------------------------- 11. checkpoints ---- */
+
+/* A checkpoint holds everything a run needs to continue bit for bit: the spec, the config
+   with both optimisers' step counts, every parameter with its Adam moments, the fixed
+   feedback matrices, the RNG and noise counters, and an opaque user blob (a trainer's epoch,
+   position and shuffled order). The file is written to PATH.tmp, flushed, synced and renamed
+   over PATH, so a crash at any moment leaves either the old or the new checkpoint.
+
+   Format, version 1, all integers and floats little-endian:
+     "TPCK" u32 version | u32 spec_len, spec | u32 rule, schedule, inverse_loss | f32 alpha,
+     sigma, hybrid | u32 n_aux, max_batch | u64 seed | forward Adam: f32 lr, beta1, beta2, eps,
+     u32 sgd, u64 t | inverse Adam: the same | u64 rng state, noise_step, step |
+     u64 user_len, user bytes | u64 n_params, n_iparams, n_fixed | f32 params, m1, m2 |
+     f32 iparams, im1, im2 | f32 fixed | u32 CRC-32 (IEEE) of every byte before it */
+#define TP_CHECKPOINT_VERSION 1u
+TPDEF tp_result tp_net_save(tp_net *net, const char *path, const void *user, size_t user_len);
+/* Creates *net from the checkpoint (destroy any previous net first). The user blob is copied
+   into user (capacity user_cap) and its length stored in *user_len. */
+TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t user_cap, size_t *user_len);
+
 #endif /* TARGETPROP_H */
 
 /* ==================================================================================== */
@@ -317,6 +338,12 @@ TPDEF void      tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int 
 #include <stdarg.h>
 #ifdef _OPENMP
 #include <omp.h>
+#endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>   /* fsync */
+#if !defined(__cplusplus) && defined(__STRICT_ANSI__)
+int fileno(FILE *stream);   /* POSIX; hidden by strict ISO C modes */
+#endif
 #endif
 
 #if defined(TP_MALLOC) && defined(TP_FREE)
@@ -2018,6 +2045,293 @@ TPDEF void tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int w, in
                     for (int k = 0; k < c; k++) { float t = row[i * c + k]; row[i * c + k] = row[j * c + k]; row[j * c + k] = t; }
         }
     }
+}
+
+/* ------------------------------------------------------------------ 11. checkpoints -- */
+
+static uint32_t tp__crc32(uint32_t crc, const unsigned char *p, size_t n)
+{
+    crc = ~crc;
+    while (n--) {
+        crc ^= *p++;
+        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+typedef struct tp__io {
+    FILE *f;
+    uint32_t crc;
+    int ok;
+} tp__io;
+
+static void tp__put(tp__io *w, const void *p, size_t n)
+{
+    if (!w->ok) return;
+    w->crc = tp__crc32(w->crc, (const unsigned char *)p, n);
+    if (fwrite(p, 1, n, w->f) != n) w->ok = 0;
+}
+
+static void tp__put_u64(tp__io *w, uint64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
+    tp__put(w, b, 8);
+}
+
+static void tp__put_u32(tp__io *w, uint32_t v)
+{
+    unsigned char b[4];
+    for (int i = 0; i < 4; i++) b[i] = (unsigned char)(v >> (8 * i));
+    tp__put(w, b, 4);
+}
+
+static void tp__put_f32s(tp__io *w, const float *x, size_t n)
+{
+    unsigned char buf[4096];
+    while (n > 0) {
+        size_t m = TP__MIN(n, sizeof buf / 4);
+        for (size_t i = 0; i < m; i++) {
+            uint32_t u;
+            memcpy(&u, x + i, 4);
+            for (int k = 0; k < 4; k++) buf[4 * i + k] = (unsigned char)(u >> (8 * k));
+        }
+        tp__put(w, buf, 4 * m);
+        x += m; n -= m;
+    }
+}
+
+static void tp__put_adam(tp__io *w, const tp_adam *a)
+{
+    tp__put_f32s(w, &a->lr, 1); tp__put_f32s(w, &a->beta1, 1);
+    tp__put_f32s(w, &a->beta2, 1); tp__put_f32s(w, &a->eps, 1);
+    tp__put_u32(w, (uint32_t)a->sgd); tp__put_u64(w, (uint64_t)a->t);
+}
+
+TPDEF tp_result tp_net_save(tp_net *net, const char *path, const void *user, size_t user_len)
+{
+    char tmp[1100];
+    tp__io w;
+    size_t spec_len;
+    if (!net || !net->params) return TP_ERROR_ARGUMENT;
+    if (!path || strlen(path) > 1000 || (user_len && !user)) {
+        tp__msg(net->error, "tp_net_save: %s", !path ? "path is NULL" : user_len && !user ? "user blob is NULL" : "path longer than 1000 characters");
+        return TP_ERROR_ARGUMENT;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    w.f = fopen(tmp, "wb");
+    w.crc = 0;
+    w.ok = w.f != NULL;
+    if (!w.ok) { tp__msg(net->error, "%s: cannot open for writing", tmp); return TP_ERROR_IO; }
+    spec_len = strlen(net->spec);
+    tp__put(&w, "TPCK", 4);
+    tp__put_u32(&w, TP_CHECKPOINT_VERSION);
+    tp__put_u32(&w, (uint32_t)spec_len);
+    tp__put(&w, net->spec, spec_len);
+    tp__put_u32(&w, (uint32_t)net->cfg.rule); tp__put_u32(&w, (uint32_t)net->cfg.schedule);
+    tp__put_u32(&w, (uint32_t)net->cfg.inverse_loss);
+    tp__put_f32s(&w, &net->cfg.alpha, 1); tp__put_f32s(&w, &net->cfg.sigma, 1); tp__put_f32s(&w, &net->cfg.hybrid, 1);
+    tp__put_u32(&w, (uint32_t)net->cfg.n_aux); tp__put_u32(&w, (uint32_t)net->cfg.max_batch);
+    tp__put_u64(&w, net->cfg.seed);
+    tp__put_adam(&w, &net->cfg.forward);
+    tp__put_adam(&w, &net->cfg.inverse);
+    tp__put_u64(&w, net->rng.state); tp__put_u64(&w, net->noise_step); tp__put_u64(&w, (uint64_t)net->step);
+    tp__put_u64(&w, (uint64_t)user_len);
+    if (user_len) tp__put(&w, user, user_len);
+    tp__put_u64(&w, net->n_params); tp__put_u64(&w, net->n_iparams); tp__put_u64(&w, net->n_fixed);
+    tp__put_f32s(&w, net->params, net->n_params); tp__put_f32s(&w, net->m1, net->n_params);
+    tp__put_f32s(&w, net->m2, net->n_params);
+    tp__put_f32s(&w, net->iparams, net->n_iparams); tp__put_f32s(&w, net->im1, net->n_iparams);
+    tp__put_f32s(&w, net->im2, net->n_iparams);
+    tp__put_f32s(&w, net->fixed, net->n_fixed);
+    tp__put_u32(&w, w.crc);
+    if (w.ok && fflush(w.f) != 0) w.ok = 0;
+#if defined(__unix__) || defined(__APPLE__)
+    if (w.ok && fsync(fileno(w.f)) != 0) w.ok = 0;
+#endif
+    if (fclose(w.f) != 0) w.ok = 0;
+    if (!w.ok) {
+        remove(tmp);
+        tp__msg(net->error, "%s: write failed (disk full?); the previous checkpoint %s is untouched", tmp, path);
+        return TP_ERROR_IO;
+    }
+    if (rename(tmp, path) != 0) {
+        remove(tmp);
+        tp__msg(net->error, "%s: cannot rename to %s; the previous checkpoint is untouched", tmp, path);
+        return TP_ERROR_IO;
+    }
+    return TP_OK;
+}
+
+typedef struct tp__reader {
+    const unsigned char *p;
+    size_t len, at;
+    const char *path;
+    char *error;
+    int ok;
+} tp__reader;
+
+static const unsigned char *tp__take(tp__reader *r, size_t n, const char *field)
+{
+    const unsigned char *q;
+    if (!r->ok) return NULL;
+    if (n > r->len - r->at) {
+        tp__msg(r->error, "%s: truncated at byte %lu while reading %s (%lu more bytes expected, file has %lu)",
+                r->path, (unsigned long)r->at, field, (unsigned long)n, (unsigned long)r->len);
+        r->ok = 0;
+        return NULL;
+    }
+    q = r->p + r->at;
+    r->at += n;
+    return q;
+}
+
+static uint64_t tp__get_u64(tp__reader *r, const char *field)
+{
+    const unsigned char *b = tp__take(r, 8, field);
+    uint64_t v = 0;
+    if (b) for (int i = 7; i >= 0; i--) v = (v << 8) | b[i];
+    return v;
+}
+
+static uint32_t tp__get_u32(tp__reader *r, const char *field)
+{
+    const unsigned char *b = tp__take(r, 4, field);
+    return b ? (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24) : 0;
+}
+
+static void tp__get_f32s(tp__reader *r, float *x, size_t n, const char *field)
+{
+    const unsigned char *b;
+    if (n > ((size_t)-1) / 4 || !(b = tp__take(r, 4 * n, field))) { r->ok = 0; return; }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)b[4 * i] | ((uint32_t)b[4 * i + 1] << 8) | ((uint32_t)b[4 * i + 2] << 16) |
+                     ((uint32_t)b[4 * i + 3] << 24);
+        memcpy(x + i, &u, 4);
+    }
+}
+
+static float tp__get_f32(tp__reader *r, const char *field)
+{
+    float v = 0.0f;
+    tp__get_f32s(r, &v, 1, field);
+    return v;
+}
+
+static void tp__get_adam(tp__reader *r, tp_adam *a)
+{
+    a->lr = tp__get_f32(r, "Adam lr"); a->beta1 = tp__get_f32(r, "Adam beta1");
+    a->beta2 = tp__get_f32(r, "Adam beta2"); a->eps = tp__get_f32(r, "Adam eps");
+    a->sgd = (int)tp__get_u32(r, "Adam sgd flag"); a->t = (long)tp__get_u64(r, "Adam step count");
+}
+
+TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t user_cap, size_t *user_len)
+{
+    tp__reader r;
+    unsigned char *buf;
+    size_t len = 0;
+    char spec[512], error[256];
+    tp_config cfg;
+    uint32_t version, n, stored_crc;
+    uint64_t ulen, np, ni, nf, rng_state, noise_step, step;
+    const unsigned char *ublob;
+    tp_result res;
+    if (!net) return TP_ERROR_ARGUMENT;
+    memset(net, 0, sizeof *net);
+    if (!(buf = tp__read_file(path, &len, net->error))) return TP_ERROR_IO;
+    r.p = buf; r.len = len; r.at = 0; r.path = path; r.error = error; r.ok = 1;
+    error[0] = 0;
+    memset(&cfg, 0, sizeof cfg);
+    if (len < 12 || memcmp(buf, "TPCK", 4) != 0) {
+        tp__msg(net->error, "%s: not a targetprop checkpoint (magic %s, expected \"TPCK\")", path,
+                len < 4 ? "missing" : "differs");
+        TP_FREE(buf);
+        return TP_ERROR_FORMAT;
+    }
+    stored_crc = (uint32_t)buf[len - 4] | ((uint32_t)buf[len - 3] << 8) | ((uint32_t)buf[len - 2] << 16) |
+                 ((uint32_t)buf[len - 1] << 24);
+    if (tp__crc32(0, buf, len - 4) != stored_crc) {
+        tp__msg(net->error, "%s: CRC-32 mismatch (stored 0x%08x, computed 0x%08x): the file is damaged or truncated",
+                path, (unsigned)stored_crc, (unsigned)tp__crc32(0, buf, len - 4));
+        TP_FREE(buf);
+        return TP_ERROR_FORMAT;
+    }
+    r.len = len - 4;
+    tp__take(&r, 4, "magic");
+    if ((version = tp__get_u32(&r, "version")) != TP_CHECKPOINT_VERSION) {
+        tp__msg(net->error, "%s: checkpoint version %u, expected %u", path, (unsigned)version, TP_CHECKPOINT_VERSION);
+        TP_FREE(buf);
+        return TP_ERROR_FORMAT;
+    }
+    n = tp__get_u32(&r, "spec length");
+    if (r.ok && n >= sizeof spec) { tp__msg(error, "%s: spec length %u, expected < %u", path, (unsigned)n, (unsigned)sizeof spec); r.ok = 0; }
+    if (r.ok) { const unsigned char *q = tp__take(&r, n, "spec"); if (q) { memcpy(spec, q, n); spec[n] = 0; } }
+    cfg.rule = (tp_rule)tp__get_u32(&r, "rule");
+    cfg.schedule = (tp_schedule)tp__get_u32(&r, "schedule");
+    cfg.inverse_loss = (tp_inverse_loss)tp__get_u32(&r, "inverse loss");
+    cfg.alpha = tp__get_f32(&r, "alpha"); cfg.sigma = tp__get_f32(&r, "sigma"); cfg.hybrid = tp__get_f32(&r, "hybrid");
+    cfg.n_aux = (int)tp__get_u32(&r, "n_aux"); cfg.max_batch = (int)tp__get_u32(&r, "max_batch");
+    cfg.seed = tp__get_u64(&r, "seed");
+    tp__get_adam(&r, &cfg.forward);
+    tp__get_adam(&r, &cfg.inverse);
+    rng_state = tp__get_u64(&r, "RNG state");
+    noise_step = tp__get_u64(&r, "noise step");
+    step = tp__get_u64(&r, "step");
+    ulen = tp__get_u64(&r, "user blob length");
+    ublob = tp__take(&r, (size_t)ulen, "user blob");
+    np = tp__get_u64(&r, "parameter count");
+    ni = tp__get_u64(&r, "inverse parameter count");
+    nf = tp__get_u64(&r, "fixed parameter count");
+    if (!r.ok) {
+        memcpy(net->error, error, sizeof error);
+        TP_FREE(buf);
+        return TP_ERROR_FORMAT;
+    }
+    if (cfg.max_batch < 1 || cfg.max_batch > 1000000 || cfg.n_aux < 0 || cfg.n_aux > 100000000) {
+        tp__msg(net->error, "%s: max_batch %d, n_aux %d: expected 1..1000000 and 0..100000000", path, cfg.max_batch, cfg.n_aux);
+        TP_FREE(buf);
+        return TP_ERROR_FORMAT;
+    }
+    if ((res = tp_net_create(net, spec, &cfg)) != TP_OK) {
+        memcpy(error, net->error, sizeof error);
+        tp__msg(net->error, "%s: stored network does not build: %s", path, error);
+        TP_FREE(buf);
+        return res == TP_ERROR_NOMEM ? res : TP_ERROR_FORMAT;
+    }
+    if (np != net->n_params || ni != net->n_iparams || nf != net->n_fixed) {
+        tp__msg(net->error, "%s: %lu/%lu/%lu parameters stored, the spec needs %lu/%lu/%lu", path,
+                (unsigned long)np, (unsigned long)ni, (unsigned long)nf, (unsigned long)net->n_params,
+                (unsigned long)net->n_iparams, (unsigned long)net->n_fixed);
+        tp_net_destroy(net); TP_FREE(buf);
+        return TP_ERROR_FORMAT;
+    }
+    tp__get_f32s(&r, net->params, np, "parameters"); tp__get_f32s(&r, net->m1, np, "first moments");
+    tp__get_f32s(&r, net->m2, np, "second moments");
+    tp__get_f32s(&r, net->iparams, ni, "inverse parameters"); tp__get_f32s(&r, net->im1, ni, "inverse first moments");
+    tp__get_f32s(&r, net->im2, ni, "inverse second moments");
+    tp__get_f32s(&r, net->fixed, nf, "fixed matrices");
+    if (r.ok && r.at != r.len) {
+        tp__msg(error, "%s: %lu unexpected bytes after the fixed matrices", path, (unsigned long)(r.len - r.at));
+        r.ok = 0;
+    }
+    if (r.ok && ulen > user_cap) {
+        tp__msg(error, "%s: user blob of %lu bytes, larger than the %lu bytes given", path, (unsigned long)ulen,
+                (unsigned long)user_cap);
+        r.ok = 0;
+    }
+    if (!r.ok) {
+        tp_net_destroy(net);
+        memcpy(net->error, error, sizeof error);
+        TP_FREE(buf);
+        return TP_ERROR_FORMAT;
+    }
+    if (ulen && user) memcpy(user, ublob, (size_t)ulen);
+    if (user_len) *user_len = (size_t)ulen;
+    net->rng.state = rng_state;
+    net->noise_step = noise_step;
+    net->step = (long)step;
+    TP_FREE(buf);
+    return TP_OK;
 }
 
 #endif /* TARGETPROP_IMPLEMENTATION_DONE */

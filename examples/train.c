@@ -60,16 +60,59 @@ static void usage(FILE *f)
 "                        best_test_error,seconds,examples_per_s,phase,inverse_loss[,angle_l...,recon_l...]\n"
 "  --diagnostics         per epoch, for each layer: angle to the BP gradient (degrees) and the\n"
 "                        inverse's reconstruction error (written to the log)\n"
+"  --checkpoint FILE     save the whole training state to FILE (atomically) after every epoch\n"
+"  --checkpoint-every N  ... and every N batches\n"
+"  --resume FILE         continue the run saved in FILE exactly where it stopped (the network,\n"
+"                        rule and hyperparameters come from FILE; the log is cut back to match)\n"
+"  --save FILE           save the final state to FILE\n"
 "  --quiet               no per-epoch lines\n"
 "  -h, --help            this text\n");
 }
 
 typedef struct { const char *name; float *dst; int set; } float_opt;
 
+/* What a checkpoint must add to the network's own state to resume an epoch mid-way. */
+typedef struct {
+    int32_t epoch, batch;       /* the epoch under way (1-based) and its next batch */
+    int64_t wrong;              /* running sums of the epoch so far */
+    double loss, inv, best;
+    uint64_t epoch_rng;         /* RNG state before the epoch's shuffle: regenerates the order */
+} train_state;
+
+/* Keep the header and the lines of epochs before `epoch`: the log then matches the state. */
+static int cut_log(const char *path, int epoch)
+{
+    FILE *f = fopen(path, "r");
+    char line[8192];
+    size_t cap = 1 << 16, len = 0;
+    char *keep;
+    int first = 1;
+    if (!f) return 0;
+    if (!(keep = (char *)malloc(cap))) { fclose(f); return -1; }
+    while (fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        if (!first && (n == 0 || line[n - 1] != '\n' || atoi(line) >= epoch)) continue;
+        first = 0;
+        if (len + n + 1 > cap) {
+            char *k2 = (char *)realloc(keep, cap *= 2);
+            if (!k2) { free(keep); fclose(f); return -1; }
+            keep = k2;
+        }
+        memcpy(keep + len, line, n);
+        len += n;
+    }
+    fclose(f);
+    if (!(f = fopen(path, "w")) || fwrite(keep, 1, len, f) != len) { free(keep); if (f) fclose(f); return -1; }
+    free(keep);
+    return fclose(f);
+}
+
 int main(int argc, char **argv)
 {
     const char *dataset = "mnist", *data_dir = NULL, *arch = NULL, *log_path = NULL;
     const char *rule_s = "bp", *sched_s = "parallel", *invloss_s = NULL;
+    const char *ckpt_path = NULL, *resume_path = NULL, *save_path = NULL;
+    int ckpt_every = 0;
     int epochs = 10, batch = 128, max_batches = 0, threads = 0, diagnostics = 0, quiet = 0;
     int augment = 1, synthetic_n = 0, aux = -1, sgd = 0;
     unsigned long seed = 1;
@@ -86,6 +129,7 @@ int main(int argc, char **argv)
     tp_net net;
     tp_dataset train, test;
     tp_result r;
+    train_state state;
     FILE *logf = NULL;
     int tty = isatty(fileno(stdout));
 
@@ -118,10 +162,14 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--schedule")) sched_s = v;
         else if (!strcmp(a, "--inverse-loss")) invloss_s = v;
         else if (!strcmp(a, "--log")) log_path = v;
+        else if (!strcmp(a, "--checkpoint")) ckpt_path = v;
+        else if (!strcmp(a, "--resume")) resume_path = v;
+        else if (!strcmp(a, "--save")) save_path = v;
         else {
             int *dst = !strcmp(a, "--epochs") ? &epochs : !strcmp(a, "--batch") ? &batch :
                        !strcmp(a, "--max-batches") ? &max_batches : !strcmp(a, "--threads") ? &threads :
-                       !strcmp(a, "--aux") ? &aux : !strcmp(a, "--synthetic-n") ? &synthetic_n : NULL;
+                       !strcmp(a, "--aux") ? &aux : !strcmp(a, "--synthetic-n") ? &synthetic_n :
+                       !strcmp(a, "--checkpoint-every") ? &ckpt_every : NULL;
             char *end;
             long x;
             if (!strcmp(a, "--seed")) {
@@ -182,7 +230,21 @@ int main(int argc, char **argv)
     }
     cfg.forward.sgd = sgd;
 
-    if ((r = tp_net_create(&net, arch, &cfg)) != TP_OK) {
+    memset(&state, 0, sizeof state);
+    if (resume_path) {
+        size_t len = 0;
+        if ((r = tp_net_load(&net, resume_path, &state, sizeof state, &len)) != TP_OK || len != sizeof state) {
+            fprintf(stderr, "train: --resume %s: %s\n", resume_path,
+                    r != TP_OK ? net.error : "the checkpoint was not written by this program");
+            return 1;
+        }
+        cfg = net.cfg;
+        rule = cfg.rule;
+        sched = cfg.schedule;
+        rule_s = tp_rule_name(rule);
+        sched_s = sched == TP_ALTERNATING ? "alternating" : "parallel";
+        batch = cfg.max_batch;
+    } else if ((r = tp_net_create(&net, arch, &cfg)) != TP_OK) {
         fprintf(stderr, "train: %s: %s\n", tp_result_string(r), net.error);
         return 1;
     }
@@ -237,14 +299,21 @@ int main(int argc, char **argv)
     if (train.n < batch) { fprintf(stderr, "train: %d training examples, fewer than one batch of %d\n", train.n, batch); return 1; }
 
     if (log_path) {
-        if (!(logf = fopen(log_path, "w"))) { fprintf(stderr, "train: %s: cannot open for writing\n", log_path); return 1; }
-        fprintf(logf, "epoch,train_loss,train_error,test_error,best_test_error,seconds,examples_per_s,phase,inverse_loss");
-        if (diagnostics) {
-            for (int l = 1; l <= net.n_layers; l++) fprintf(logf, ",angle_%d", l);
-            for (int l = 1; l <= net.n_layers; l++) fprintf(logf, ",recon_%d", l);
+        if (resume_path) {
+            if (cut_log(log_path, state.epoch) != 0 || !(logf = fopen(log_path, "a"))) {
+                fprintf(stderr, "train: %s: cannot rewrite the log to match the checkpoint\n", log_path);
+                return 1;
+            }
+        } else {
+            if (!(logf = fopen(log_path, "w"))) { fprintf(stderr, "train: %s: cannot open for writing\n", log_path); return 1; }
+            fprintf(logf, "epoch,train_loss,train_error,test_error,best_test_error,seconds,examples_per_s,phase,inverse_loss");
+            if (diagnostics) {
+                for (int l = 1; l <= net.n_layers; l++) fprintf(logf, ",angle_%d", l);
+                for (int l = 1; l <= net.n_layers; l++) fprintf(logf, ",recon_%d", l);
+            }
+            fprintf(logf, "\n");
+            fflush(logf);
         }
-        fprintf(logf, "\n");
-        fflush(logf);
     }
     if (!quiet) {
         printf("net    %s\n       %.2f M parameters, %.1f MB, %.2f M multiply-adds per example\n", net.spec,
@@ -268,19 +337,29 @@ int main(int argc, char **argv)
         float *y = (float *)malloc((size_t)batch * net.n_out * sizeof(float));
         int per_epoch = train.n / batch, is_tp = rule >= TP_DTP;
         int total_epochs = sched == TP_ALTERNATING && is_tp ? 2 * epochs : epochs;
-        double best = 1.0, t_start = now();
+        double best = resume_path ? state.best : 1.0, t_start = now();
+        int first_epoch = resume_path ? state.epoch : 1;
         tp_diag diag;
         if (!order || !x || !y) { fprintf(stderr, "train: out of memory\n"); return 1; }
         if (max_batches > 0 && max_batches < per_epoch) per_epoch = max_batches;
-        for (int e = 1; e <= total_epochs; e++) {
+        for (int e = first_epoch; e <= total_epochs; e++) {
             tp_phase phase = !(sched == TP_ALTERNATING && is_tp) ? TP_PHASE_BOTH :
                              (e % 2 == 1 ? TP_PHASE_INVERSE : TP_PHASE_FORWARD);
             const char *phase_s = phase == TP_PHASE_BOTH ? (is_tp ? "parallel" : "forward") :
                                   phase == TP_PHASE_INVERSE ? "inverse" : "forward";
             double loss = 0, inv = 0, t0 = now(), secs, test_loss, test_err;
             long wrong = 0;
-            tp_shuffle(&net.rng, order, train.n);
-            for (int i = 0; i < per_epoch; i++) {
+            int start = 0;
+            if (resume_path && e == first_epoch && state.batch > 0) {   /* mid-epoch: same order, same sums */
+                tp_rng again;
+                again.state = state.epoch_rng;
+                tp_shuffle(&again, order, train.n);
+                start = state.batch; loss = state.loss; inv = state.inv; wrong = (long)state.wrong;
+            } else {
+                state.epoch_rng = net.rng.state;
+                tp_shuffle(&net.rng, order, train.n);
+            }
+            for (int i = start; i < per_epoch; i++) {
                 tp_stats st;
                 tp_dataset_batch(&train, order + (size_t)i * batch, batch, x, net.loss == TP_SOFTMAX_XENT ? y : NULL);
                 if (net.loss == TP_SQUARED_ERROR) memcpy(y, x, (size_t)batch * train.dim * sizeof(float));
@@ -293,6 +372,14 @@ int main(int argc, char **argv)
                     return 3;
                 }
                 loss += st.loss; wrong += st.errors; inv += st.inverse_loss;
+                if (ckpt_path && ckpt_every > 0 && (i + 1) % ckpt_every == 0 && i + 1 < per_epoch) {
+                    state.epoch = e; state.batch = i + 1; state.wrong = wrong;
+                    state.loss = loss; state.inv = inv; state.best = best;
+                    if (tp_net_save(&net, ckpt_path, &state, sizeof state) != TP_OK) {
+                        fprintf(stderr, "train: checkpoint: %s\n", net.error);
+                        return 1;
+                    }
+                }
                 if (tty && !quiet && (i % 8 == 0 || i + 1 == per_epoch)) {
                     int w = 30, fill = (int)((double)(i + 1) / per_epoch * w);
                     printf("\repoch %3d %-8s [%.*s%*s] %3d%%  loss %.4f", e, phase_s, fill,
@@ -335,6 +422,16 @@ int main(int argc, char **argv)
                 fprintf(logf, "\n");
                 fflush(logf);
             }
+            state.epoch = e + 1; state.batch = 0; state.wrong = 0;
+            state.loss = 0; state.inv = 0; state.best = best;
+            if (ckpt_path && tp_net_save(&net, ckpt_path, &state, sizeof state) != TP_OK) {
+                fprintf(stderr, "train: checkpoint: %s\n", net.error);
+                return 1;
+            }
+        }
+        if (save_path && tp_net_save(&net, save_path, &state, sizeof state) != TP_OK) {
+            fprintf(stderr, "train: --save: %s\n", net.error);
+            return 1;
         }
         if (!quiet) printf("best test error %.2f%%\n", 100.0 * best);
         free(order); free(x); free(y);
