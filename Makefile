@@ -4,6 +4,7 @@
 #   make mnist      fetch MNIST if needed, then train the paper's MNIST FC net with DTP
 #   make cifar      fetch CIFAR-10 if needed, then train the paper's CIFAR LC net with BP
 #   make bench      training throughput of every net and rule (and the PyTorch peer when installed)
+#   make sanitize   the tests under AddressSanitizer and UndefinedBehaviorSanitizer
 #   NO_OMP=1        build without OpenMP
 CC      ?= cc
 CXX     ?= c++
@@ -18,10 +19,10 @@ ARCHFLAGS := $(call probe,-march=native) $(call probe,-mprefer-vector-width=512)
 ALL_CFLAGS = $(CFLAGS) $(ARCHFLAGS) $(OMPFLAG) -I.
 LDLIBS  = -lm
 
-EXAMPLES = train minimal bench
+EXAMPLES = train minimal bench plot
 BINS     = $(addprefix $(BUILD)/,$(EXAMPLES))
 
-.PHONY: all test check-compile data data-cifar mnist cifar bench clean
+.PHONY: all test sanitize check-compile data data-cifar mnist cifar bench clean
 all: $(BINS)
 
 $(BUILD)/%: examples/%.c targetprop.h | $(BUILD)
@@ -33,8 +34,18 @@ $(BUILD)/test: tests/test.c targetprop.h | $(BUILD)
 $(BUILD):
 	mkdir -p $(BUILD)
 
-test: $(BUILD)/test check-compile
+test: $(BUILD)/test $(BUILD)/train check-compile
+	tests/kill-resume.sh $(BUILD)/train
 	./$(BUILD)/test
+
+# The test suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+sanitize: | $(BUILD)
+	$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+		-Wall -Wextra -I. tests/test.c -o $(BUILD)/test-asan $(LDLIBS)
+	$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+		-Wall -Wextra -I. examples/train.c -o $(BUILD)/train-asan $(LDLIBS)
+	./$(BUILD)/test-asan
+	tests/kill-resume.sh $(BUILD)/train-asan
 
 # The header compiles cleanly as C99 and C++, with and without OpenMP, and static.
 check-compile: | $(BUILD)
