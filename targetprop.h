@@ -658,11 +658,10 @@ TPDEF const char *tp_act_name(tp_act f)
    1 - 2 / (e^{2|x|} + 1); within 3 ulp of the true value. */
 static float tp__expf(float x)
 {
-    float n, r, p;
+    float n, r, p, xc = x > -87.0f ? (x < 88.0f ? x : 88.0f) : -87.0f;   /* NaN becomes -87 here */
     int32_t i;
-    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
-    n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;   /* round to nearest */
-    r = x - n * 0.693359375f + n * 2.12194440e-4f;
+    n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;   /* round to nearest */
+    r = xc - n * 0.693359375f + n * 2.12194440e-4f;
     p = 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;
     p = p * r + 8.3334519073e-3f;
@@ -672,7 +671,7 @@ static float tp__expf(float x)
     p = p * r * r + r + 1.0f;
     i = ((int32_t)n + 127) << 23;
     memcpy(&r, &i, sizeof r);
-    return p * r;
+    return x == x ? p * r : x;   /* and NaN comes back out */
 }
 
 static float tp__tanhf(float x)

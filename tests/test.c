@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #if defined(__unix__) || defined(__APPLE__)
 #define TEST_POSIX 1
 #include <sys/types.h>
@@ -30,8 +31,10 @@
 
 /* ================================================================ harness ============= */
 
-static int h_passed, h_failed, h_nfail;
+static int h_passed, h_failed, h_nfail, h_timing;
 static char h_name[200], h_first[600];
+static clock_t h_t0;
+static time_t h_w0;
 
 static void h_fail(int line, const char *fmt, ...)
 {
@@ -69,6 +72,8 @@ static void h_begin(const char *fmt, ...)
     va_end(ap);
     h_nfail = 0;
     h_first[0] = 0;
+    h_t0 = clock();
+    h_w0 = time(NULL);
 }
 
 static void h_end(void)
@@ -82,6 +87,9 @@ static void h_end(void)
         printf("ok %s\n", h_name);
     }
     fflush(stdout);
+    if (h_timing)   /* TP_TEST_TIMES=1: cpu and wall seconds of each test on stderr */
+        fprintf(stderr, "  %.2f s cpu, %.0f s wall  %s\n", (double)(clock() - h_t0) / CLOCKS_PER_SEC,
+                difftime(time(NULL), h_w0), h_name);
 }
 
 #define RUN(name) do { h_begin("%s", #name); test_##name(); h_end(); } while (0)
@@ -609,12 +617,8 @@ static void test_lc_equals_conv(void)
             for (size_t i = 0; i < lc->n_w; i++) sum[i] += dwl[(size_t)p * lc->n_w + i];
         cmp_arrays(a1, a2d, na, 1e-5, 1e-5, "LC forward vs conv forward");
         cmp_arrays(x1, x2d, nx, 1e-5, 1e-5, "LC transpose vs conv transpose");
-        {
-            float *dwcf = dwc;
-            double *sd = sum;
-            for (size_t i = 0; i < lc->n_w; i++)
-                CHECK_NEAR(sd[i], dwcf[i], 1e-5, 1e-5, "%s: sum over positions of LC dW[%lu] vs conv dW", pairs[t][0], (unsigned long)i);
-        }
+        for (size_t i = 0; i < lc->n_w; i++)
+            CHECK_NEAR(sum[i], dwc[i], 1e-5, 1e-5, "%s: sum over positions of LC dW[%lu] vs conv dW", pairs[t][0], (unsigned long)i);
         free(wc); free(wl); free(x); free(d); free(a1); free(a2); free(x1); free(x2); free(dwl); free(dwc); free(scr);
         free(a2d); free(x2d); free(sum);
         tp_net_destroy(&nl); tp_net_destroy(&nc);
@@ -1035,10 +1039,7 @@ static void targets_check(const char *spec, tp_rule rule, float beta, int n_aux)
             e[b * C + j] = dl * ref_dact_h(top->act, hl[j]);
         }
     }
-    {
-        double *od = o;
-        cmp_arrays(net.out, od, (size_t)B * W, 1e-5, 1e-5, "output rows [o, z]");
-    }
+    cmp_arrays(net.out, o, (size_t)B * W, 1e-5, 1e-5, "output rows [o, z]");
     /* penultimate */
     {
         size_t n = (size_t)B * top->n_in;
@@ -1161,6 +1162,60 @@ static int inv3(const double m[9], double out[9])
     return 1;
 }
 
+/* V_2 = (W_2^-1)^T and c_2 = -b_2 W_2^-1 on a net whose layers 1 and 2 are linear 3 -> 3:
+   g_2(f_2(x)) = x exactly. wi receives W_2^-1 (row-major). */
+static int set_exact_inverse(tp_net *net, double wi[9])
+{
+    tp_layer *l2 = &net->layers[1];
+    double w[9];
+    for (int i = 0; i < 9; i++) { l2->w[i] = (float)(0.5 * rnd_s() + (i % 4 == 0 ? 1.5 : 0.0)); w[i] = l2->w[i]; }
+    if (!inv3(w, wi)) return 0;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) l2->v[i * 3 + j] = (float)wi[j * 3 + i];   /* V^T = W^-1 */
+    for (int i = 0; i < 3; i++) {                                               /* c = -b W^-1 */
+        double s = 0;
+        for (int j = 0; j < 3; j++) s -= (double)l2->b[j] * wi[j * 3 + i];
+        l2->c[i] = (float)s;
+    }
+    return 1;
+}
+
+/* The inverse losses on an exact inverse, whatever noise eps the library draws:
+     noise-preserving ||g(f(h + eps)) - (h + eps)||^2 = 0
+     de-noising       ||g(f(h + eps)) - h||^2 = ||eps||^2, mean sigma^2 per unit
+   and fresh noise on every step. */
+static void test_inverse_losses_exact_inverse(void)
+{
+    enum { B = 64 };
+    tp_config cfg = cfg_make(TP_DTP, B);
+    tp_net net;
+    double wi[9], l_pres, l_den1, l_den2;
+    float x[B * 3], y[B * 2];
+    cfg.sigma = 0.5f;
+    CHECK(tp_config_default(TP_DTP).inverse_loss == TP_INVERSE_PRESERVE &&
+          tp_config_default(TP_SDTP).inverse_loss == TP_INVERSE_DENOISE &&
+          tp_config_default(TP_AOSDTP).inverse_loss == TP_INVERSE_DENOISE, "default inverse losses");
+    MAKE_NET(&net, "3 fc3:linear fc3:linear fc2", &cfg);
+    rand_biases(&net, 0.3f);
+    CHECK(set_exact_inverse(&net, wi), "singular W");
+    rand_xy(&net, x, y, B);
+    tp_forward(&net, x, B);
+    memset(net.igrads, 0, net.n_iparams * sizeof(float));
+    l_pres = tp_inverse_grads(&net, B);
+    CHECK(l_pres >= 0 && l_pres < 1e-8, "noise-preserving loss of an exact inverse %g, expected 0", l_pres);
+    CHECK(fmaxabs(net.igrads, net.n_iparams) < 1e-5, "noise-preserving gradient of an exact inverse %g, expected 0",
+          fmaxabs(net.igrads, net.n_iparams));
+    net.cfg.inverse_loss = TP_INVERSE_DENOISE;
+    l_den1 = tp_inverse_grads(&net, B);
+    l_den2 = tp_inverse_grads(&net, B);
+    CHECK(fabs(l_den1 / (3.0 * 0.25) - 1.0) < 0.3 && fabs(l_den2 / (3.0 * 0.25) - 1.0) < 0.3,
+          "de-noising loss per example %g, %g, expected about n sigma^2 = 0.75", l_den1, l_den2);
+    CHECK(l_den1 != l_den2, "the same noise twice: %g", l_den1);
+    net.cfg.sigma = 0.0f;
+    CHECK(tp_inverse_grads(&net, B) < 1e-8, "de-noising loss with sigma 0 is not 0");
+    tp_net_destroy(&net);
+}
+
 /* g_2 set to the exact inverse of f_2 (linear layers): the difference correction gives
    target_1 = g_2(target_2), and tp_diagnose reports a zero reconstruction error */
 static void test_exact_inverse_correction(void)
@@ -1171,21 +1226,13 @@ static void test_exact_inverse_correction(void)
     cfg.alpha = 0.2f;
     MAKE_NET(&net, "3 fc3:linear fc3:linear fc2", &cfg);
     tp_layer *l2 = &net.layers[1];
-    double w[9], wi[9];
+    double wi[9];
     float x[12], y[8];
     tp_diag dg;
     CHECK(l2->v != NULL && l2->c != NULL && net.layers[2].v == NULL, "DTP inverses: g_2 only");
     if (!l2->v) { tp_net_destroy(&net); return; }
     rand_biases(&net, 0.3f);
-    for (int i = 0; i < 9; i++) { l2->w[i] = (float)(0.5 * rnd_s() + (i % 4 == 0 ? 1.5 : 0.0)); w[i] = l2->w[i]; }
-    CHECK(inv3(w, wi), "singular W");
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) l2->v[i * 3 + j] = (float)wi[j * 3 + i];   /* V^T = W^-1 */
-    for (int i = 0; i < 3; i++) {   /* c = -b W^-1 */
-        double s = 0;
-        for (int j = 0; j < 3; j++) s -= (double)l2->b[j] * wi[j * 3 + i];
-        l2->c[i] = (float)s;
-    }
+    CHECK(set_exact_inverse(&net, wi), "singular W");
     rand_xy(&net, x, y, B);
     CHECK(tp_gradients(&net, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "tp_gradients: %s", net.error);
     {
@@ -1284,9 +1331,10 @@ static void train_steps(tp_net *net, int steps, int B, uint64_t seed, tp_phase p
     *loss = 0;
     for (int s = 0; s < steps; s++) {
         rand_xy(net, x, y, B);
+        memset(&st, 0, sizeof st);
         tp_result r = tp_train_step(net, x, y, B, phase, &st);
         CHECK(r == TP_OK, "step %d: %s: %s", s, tp_result_string(r), net->error);
-        *loss += st.loss + st.inverse_loss;
+        if (r == TP_OK) *loss += st.loss + st.inverse_loss;
     }
     free(x); free(y);
 }
@@ -1503,8 +1551,8 @@ static void test_load_cifar10(void)
     const char *paths[2];
     tp_dataset ds;
     tp_result r;
-    for (size_t i = 0; i < 2 * rec; i++) f1[i] = (unsigned char)((i * 131 + 7) % 256);
-    for (size_t i = 0; i < rec; i++) f2[i] = (unsigned char)((i * 29 + 3) % 256);
+    for (size_t i = 0; i < 2 * rec; i++) f1[i] = (unsigned char)(rnd_u64() >> 56);   /* no period: channels differ */
+    for (size_t i = 0; i < rec; i++) f2[i] = (unsigned char)(rnd_u64() >> 56);
     f1[0] = 3; f1[rec] = 9; f2[0] = 0;
     CHECK(write_file(p1, f1, 2 * rec) && write_file(p2, f2, rec), "cannot write CIFAR files");
     paths[0] = p1; paths[1] = p2;
@@ -1696,7 +1744,7 @@ static void smoke(tp_rule rule, const char *spec, float lr, double ratio, double
 }
 
 static void test_smoke_bp(void) { smoke(TP_BP, "8 fc16 fc2", 1e-2f, 0.5, 0.08); }
-static void test_smoke_sdtp(void) { smoke(TP_SDTP, "8 fc16 fc16 fc2", 3e-3f, 0.7, 0.12); }
+static void test_smoke_sdtp(void) { smoke(TP_SDTP, "8 fc16 fc16 fc2", 3e-3f, 0.5, 0.12); }
 
 /* tp_evaluate against per-example losses computed here, over several workspace batches */
 static void test_evaluate(void)
@@ -1759,6 +1807,7 @@ static void test_divergence(void)
         for (int i = 0; i < 16; i++) x[i] *= 1e20f;
         tp_result r = tp_train_step(&net, x, y, 4, TP_PHASE_BOTH, NULL);
         CHECK(r == TP_ERROR_DIVERGED && net.error[0], "huge input: %s (%s)", tp_result_string(r), net.error);
+        tp_net_destroy(&net);
     }
     {   /* SGD with an absurd learning rate: the update itself overflows */
         const tp_rule rules[] = {TP_BP, TP_DTP};
@@ -1972,6 +2021,8 @@ static void test_diagnose(void)
 int main(void)
 {
     int have_tmp = tmpdir_make();
+    int threads0 = tp_get_threads();
+    h_timing = getenv("TP_TEST_TIMES") != NULL;
 
     RUN(gemm_vs_ref);
     RUN(gemm_k0);
@@ -1983,6 +2034,11 @@ int main(void)
     RUN(adjoint);
     RUN(lc_equals_conv);
     RUN(lc_full_kernel_equals_dense);
+    /* The tests below make tens of thousands of tiny parallel regions, which crawl when other
+       processes load the cores (OpenMP threads spin at barriers), so they run on one thread.
+       threads_bitwise holds 2 and 3 threads to the same bits as 1 on every rule and layer
+       kind, and the kernel tests above run with the default thread count. */
+    tp_set_threads(1);
     for (size_t i = 0; i < sizeof g_fd_specs / sizeof g_fd_specs[0]; i++) {
         h_begin("gradcheck_bp \"%s\"", g_fd_specs[i]);
         gradcheck_bp(g_fd_specs[i]);
@@ -2026,6 +2082,7 @@ int main(void)
     }
     RUN(difference_correction_zero);
     RUN(exact_inverse_correction);
+    RUN(inverse_losses_exact_inverse);
     RUN(rule_tp_after_task_loss);
     RUN(aosdtp_wz_fixed);
     RUN(aosdtp_without_aux_is_sdtp);
@@ -2054,6 +2111,7 @@ int main(void)
     RUN(rng_shuffle);
     RUN(diagnose);
 
+    tp_set_threads(threads0);
     tmp_cleanup();
     printf("%d passed, %d failed\n", h_passed, h_failed);
     return h_failed ? 1 : 0;
