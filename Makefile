@@ -5,6 +5,7 @@
 #   make cifar      fetch CIFAR-10 if needed, then train the paper's CIFAR LC net with BP
 #   make bench      training throughput of every net and rule (and the PyTorch peer when installed)
 #   make sanitize   the tests under AddressSanitizer and UndefinedBehaviorSanitizer
+#   make fuzz       libFuzzer on every parser (IDX, CIFAR-10, checkpoint, spec)
 #   NO_OMP=1        build without OpenMP
 CC      ?= cc
 CXX     ?= c++
@@ -22,7 +23,7 @@ LDLIBS  = -lm
 EXAMPLES = train minimal bench plot
 BINS     = $(addprefix $(BUILD)/,$(EXAMPLES))
 
-.PHONY: all test sanitize check-compile data data-cifar mnist cifar bench clean
+.PHONY: all test sanitize fuzz check-compile data data-cifar mnist cifar bench clean
 all: $(BINS)
 
 $(BUILD)/%: examples/%.c targetprop.h | $(BUILD)
@@ -34,9 +35,18 @@ $(BUILD)/test: tests/test.c targetprop.h | $(BUILD)
 $(BUILD):
 	mkdir -p $(BUILD)
 
-test: $(BUILD)/test $(BUILD)/train check-compile
+test: $(BUILD)/test $(BUILD)/train $(BUILD)/fuzz-regress check-compile
 	tests/kill-resume.sh $(BUILD)/train
+	./$(BUILD)/fuzz-regress tests/fuzz/crashes tests/fuzz/corpus-min
 	./$(BUILD)/test
+
+# Past fuzzer findings and a small corpus, replayed through every parser without libFuzzer.
+$(BUILD)/fuzz-regress: tests/fuzz/regress.c tests/fuzz/*.h tests/fuzz/fuzz_*.c targetprop.h | $(BUILD)
+	$(CC) -O1 -g -Wall -Wextra -I. tests/fuzz/regress.c -o $@ $(LDLIBS)
+
+# libFuzzer (clang) on every parser: FUZZ_SECONDS each (default 600).
+fuzz:
+	tests/fuzz/run.sh $(or $(FUZZ_SECONDS),600)
 
 # The test suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: | $(BUILD)
@@ -44,7 +54,10 @@ sanitize: | $(BUILD)
 		-Wall -Wextra -I. tests/test.c -o $(BUILD)/test-asan $(LDLIBS)
 	$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 		-Wall -Wextra -I. examples/train.c -o $(BUILD)/train-asan $(LDLIBS)
+	$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+		-Wall -Wextra -I. tests/fuzz/regress.c -o $(BUILD)/fuzz-regress-asan $(LDLIBS)
 	./$(BUILD)/test-asan
+	./$(BUILD)/fuzz-regress-asan tests/fuzz/crashes tests/fuzz/corpus-min
 	tests/kill-resume.sh $(BUILD)/train-asan
 
 # The header compiles cleanly as C99 and C++, with and without OpenMP, and static.

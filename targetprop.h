@@ -214,7 +214,7 @@ typedef struct tp_net {
     tp_loss loss;
     tp_act out_act;                 /* squared-error output activation (softmax for xent) */
     tp_config cfg;
-    char spec[512];                 /* the spec it was built from, normalised */
+    char spec[2048];                /* the spec it was built from, normalised */
 
     float *params, *grads, *m1, *m2;     /* forward W, b: values, gradients, Adam moments */
     size_t n_params;
@@ -1047,6 +1047,16 @@ static tp_result tp__add_layer(tp_net *net, tp_kind kind, int k, int c, int s, t
     }
     if (net->n_layers == 0) { ih = net->in_h; iw = net->in_w; ic = net->in_c; }
     else { tp_layer *p = &net->layers[net->n_layers - 1]; ih = p->out_h; iw = p->out_w; ic = p->out_c; }
+    {   /* every size must fit an int (and the weights a size_t) before anything is stored */
+        double oh = kind == TP_DENSE ? 1 : (ih + (double)s - 1) / s, ow = kind == TP_DENSE ? 1 : (iw + (double)s - 1) / s;
+        double patch = kind == TP_DENSE ? (double)ih * iw * ic : (double)k * k * ic;
+        double nw = (kind == TP_LOCAL ? oh * ow : 1.0) * patch * c;
+        if ((double)ih * iw * ic > 1e9 || patch > 1e9 || oh * ow * c > 1e9 || nw > 2e9) {
+            tp__msg(net->error, "spec token \"%s\": %.0f inputs, %.0f outputs and %.0f weights; this build takes at most"
+                    " 1e9 units and 2e9 weights per layer", tok, (double)ih * iw * ic, oh * ow * c, nw);
+            return TP_ERROR_SPEC;
+        }
+    }
     l = &net->layers[net->n_layers++];
     memset(l, 0, sizeof *l);
     l->kind = kind;
@@ -1073,10 +1083,6 @@ static tp_result tp__add_layer(tp_net *net, tp_kind kind, int k, int c, int s, t
     l->n_w = (size_t)l->n_pos * l->patch * l->out_c;
     l->n_b = kind == TP_CONV ? (size_t)l->out_c : (size_t)l->n_out;
     l->v_out = l->out_c;
-    if ((double)l->n_w > 2e9 || (double)l->n_out * 1.0 > 2e9) {
-        tp__msg(net->error, "spec token \"%s\": %.0f weights, more than this build supports", tok, (double)l->n_w);
-        return TP_ERROR_SPEC;
-    }
     return TP_OK;
 }
 
@@ -1095,7 +1101,7 @@ static char *tp__next_token(char *s, char **save)
 
 static tp_result tp__parse_spec(tp_net *net, const char *spec)
 {
-    char buf[512], *tok, *save = NULL;
+    char buf[2048], *tok, *save = NULL;
     int first = 1, loss_seen = 0, last_explicit = 0;
     size_t n = strlen(spec);
     if (n == 0 || n >= sizeof buf) {
@@ -1105,10 +1111,15 @@ static tp_result tp__parse_spec(tp_net *net, const char *spec)
     }
     memcpy(buf, spec, n + 1);
     if (!strchr(buf, ' ') && !strchr(buf, ',') && strchr(buf, '-')) {   /* 784-256x6-10 */
-        char out[512];
+        char out[2048];
         size_t o = 0;
         int seg = 0;
-        for (char *p = buf; *p && o + 4 < sizeof out; p++) {
+        for (char *p = buf; *p; p++) {
+            if (o + 4 >= sizeof out) {
+                tp__msg(net->error, "network spec \"%.40s...\" is too long once expanded (more than %lu characters)",
+                        spec, (unsigned long)sizeof out - 4);
+                return TP_ERROR_SPEC;
+            }
             if (*p == '-') { out[o++] = ' '; seg++; continue; }
             if (seg > 0 && (p == buf || p[-1] == '-')) { out[o++] = 'f'; out[o++] = 'c'; }
             out[o++] = *p;
@@ -1145,7 +1156,8 @@ static tp_result tp__parse_spec(tp_net *net, const char *spec)
             int d[3] = {1, 1, 1}, nd = 0;
             if (strncmp(p, "in", 2) == 0 && p[2] == 0) continue;
             while (nd < 3 && tp__parse_uint(&p, &d[nd])) { nd++; if (*p == 'x' && nd < 3) p++; else break; }
-            if (nd == 0 || *p || p[-1] == 'x' || d[0] < 1 || d[1] < 1 || d[2] < 1 || explicit_act) {
+            if (nd == 0 || *p || p[-1] == 'x' || d[0] < 1 || d[1] < 1 || d[2] < 1 || explicit_act ||
+                (double)d[0] * d[1] * d[2] > 1e9) {
                 tp__msg(net->error, "spec input \"%s\": expected a size like 784 or 28x28x1", tok);
                 return TP_ERROR_SPEC;
             }
@@ -1274,7 +1286,7 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
         tp__msg(net->error, "rule %s needs at least one hidden layer; the spec has %d layer", tp_rule_name(cfg->rule), L);
         return TP_ERROR_SPEC;
     }
-    net->layers[L - 1].v_out = net->n_out + n_aux;
+    net->layers[L - 1].v_out = net->layers[L - 1].out_c + n_aux;
     /* count every block */
     widest = TP__MAX(net->n_in, net->n_out + n_aux);
     for (int l = 1; l <= L; l++) {
@@ -1357,7 +1369,13 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
                                       ly->stride, tp_act_name(ly->act));
         }
         if (o < sizeof net->spec)
-            snprintf(net->spec + o, sizeof net->spec - o, " %s", net->loss == TP_SQUARED_ERROR ? "mse" : "softmax");
+            o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s", net->loss == TP_SQUARED_ERROR ? "mse" : "softmax");
+        if (o >= sizeof net->spec) {
+            tp__msg(net->error, "the normalised spec needs %lu characters, more than the %lu a net keeps",
+                    (unsigned long)o, (unsigned long)sizeof net->spec - 1);
+            tp_net_destroy(net);
+            return TP_ERROR_SPEC;
+        }
     }
     net->noise_step = 0;
     return TP_OK;
@@ -1896,11 +1914,11 @@ static tp_result tp__idx_header(const char *path, const unsigned char *buf, size
             tp__msg(error, "%s: dimension %d is %u, expected 1..100000000", path, i, (unsigned)dims[i]);
             return TP_ERROR_FORMAT;
         }
-        total *= dims[i];
-        if (total > ((size_t)1 << 40)) {
+        if (total > ((size_t)1 << 40) / dims[i]) {
             tp__msg(error, "%s: dimensions describe more than 2^40 bytes", path);
             return TP_ERROR_FORMAT;
         }
+        total *= dims[i];
     }
     if (len != need + total) {
         tp__msg(error, "%s: %lu bytes, expected %lu (header %lu + data %lu from the dimensions)%s", path,
@@ -1927,6 +1945,11 @@ TPDEF tp_result tp_load_idx(tp_dataset *ds, const char *images_path, const char 
     if (idims[0] != ldims[0]) {
         tp__msg(ds->error, "%s holds %u images but %s holds %u labels; expected equal counts",
                 images_path, (unsigned)idims[0], labels_path, (unsigned)ldims[0]);
+        goto done;
+    }
+    if ((double)idims[1] * idims[2] > 1e8 || idims[0] > 100000000u) {
+        tp__msg(ds->error, "%s: %u images of %ux%u, expected at most 1e8 images of at most 1e8 pixels",
+                images_path, (unsigned)idims[0], (unsigned)idims[1], (unsigned)idims[2]);
         goto done;
     }
     for (uint32_t i = 0; i < ldims[0]; i++)
@@ -2229,7 +2252,7 @@ TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t us
     tp__reader r;
     unsigned char *buf;
     size_t len = 0;
-    char spec[512], error[256];
+    char spec[2048], error[256];
     tp_config cfg;
     uint32_t version, n, stored_crc;
     uint64_t ulen, np, ni, nf, rng_state, noise_step, step;
@@ -2281,6 +2304,11 @@ TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t us
     np = tp__get_u64(&r, "parameter count");
     ni = tp__get_u64(&r, "inverse parameter count");
     nf = tp__get_u64(&r, "fixed parameter count");
+    if (r.ok && (cfg.forward.t < 0 || cfg.inverse.t < 0 || step > ((uint64_t)1 << 62) ||
+                 (uint64_t)cfg.forward.t > ((uint64_t)1 << 62) || (uint64_t)cfg.inverse.t > ((uint64_t)1 << 62))) {
+        tp__msg(error, "%s: step counts %ld/%ld/%lu, expected 0..2^62", path, cfg.forward.t, cfg.inverse.t, (unsigned long)step);
+        r.ok = 0;
+    }
     if (!r.ok) {
         memcpy(net->error, error, sizeof error);
         TP_FREE(buf);

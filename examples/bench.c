@@ -1,0 +1,532 @@
+/* bench: training throughput of targetprop.h for every preset net and learning rule,
+   beside the PyTorch peer when it is installed.
+
+     make bench                       (or: make build/bench && ./build/bench)
+     ./build/bench --quick --nets mnist-fc --rules bp,dtp
+     ./build/bench --flops mnist-lc aosdtp      the FLOP count of one step, layer by layer
+
+   Every case (net, rule, threads) runs in a fresh child process (this program re-executed
+   as `bench --case NET RULE THREADS`), so its peak resident memory is its own and its
+   OpenMP thread count is set before any parallel region. The child trains on synthetic
+   data (uniform pixels, random one-hot labels): a few warm-up steps, then R repetitions
+   of S steps, S chosen from the warm-up so one repetition lasts about half a second, and
+   it reports the median examples/s of the repetitions. Run ./build/bench --help. */
+#define _POSIX_C_SOURCE 200809L
+#define TARGETPROP_IMPLEMENTATION
+#include "targetprop.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define BENCH_TAG "tp-bench-case"
+#define BENCH_MAX_ITEMS 32
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: bench [options]\n"
+"Training throughput (examples/s, GFLOP/s, peak memory) of targetprop.h, one fresh process\n"
+"per case, beside the PyTorch peer (tools/bench-peer.sh) when torch and the peer are found.\n"
+"\n"
+"  --nets LIST       presets, comma-separated (default mnist-fc,mnist-lc,cifar-lc,mnist-conv,\n"
+"                    cifar-conv; the -conv twins run bp only unless --rules is given)\n"
+"  --rules LIST      bp,fa,dfa,dtp,sdtp,aosdtp (default all; parallel schedule)\n"
+"  --threads LIST    OpenMP thread counts (default 1,2)\n"
+"  --batch N         minibatch size (default 128)\n"
+"  --reps N          timed repetitions per case, the median is reported (default 5)\n"
+"  --steps N         steps per repetition (default: chosen so a repetition lasts --target s)\n"
+"  --target S        seconds per repetition when --steps is not given (default 0.5)\n"
+"  --quick           3 repetitions of about 0.25 s, a shorter peer run (a smoke test)\n"
+"  --out FILE        CSV, one line per case (default build/bench.csv):\n"
+"                    net,rule,threads,examples_per_s,gflops,peak_rss_mb,peer_examples_per_s,ratio\n"
+"  --no-peer         do not run the PyTorch peer\n"
+"  --peer PATH       the peer script torch_tp.py (default: $TP_PEER, else\n"
+"                    ../shared/peer/torch_tp.py relative to the repository root)\n"
+"  --flops NET RULE  print the multiply-adds of one training step per layer and exit\n"
+"  --case NET RULE THREADS   run one case in this process (what the driver runs)\n"
+"  -h, --help        this text\n"
+"\n"
+"GFLOP/s counts 2 FLOPs per multiply-add of the matrix products (see bench_macs in\n"
+"examples/bench.c); element-wise work (activations, Adam, noise, im2col) is not counted.\n");
+}
+
+/* ------------------------------------------------------------------ FLOP count ------ */
+
+/* Multiply-adds per example of one tp_train_step(..., TP_PHASE_BOTH, ...), counted from
+   what targetprop.h runs (tp_forward, tp_rule_bp/fa/dfa, tp__targets, tp_rule_tp,
+   tp_inverse_grads). Only the matrix products are counted; GFLOP/s = 2 * MACs * ex/s / 1e9.
+
+   Notation: layers l = 1..L, M_l = out_h*out_w*patch*out_c the MACs of layer l's forward
+   operator A(W_l) (its transpose A(W_l)^T and its weight gradient cost the same),
+   F = sum_l M_l (= tp_net_macs), n_l = layer l's outputs, C = n_L classes. A learned
+   inverse g_l runs A(V_l)^T, whose V_l has v_out columns instead of out_c:
+   G_l = out_h*out_w*patch*v_out (= M_l, except the AO-SDTP top layer, where it is
+   n_{L-1}*(C + n_aux)).
+
+     BP, FA   F (forward) + F (weight gradients) + F - M_1 (error through A^T of layers L..2,
+              with W_l for BP, the fixed B_l for FA)
+     DFA      F + F + sum_{l<L} C*n_l  (e D_l for every hidden layer)
+     DTP, SDTP, AO-SDTP (hybrid beta = 0, the default)
+              F                            forward
+            + n_{L-1}*n_aux                AO-SDTP: the auxiliary code z = tanh(h_{L-1} W_z)
+            + top target: DTP M_L (dloss/dh_{L-1} = err W_L^T);
+                          SDTP, AO-SDTP 2*G_L (g_L([o,z]) and g_L([y,z]))
+            + sum_{l=2..L-1} 2*G_l         difference correction: g_l(h_l) and g_l(h_l - D_l)
+                                           for the targets of layers L-2..1
+            + F                            local weight gradients of every layer
+            + sum over layers with an inverse (DTP: 2..L-1, SDTP and AO-SDTP: 2..L) of
+              M_l + 2*G_l                  inverse training: f_l of the noisy input, g_l of
+                                           that, the gradient of V_l
+            + n_{L-1}*n_aux                AO-SDTP: f_L of the noisy input also computes z
+     (hybrid beta > 0 adds M_l per hidden target, the J^T product; beta = 1 drops the 2*G_l.)
+   So AO-SDTP adds, over SDTP, the auxiliary code twice (forward and the noisy forward) and
+   widens the top inverse's three products on the noisy input (the noisy forward [o,z], g_L
+   of it, its V_L gradient: 3*n_{L-1}*(C+n_aux) in all, z included) and its two target
+   applications (2*n_{L-1}*(C+n_aux)). */
+typedef struct bench_cost {
+    double fwd, wgrad, prop, inv;   /* forward, weight gradients, error/target propagation, inverse training */
+} bench_cost;
+
+static double bench_layer_macs(const tp_layer *ly, int cols)
+{
+    return (double)ly->out_h * ly->out_w * ly->patch * cols;
+}
+
+/* fills per[0..L-1] with the MACs charged to each layer; returns the total per example */
+static double bench_macs(const tp_net *net, bench_cost *per)
+{
+    int L = net->n_layers, C = net->n_out;
+    tp_rule rule = net->cfg.rule;
+    int tp = rule == TP_DTP || rule == TP_SDTP || rule == TP_AOSDTP;
+    const tp_layer *top = &net->layers[L - 1];
+    int aux = top->v_out > top->out_c ? top->v_out - top->out_c : 0;   /* AO-SDTP auxiliary units */
+    double beta = net->cfg.hybrid, total = 0.0;
+    for (int l = 1; l <= L; l++) {
+        const tp_layer *ly = &net->layers[l - 1];
+        double M = bench_layer_macs(ly, ly->out_c), G = bench_layer_macs(ly, ly->v_out);
+        bench_cost *c = &per[l - 1];
+        c->fwd = M + (l == L && aux ? (double)top->n_in * aux : 0.0);
+        c->wgrad = M;
+        c->prop = c->inv = 0.0;
+        if (rule == TP_BP || rule == TP_FA) {
+            if (l > 1) c->prop = M;
+        } else if (rule == TP_DFA) {
+            if (l < L) c->prop = (double)C * ly->n_out;
+        } else if (tp) {
+            if (l == L) c->prop = rule == TP_DTP ? M : 2.0 * G;
+            else if (l >= 2) c->prop = (beta > 0.0 ? M : 0.0) + (beta < 1.0 ? 2.0 * G : 0.0);
+            if (ly->v) c->inv = M + 2.0 * G + (l == L && aux ? (double)top->n_in * aux : 0.0);
+        }
+        total += c->fwd + c->wgrad + c->prop + c->inv;
+    }
+    return total;
+}
+
+static int bench_print_flops(const char *netname, const char *rulename)
+{
+    tp_rule rule;
+    tp_config cfg;
+    tp_net net;
+    bench_cost per[TP_MAX_LAYERS];
+    double total, f = 0, w = 0, p = 0, v = 0;
+    if (tp_rule_parse(rulename, &rule) != TP_OK) { fprintf(stderr, "bench: unknown rule %s\n", rulename); return 2; }
+    cfg = tp_config_default(rule);
+    cfg.max_batch = 1;
+    if (tp_net_create(&net, netname, &cfg) != TP_OK) { fprintf(stderr, "bench: %s\n", net.error); return 2; }
+    total = bench_macs(&net, per);
+    printf("%s, rule %s: multiply-adds of one training step, per example\n", net.spec, rulename);
+    printf("%-6s %-6s %12s %12s %12s %12s %12s %12s\n", "layer", "kind", "M_l", "forward", "weight-grad",
+           "propagate", "inverse", "sum");
+    for (int l = 0; l < net.n_layers; l++) {
+        const tp_layer *ly = &net.layers[l];
+        const bench_cost *c = &per[l];
+        printf("%-6d %-6s %12.0f %12.0f %12.0f %12.0f %12.0f %12.0f\n", l + 1,
+               ly->kind == TP_DENSE ? "fc" : ly->kind == TP_LOCAL ? "lc" : "conv",
+               bench_layer_macs(ly, ly->out_c), c->fwd, c->wgrad, c->prop, c->inv,
+               c->fwd + c->wgrad + c->prop + c->inv);
+        f += c->fwd; w += c->wgrad; p += c->prop; v += c->inv;
+    }
+    printf("%-6s %-6s %12.0f %12.0f %12.0f %12.0f %12.0f %12.0f\n", "total", "", tp_net_macs(&net), f, w, p, v, total);
+    printf("%.2f MFLOP per example (2 per multiply-add), %.2f x the forward pass\n", 2e-6 * total,
+           total / tp_net_macs(&net));
+    tp_net_destroy(&net);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ one case -------- */
+
+static double peak_rss_mb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    if (f) {
+        while (fgets(line, sizeof line, f)) {
+            long kb;
+            if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) { fclose(f); return (double)kb / 1024.0; }
+        }
+        fclose(f);
+    }
+    {
+        struct rusage ru;
+        if (getrusage(RUSAGE_SELF, &ru) == 0) return (double)ru.ru_maxrss / 1024.0;   /* kB on Linux */
+    }
+    return 0.0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct bench_opts {
+    int batch, reps, steps, quick;
+    double target;
+} bench_opts;
+
+/* Runs in the child: prints one line "tp-bench-case key=value ..." on stdout. */
+static int run_case(const char *netname, const char *rulename, int threads, const bench_opts *o)
+{
+    enum { NB = 4 };                       /* synthetic batches, cycled */
+    tp_rule rule;
+    tp_config cfg;
+    tp_net net;
+    tp_rng rng;
+    tp_result r;
+    bench_cost per[TP_MAX_LAYERS];
+    double eps[64], t_step, t_warm = 0.0, macs;
+    int B = o->batch, reps = o->reps, steps, warm = o->quick ? 2 : 3, k = 0;
+    double budget = o->quick ? 3.0 : 8.0;
+    float *x, *y;
+    if (tp_rule_parse(rulename, &rule) != TP_OK) { fprintf(stderr, "bench: unknown rule %s\n", rulename); return 2; }
+    tp_set_threads(threads);
+    cfg = tp_config_default(rule);
+    cfg.max_batch = B;
+    if (tp_net_create(&net, netname, &cfg) != TP_OK) {
+        fprintf(stderr, "bench: %s %s: %s\n", netname, rulename, net.error);
+        return 1;
+    }
+    macs = bench_macs(&net, per);
+    x = (float *)malloc((size_t)NB * B * net.n_in * sizeof *x);
+    y = (float *)calloc((size_t)NB * B * net.n_out, sizeof *y);
+    if (!x || !y) { fprintf(stderr, "bench: out of memory for the synthetic data\n"); return 1; }
+    tp_rng_seed(&rng, 20180612u);
+    for (size_t i = 0; i < (size_t)NB * B * net.n_in; i++) x[i] = tp_rng_uniform(&rng);
+    for (int b = 0; b < NB * B; b++) y[(size_t)b * net.n_out + (int)(tp_rng_u64(&rng) % (uint64_t)net.n_out)] = 1.0f;
+
+#define BENCH_STEP()                                                                            \
+    do {                                                                                        \
+        r = tp_train_step(&net, x + (size_t)(k % NB) * B * net.n_in, y + (size_t)(k % NB) * B * net.n_out, \
+                          B, TP_PHASE_BOTH, NULL);                                              \
+        k++;                                                                                    \
+        if (r != TP_OK) {                                                                       \
+            fprintf(stderr, "bench: %s %s: %s: %s\n", netname, rulename, tp_result_string(r), net.error); \
+            return 1;                                                                           \
+        }                                                                                       \
+    } while (0)
+
+    /* warm-up: up to `warm` steps, fewer if they are slow; the last one estimates a step */
+    t_step = 0.0;
+    for (int i = 0; i < warm; i++) {
+        double t0 = now();
+        BENCH_STEP();
+        t_step = now() - t0;
+        t_warm += t_step;
+        if (t_warm > 1.5) break;
+    }
+    steps = o->steps > 0 ? o->steps : (int)(o->target / (t_step > 1e-6 ? t_step : 1e-6) + 0.5);
+    if (steps < 1) steps = 1;
+    /* a case whose single step already exceeds the repetition time gets fewer repetitions
+       (down to 1), so the slowest case (or a loaded machine) stays near 8 s (quick 3 s) */
+    if (o->steps <= 0 && steps == 1 && t_step * reps > budget) {
+        int fit = (int)(budget / t_step);
+        reps = fit < 1 ? 1 : fit;
+    }
+    if (reps > 64) reps = 64;
+    for (int rep = 0; rep < reps; rep++) {
+        double t0 = now();
+        for (int s = 0; s < steps; s++) BENCH_STEP();
+        eps[rep] = (double)steps * B / (now() - t0);
+    }
+#undef BENCH_STEP
+    qsort(eps, (size_t)reps, sizeof eps[0], cmp_double);
+    printf(BENCH_TAG " eps=%.6g min=%.6g max=%.6g rss_mb=%.1f macs=%.0f steps=%d reps=%d threads=%d\n",
+           reps % 2 ? eps[reps / 2] : 0.5 * (eps[reps / 2 - 1] + eps[reps / 2]), eps[0], eps[reps - 1],
+           peak_rss_mb(), macs, steps, reps, tp_get_threads());
+    fflush(stdout);
+    free(x);
+    free(y);
+    tp_net_destroy(&net);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the driver ------ */
+
+/* Runs argv (argv[0] a path), captures its stdout into out (NUL-terminated, truncated to
+   cap); stderr passes through. Returns the exit status, or -1 when it could not run. */
+static int run_capture(char *const *argv, char *out, size_t cap)
+{
+    int fd[2], status;
+    size_t n = 0;
+    pid_t pid;
+    fflush(stdout);
+    fflush(stderr);
+    if (pipe(fd) != 0) return -1;
+    pid = fork();
+    if (pid < 0) { close(fd[0]); close(fd[1]); return -1; }
+    if (pid == 0) {
+        close(fd[0]);
+        dup2(fd[1], 1);
+        close(fd[1]);
+        execv(argv[0], argv);
+        fprintf(stderr, "bench: cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(fd[1]);
+    for (;;) {
+        char buf[4096];
+        ssize_t got = read(fd[0], buf, sizeof buf);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        for (ssize_t i = 0; i < got; i++)
+            if (n + 1 < cap) out[n++] = buf[i];
+    }
+    out[n] = '\0';
+    close(fd[0]);
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int split_list(char *s, char **items, int max)
+{
+    int n = 0;
+    for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ",")) items[n++] = tok;
+    return n;
+}
+
+static int is_conv(const char *net) { return strstr(net, "-conv") != NULL; }
+
+/* the peer's net for a preset, or NULL: it has only the MNIST FC and LC nets */
+static const char *peer_net(const char *net)
+{
+    return !strcmp(net, "mnist-fc") ? "fc" : !strcmp(net, "mnist-lc") ? "lc" : NULL;
+}
+
+static int peer_rule(const char *rule)
+{
+    return !strcmp(rule, "bp") || !strcmp(rule, "fa") || !strcmp(rule, "dfa") || !strcmp(rule, "dtp") ||
+           !strcmp(rule, "sdtp");
+}
+
+static int file_exists(const char *p) { return access(p, F_OK) == 0; }
+
+int main(int argc, char **argv)
+{
+    char nets_buf[512] = "mnist-fc,mnist-lc,cifar-lc,mnist-conv,cifar-conv";
+    char rules_buf[256] = "bp,fa,dfa,dtp,sdtp,aosdtp", threads_buf[128] = "1,2";
+    const char *out_path = "build/bench.csv", *peer_path = NULL;
+    char *nets[BENCH_MAX_ITEMS], *rules[BENCH_MAX_ITEMS], *thr_s[BENCH_MAX_ITEMS];
+    int n_nets, n_rules, n_thr, rules_given = 0, no_peer = 0, reps_given = 0, target_given = 0;
+    bench_opts o;
+    char self[4096], root[4096], peer_sh[4200], sbuf[3][32];
+    double t_start = now();
+    ssize_t len;
+    FILE *csv;
+    int use_peer = 0, failures = 0;
+
+    o.batch = 128; o.reps = 5; o.steps = 0; o.quick = 0; o.target = 0.5;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
+        else if (!strcmp(a, "--quick")) o.quick = 1;
+        else if (!strcmp(a, "--no-peer")) no_peer = 1;
+        else if (!strcmp(a, "--nets") && more) snprintf(nets_buf, sizeof nets_buf, "%s", argv[++i]);
+        else if (!strcmp(a, "--rules") && more) { snprintf(rules_buf, sizeof rules_buf, "%s", argv[++i]); rules_given = 1; }
+        else if (!strcmp(a, "--threads") && more) snprintf(threads_buf, sizeof threads_buf, "%s", argv[++i]);
+        else if (!strcmp(a, "--batch") && more) o.batch = atoi(argv[++i]);
+        else if (!strcmp(a, "--reps") && more) { o.reps = atoi(argv[++i]); reps_given = 1; }
+        else if (!strcmp(a, "--steps") && more) o.steps = atoi(argv[++i]);
+        else if (!strcmp(a, "--target") && more) { o.target = atof(argv[++i]); target_given = 1; }
+        else if (!strcmp(a, "--out") && more) out_path = argv[++i];
+        else if (!strcmp(a, "--peer") && more) peer_path = argv[++i];
+        else if (!strcmp(a, "--flops") && i + 2 < argc) return bench_print_flops(argv[i + 1], argv[i + 2]);
+        else if (!strcmp(a, "--case") && i + 3 < argc) {
+            const char *cn = argv[i + 1], *cr = argv[i + 2];
+            int ct = atoi(argv[i + 3]);
+            for (int j = i + 4; j < argc; j++) {    /* options after the case */
+                if (!strcmp(argv[j], "--quick")) o.quick = 1;
+                else if (!strcmp(argv[j], "--batch") && j + 1 < argc) o.batch = atoi(argv[++j]);
+                else if (!strcmp(argv[j], "--reps") && j + 1 < argc) { o.reps = atoi(argv[++j]); reps_given = 1; }
+                else if (!strcmp(argv[j], "--steps") && j + 1 < argc) o.steps = atoi(argv[++j]);
+                else if (!strcmp(argv[j], "--target") && j + 1 < argc) { o.target = atof(argv[++j]); target_given = 1; }
+            }
+            if (o.quick && !reps_given) o.reps = 3;
+            if (o.quick && !target_given) o.target = 0.25;
+            if (o.batch < 1 || o.reps < 1 || ct < 1) { fprintf(stderr, "bench: bad --case arguments\n"); return 2; }
+            return run_case(cn, cr, ct, &o);
+        } else {
+            fprintf(stderr, "bench: unknown or incomplete option %s (try --help)\n", a);
+            return 2;
+        }
+    }
+    if (o.quick && !reps_given) o.reps = 3;
+    if (o.quick && !target_given) o.target = 0.25;
+    if (o.batch < 1 || o.reps < 1 || o.reps > 64 || o.target <= 0.0) {
+        fprintf(stderr, "bench: --batch, --reps (1..64) and --target must be positive\n");
+        return 2;
+    }
+    n_nets = split_list(nets_buf, nets, BENCH_MAX_ITEMS);
+    n_rules = split_list(rules_buf, rules, BENCH_MAX_ITEMS);
+    n_thr = split_list(threads_buf, thr_s, BENCH_MAX_ITEMS);
+    for (int i = 0; i < n_nets; i++)
+        if (!tp_preset(nets[i])) { fprintf(stderr, "bench: %s is not a preset net\n", nets[i]); return 2; }
+    for (int i = 0; i < n_rules; i++) {
+        tp_rule r;
+        if (tp_rule_parse(rules[i], &r) != TP_OK) { fprintf(stderr, "bench: unknown rule %s\n", rules[i]); return 2; }
+    }
+    for (int i = 0; i < n_thr; i++)
+        if (atoi(thr_s[i]) < 1) { fprintf(stderr, "bench: bad thread count %s\n", thr_s[i]); return 2; }
+
+    /* this program, for the children; the repository root is the parent of its directory */
+    len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len > 0) self[len] = '\0';
+    else snprintf(self, sizeof self, "%s", argv[0]);
+    snprintf(root, sizeof root, "%s", self);
+    for (int up = 0; up < 2; up++) {
+        char *slash = strrchr(root, '/');
+        if (slash) *slash = '\0';
+        else snprintf(root, sizeof root, "%s", up ? "." : "..");
+    }
+    snprintf(peer_sh, sizeof peer_sh, "%s/tools/bench-peer.sh", root);
+    if (!file_exists(peer_sh)) snprintf(peer_sh, sizeof peer_sh, "tools/bench-peer.sh");
+
+    /* is the peer usable? asked once */
+    if (peer_path) setenv("TP_PEER", peer_path, 1);
+    snprintf(sbuf[0], sizeof sbuf[0], "%d", o.batch);
+    setenv("TP_PEER_BATCH", sbuf[0], 1);
+    if (!no_peer) {
+        int wanted = 0;
+        for (int i = 0; i < n_nets; i++)
+            for (int j = 0; j < n_rules; j++) wanted |= peer_net(nets[i]) && peer_rule(rules[j]);
+        if (wanted) {
+            char msg[4096];
+            char *pargv[3];
+            pargv[0] = peer_sh; pargv[1] = (char *)"--check"; pargv[2] = NULL;
+            if (!file_exists(peer_sh)) {
+                printf("# PyTorch peer: %s not found; timing targetprop.h alone\n", peer_sh);
+            } else if (run_capture(pargv, msg, sizeof msg) == 0) {
+                use_peer = 1;
+                printf("# PyTorch peer: %s", msg[0] ? msg : "available\n");
+            } else {
+                printf("# PyTorch peer not available (%s); timing targetprop.h alone.\n"
+                       "#   To compare: apt-get update && apt-get install -y python3-torch python3-numpy "
+                       "libopenblas0-openmp,\n"
+                       "#   the peer script at ../shared/peer/torch_tp.py beside the repository (or $TP_PEER, "
+                       "or --peer PATH),\n#   and MNIST in data/mnist (make data).\n",
+                       msg[0] ? strtok(msg, "\n") : "check failed");
+            }
+        }
+    }
+
+    {
+        double load[3] = {0, 0, 0};
+        FILE *lf = fopen("/proc/loadavg", "r");
+        if (lf) { if (fscanf(lf, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3) load[0] = 0; fclose(lf); }
+        printf("# targetprop.h %s bench: batch %d, %d repetitions (median), %s; load average %.2f%s\n",
+               TARGETPROP_VERSION_STRING, o.batch, o.reps, o.steps > 0 ? "fixed steps" : "~auto steps",
+               load[0], load[0] > 0.5 ? " (other processes are running: timings are disturbed)" : "");
+    }
+    csv = fopen(out_path, "w");
+    if (!csv) fprintf(stderr, "bench: cannot write %s: %s (table only)\n", out_path, strerror(errno));
+    else fprintf(csv, "net,rule,threads,examples_per_s,gflops,peak_rss_mb,peer_examples_per_s,ratio\n");
+    printf("%-10s %-6s %3s %11s %8s %10s %8s %8s", "net", "rule", "thr", "examples/s", "GFLOP/s", "MFLOP/ex",
+           "peak MB", "steps*R");
+    if (use_peer) printf(" %10s %7s", "peer ex/s", "ours/pr");
+    printf("\n");
+    fflush(stdout);
+
+    for (int i = 0; i < n_nets; i++)
+        for (int j = 0; j < n_rules; j++) {
+            if (is_conv(nets[i]) && !rules_given && strcmp(rules[j], "bp") != 0) continue;
+            for (int t = 0; t < n_thr; t++) {
+                char out[4096], peer_out[1024], peer_col[2][32] = {"", ""}, sr[32];
+                char *cargv[16];
+                int c = 0, rc;
+                double eps = 0, mn = 0, mx = 0, rss = 0, macs = 0, gf, peer_eps = 0;
+                int steps = 0, reps = 0, thr = 0;
+                const char *tag;
+                cargv[c++] = self; cargv[c++] = (char *)"--case"; cargv[c++] = nets[i];
+                cargv[c++] = rules[j]; cargv[c++] = thr_s[t];
+                snprintf(sbuf[0], sizeof sbuf[0], "%d", o.batch);
+                snprintf(sbuf[1], sizeof sbuf[1], "%d", o.reps);
+                cargv[c++] = (char *)"--batch"; cargv[c++] = sbuf[0];
+                cargv[c++] = (char *)"--reps"; cargv[c++] = sbuf[1];
+                snprintf(sbuf[2], sizeof sbuf[2], "%g", o.target);
+                cargv[c++] = (char *)"--target"; cargv[c++] = sbuf[2];
+                if (o.steps > 0) {
+                    static char st[32];
+                    snprintf(st, sizeof st, "%d", o.steps);
+                    cargv[c++] = (char *)"--steps"; cargv[c++] = st;
+                }
+                if (o.quick) cargv[c++] = (char *)"--quick";
+                cargv[c] = NULL;
+                rc = run_capture(cargv, out, sizeof out);
+                tag = strstr(out, BENCH_TAG);
+                if (rc != 0 || !tag ||
+                    sscanf(tag, BENCH_TAG " eps=%lf min=%lf max=%lf rss_mb=%lf macs=%lf steps=%d reps=%d threads=%d",
+                           &eps, &mn, &mx, &rss, &macs, &steps, &reps, &thr) != 8) {
+                    printf("%-10s %-6s %3s   failed (exit status %d)\n", nets[i], rules[j], thr_s[t], rc);
+                    fflush(stdout);
+                    failures++;
+                    continue;
+                }
+                gf = 2.0 * macs * eps / 1e9;
+                if (use_peer && peer_net(nets[i]) && peer_rule(rules[j])) {
+                    char *pargv[7];
+                    pargv[0] = peer_sh; pargv[1] = (char *)peer_net(nets[i]); pargv[2] = rules[j];
+                    /* batches per peer epoch: about 1.5 s (quick 0.5 s) if it ran at our speed */
+                    int nb = (int)(eps * (o.quick ? 0.5 : 1.5) / o.batch + 0.5);
+                    char nbs[32];
+                    snprintf(nbs, sizeof nbs, "%d", nb < 3 ? 3 : nb > 200 ? 200 : nb);
+                    pargv[3] = thr_s[t]; pargv[4] = nbs; pargv[5] = NULL;
+                    if (run_capture(pargv, peer_out, sizeof peer_out) == 0 &&
+                        sscanf(peer_out, "%lf", &peer_eps) == 1 && peer_eps > 0) {
+                        snprintf(peer_col[0], sizeof peer_col[0], "%.0f", peer_eps);
+                        snprintf(peer_col[1], sizeof peer_col[1], "%.2f", eps / peer_eps);
+                    } else {
+                        snprintf(peer_col[0], sizeof peer_col[0], "failed");
+                    }
+                }
+                snprintf(sr, sizeof sr, "%dx%d", steps, reps);
+                printf("%-10s %-6s %3d %11.0f %8.1f %10.2f %8.0f %8s", nets[i], rules[j], thr, eps, gf,
+                       2e-6 * macs, rss, sr);
+                if (peer_col[0][0]) printf(" %10s %7s", peer_col[0], peer_col[1]);
+                printf("\n");
+                fflush(stdout);
+                if (csv) {
+                    fprintf(csv, "%s,%s,%d,%.1f,%.2f,%.1f,%s,%s\n", nets[i], rules[j], thr, eps, gf, rss,
+                            peer_eps > 0 ? peer_col[0] : "", peer_eps > 0 ? peer_col[1] : "");
+                    fflush(csv);
+                }
+            }
+        }
+    if (csv) fclose(csv);
+    printf("# total %.0f s%s%s\n", now() - t_start, csv ? "; CSV in " : "", csv ? out_path : "");
+    return failures ? 1 : 0;
+}
