@@ -411,13 +411,43 @@ TPDEF void tp_rng_seed(tp_rng *r, uint64_t seed) { r->state = tp__mix(seed + 0x9
 TPDEF uint64_t tp_rng_u64(tp_rng *r) { r->state += 0x9e3779b97f4a7c15ULL; return tp__mix(r->state); }
 TPDEF float tp_rng_uniform(tp_rng *r) { return (float)(tp_rng_u64(r) >> 40) * (1.0f / 16777216.0f); }
 
+/* Box-Muller in float arithmetic the compiler vectorises: 24 bits of u give u1 in (0, 1),
+   24 more the angle. log (Cephes' polynomial, within 2 ulp) and sin/cos on [-pi/4, pi/4]
+   (Cephes' polynomials) rotated into the quadrant, so the whole transform is selects and
+   multiply-adds. */
 static void tp__box_muller(uint64_t u, float *z0, float *z1)
 {
-    double u1 = ((double)(u >> 11) + 0.5) * (1.0 / 9007199254740992.0);    /* (0, 1) */
-    double u2 = (double)(tp__mix(u) >> 11) * (1.0 / 9007199254740992.0);
-    double rad = sqrt(-2.0 * log(u1)), th = 6.283185307179586 * u2;
-    *z0 = (float)(rad * cos(th));
-    *z1 = (float)(rad * sin(th));
+    float u1 = ((float)(u >> 40) + 0.5f) * (1.0f / 16777216.0f);
+    float u4 = (float)((u >> 16) & 0xffffff) * (4.0f / 16777216.0f);
+    float m, e, z, y, lg, q, ph, c, sn, rad;
+    int32_t i, qi;
+    memcpy(&i, &u1, 4);                                   /* u1 = m * 2^e, m in [0.5, 1) */
+    e = (float)(((i >> 23) & 0xff) - 126);
+    i = (i & 0x7fffff) | 0x3f000000;
+    memcpy(&m, &i, 4);
+    e = m < 0.70710678f ? e - 1.0f : e;
+    m = m < 0.70710678f ? m + m - 1.0f : m - 1.0f;
+    z = m * m;
+    y = 7.0376836292e-2f;
+    y = y * m - 1.1514610310e-1f;
+    y = y * m + 1.1676998740e-1f;
+    y = y * m - 1.2420140846e-1f;
+    y = y * m + 1.4249322787e-1f;
+    y = y * m - 1.6668057665e-1f;
+    y = y * m + 2.0000714765e-1f;
+    y = y * m - 2.4999993993e-1f;
+    y = y * m + 3.3333331174e-1f;
+    y = y * m * z - 2.12194440e-4f * e - 0.5f * z;
+    lg = m + y + 0.693359375f * e;                         /* log(u1) */
+    rad = sqrtf(-2.0f * lg);
+    q = (u4 + 12582912.0f) - 12582912.0f;                  /* quadrant 0..4, angle q*pi/2 + ph */
+    ph = (u4 - q) * 1.57079632679f;
+    qi = (int32_t)q & 3;
+    z = ph * ph;
+    sn = ph + ph * z * (-1.6666654611e-1f + z * (8.3321608736e-3f + z * -1.9515295891e-4f));
+    c = 1.0f - 0.5f * z + z * z * (4.166664568298827e-2f + z * (-1.388731625493765e-3f + z * 2.443315711809948e-5f));
+    *z0 = rad * (qi == 0 ? c : qi == 1 ? -sn : qi == 2 ? -c : sn);
+    *z1 = rad * (qi == 0 ? sn : qi == 1 ? c : qi == 2 ? -sn : -c);
 }
 
 TPDEF float tp_rng_normal(tp_rng *r)
@@ -445,12 +475,17 @@ static void tp__add_noise(float *x, int rows, int n, float sigma, uint64_t key)
     for (r = 0; r < rows; r++) {
         uint64_t s = tp__mix(key ^ tp__mix((uint64_t)r + 1));
         float *row = x + (size_t)r * n;
-        for (int j = 0; j < n; j += 2) {
+        int j, pairs = n / 2;
+        for (j = 0; j < pairs; j++) {
             float z0, z1;
-            s += 0x9e3779b97f4a7c15ULL;
-            tp__box_muller(tp__mix(s), &z0, &z1);
-            row[j] += sigma * z0;
-            if (j + 1 < n) row[j + 1] += sigma * z1;
+            tp__box_muller(tp__mix(s + (uint64_t)(j + 1) * 0x9e3779b97f4a7c15ULL), &z0, &z1);
+            row[2 * j] += sigma * z0;
+            row[2 * j + 1] += sigma * z1;
+        }
+        if (n & 1) {
+            float z0, z1;
+            tp__box_muller(tp__mix(s + (uint64_t)(pairs + 1) * 0x9e3779b97f4a7c15ULL), &z0, &z1);
+            row[n - 1] += sigma * z0;
         }
     }
 }
@@ -587,34 +622,36 @@ static void tp__gemm_rows(int ta, int i_begin, int i_end, int kc, int nc, const 
     }
 }
 
+/* One parallel region for the whole product: for every (K, N) block the team packs B
+   together, one panel each, then every thread multiplies its own rows of C. */
 static void tp__gemm_block(int ta, int tb, int m, int n, int k, const float *a, int lda,
                            const float *b, int ldb, int accumulate, float *c, int ldc, int parallel)
 {
     float bbuf[TP_KC * TP_NC + 16];
     float *bpack = tp__align64(bbuf);
-    for (int jc = 0; jc < n; jc += TP_NC) {
-        int nc = TP__MIN(TP_NC, n - jc);
-        for (int pc = 0; pc < k; pc += TP_KC) {
-            int kc = TP__MIN(TP_KC, k - pc);
-            int load = accumulate || pc > 0;
-            const float *ab = ta ? a + (size_t)pc * lda : a + pc;
-            const float *bb = tb ? b + (size_t)jc * ldb + pc : b + (size_t)pc * ldb + jc;
-            tp__pack_b(tb, kc, nc, bb, ldb, bpack);
-            if (!parallel) {
-                tp__gemm_rows(ta, 0, m, kc, nc, ab, lda, bpack, load, c + jc, ldc);
-                continue;
-            }
-            TP__OMP(parallel)
-            {
-                int t = 0, nt = 1;
+    TP__OMP(parallel if (parallel))
+    {
+        int t = 0, nt = 1, per, i0, i1;
 #ifdef _OPENMP
-                t = omp_get_thread_num();
-                nt = omp_get_num_threads();
+        t = omp_get_thread_num();
+        nt = omp_get_num_threads();
 #endif
-                int per = (m + nt - 1) / nt;
-                per = (per + TP_MR - 1) / TP_MR * TP_MR;
-                int i0 = TP__MIN(m, t * per), i1 = TP__MIN(m, i0 + per);
-                if (i0 < i1) tp__gemm_rows(ta, i0, i1, kc, nc, ab, lda, bpack, load, c + jc, ldc);
+        per = (m + nt - 1) / nt;
+        per = (per + TP_MR - 1) / TP_MR * TP_MR;
+        i0 = TP__MIN(m, t * per);
+        i1 = TP__MIN(m, i0 + per);
+        for (int jc = 0; jc < n; jc += TP_NC) {
+            int nc = TP__MIN(TP_NC, n - jc), jr;
+            for (int pc = 0; pc < k; pc += TP_KC) {
+                int kc = TP__MIN(TP_KC, k - pc);
+                const float *ab = ta ? a + (size_t)pc * lda : a + pc;
+                const float *bb = tb ? b + (size_t)jc * ldb + pc : b + (size_t)pc * ldb + jc;
+                TP__OMP(for schedule(static))
+                for (jr = 0; jr < nc; jr += TP_NR)
+                    tp__pack_b(tb, kc, TP__MIN(TP_NR, nc - jr), tb ? bb + (size_t)jr * ldb : bb + jr, ldb,
+                               bpack + (size_t)jr * kc);
+                if (i0 < i1) tp__gemm_rows(ta, i0, i1, kc, nc, ab, lda, bpack, accumulate || pc > 0, c + jc, ldc);
+                TP__OMP(barrier)
             }
         }
     }
@@ -1688,9 +1725,9 @@ TPDEF double tp_inverse_grads(tp_net *net, int batch)
 
 static int tp__finite(const float *x, size_t n)
 {
-    float acc = 0.0f;
-    for (size_t i = 0; i < n; i++) acc += x[i] * 0.0f;   /* NaN or inf make it NaN */
-    return acc == 0.0f;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) bad |= !(x[i] - x[i] == 0.0f);   /* NaN or inf give NaN */
+    return !bad;
 }
 
 TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int batch,
