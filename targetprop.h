@@ -629,6 +629,7 @@ static void tp__gemm_block(int ta, int tb, int m, int n, int k, const float *a, 
 {
     float bbuf[TP_KC * TP_NC + 16];
     float *bpack = tp__align64(bbuf);
+    (void)parallel;   /* read only by the OpenMP clause */
     TP__OMP(parallel if (parallel))
     {
         int t = 0, nt = 1, per, i0, i1;
