@@ -35,10 +35,14 @@ $(BUILD)/test: tests/test.c targetprop.h | $(BUILD)
 $(BUILD):
 	mkdir -p $(BUILD)
 
-test: $(BUILD)/test $(BUILD)/train $(BUILD)/fuzz-regress check-compile
+test: $(BUILD)/test $(BUILD)/train $(BUILD)/fuzz-regress $(BUILD)/alloc-fail check-compile
+	./$(BUILD)/alloc-fail
 	tests/kill-resume.sh $(BUILD)/train
 	./$(BUILD)/fuzz-regress tests/fuzz/crashes tests/fuzz/corpus-min
 	./$(BUILD)/test
+
+$(BUILD)/alloc-fail: tests/alloc-fail.c targetprop.h | $(BUILD)
+	$(CC) -O1 -g -Wall -Wextra -I. tests/alloc-fail.c -o $@ $(LDLIBS)
 
 # Past fuzzer findings and a small corpus, replayed through every parser without libFuzzer.
 $(BUILD)/fuzz-regress: tests/fuzz/regress.c tests/fuzz/*.h tests/fuzz/fuzz_*.c targetprop.h | $(BUILD)
@@ -56,6 +60,9 @@ sanitize: | $(BUILD)
 		-Wall -Wextra -I. examples/train.c -o $(BUILD)/train-asan $(LDLIBS)
 	$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 		-Wall -Wextra -I. tests/fuzz/regress.c -o $(BUILD)/fuzz-regress-asan $(LDLIBS)
+	$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+		-Wall -Wextra -I. tests/alloc-fail.c -o $(BUILD)/alloc-fail-asan $(LDLIBS)
+	./$(BUILD)/alloc-fail-asan
 	./$(BUILD)/test-asan
 	./$(BUILD)/fuzz-regress-asan tests/fuzz/crashes tests/fuzz/corpus-min
 	tests/kill-resume.sh $(BUILD)/train-asan

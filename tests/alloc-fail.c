@@ -1,0 +1,132 @@
+/* Every allocation of the library is allowed to fail: with a TP_MALLOC that fails at its
+   N-th call, for every N, each fallible call returns TP_ERROR_NOMEM (or succeeds, once N is
+   past its allocations) and leaves nothing behind (run under AddressSanitizer for leaks). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static long alloc_calls, fail_at, live;
+static void *test_malloc(size_t n)
+{
+    void *p;
+    if (++alloc_calls == fail_at) return NULL;
+    p = malloc(n);
+    if (p) live++;
+    return p;
+}
+static void test_free(void *p) { if (p) { live--; free(p); } }
+
+#define TP_MALLOC(n) test_malloc(n)
+#define TP_FREE(p) test_free(p)
+#define TARGETPROP_IMPLEMENTATION
+#include "targetprop.h"
+
+static int failures;
+
+/* Runs fn with the N-th allocation failing, for N = 1, 2, ... until fn succeeds untouched. */
+static void sweep(const char *name, tp_result (*fn)(void))
+{
+    long n;
+    for (n = 1; n < 1000; n++) {
+        tp_result r;
+        alloc_calls = 0; fail_at = n; live = 0;
+        r = fn();
+        if (live != 0) { printf("FAIL alloc-%s: %ld blocks left after failing allocation %ld\n", name, live, n); failures++; return; }
+        if (r == TP_OK && alloc_calls < n) { printf("ok alloc-%s: every one of %ld allocations may fail\n", name, n - 1); return; }
+        if (r != TP_OK && r != TP_ERROR_NOMEM && r != TP_ERROR_IO) {
+            printf("FAIL alloc-%s: allocation %ld failing gave %s\n", name, n, tp_result_string(r)); failures++; return;
+        }
+    }
+    printf("FAIL alloc-%s: no success within 1000 allocations\n", name);
+    failures++;
+}
+
+static const char *specs[] = {"8 fc6 fc5 fc3", "6x6x2 lc3x3/3/s2 conv3x3/2 fc4"};
+static tp_result create_rules(void)
+{
+    for (int s = 0; s < 2; s++)
+        for (int rule = TP_BP; rule <= TP_AOSDTP; rule++) {
+            tp_config cfg = tp_config_default((tp_rule)rule);
+            tp_net net;
+            float x[2 * 72] = {0}, y[2 * 5] = {0};
+            tp_diag d;
+            tp_result r;
+            cfg.max_batch = 2;
+            cfg.n_aux = 3;
+            if ((r = tp_net_create(&net, specs[s], &cfg)) != TP_OK) return r;
+            y[0] = y[5 + 1] = 1.0f;
+            r = tp_train_step(&net, x, y, 2, TP_PHASE_BOTH, NULL);
+            if (r == TP_OK) r = tp_diagnose(&net, x, y, 2, &d);
+            tp_net_destroy(&net);
+            if (r != TP_OK) return r;
+        }
+    return TP_OK;
+}
+
+static char dir[64];
+static tp_result save_load(void)
+{
+    tp_config cfg = tp_config_default(TP_DTP);
+    tp_net net, back;
+    char path[128];
+    int user = 42, got = 0;
+    size_t len;
+    tp_result r;
+    snprintf(path, sizeof path, "%s/net.ckpt", dir);
+    if ((r = tp_net_create(&net, "6 fc5 fc4 fc3", &cfg)) != TP_OK) return r;
+    r = tp_net_save(&net, path, &user, sizeof user);
+    tp_net_destroy(&net);
+    if (r != TP_OK) return r;
+    if ((r = tp_net_load(&back, path, &got, sizeof got, &len)) != TP_OK) return r;
+    tp_net_destroy(&back);
+    return got == 42 ? TP_OK : TP_ERROR_FORMAT;
+}
+
+static tp_result load_idx(void)
+{
+    char a[128], b[128];
+    tp_dataset ds;
+    tp_result r;
+    snprintf(a, sizeof a, "%s/img", dir);
+    snprintf(b, sizeof b, "%s/lab", dir);
+    r = tp_load_idx(&ds, a, b);
+    if (r == TP_OK) tp_dataset_free(&ds);
+    return r;
+}
+
+static tp_result load_cifar(void)
+{
+    char a[128];
+    const char *p[1];
+    tp_dataset ds;
+    tp_result r;
+    snprintf(a, sizeof a, "%s/cifar", dir);
+    p[0] = a;
+    r = tp_load_cifar10(&ds, p, 1);
+    if (r == TP_OK) tp_dataset_free(&ds);
+    return r;
+}
+
+int main(void)
+{
+    FILE *f;
+    char path[128];
+    unsigned char img[16 + 2 * 4] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2};
+    unsigned char lab[8 + 2] = {0, 0, 8, 1, 0, 0, 0, 2, 3, 7};
+    unsigned char rec[3073 * 2];
+    snprintf(dir, sizeof dir, "/tmp/tp-alloc-%ld", (long)getpid());
+    snprintf(path, sizeof path, "mkdir -p %s", dir);
+    if (system(path) != 0) return 1;
+    snprintf(path, sizeof path, "%s/img", dir); f = fopen(path, "wb"); fwrite(img, 1, sizeof img, f); fclose(f);
+    snprintf(path, sizeof path, "%s/lab", dir); f = fopen(path, "wb"); fwrite(lab, 1, sizeof lab, f); fclose(f);
+    memset(rec, 1, sizeof rec);
+    snprintf(path, sizeof path, "%s/cifar", dir); f = fopen(path, "wb"); fwrite(rec, 1, sizeof rec, f); fclose(f);
+    sweep("create-train-diagnose", create_rules);
+    sweep("checkpoint", save_load);
+    sweep("idx", load_idx);
+    sweep("cifar", load_cifar);
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    if (system(path) != 0) return 1;
+    printf("alloc-fail: %d failed\n", failures);
+    return failures != 0;
+}
