@@ -292,12 +292,16 @@ typedef struct tp_dataset {
     int h, w, c, dim;           /* image shape, dim = h*w*c */
     int n_classes;
     float *x;                   /* (n, dim) in [0, 1], channels-last */
-    unsigned char *y;           /* (n) labels */
+    uint16_t *y;                /* (n) labels */
     char error[256];
 } tp_dataset;
 
 TPDEF tp_result tp_load_idx(tp_dataset *ds, const char *images_path, const char *labels_path);
 TPDEF tp_result tp_load_cifar10(tp_dataset *ds, const char *const *paths, int n_paths);
+/* Preprocessed images (ImageNet, say): files of records, each a 2-byte little-endian label
+   then h*w*c bytes of pixels in channels-last (h, w, c) order. */
+TPDEF tp_result tp_load_records(tp_dataset *ds, const char *const *paths, int n_paths, int h, int w, int c,
+                                int n_classes);
 TPDEF void      tp_dataset_free(tp_dataset *ds);
 TPDEF void      tp_dataset_batch(const tp_dataset *ds, const int *idx, int batch, float *x, float *y);
 TPDEF void      tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int w, int c, int pad);
@@ -1998,7 +2002,7 @@ TPDEF tp_result tp_load_idx(tp_dataset *ds, const char *images_path, const char 
     ds->n = (int)idims[0]; ds->h = (int)idims[1]; ds->w = (int)idims[2]; ds->c = 1;
     ds->dim = ds->h * ds->w; ds->n_classes = 10;
     ds->x = tp__calloc((size_t)ds->n * ds->dim);
-    ds->y = (unsigned char *)TP_MALLOC((size_t)ds->n);
+    ds->y = (uint16_t *)TP_MALLOC((size_t)ds->n * sizeof(uint16_t));
     if (!ds->x || !ds->y) {
         tp_dataset_free(ds);
         tp__msg(ds->error, "out of memory for %u images of %s", (unsigned)idims[0], images_path);
@@ -2006,60 +2010,88 @@ TPDEF tp_result tp_load_idx(tp_dataset *ds, const char *images_path, const char 
         goto done;
     }
     for (size_t i = 0; i < (size_t)ds->n * ds->dim; i++) ds->x[i] = img[16 + i] * (1.0f / 255.0f);
-    memcpy(ds->y, lab + 8, (size_t)ds->n);
+    for (int i = 0; i < ds->n; i++) ds->y[i] = lab[8 + i];
     r = TP_OK;
 done:
     TP_FREE(img); TP_FREE(lab);
     return r;
 }
 
-/* CIFAR-10 binary batches: records of 1 label byte + 1024 R + 1024 G + 1024 B (32x32
-   row-major); stored here channels-last in [0, 1]. */
-TPDEF tp_result tp_load_cifar10(tp_dataset *ds, const char *const *paths, int n_paths)
+/* Fixed-size records of a label then h*w*c pixel bytes, scaled to [0, 1] and stored
+   channels-last. CIFAR-10: a 1-byte label and planar pixels (1024 R, 1024 G, 1024 B);
+   tp_load_records: a 2-byte little-endian label and channels-last pixels. */
+static tp_result tp__load_records(tp_dataset *ds, const char *const *paths, int n_paths, int label_bytes,
+                                  int h, int w, int c, int planar, int n_classes, const char *what)
 {
-    const size_t rec = 3073;
-    size_t total = 0, at = 0;
+    size_t pix = (size_t)h * w * c, rec = (size_t)label_bytes + pix, total = 0, at = 0;
     if (!ds) return TP_ERROR_ARGUMENT;
     memset(ds, 0, sizeof *ds);
-    if (!paths || n_paths < 1) { tp__msg(ds->error, "CIFAR-10: no files given"); return TP_ERROR_ARGUMENT; }
+    if (!paths || n_paths < 1 || h < 1 || w < 1 || c < 1 || n_classes < 1 || n_classes > 65536 ||
+        (double)h * w * c > 1e8) {
+        tp__msg(ds->error, "%s: %s (files %d, image %dx%dx%d, classes %d)", what,
+                !paths || n_paths < 1 ? "no files given" : "impossible image shape or class count", n_paths, h, w, c, n_classes);
+        return TP_ERROR_ARGUMENT;
+    }
     for (int pass = 0; pass < 2; pass++) {
         for (int f = 0; f < n_paths; f++) {
             size_t len = 0;
             unsigned char *buf = tp__read_file(paths[f], &len, ds->error);
             if (!buf) { tp_dataset_free(ds); return TP_ERROR_IO; }
             if (len == 0 || len % rec != 0) {
-                tp__msg(ds->error, "%s: %lu bytes, expected a non-zero multiple of %lu (1 label + 3072 pixel bytes"
-                        " per record; a full batch is 30730000)", paths[f], (unsigned long)len, (unsigned long)rec);
+                tp__msg(ds->error, "%s: %lu bytes, expected a non-zero multiple of %lu (%d label + %lu pixel bytes"
+                        " per %s record)", paths[f], (unsigned long)len, (unsigned long)rec, label_bytes,
+                        (unsigned long)pix, what);
                 TP_FREE(buf); tp_dataset_free(ds);
                 return TP_ERROR_FORMAT;
             }
             if (pass == 0) { total += len / rec; TP_FREE(buf); continue; }
             for (size_t i = 0; i < len / rec; i++, at++) {
                 const unsigned char *p = buf + i * rec;
-                float *x = ds->x + at * 3072;
-                if (p[0] > 9) {
-                    tp__msg(ds->error, "%s: label %u of record %lu, expected 0..9", paths[f], p[0], (unsigned long)i);
+                unsigned label = label_bytes == 1 ? p[0] : (unsigned)p[0] | ((unsigned)p[1] << 8);
+                float *x = ds->x + at * pix;
+                if (label >= (unsigned)n_classes) {
+                    tp__msg(ds->error, "%s: label %u of record %lu, expected 0..%d", paths[f], label, (unsigned long)i,
+                            n_classes - 1);
                     TP_FREE(buf); tp_dataset_free(ds);
                     return TP_ERROR_FORMAT;
                 }
-                ds->y[at] = p[0];
-                for (int c = 0; c < 3; c++)
-                    for (int j = 0; j < 1024; j++) x[j * 3 + c] = p[1 + c * 1024 + j] * (1.0f / 255.0f);
+                ds->y[at] = label;
+                p += label_bytes;
+                if (planar)
+                    for (int ch = 0; ch < c; ch++)
+                        for (size_t j = 0; j < (size_t)h * w; j++) x[j * c + ch] = p[ch * (size_t)h * w + j] * (1.0f / 255.0f);
+                else
+                    for (size_t j = 0; j < pix; j++) x[j] = p[j] * (1.0f / 255.0f);
             }
             TP_FREE(buf);
         }
         if (pass == 0) {
-            ds->x = tp__calloc(total * 3072);
-            ds->y = (unsigned char *)TP_MALLOC(total);
+            if (total > 100000000u) {
+                tp__msg(ds->error, "%s: %lu records, more than this build takes (1e8)", what, (unsigned long)total);
+                return TP_ERROR_FORMAT;
+            }
+            ds->x = tp__calloc(total * pix);
+            ds->y = (uint16_t *)TP_MALLOC(total * sizeof(uint16_t));
             if (!ds->x || !ds->y) {
                 tp_dataset_free(ds);
-                tp__msg(ds->error, "out of memory for %lu CIFAR-10 images", (unsigned long)total);
+                tp__msg(ds->error, "out of memory for %lu %s images", (unsigned long)total, what);
                 return TP_ERROR_NOMEM;
             }
         }
     }
-    ds->n = (int)total; ds->h = 32; ds->w = 32; ds->c = 3; ds->dim = 3072; ds->n_classes = 10;
+    ds->n = (int)total; ds->h = h; ds->w = w; ds->c = c; ds->dim = (int)pix; ds->n_classes = n_classes;
     return TP_OK;
+}
+
+TPDEF tp_result tp_load_cifar10(tp_dataset *ds, const char *const *paths, int n_paths)
+{
+    return tp__load_records(ds, paths, n_paths, 1, 32, 32, 3, 1, 10, "CIFAR-10");
+}
+
+TPDEF tp_result tp_load_records(tp_dataset *ds, const char *const *paths, int n_paths, int h, int w, int c,
+                                int n_classes)
+{
+    return tp__load_records(ds, paths, n_paths, 2, h, w, c, 0, n_classes, "image");
 }
 
 /* x = the examples idx[0..batch), y (unless NULL) their one-hot labels, n_classes columns.

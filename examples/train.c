@@ -29,7 +29,9 @@ static void usage(FILE *f)
 "Train a network of targetprop.h and print one line per epoch.\n"
 "\n"
 "data and network\n"
-"  --dataset NAME        mnist (default), cifar10, or synthetic (random input, for timing)\n"
+"  --dataset NAME        mnist (default), cifar10, records (preprocessed images such as ImageNet:\n"
+"                        DIR/train.bin and DIR/val.bin, see the README), or synthetic (random\n"
+"                        input of the network's shape, for timing)\n"
 "  --data DIR            directory of the data files (default data/mnist or data/cifar10)\n"
 "  --arch PRESET|SPEC    mnist-fc (default for mnist), mnist-lc, mnist-conv, cifar-fc (default for\n"
 "                        cifar10), cifar-lc, cifar-conv, imagenet-lc, imagenet-conv, mnist-ae,\n"
@@ -200,8 +202,9 @@ int main(int argc, char **argv)
     }
     sched = sched_s[0] == 'a' ? TP_ALTERNATING : TP_PARALLEL;
     if (batch < 1) { fprintf(stderr, "train: --batch 0: expected at least 1\n"); return 2; }
-    if (strcmp(dataset, "mnist") && strcmp(dataset, "cifar10") && strcmp(dataset, "synthetic")) {
-        fprintf(stderr, "train: --dataset \"%s\": expected mnist, cifar10 or synthetic\n", dataset);
+    if (strcmp(dataset, "mnist") && strcmp(dataset, "cifar10") && strcmp(dataset, "synthetic") &&
+        strcmp(dataset, "records")) {
+        fprintf(stderr, "train: --dataset \"%s\": expected mnist, cifar10, records or synthetic\n", dataset);
         return 2;
     }
     if (!arch) arch = !strcmp(dataset, "cifar10") ? "cifar-fc" : "mnist-fc";
@@ -276,6 +279,19 @@ int main(int argc, char **argv)
                     train.error[0] ? train.error : test.error);
             return 1;
         }
+    } else if (!strcmp(dataset, "records")) {
+        char p[2][1024];
+        const char *tr[1], *te[1];
+        const char *dir = data_dir ? data_dir : "data/imagenet";
+        snprintf(p[0], sizeof p[0], "%s/train.bin", dir);
+        snprintf(p[1], sizeof p[1], "%s/val.bin", dir);
+        tr[0] = p[0]; te[0] = p[1];
+        if ((r = tp_load_records(&train, tr, 1, net.in_h, net.in_w, net.in_c, net.n_out)) != TP_OK ||
+            (r = tp_load_records(&test, te, 1, net.in_h, net.in_w, net.in_c, net.n_out)) != TP_OK) {
+            fprintf(stderr, "train: %s\n  (see the README, \"ImageNet\", for the record format)\n",
+                    train.error[0] ? train.error : test.error);
+            return 1;
+        }
     } else {
         tp_rng g;
         int n = synthetic_n > 0 ? synthetic_n : 8 * batch;
@@ -285,10 +301,10 @@ int main(int argc, char **argv)
             s->n = k ? batch : n; s->h = net.in_h; s->w = net.in_w; s->c = net.in_c;
             s->dim = net.n_in; s->n_classes = net.n_out;
             s->x = (float *)malloc((size_t)s->n * s->dim * sizeof(float));
-            s->y = (unsigned char *)malloc((size_t)s->n);
+            s->y = (uint16_t *)malloc((size_t)s->n * sizeof(uint16_t));
             if (!s->x || !s->y) { fprintf(stderr, "train: out of memory for the synthetic data\n"); return 1; }
             for (size_t q = 0; q < (size_t)s->n * s->dim; q++) s->x[q] = tp_rng_uniform(&g);
-            for (int q = 0; q < s->n; q++) s->y[q] = (unsigned char)(tp_rng_u64(&g) % (uint64_t)(s->n_classes < 256 ? s->n_classes : 256));
+            for (int q = 0; q < s->n; q++) s->y[q] = (uint16_t)(tp_rng_u64(&g) % (uint64_t)s->n_classes);
         }
     }
     if (train.dim != net.n_in || (net.loss == TP_SOFTMAX_XENT && train.n_classes > net.n_out)) {

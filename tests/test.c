@@ -1543,6 +1543,35 @@ static void test_load_idx(void)
     CHECK(r == TP_ERROR_IO || r == TP_ERROR_ARGUMENT, "NULL path: %s", tp_result_string(r));
 }
 
+/* preprocessed records: a 2-byte little-endian label, then h*w*c channels-last bytes */
+static void test_load_records(void)
+{
+    unsigned char f[2 * (2 + 2 * 3 * 2)];
+    const char *p = tmp_path("records.bin");
+    const char *paths[1];
+    tp_dataset ds;
+    tp_result r;
+    for (int i = 0; i < (int)sizeof f; i++) f[i] = (unsigned char)(i * 7);
+    f[0] = 0xe7; f[1] = 0x03;                   /* label 999 */
+    f[14] = 0x05; f[15] = 0x00;                 /* label 5 */
+    paths[0] = p;
+    CHECK(write_file(p, f, sizeof f), "cannot write %s", p);
+    r = tp_load_records(&ds, paths, 1, 2, 3, 2, 1000);
+    CHECK(r == TP_OK, "load: %s", ds.error);
+    if (r == TP_OK) {
+        CHECK(ds.n == 2 && ds.dim == 12 && ds.y[0] == 999 && ds.y[1] == 5, "n %d dim %d labels %d %d", ds.n, ds.dim,
+              ds.y[0], ds.y[1]);
+        for (int j = 0; j < 12; j++) {
+            CHECK_NEAR(ds.x[j], f[2 + j] / 255.0, 1e-7, 0, "pixel %d of record 0", j);
+            CHECK_NEAR(ds.x[12 + j], f[16 + j] / 255.0, 1e-7, 0, "pixel %d of record 1", j);
+        }
+        tp_dataset_free(&ds);
+    }
+    expect_fail(tp_load_records(&ds, paths, 1, 2, 3, 2, 500), TP_ERROR_FORMAT, &ds, p, "label 999 of 500 classes");
+    expect_fail(tp_load_records(&ds, paths, 1, 3, 3, 2, 1000), TP_ERROR_FORMAT, &ds, p, "wrong record size");
+    CHECK(tp_load_records(&ds, paths, 1, 0, 3, 2, 1000) == TP_ERROR_ARGUMENT, "zero height");
+}
+
 static void test_load_cifar10(void)
 {
     const size_t rec = 3073;
@@ -2091,6 +2120,7 @@ int main(void)
     if (have_tmp) {
         RUN(load_idx);
         RUN(load_cifar10);
+        RUN(load_records);
     } else {
         h_begin("temp directory");
         h_fail(__LINE__, "cannot create a temporary directory");
