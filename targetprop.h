@@ -269,7 +269,8 @@ TPDEF void      tp_forward(tp_net *net, const float *x, int batch);   /* fills h
 TPDEF double    tp_task_loss(tp_net *net, const float *y, int batch, int *errors);
 TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int batch,
                              tp_phase phase, tp_stats *stats);       /* grads, no update */
-TPDEF void      tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float *m2, size_t n);
+TPDEF int       tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float *m2, size_t n);
+                                                             /* returns 1 if a new p is not finite */
 TPDEF tp_result tp_train_step(tp_net *net, const float *x, const float *y, int batch,
                               tp_phase phase, tp_stats *stats);
 TPDEF tp_result tp_diagnose(tp_net *net, const float *x, const float *y, int batch, tp_diag *out);
@@ -1534,24 +1535,30 @@ TPDEF double tp_task_loss(tp_net *net, const float *y, int batch, int *errors)
 }
 
 /* Adam (Kingma & Ba, algorithm 1, with bias correction), or plain SGD. */
-TPDEF void tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float *m2, size_t n)
+TPDEF int tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float *m2, size_t n)
 {
     ptrdiff_t i, nn = (ptrdiff_t)n;
     float lr = opt->lr, b1 = opt->beta1, b2 = opt->beta2, eps = opt->eps, c1, c2;
+    int bad = 0;
     opt->t++;
     if (opt->sgd) {
-        TP__OMP(parallel for schedule(static) if (nn > 65536))
-        for (i = 0; i < nn; i++) p[i] -= lr * g[i];
-        return;
+        TP__OMP(parallel for schedule(static) reduction(|:bad) if (nn > 65536))
+        for (i = 0; i < nn; i++) {
+            p[i] -= lr * g[i];
+            bad |= !(p[i] - p[i] == 0.0f);
+        }
+        return bad;
     }
     c1 = (float)(1.0 / (1.0 - pow((double)b1, (double)opt->t)));
     c2 = (float)(1.0 / (1.0 - pow((double)b2, (double)opt->t)));
-    TP__OMP(parallel for schedule(static) if (nn > 65536))
+    TP__OMP(parallel for schedule(static) reduction(|:bad) if (nn > 65536))
     for (i = 0; i < nn; i++) {
         m1[i] = b1 * m1[i] + (1.0f - b1) * g[i];
         m2[i] = b2 * m2[i] + (1.0f - b2) * g[i] * g[i];
         p[i] -= lr * (m1[i] * c1) / (sqrtf(m2[i] * c2) + eps);
+        bad |= !(p[i] - p[i] == 0.0f);   /* NaN or inf give NaN */
     }
+    return bad;
 }
 
 /* ------------------------------------------------------------------ 8. learning rules - */
@@ -1730,8 +1737,10 @@ TPDEF double tp_inverse_grads(tp_net *net, int batch)
 
 static int tp__finite(const float *x, size_t n)
 {
+    ptrdiff_t i, nn = (ptrdiff_t)n;
     int bad = 0;
-    for (size_t i = 0; i < n; i++) bad |= !(x[i] - x[i] == 0.0f);   /* NaN or inf give NaN */
+    TP__OMP(parallel for schedule(static) reduction(|:bad) if (nn > 65536))
+    for (i = 0; i < nn; i++) bad |= !(x[i] - x[i] == 0.0f);   /* NaN or inf give NaN */
     return !bad;
 }
 
@@ -1795,19 +1804,21 @@ TPDEF tp_result tp_train_step(tp_net *net, const float *x, const float *y, int b
                               tp_phase phase, tp_stats *stats)
 {
     tp_result r = tp_gradients(net, x, y, batch, phase, stats);
+    int bad = 0, fwd = (phase & TP_PHASE_FORWARD) != 0, inv = tp__is_tp(net->cfg.rule) && (phase & TP_PHASE_INVERSE);
     if (r != TP_OK) return r;
-    for (int l = 1; l <= net->n_layers; l++) {           /* nothing non-finite reaches the weights */
-        const char *what = tp__nonfinite(&net->layers[l - 1], 1);
-        if (what) {
-            tp__msg(net->error, "step %ld: the %s of layer %d is not finite; weights left unchanged", net->step, what, l);
-            return TP_ERROR_DIVERGED;
+    /* nothing non-finite reaches the weights: one vectorised pass, then a slow search for the name */
+    if ((fwd && !tp__finite(net->grads, net->n_params)) || (inv && !tp__finite(net->igrads, net->n_iparams))) {
+        for (int l = 1; l <= net->n_layers; l++) {
+            const char *what = tp__nonfinite(&net->layers[l - 1], 1);
+            if (what) {
+                tp__msg(net->error, "step %ld: the %s of layer %d is not finite; weights left unchanged", net->step, what, l);
+                return TP_ERROR_DIVERGED;
+            }
         }
     }
-    if (phase & TP_PHASE_FORWARD)
-        tp_adam_step(&net->cfg.forward, net->params, net->grads, net->m1, net->m2, net->n_params);
-    if (tp__is_tp(net->cfg.rule) && (phase & TP_PHASE_INVERSE))
-        tp_adam_step(&net->cfg.inverse, net->iparams, net->igrads, net->im1, net->im2, net->n_iparams);
-    for (int l = 1; l <= net->n_layers; l++) {
+    if (fwd) bad |= tp_adam_step(&net->cfg.forward, net->params, net->grads, net->m1, net->m2, net->n_params);
+    if (inv) bad |= tp_adam_step(&net->cfg.inverse, net->iparams, net->igrads, net->im1, net->im2, net->n_iparams);
+    for (int l = 1; bad && l <= net->n_layers; l++) {
         const char *what = tp__nonfinite(&net->layers[l - 1], 0);
         if (what) {
             tp__msg(net->error, "step %ld: the update made the %s of layer %d non-finite", net->step, what, l);
