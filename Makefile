@@ -16,7 +16,8 @@ probe    = $(shell printf 'int main(void){return 0;}\n' | $(CC) $(1) -x c - -o /
 ifeq ($(NO_OMP),)
 OMPFLAG := $(call probe,-fopenmp)
 endif
-ARCHFLAGS := $(call probe,-march=native) $(call probe,-mprefer-vector-width=512) $(call probe,-ffp-contract=fast)
+ARCHFLAGS := $(call probe,-march=native) $(call probe,-mprefer-vector-width=512) $(call probe,-ffp-contract=fast) \
+             $(call probe,-fno-math-errno)
 ALL_CFLAGS = $(CFLAGS) $(ARCHFLAGS) $(OMPFLAG) -I.
 LDLIBS  = -lm
 
