@@ -6,6 +6,7 @@
 #   make bench      training throughput of every net and rule (and the PyTorch peer when installed)
 #   make sanitize   the tests under AddressSanitizer and UndefinedBehaviorSanitizer
 #   make fuzz       libFuzzer on every parser (IDX, CIFAR-10, checkpoint, spec)
+#   make valgrind   a short training of every rule under valgrind
 #   NO_OMP=1        build without OpenMP
 CC      ?= cc
 CXX     ?= c++
@@ -24,7 +25,7 @@ LDLIBS  = -lm
 EXAMPLES = train minimal bench plot
 BINS     = $(addprefix $(BUILD)/,$(EXAMPLES))
 
-.PHONY: all test sanitize fuzz check-compile data data-cifar mnist cifar bench clean
+.PHONY: all test sanitize valgrind fuzz check-compile data data-cifar mnist cifar bench clean
 all: $(BINS)
 
 $(BUILD)/%: examples/%.c targetprop.h | $(BUILD)
@@ -48,6 +49,17 @@ $(BUILD)/alloc-fail: tests/alloc-fail.c targetprop.h | $(BUILD)
 # Past fuzzer findings and a small corpus, replayed through every parser without libFuzzer.
 $(BUILD)/fuzz-regress: tests/fuzz/regress.c tests/fuzz/*.h tests/fuzz/fuzz_*.c targetprop.h | $(BUILD)
 	$(CC) -O1 -g -Wall -Wextra -I. tests/fuzz/regress.c -o $@ $(LDLIBS)
+
+# A short training of every rule kind under valgrind: no invalid access, no leak.
+valgrind: | $(BUILD)
+	$(CC) -O1 -g -Wall -Wextra -I. examples/train.c -o $(BUILD)/train-vg $(LDLIBS)
+	for r in bp fa dfa dtp sdtp aosdtp; do \
+		valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite -q \
+			./$(BUILD)/train-vg --dataset synthetic --synthetic-n 256 --arch "8x8x1 lc3x3/4/s2 conv3x3/4 fc16 fc10" \
+			--rule $$r --aux 8 --epochs 2 --batch 32 --quiet --checkpoint $(BUILD)/vg.ckpt --save $(BUILD)/vg-final.ckpt \
+			|| exit 1; \
+	done
+	@echo "valgrind: clean"
 
 # libFuzzer (clang) on every parser: FUZZ_SECONDS each (default 600).
 fuzz:
