@@ -11,8 +11,9 @@
      In exactly one C or C++ file:
          #define TARGETPROP_IMPLEMENTATION
          #include "targetprop.h"
-     Everywhere else include it plainly. Link with -lm; add -fopenmp for threads.
-         cc -O3 -march=native -fopenmp -Iinclude prog.c -o prog -lm
+     Everywhere else include it plainly. Link with -lm; add -fopenmp for threads, and
+     -march=native -fno-math-errno for vector code (no result changes; no -ffast-math).
+         cc -O3 -march=native -fno-math-errno -fopenmp -I. prog.c -o prog -lm
 
    CONTENTS (the implementation follows the same order, the order the data flows)
      1. results and errors         tp_result, tp_result_string
@@ -24,7 +25,7 @@
      7. losses and Adam
      8. learning rules             BP, FA, DFA, DTP, SDTP, AO-SDTP, hybrid targets
      9. training and evaluation    tp_train_step, tp_evaluate, diagnostics
-    10. data                       IDX (MNIST) and CIFAR-10 loaders, minibatches
+    10. data                       IDX (MNIST), CIFAR-10 and image-record loaders, minibatches
     11. checkpoints                tp_net_save, tp_net_load: versioned, CRC-checked, atomic
     12. license
 
@@ -32,6 +33,8 @@
      TARGETPROP_STATIC        make every function static to the including file
      TP_MALLOC(sz), TP_FREE(p) replace malloc/free (define both or neither)
      TP_ASSERT(x)             replace assert (programmer errors only)
+     TP_MAX_LAYERS            layers per network (default 32)
+     TP_MR, TP_NR             GEMM micro-kernel tile (default 6 x 32, for 16-float vectors)
 
    EXAMPLE
      tp_config cfg = tp_config_default(TP_SDTP);
@@ -61,6 +64,17 @@
        keeps the beta = 1 identity exact in floating point instead of cancelling h - (h - x).
      - Results are bitwise identical for any number of OpenMP threads: every output element
        is computed by one thread in a fixed order, cross-row sums run in a fixed order.
+
+   CHOICES THE PAPER LEAVES OPEN
+     - The DTP penultimate step uses the per-example gradient: target = h - alpha dl/dh.
+     - Hybrid targets mix the propagation below the penultimate layer; the penultimate target
+       is the rule's own (DTP's gradient step, SDTP's output inverse).
+     - AO-SDTP's auxiliary units are z = tanh(h_{L-1} W_z), W_z Glorot and never trained, no
+       bias; g_L reads [o, z]; n_aux = 0 is exactly SDTP.
+     - FA's B and DFA's D use the forward weights' initialiser (Glorot uniform); for LC layers
+       fan-in and fan-out are K*K*C_in and K*K*C_out, as for a convolution.
+     - The inverse-training noise comes from a stream keyed by (seed, step, layer, row).
+     - The top layer of every TP rule learns from the task loss directly.
 
    LIMITS AND THREADS
      One tp_net may be used by one thread at a time; two nets are independent (there is no
