@@ -288,10 +288,10 @@ TPDEF int       tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, 
 TPDEF tp_result tp_train_step(tp_net *net, const float *x, const float *y, int batch,
                               tp_phase phase, tp_stats *stats);
 TPDEF tp_result tp_diagnose(tp_net *net, const float *x, const float *y, int batch, tp_diag *out);
-TPDEF void      tp_evaluate(tp_net *net, const float *x, const float *y, int n,
+TPDEF tp_result tp_evaluate(tp_net *net, const float *x, const float *y, int n,
                             double *loss, double *error_rate);
 struct tp_dataset;
-TPDEF void      tp_evaluate_dataset(tp_net *net, const struct tp_dataset *ds, double *loss, double *error_rate);
+TPDEF tp_result tp_evaluate_dataset(tp_net *net, const struct tp_dataset *ds, double *loss, double *error_rate);
 
 /* The rules, each one step of gradient computation (no update) on the current h[]. */
 TPDEF void tp_rule_bp(tp_net *net, int batch);
@@ -1843,10 +1843,15 @@ TPDEF tp_result tp_train_step(tp_net *net, const float *x, const float *y, int b
     return TP_OK;
 }
 
-TPDEF void tp_evaluate(tp_net *net, const float *x, const float *y, int n, double *loss, double *error_rate)
+TPDEF tp_result tp_evaluate(tp_net *net, const float *x, const float *y, int n, double *loss, double *error_rate)
 {
     double total = 0.0;
     long wrong = 0;
+    if (!net || !net->params) return TP_ERROR_ARGUMENT;
+    if ((n > 0 && (!x || !y)) || n < 0) {
+        tp__msg(net->error, "tp_evaluate: %s (n %d)", n < 0 ? "negative example count" : "input or target is NULL", n);
+        return TP_ERROR_ARGUMENT;
+    }
     for (int i = 0; i < n; i += net->cfg.max_batch) {
         int b = TP__MIN(net->cfg.max_batch, n - i), e = 0;
         tp_forward(net, x + (size_t)i * net->n_in, b);
@@ -1855,6 +1860,7 @@ TPDEF void tp_evaluate(tp_net *net, const float *x, const float *y, int n, doubl
     }
     if (loss) *loss = n > 0 ? total / n : 0.0;
     if (error_rate) *error_rate = n > 0 ? (double)wrong / n : 0.0;
+    return TP_OK;
 }
 
 static double tp__angle(const float *a, const float *b, size_t n)
@@ -1896,11 +1902,20 @@ TPDEF tp_result tp_diagnose(tp_net *net, const float *x, const float *y, int bat
     return TP_OK;
 }
 
-TPDEF void tp_evaluate_dataset(tp_net *net, const struct tp_dataset *ds, double *loss, double *error_rate)
+TPDEF tp_result tp_evaluate_dataset(tp_net *net, const struct tp_dataset *ds, double *loss, double *error_rate)
 {
     double total = 0.0;
     long wrong = 0;
-    int C = net->n_out;
+    int C;
+    if (!net || !net->params) return TP_ERROR_ARGUMENT;
+    if (!ds || (ds->n > 0 && !ds->x) || ds->dim != net->n_in ||
+        (net->loss == TP_SOFTMAX_XENT && (!ds->y || ds->n_classes > net->n_out))) {
+        tp__msg(net->error, "tp_evaluate_dataset: %s (the data has %d inputs and %d classes, the net %d inputs and %d outputs)",
+                !ds ? "dataset is NULL" : "the data does not fit the network", ds ? ds->dim : 0,
+                ds ? ds->n_classes : 0, net->n_in, net->n_out);
+        return TP_ERROR_ARGUMENT;
+    }
+    C = net->n_out;
     for (int i = 0; i < ds->n; i += net->cfg.max_batch) {
         int b = TP__MIN(net->cfg.max_batch, ds->n - i), e = 0;
         const float *x = ds->x + (size_t)i * ds->dim;
@@ -1916,6 +1931,7 @@ TPDEF void tp_evaluate_dataset(tp_net *net, const struct tp_dataset *ds, double 
     }
     if (loss) *loss = ds->n > 0 ? total / ds->n : 0.0;
     if (error_rate) *error_rate = ds->n > 0 ? (double)wrong / ds->n : 0.0;
+    return TP_OK;
 }
 
 /* ------------------------------------------------------------------ 10. data --------- */

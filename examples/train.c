@@ -404,7 +404,10 @@ int main(int argc, char **argv)
                 }
             }
             secs = now() - t0;
-            tp_evaluate_dataset(&net, &test, &test_loss, &test_err);
+            if ((r = tp_evaluate_dataset(&net, &test, &test_loss, &test_err)) != TP_OK) {
+                fprintf(stderr, "train: %s\n", net.error);
+                return 1;
+            }
             if (phase != TP_PHASE_INVERSE && test_err < best) best = test_err;
             if (diagnostics) {
                 tp_dataset_batch(&train, order, batch, x, net.loss == TP_SOFTMAX_XENT ? y : NULL);

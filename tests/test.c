@@ -1775,6 +1775,27 @@ static void smoke(tp_rule rule, const char *spec, float lr, double ratio, double
 static void test_smoke_bp(void) { smoke(TP_BP, "8 fc16 fc2", 1e-2f, 0.5, 0.08); }
 static void test_smoke_sdtp(void) { smoke(TP_SDTP, "8 fc16 fc16 fc2", 3e-3f, 0.5, 0.12); }
 
+/* evaluation refuses NULL inputs and data that does not fit the network */
+static void test_evaluate_arguments(void)
+{
+    tp_config cfg = tp_config_default(TP_BP);
+    tp_net net;
+    tp_dataset ds;
+    float x[6] = {0}, y[3] = {1, 0, 0};
+    double loss = -1, err = -1;
+    CHECK(tp_net_create(&net, "6 fc4 fc3", &cfg) == TP_OK, "create: %s", net.error);
+    CHECK(tp_evaluate(NULL, x, y, 1, &loss, &err) == TP_ERROR_ARGUMENT, "NULL net");
+    CHECK(tp_evaluate(&net, NULL, y, 1, &loss, &err) == TP_ERROR_ARGUMENT, "NULL x");
+    CHECK(tp_evaluate(&net, x, y, -1, &loss, &err) == TP_ERROR_ARGUMENT, "negative n");
+    CHECK(tp_evaluate(&net, x, y, 1, &loss, &err) == TP_OK && loss > 0 && (err == 0 || err == 1), "one example");
+    memset(&ds, 0, sizeof ds);
+    ds.n = 1; ds.dim = 7; ds.n_classes = 3; ds.x = x; ds.y = NULL;
+    CHECK(tp_evaluate_dataset(&net, NULL, &loss, &err) == TP_ERROR_ARGUMENT, "NULL dataset");
+    CHECK(tp_evaluate_dataset(&net, &ds, &loss, &err) == TP_ERROR_ARGUMENT && strstr(net.error, "7 inputs"),
+          "7-input data on a 6-input net: %s", net.error);
+    tp_net_destroy(&net);
+}
+
 /* tp_evaluate against per-example losses computed here, over several workspace batches */
 static void test_evaluate(void)
 {
@@ -2121,6 +2142,7 @@ int main(void)
         RUN(load_idx);
         RUN(load_cifar10);
         RUN(load_records);
+        RUN(evaluate_arguments);
     } else {
         h_begin("temp directory");
         h_fail(__LINE__, "cannot create a temporary directory");
