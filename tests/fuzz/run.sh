@@ -15,7 +15,7 @@
 # What it does, from the repository root:
 #   1. builds each harness with clang -g -O1 -fsanitize=fuzzer,address,undefined
 #      -fno-sanitize-recover=all into build/fuzz/fuzz_NAME;
-#   2. builds tests/fuzz/make_seeds.c and writes seeds to build/fuzz/seeds/NAME (small real
+#   2. builds tests/fuzz/make_seeds.c and writes seeds to build/fuzz/seeds.PID/NAME (small real
 #      checkpoints of every rule, IDX and CIFAR files, specs);
 #   3. runs each harness for SECONDS (-max_total_time, -rss_limit_mb=2048) on the corpus
 #      build/fuzz/corpus-NAME plus the seeds and tests/fuzz/corpus-min/NAME, logging to
@@ -64,17 +64,19 @@ for h in $HARNESSES; do
 done
 
 # 2. seeds
-echo "build: $B/make_seeds"
-$CLANG -g -O1 -I. tests/fuzz/make_seeds.c -o "$B/make_seeds" -lm || exit 2
-rm -rf "$B/seeds"
-"$B/make_seeds" "$B/seeds" || exit 2
+# (per process, so several runs with different HARNESSES can go side by side)
+echo "build: $B/make_seeds.$$"
+$CLANG -g -O1 -I. tests/fuzz/make_seeds.c -o "$B/make_seeds.$$" -lm || exit 2
+rm -rf "$B/seeds.$$"
+"$B/make_seeds.$$" "$B/seeds.$$" || exit 2
+rm -f "$B/make_seeds.$$"
 
 # the harnesses' temporary directories live here (a crashed process cannot clean its own):
 # in memory when /dev/shm is there, since every input is written to a file (100x faster)
 TMP_BASE=${TMPDIR:-/tmp}
 [ -d /dev/shm ] && [ -w /dev/shm ] && TMP_BASE=/dev/shm
 RUN_TMP=$(mktemp -d "$TMP_BASE/tpfuzz-run.XXXXXX") || exit 2
-trap 'rm -rf "$RUN_TMP"' EXIT
+trap 'rm -rf "$RUN_TMP" "$B/seeds.$$"' EXIT
 export TPFUZZ_TMPDIR="$RUN_TMP"
 
 # the line that identifies the bug behind a failing input: the harness's own CHECK line,
@@ -97,7 +99,7 @@ for h in $HARNESSES; do
     log="$B/log-$h.txt"
     rm -rf "$art"
     mkdir -p "$corpus" "$art"
-    dirs=("$corpus" "$B/seeds/$h")
+    dirs=("$corpus" "$B/seeds.$$/$h")
     [ -d "tests/fuzz/corpus-min/$h" ] && dirs+=("tests/fuzz/corpus-min/$h")
     args=(-max_total_time="$SECS" -rss_limit_mb=2048 -timeout=60 -print_final_stats=1 -artifact_prefix="$art/")
     [ -f "tests/fuzz/$h.dict" ] && args+=(-dict="tests/fuzz/$h.dict")
