@@ -248,6 +248,7 @@ typedef struct tp_net {
     const float *y;                 /* the targets of the current step (borrowed) */
     long step;                      /* training steps taken */
     float *mem;                     /* one allocation behind the workspace */
+    size_t n_mem;                   /* its floats */
     float *diag;                    /* copy of grads for the angle diagnostic */
     int batch;                      /* rows in h[] after the last forward pass */
 
@@ -1359,7 +1360,7 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
     }
     nf += (size_t)net->layers[L - 1].n_in * n_aux;
     nmem += (size_t)B * (net->n_out + n_aux) + 2 * (size_t)B * net->n_out + 4 * (size_t)B * widest + scratch;
-    net->n_params = np; net->n_iparams = ni; net->n_fixed = nf;
+    net->n_params = np; net->n_iparams = ni; net->n_fixed = nf; net->n_mem = nmem;
     net->params = tp__calloc(np); net->grads = tp__calloc(np);
     net->m1 = tp__calloc(np); net->m2 = tp__calloc(np);
     net->iparams = tp__calloc(ni); net->igrads = tp__calloc(ni);
@@ -1440,15 +1441,7 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
 
 TPDEF size_t tp_net_bytes(const tp_net *net)
 {
-    size_t n = 4 * net->n_params + 4 * net->n_iparams + net->n_fixed;
-    int L = net->n_layers, B = net->cfg.max_batch, widest = TP__MAX(net->n_in, net->n_out + tp__n_aux(net));
-    size_t scratch = 0;
-    for (int l = 0; l < L; l++) {
-        n += 2 * (size_t)B * net->layers[l].n_out;
-        widest = TP__MAX(widest, net->layers[l].n_out);
-        scratch = TP__MAX(scratch, tp_layer_scratch(&net->layers[l], B));
-    }
-    n += (size_t)B * (net->n_out + tp__n_aux(net)) + 2 * (size_t)B * net->n_out + 4 * (size_t)B * widest + scratch;
+    size_t n = 4 * net->n_params + 4 * net->n_iparams + net->n_fixed + net->n_mem;
     if (net->diag) n += net->n_params;
     return n * sizeof(float);
 }
