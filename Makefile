@@ -22,13 +22,13 @@ ARCHFLAGS := $(call probe,-march=native) $(call probe,-mprefer-vector-width=512)
 ALL_CFLAGS = $(CFLAGS) $(ARCHFLAGS) $(OMPFLAG) -I.
 LDLIBS  = -lm
 
-EXAMPLES = train minimal bench plot
+EXAMPLES = train minimal bench plot search autoencoder aux_sweep
 BINS     = $(addprefix $(BUILD)/,$(EXAMPLES))
 
 .PHONY: all test sanitize valgrind fuzz check-compile data data-cifar mnist cifar bench clean
 all: $(BINS)
 
-$(BUILD)/%: examples/%.c targetprop.h | $(BUILD)
+$(BUILD)/%: examples/%.c examples/common.h targetprop.h | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(LDLIBS)
 
 $(BUILD)/test: tests/test.c targetprop.h | $(BUILD)

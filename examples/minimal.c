@@ -39,7 +39,7 @@ int main(void)
     for (int epoch = 1; epoch <= 400; epoch++) {
         float bx[BATCH * 2], by[BATCH * K];
         tp_stats st;
-        double loss = 0, err;
+        double loss = 0, err = 0;
         tp_shuffle(&net.rng, order, N);
         for (int i = 0; i < N; i += BATCH) {
             for (int b = 0; b < BATCH; b++) {

@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
+#include "common.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,13 +15,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static void usage(FILE *f)
 {
@@ -80,34 +74,6 @@ typedef struct {
     double loss, inv, best;
     uint64_t epoch_rng;         /* RNG state before the epoch's shuffle: regenerates the order */
 } train_state;
-
-/* Keep the header and the lines of epochs before `epoch`: the log then matches the state. */
-static int cut_log(const char *path, int epoch)
-{
-    FILE *f = fopen(path, "r");
-    char line[8192];
-    size_t cap = 1 << 16, len = 0;
-    char *keep;
-    int first = 1;
-    if (!f) return 0;
-    if (!(keep = (char *)malloc(cap))) { fclose(f); return -1; }
-    while (fgets(line, sizeof line, f)) {
-        size_t n = strlen(line);
-        if (!first && (n == 0 || line[n - 1] != '\n' || atoi(line) >= epoch)) continue;
-        first = 0;
-        if (len + n + 1 > cap) {
-            char *k2 = (char *)realloc(keep, cap *= 2);
-            if (!k2) { free(keep); fclose(f); return -1; }
-            keep = k2;
-        }
-        memcpy(keep + len, line, n);
-        len += n;
-    }
-    fclose(f);
-    if (!(f = fopen(path, "w")) || fwrite(keep, 1, len, f) != len) { free(keep); if (f) fclose(f); return -1; }
-    free(keep);
-    return fclose(f);
-}
 
 int main(int argc, char **argv)
 {
@@ -255,30 +221,8 @@ int main(int argc, char **argv)
     /* data */
     memset(&train, 0, sizeof train);
     memset(&test, 0, sizeof test);
-    if (!strcmp(dataset, "mnist")) {
-        char a[1024], b[1024], c[1024], d[1024];
-        const char *dir = data_dir ? data_dir : "data/mnist";
-        snprintf(a, sizeof a, "%s/train-images-idx3-ubyte", dir);
-        snprintf(b, sizeof b, "%s/train-labels-idx1-ubyte", dir);
-        snprintf(c, sizeof c, "%s/t10k-images-idx3-ubyte", dir);
-        snprintf(d, sizeof d, "%s/t10k-labels-idx1-ubyte", dir);
-        if ((r = tp_load_idx(&train, a, b)) != TP_OK || (r = tp_load_idx(&test, c, d)) != TP_OK) {
-            fprintf(stderr, "train: %s\n  (run `make data` to fetch MNIST into data/mnist)\n",
-                    train.error[0] ? train.error : test.error);
-            return 1;
-        }
-    } else if (!strcmp(dataset, "cifar10")) {
-        char p[6][1024];
-        const char *tr[5], *te[1];
-        const char *dir = data_dir ? data_dir : "data/cifar10";
-        for (int k = 0; k < 5; k++) { snprintf(p[k], sizeof p[k], "%s/data_batch_%d.bin", dir, k + 1); tr[k] = p[k]; }
-        snprintf(p[5], sizeof p[5], "%s/test_batch.bin", dir);
-        te[0] = p[5];
-        if ((r = tp_load_cifar10(&train, tr, 5)) != TP_OK || (r = tp_load_cifar10(&test, te, 1)) != TP_OK) {
-            fprintf(stderr, "train: %s\n  (run `make data-cifar` to fetch CIFAR-10 into data/cifar10)\n",
-                    train.error[0] ? train.error : test.error);
-            return 1;
-        }
+    if (!strcmp(dataset, "mnist") || !strcmp(dataset, "cifar10")) {
+        if (!ex_load_data("train", dataset, data_dir, &train, &test)) return 1;
     } else if (!strcmp(dataset, "records")) {
         char p[2][1024];
         const char *tr[1], *te[1];
@@ -292,20 +236,10 @@ int main(int argc, char **argv)
                     train.error[0] ? train.error : test.error);
             return 1;
         }
-    } else {
-        tp_rng g;
-        int n = synthetic_n > 0 ? synthetic_n : 8 * batch;
-        tp_rng_seed(&g, seed + 99);
-        for (int k = 0; k < 2; k++) {
-            tp_dataset *s = k ? &test : &train;
-            s->n = k ? batch : n; s->h = net.in_h; s->w = net.in_w; s->c = net.in_c;
-            s->dim = net.n_in; s->n_classes = net.n_out;
-            s->x = (float *)malloc((size_t)s->n * s->dim * sizeof(float));
-            s->y = (uint16_t *)malloc((size_t)s->n * sizeof(uint16_t));
-            if (!s->x || !s->y) { fprintf(stderr, "train: out of memory for the synthetic data\n"); return 1; }
-            for (size_t q = 0; q < (size_t)s->n * s->dim; q++) s->x[q] = tp_rng_uniform(&g);
-            for (int q = 0; q < s->n; q++) s->y[q] = (uint16_t)(tp_rng_u64(&g) % (uint64_t)s->n_classes);
-        }
+    } else if (!ex_synthetic(&train, &net, synthetic_n > 0 ? synthetic_n : 8 * batch, seed + 99) ||
+               !ex_synthetic(&test, &net, batch, seed + 100)) {
+        fprintf(stderr, "train: out of memory for the synthetic data\n");
+        return 1;
     }
     if (train.dim != net.n_in || (net.loss == TP_SOFTMAX_XENT && train.n_classes > net.n_out)) {
         fprintf(stderr, "train: the data has %d inputs and %d classes but network \"%s\" takes %d inputs and has %d outputs\n",
@@ -316,7 +250,7 @@ int main(int argc, char **argv)
 
     if (log_path) {
         if (resume_path) {
-            if (cut_log(log_path, state.epoch) != 0 || !(logf = fopen(log_path, "a"))) {
+            if (ex_csv_truncate(log_path, state.epoch) != 0 || !(logf = fopen(log_path, "a"))) {
                 fprintf(stderr, "train: %s: cannot rewrite the log to match the checkpoint\n", log_path);
                 return 1;
             }
@@ -353,7 +287,7 @@ int main(int argc, char **argv)
         float *y = (float *)malloc((size_t)batch * net.n_out * sizeof(float));
         int per_epoch = train.n / batch, is_tp = rule >= TP_DTP;
         int total_epochs = sched == TP_ALTERNATING && is_tp ? 2 * epochs : epochs;
-        double best = resume_path ? state.best : 1.0, t_start = now();
+        double best = resume_path ? state.best : 1.0, t_start = ex_now();
         int first_epoch = resume_path ? state.epoch : 1;
         tp_diag diag;
         if (!order || !x || !y) { fprintf(stderr, "train: out of memory\n"); return 1; }
@@ -363,7 +297,7 @@ int main(int argc, char **argv)
                              (e % 2 == 1 ? TP_PHASE_INVERSE : TP_PHASE_FORWARD);
             const char *phase_s = phase == TP_PHASE_BOTH ? (is_tp ? "parallel" : "forward") :
                                   phase == TP_PHASE_INVERSE ? "inverse" : "forward";
-            double loss = 0, inv = 0, t0 = now(), secs, test_loss, test_err;
+            double loss = 0, inv = 0, t0 = ex_now(), secs, test_loss, test_err;
             long wrong = 0;
             int start = 0;
             if (resume_path && e == first_epoch && state.batch > 0) {   /* mid-epoch: same order, same sums */
@@ -403,7 +337,7 @@ int main(int argc, char **argv)
                     fflush(stdout);
                 }
             }
-            secs = now() - t0;
+            secs = ex_now() - t0;
             if ((r = tp_evaluate_dataset(&net, &test, &test_loss, &test_err)) != TP_OK) {
                 fprintf(stderr, "train: %s\n", net.error);
                 return 1;
@@ -420,7 +354,7 @@ int main(int argc, char **argv)
             if (!quiet) {
                 printf("%sepoch %3d %-8s loss %.4f train %6.2f%% test %6.2f%% best %6.2f%%  %6.1fs %8.0f ex/s",
                        tty ? "\r" : "", e, phase_s, loss / per_epoch, 100.0 * wrong / ((double)per_epoch * batch),
-                       100.0 * test_err, 100.0 * best, now() - t_start, (double)per_epoch * batch / secs);
+                       100.0 * test_err, 100.0 * best, ex_now() - t_start, (double)per_epoch * batch / secs);
                 if (is_tp) printf("  inverse %.4f", inv / per_epoch);
                 printf("%s\n", tty ? "          " : "");
                 if (diagnostics) {
@@ -432,7 +366,7 @@ int main(int argc, char **argv)
             }
             if (logf) {
                 fprintf(logf, "%d,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f,%s,%.6f", e, loss / per_epoch,
-                        (double)wrong / ((double)per_epoch * batch), test_err, best, now() - t_start,
+                        (double)wrong / ((double)per_epoch * batch), test_err, best, ex_now() - t_start,
                         (double)per_epoch * batch / secs, phase_s, inv / per_epoch);
                 if (diagnostics) {
                     for (int l = 0; l < net.n_layers; l++) fprintf(logf, ",%.4f", (double)diag.angle[l]);
