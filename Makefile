@@ -4,6 +4,7 @@
 #   make mnist      fetch MNIST if needed, then train the paper's MNIST FC net with DTP
 #   make cifar      fetch CIFAR-10 if needed, then train the paper's CIFAR LC net with BP
 #   make bench      training throughput of every net and rule (and the PyTorch peer when installed)
+#   make figures    the paper's Figures 4 to 8 (search, aux sweep, autoencoder, curves), ~15 minutes
 #   make sanitize   the tests under AddressSanitizer and UndefinedBehaviorSanitizer
 #   make fuzz       libFuzzer on every parser (IDX, CIFAR-10, checkpoint, spec)
 #   make valgrind   a short training of every rule under valgrind
@@ -25,7 +26,7 @@ LDLIBS  = -lm
 EXAMPLES = train minimal bench plot search autoencoder aux_sweep
 BINS     = $(addprefix $(BUILD)/,$(EXAMPLES))
 
-.PHONY: all test sanitize valgrind fuzz check-compile data data-cifar mnist cifar bench clean
+.PHONY: all test sanitize valgrind fuzz check-compile data data-cifar mnist cifar bench figures clean
 all: $(BINS)
 
 $(BUILD)/%: examples/%.c examples/common.h targetprop.h | $(BUILD)
@@ -34,11 +35,16 @@ $(BUILD)/%: examples/%.c examples/common.h targetprop.h | $(BUILD)
 $(BUILD)/test: tests/test.c targetprop.h | $(BUILD)
 	$(CC) $(ALL_CFLAGS) tests/test.c -o $@ $(LDLIBS)
 
+$(BUILD)/pictures: tests/pictures.c examples/common.h targetprop.h | $(BUILD)
+	$(CC) $(ALL_CFLAGS) tests/pictures.c -o $@ $(LDLIBS)
+
 $(BUILD):
 	mkdir -p $(BUILD)
 
-test: $(BUILD)/test $(BUILD)/train $(BUILD)/fuzz-regress $(BUILD)/alloc-fail check-compile
+test: $(BUILD)/test $(BUILD)/train $(BUILD)/fuzz-regress $(BUILD)/alloc-fail $(BUILD)/search $(BUILD)/plot \
+      $(BUILD)/pictures check-compile
 	./$(BUILD)/alloc-fail
+	tests/examples.sh $(BUILD)
 	tests/kill-resume.sh $(BUILD)/train
 	./$(BUILD)/fuzz-regress tests/fuzz/crashes tests/fuzz/corpus-min
 	./$(BUILD)/test
@@ -103,6 +109,9 @@ mnist: $(BUILD)/train data
 
 cifar: $(BUILD)/train data-cifar
 	./$(BUILD)/train --dataset cifar10 --arch cifar-lc --rule bp --epochs 5 --log $(BUILD)/cifar-lc-bp.csv
+
+figures: all data
+	tools/figures.sh
 
 bench: $(BUILD)/bench
 	./$(BUILD)/bench

@@ -5,6 +5,7 @@
 
    Epochs whose phase is "inverse" (inverse-only epochs of the alternating schedule) are skipped:
    the x axis counts forward epochs. Run ./plot --help for every option. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
 #include "common.h"

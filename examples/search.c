@@ -48,7 +48,7 @@ typedef struct {
     const char *dataset, *data_dir, *arch, *dir;
     tp_rule rule;
     tp_schedule sched;
-    int epochs, batch, max_batches, augment, aux;
+    int epochs, batch, max_batches, augment, aux, synthetic_n;
     unsigned long seed;
 } search_opts;
 
@@ -92,6 +92,7 @@ static int usage(FILE *f, int code)
 "configuration and records its best test error.\n"
 "\n"
 "  --dataset NAME      mnist (default), cifar10 or synthetic (random data, for tests)\n"
+"  --synthetic-n N     examples in the synthetic set (default 4 batches)\n"
 "  --data DIR          directory of the data files (default data/mnist or data/cifar10)\n"
 "  --arch PRESET|SPEC  network (default mnist-fc, or cifar-fc for cifar10)\n"
 "  --rule R            bp, fa, dfa, dtp, sdtp or aosdtp (default sdtp)\n"
@@ -487,6 +488,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--trials")) { if (!parse_int(a, v, 1, MAX_TRIALS, &trials)) return 2; }
         else if (!strcmp(a, "--epochs")) { if (!parse_int(a, v, 1, 100000, &o.epochs)) return 2; }
         else if (!strcmp(a, "--batch")) { if (!parse_int(a, v, 1, 1 << 20, &o.batch)) return 2; }
+        else if (!strcmp(a, "--synthetic-n")) { if (!parse_int(a, v, 1, 1 << 24, &o.synthetic_n)) return 2; }
         else if (!strcmp(a, "--max-batches")) { if (!parse_int(a, v, 0, 1 << 30, &o.max_batches)) return 2; }
         else if (!strcmp(a, "--seed")) { if (!parse_int(a, v, 0, 1 << 30, &seed_i)) return 2; }
         else if (!strcmp(a, "--trial")) { if (!parse_int(a, v, 0, MAX_TRIALS - 1, &trial)) return 2; }
@@ -530,7 +532,7 @@ int main(int argc, char **argv)
         tp_config cfg = tp_config_default(o.rule);
         cfg.max_batch = 1;
         if (tp_net_create(&probe, o.arch, &cfg) != TP_OK) { fprintf(stderr, "search: %s\n", probe.error); return 1; }
-        if (!ex_synthetic(&train, &probe, 4 * o.batch, 99) || !ex_synthetic(&test, &probe, o.batch, 100)) {
+        if (!ex_synthetic(&train, &probe, o.synthetic_n ? o.synthetic_n : 4 * o.batch, 99) || !ex_synthetic(&test, &probe, o.batch, 100)) {
             fprintf(stderr, "search: out of memory for the synthetic data\n");
             return 1;
         }

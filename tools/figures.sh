@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# make figures: the paper's Figures 4 to 8 as this project draws them, shortened to about a
+# quarter of an hour on two cores (the README says what each shortening is). Every program
+# continues where it stopped when run again; FRESH=1 starts over.
+#   tools/figures.sh [OUT_DIR]    (default results/figures)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-results/figures}
+build=${BUILD:-build}
+[ "${FRESH:-0}" = 1 ] && rm -rf "$out"
+mkdir -p "$out/curves"
+step() { printf '\n== %s\n' "$*"; }
+
+step "Figure 8: learning curves, MNIST FC, 20 epochs per rule (the paper: up to 500)"
+for run in "bp parallel" "fa parallel" "dfa parallel" "dtp alternating" "sdtp parallel" "aosdtp parallel"; do
+    set -- $run
+    log="$out/curves/mnist-fc-$1-$2.csv"
+    extra=()
+    # SDTP: Table 5's inverse Adam (beta1 0.99, beta2 0.95) diverges here; see the README
+    [ "$1" = sdtp ] && extra=(--inverse-beta1 0.9 --inverse-beta2 0.999)
+    if [ -s "$log" ] && [ "$(grep -c -v -e ',inverse,' -e '^epoch' "$log")" -ge 20 ]; then echo "$log: done before"; continue; fi
+    "$build/train" --arch mnist-fc --rule "$1" --schedule "$2" --epochs 20 --quiet --log "$log" "${extra[@]}"
+    echo "$log"
+done
+"$build/plot" -o "$out/learning-curves.svg" --title "MNIST, fully connected: train (dashed) and test (solid) error" \
+    --metric both --ymax 10 "$out"/curves/mnist-fc-{bp,fa,dfa}-parallel.csv "$out/curves/mnist-fc-dtp-alternating.csv" \
+    "$out/curves/mnist-fc-sdtp-parallel.csv" "$out/curves/mnist-fc-aosdtp-parallel.csv"
+
+step "Figure 5: random search, MNIST FC, SDTP parallel, 60 trials of 3 epochs, two at a time (the paper: full runs)"
+"$build/search" --arch mnist-fc --rule sdtp --schedule parallel --trials 60 --epochs 3 --jobs 2 \
+    --dir "$out/search-mnist-fc-sdtp"
+
+step "Figure 4: AO-SDTP against auxiliary size, MNIST FC, parallel, 10 epochs per size (the paper: CIFAR-10, 500)"
+"$build/aux_sweep" --arch mnist-fc --sizes 0,16,64,128,256,512,1000 --epochs 10 --out "$out/aux-sweep"
+
+step "Figures 6 and 7: MNIST autoencoder, BP, DTP and SDTP, 20 epochs each"
+"$build/autoencoder" --rules bp,dtp,sdtp --epochs 20 --out "$out/autoencoder"
+
+step "done: $out"
+ls "$out"/*.svg "$out"/*/*.svg "$out"/*/*.png
