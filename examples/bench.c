@@ -54,6 +54,9 @@ static void usage(FILE *f)
 "  --out FILE        CSV, one line per case (default build/bench.csv):\n"
 "                    net,rule,threads,examples_per_s,gflops,peak_rss_mb,peer_examples_per_s,ratio\n"
 "  --no-peer         do not run the PyTorch peer\n"
+"  --no-gemm         skip the dense-kernel table (tp_gemm beside OpenBLAS sgemm at the FC shapes)\n"
+"  --gemm-out FILE   its CSV (default build/bench-gemm.csv):\n"
+"                    product,ta,tb,m,n,k,threads,gflops,openblas_gflops,ratio\n"
 "  --peer PATH       the peer script torch_tp.py (default: $TP_PEER, else\n"
 "                    ../shared/peer/torch_tp.py relative to the repository root)\n"
 "  --flops NET RULE  print the multiply-adds of one training step per layer and exit\n"
@@ -274,6 +277,62 @@ static int run_case(const char *netname, const char *rulename, int threads, cons
     return 0;
 }
 
+/* ------------------------------------------------------------------ dense kernels ---- */
+
+/* The matrix products of the FC nets' training step at batch 128, each as tp_gemm gets it:
+   C[m,n] = op(A) op(B) (op = transpose when the flag is 1). */
+typedef struct { const char *name; int ta, tb, m, n, k; } gemm_shape;
+static const gemm_shape gemm_shapes[] = {
+    {"mnist-fc L1   a = x W",    0, 0, 128, 256, 784},
+    {"mnist-fc L1   dW += x^T d", 1, 0, 784, 256, 128},
+    {"mnist-fc hid  a = x W",    0, 0, 128, 256, 256},
+    {"mnist-fc hid  dx = d W^T", 0, 1, 128, 256, 256},
+    {"mnist-fc hid  dW += x^T d", 1, 0, 256, 256, 128},
+    {"cifar-fc L1   a = x W",    0, 0, 128, 1024, 3072},
+    {"cifar-fc L1   dW += x^T d", 1, 0, 3072, 1024, 128},
+    {"cifar-fc hid  a = x W",    0, 0, 128, 1024, 1024},
+    {"cifar-fc hid  dx = d W^T", 0, 1, 128, 1024, 1024},
+    {"cifar-fc hid  dW += x^T d", 1, 0, 1024, 1024, 128},
+};
+#define N_GEMM ((int)(sizeof gemm_shapes / sizeof gemm_shapes[0]))
+
+/* Runs in the child: the median GFLOP/s of tp_gemm at every shape, one line each. */
+static int run_gemm(int threads, int quick)
+{
+    tp_rng rng;
+    tp_set_threads(threads);
+    tp_rng_seed(&rng, 7);
+    for (int i = 0; i < N_GEMM; i++) {
+        const gemm_shape *g = &gemm_shapes[i];
+        size_t na = (size_t)g->m * g->k, nb = (size_t)g->k * g->n;
+        float *a = (float *)malloc(na * sizeof *a), *b = (float *)malloc(nb * sizeof *b);
+        float *c = (float *)calloc((size_t)g->m * g->n, sizeof *c);
+        double rate[9], one, t0;
+        int iters, reps = quick ? 3 : 5;
+        if (!a || !b || !c) { fprintf(stderr, "bench: out of memory\n"); return 1; }
+        for (size_t q = 0; q < na; q++) a[q] = tp_rng_uniform(&rng);
+        for (size_t q = 0; q < nb; q++) b[q] = tp_rng_uniform(&rng);
+#define BENCH_GEMM() tp_gemm(g->ta, g->tb, g->m, g->n, g->k, a, g->ta ? g->m : g->k, b, g->tb ? g->k : g->n, \
+                             g->ta, c, g->n)
+        for (int w = 0; w < 3; w++) BENCH_GEMM();
+        t0 = now();
+        BENCH_GEMM();
+        one = now() - t0;
+        iters = (int)((quick ? 0.04 : 0.1) / (one > 1e-7 ? one : 1e-7));
+        if (iters < 1) iters = 1;
+        for (int r = 0; r < reps; r++) {
+            t0 = now();
+            for (int it = 0; it < iters; it++) BENCH_GEMM();
+            rate[r] = 2.0 * g->m * g->n * g->k * iters / (now() - t0) / 1e9;
+        }
+#undef BENCH_GEMM
+        qsort(rate, (size_t)reps, sizeof rate[0], cmp_double);
+        printf("tp-bench-gemm %d %.2f\n", i, rate[reps / 2]);
+        free(a); free(b); free(c);
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ the driver ------ */
 
 /* Runs argv (argv[0] a path), captures its stdout into out (NUL-terminated, truncated to
@@ -335,13 +394,76 @@ static int peer_rule(const char *rule)
 
 static int file_exists(const char *p) { return access(p, F_OK) == 0; }
 
+/* The dense-kernel table: tp_gemm beside OpenBLAS sgemm (tools/bench-sgemm.py through torch)
+   at the FC shapes, for every thread count. */
+static int gemm_table(char *self, const char *root, char **thr_s, int n_thr, int quick, const char *csv_path)
+{
+    char script[4200], py[64] = "/usr/bin/python3", probe[256];
+    char *argv[4 + N_GEMM];
+    int have_blas, failures = 0;
+    FILE *csv = fopen(csv_path, "w");
+    const char *env_py = getenv("PYTHON");
+    if (env_py && *env_py) snprintf(py, sizeof py, "%s", env_py);
+    snprintf(script, sizeof script, "%s/tools/bench-sgemm.py", root);
+    argv[0] = py; argv[1] = script; argv[2] = (char *)"1"; argv[3] = (char *)"0,0,8,8,8"; argv[4] = NULL;
+    have_blas = file_exists(script) && file_exists(py) && run_capture(argv, probe, sizeof probe) == 0 && probe[0];
+    printf("\n# dense kernels: tp_gemm at the FC shapes (batch 128)%s\n", have_blas ? ", beside OpenBLAS sgemm through torch" :
+           "; OpenBLAS not measured (needs /usr/bin/python3 with torch: apt-get install python3-torch)");
+    printf("%-27s %3s %9s", "product", "thr", "GFLOP/s");
+    if (have_blas) printf(" %9s %8s", "OpenBLAS", "ours/OB");
+    printf("\n");
+    if (csv) fprintf(csv, "product,ta,tb,m,n,k,threads,gflops,openblas_gflops,ratio\n");
+    for (int t = 0; t < n_thr; t++) {
+        char out[4096], blas[4096], *cargv[5], specs[N_GEMM][64];
+        double ours[N_GEMM], ob[N_GEMM];
+        int c = 0;
+        cargv[c++] = self; cargv[c++] = (char *)"--gemm-case"; cargv[c++] = thr_s[t];
+        if (quick) cargv[c++] = (char *)"--quick";
+        cargv[c] = NULL;
+        for (int i = 0; i < N_GEMM; i++) ours[i] = ob[i] = 0;
+        if (run_capture(cargv, out, sizeof out) != 0) { printf("tp_gemm, %s threads: failed\n", thr_s[t]); failures++; continue; }
+        for (char *l = strstr(out, "tp-bench-gemm"); l; l = strstr(l + 1, "tp-bench-gemm")) {
+            int i;
+            double g;
+            if (sscanf(l, "tp-bench-gemm %d %lf", &i, &g) == 2 && i >= 0 && i < N_GEMM) ours[i] = g;
+        }
+        if (have_blas) {
+            argv[2] = thr_s[t];
+            for (int i = 0; i < N_GEMM; i++) {
+                const gemm_shape *g = &gemm_shapes[i];
+                snprintf(specs[i], sizeof specs[i], "%d,%d,%d,%d,%d", g->ta, g->tb, g->m, g->n, g->k);
+                argv[3 + i] = specs[i];
+            }
+            argv[3 + N_GEMM] = NULL;
+            if (run_capture(argv, blas, sizeof blas) == 0) {
+                char *p = blas;
+                for (int i = 0; i < N_GEMM && p; i++) { ob[i] = strtod(p, &p); p = strchr(p, '\n'); if (p) p++; }
+            }
+        }
+        for (int i = 0; i < N_GEMM; i++) {
+            const gemm_shape *g = &gemm_shapes[i];
+            printf("%-27s %3s %9.1f", g->name, thr_s[t], ours[i]);
+            if (have_blas && ob[i] > 0) printf(" %9.1f %8.2f", ob[i], ours[i] / ob[i]);
+            printf("\n");
+            if (csv) {
+                fprintf(csv, "%s,%d,%d,%d,%d,%d,%s,%.2f,", g->name, g->ta, g->tb, g->m, g->n, g->k, thr_s[t], ours[i]);
+                if (ob[i] > 0) fprintf(csv, "%.2f,%.3f\n", ob[i], ours[i] / ob[i]);
+                else fprintf(csv, ",\n");
+            }
+        }
+        fflush(stdout);
+    }
+    if (csv) { fclose(csv); printf("# dense-kernel CSV in %s\n", csv_path); }
+    return failures;
+}
+
 int main(int argc, char **argv)
 {
     char nets_buf[512] = "mnist-fc,mnist-lc,cifar-lc,mnist-conv,cifar-conv";
     char rules_buf[256] = "bp,fa,dfa,dtp,sdtp,aosdtp", threads_buf[128] = "1,2";
-    const char *out_path = "build/bench.csv", *peer_path = NULL;
+    const char *out_path = "build/bench.csv", *peer_path = NULL, *gemm_path = "build/bench-gemm.csv";
     char *nets[BENCH_MAX_ITEMS], *rules[BENCH_MAX_ITEMS], *thr_s[BENCH_MAX_ITEMS];
-    int n_nets, n_rules, n_thr, rules_given = 0, no_peer = 0, reps_given = 0, target_given = 0;
+    int n_nets, n_rules, n_thr, rules_given = 0, no_peer = 0, no_gemm = 0, reps_given = 0, target_given = 0;
     bench_opts o;
     char self[4096], root[4096], peer_sh[4200], sbuf[3][32];
     double t_start = now();
@@ -356,6 +478,12 @@ int main(int argc, char **argv)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
         else if (!strcmp(a, "--quick")) o.quick = 1;
         else if (!strcmp(a, "--no-peer")) no_peer = 1;
+        else if (!strcmp(a, "--no-gemm")) no_gemm = 1;
+        else if (!strcmp(a, "--gemm-out") && more) gemm_path = argv[++i];
+        else if (!strcmp(a, "--gemm-case") && more) {
+            int q = i + 2 < argc && !strcmp(argv[i + 2], "--quick");
+            return run_gemm(atoi(argv[i + 1]) > 0 ? atoi(argv[i + 1]) : 1, q);
+        }
         else if (!strcmp(a, "--nets") && more) snprintf(nets_buf, sizeof nets_buf, "%s", argv[++i]);
         else if (!strcmp(a, "--rules") && more) { snprintf(rules_buf, sizeof rules_buf, "%s", argv[++i]); rules_given = 1; }
         else if (!strcmp(a, "--threads") && more) snprintf(threads_buf, sizeof threads_buf, "%s", argv[++i]);
@@ -527,6 +655,7 @@ int main(int argc, char **argv)
             }
         }
     if (csv) fclose(csv);
+    if (!no_gemm) failures += gemm_table(self, root, thr_s, n_thr, o.quick, gemm_path);
     printf("# total %.0f s%s%s\n", now() - t_start, csv ? "; CSV in " : "", csv ? out_path : "");
     return failures ? 1 : 0;
 }
