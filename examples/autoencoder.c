@@ -208,8 +208,8 @@ int main(int argc, char **argv)
                            1, 0, 1, "train (dashed)", "test (solid)" };
         int ns = 0;
         for (int r = 0; r < nrules; r++) {
-            ex_series a = { NULL, curves[r].epoch, curves[r].train, curves[r].n, r, 1 };
-            ex_series b = { rule_names[r], curves[r].epoch, curves[r].test, curves[r].n, r, 0 };
+            ex_series a = { NULL, curves[r].epoch, curves[r].train, curves[r].n, r, 1, 0 };
+            ex_series b = { rule_names[r], curves[r].epoch, curves[r].test, curves[r].n, r, 0, 0 };
             s[ns++] = a;
             s[ns++] = b;
         }

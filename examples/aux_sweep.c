@@ -220,7 +220,7 @@ int main(int argc, char **argv)
         snprintf(title, sizeof title, "AO-SDTP on %s (%s), %d epochs%s", arch, sched_s, epochs,
                  seeds > 1 ? ", mean over seeds" : "");
         {
-            ex_series s = { "AO-SDTP", xs, ys, n, 0, 0 };
+            ex_series s = { "AO-SDTP", xs, ys, n, 0, 0, 1 };
             ex_chart chart = { title, "auxiliary output units (0: SDTP)", "best test error (%)", 0, 0, 1, NULL, NULL };
             if (!ex_svg_lines(svg_path, &chart, &s, 1)) { fprintf(stderr, "aux_sweep: %s: cannot write: %s\n", svg_path, strerror(errno)); status = 1; }
             else printf("figure: %s\ndata:   %s\n", svg_path, csv_path);

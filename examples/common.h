@@ -291,6 +291,7 @@ typedef struct {
     const char *label;     /* legend text; NULL: not in the legend */
     const double *x, *y;   /* n points */
     int n, color, dashed;  /* color: index into ex_palette */
+    int markers;           /* a dot at every point */
 } ex_series;
 
 typedef struct {
@@ -513,6 +514,9 @@ EX_FN int ex_svg_lines(const char *path, const ex_chart *c, const ex_series *s, 
         for (int k = 0; k < s[i].n; k++)
             fprintf(out, "%s%.2f,%.2f", k ? " " : "", ex__px(&x, s[i].x[k]), ex__py(&y, s[i].y[k]));
         fprintf(out, "\"/>\n");
+        for (int k = 0; s[i].markers && k < s[i].n; k++)
+            fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.5\" fill=\"%s\" stroke=\"none\"/>\n",
+                    ex__px(&x, s[i].x[k]), ex__py(&y, s[i].y[k]), color);
     }
     fprintf(out, "</g>\n");
 

@@ -185,12 +185,12 @@ int main(int argc, char **argv)
         printf("%s: %d forward epoch%s, best test error %.2f%% (epoch %d)\n",
                s->label, s->n, s->n == 1 ? "" : "s", s->test[best], best + 1);
         if (metric != TEST_ERROR) {
-            ex_series t = { metric == BOTH ? NULL : s->label, s->epoch, s->other, s->n, i, 0 };
+            ex_series t = { metric == BOTH ? NULL : s->label, s->epoch, s->other, s->n, i, 0, 0 };
             t.dashed = metric == BOTH;
             lines[nlines++] = t;
         }
         if (metric == TEST_ERROR || metric == BOTH) {
-            ex_series t = { s->label, s->epoch, s->test, s->n, i, 0 };
+            ex_series t = { s->label, s->epoch, s->test, s->n, i, 0, 0 };
             lines[nlines++] = t;
         }
     }

@@ -22,9 +22,11 @@ for run in "bp parallel" "fa parallel" "dfa parallel" "dtp alternating" "sdtp pa
     "$build/train" --arch mnist-fc --rule "$1" --schedule "$2" --epochs 20 --quiet --log "$log" "${extra[@]}"
     echo "$log"
 done
+c="$out/curves/mnist-fc"
 "$build/plot" -o "$out/learning-curves.svg" --title "MNIST, fully connected: train (dashed) and test (solid) error" \
-    --metric both --ymax 10 "$out"/curves/mnist-fc-{bp,fa,dfa}-parallel.csv "$out/curves/mnist-fc-dtp-alternating.csv" \
-    "$out/curves/mnist-fc-sdtp-parallel.csv" "$out/curves/mnist-fc-aosdtp-parallel.csv"
+    --metric both --ymax 10 --label BP "$c-bp-parallel.csv" --label FA "$c-fa-parallel.csv" \
+    --label DFA "$c-dfa-parallel.csv" --label "DTP alternating" "$c-dtp-alternating.csv" \
+    --label "SDTP parallel" "$c-sdtp-parallel.csv" --label "AO-SDTP parallel" "$c-aosdtp-parallel.csv"
 
 step "Figure 5: random search, MNIST FC, SDTP parallel, 60 trials of 3 epochs, two at a time (the paper: full runs)"
 "$build/search" --arch mnist-fc --rule sdtp --schedule parallel --trials 60 --epochs 3 --jobs 2 \
