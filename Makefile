@@ -81,7 +81,13 @@ sanitize: | $(BUILD)
 		-Wall -Wextra -I. tests/fuzz/regress.c -o $(BUILD)/fuzz-regress-asan $(LDLIBS)
 	$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 		-Wall -Wextra -I. tests/alloc-fail.c -o $(BUILD)/alloc-fail-asan $(LDLIBS)
+	mkdir -p $(BUILD)/asan
+	for p in examples/search.c examples/plot.c tests/pictures.c; do \
+		$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+			-Wall -Wextra -I. $$p -o $(BUILD)/asan/$$(basename $$p .c) $(LDLIBS) || exit 1; \
+	done
 	./$(BUILD)/alloc-fail-asan
+	tests/examples.sh $(BUILD)/asan
 	./$(BUILD)/test-asan
 	./$(BUILD)/fuzz-regress-asan tests/fuzz/crashes tests/fuzz/corpus-min
 	tests/kill-resume.sh $(BUILD)/train-asan
