@@ -567,13 +567,13 @@ static void tp__pack_b(int tb, int kc, int nc, const float *b, int ldb, float *T
         float *o = out + (size_t)j0 * kc;
         for (int p = 0; p < kc; p++) {
             int j = 0;
-            if (!tb) {
+            if (!tb) {   /* fixed length, padding included: vector moves, not a library call per row */
                 const float *src = b + (size_t)p * ldb + j0;
-                for (; j < nr; j++) o[p * TP_NR + j] = src[j];
+                for (; j < TP_NR; j++) o[p * TP_NR + j] = j < nr ? src[j] : 0.0f;
             } else {
                 for (; j < nr; j++) o[p * TP_NR + j] = b[(size_t)(j0 + j) * ldb + p];
+                for (; j < TP_NR; j++) o[p * TP_NR + j] = 0.0f;
             }
-            for (; j < TP_NR; j++) o[p * TP_NR + j] = 0.0f;
         }
     }
 }
@@ -585,13 +585,13 @@ static void tp__pack_a(int ta, int mc, int kc, const float *a, int lda, float *T
         float *o = out + (size_t)i0 * kc;
         for (int p = 0; p < kc; p++) {
             int i = 0;
-            if (ta) {
+            if (ta) {   /* as in tp__pack_b */
                 const float *src = a + (size_t)p * lda + i0;
-                for (; i < mr; i++) o[p * TP_MR + i] = src[i];
+                for (; i < TP_MR; i++) o[p * TP_MR + i] = i < mr ? src[i] : 0.0f;
             } else {
                 for (; i < mr; i++) o[p * TP_MR + i] = a[(size_t)(i0 + i) * lda + p];
+                for (; i < TP_MR; i++) o[p * TP_MR + i] = 0.0f;
             }
-            for (; i < TP_MR; i++) o[p * TP_MR + i] = 0.0f;
         }
     }
 }
