@@ -925,13 +925,19 @@ TPDEF void tp_add_bias(float *a, const float *b, int rows, int n, int nb)
 
 TPDEF void tp_bias_grad(const float *d, float *db, int rows, int n, int nb)
 {
-    int j, reps = n / nb;
+    int jb, reps = n / nb, nblk = (nb + 63) / 64;
+    /* 64 sums side by side read whole rows; each sum still adds rows, then repeats, in order */
     TP__OMP(parallel for schedule(static) if ((size_t)rows * n > 16384))
-    for (j = 0; j < nb; j++) {
-        float s = 0.0f;
+    for (jb = 0; jb < nblk; jb++) {
+        int j0 = jb * 64, w = TP__MIN(64, nb - j0);
+        float s[64];
+        for (int j = 0; j < w; j++) s[j] = 0.0f;
         for (int r = 0; r < rows; r++)
-            for (int q = 0; q < reps; q++) s += d[(size_t)r * n + (size_t)q * nb + j];
-        db[j] += s;
+            for (int q = 0; q < reps; q++) {
+                const float *row = d + (size_t)r * n + (size_t)q * nb + j0;
+                for (int j = 0; j < w; j++) s[j] += row[j];
+            }
+        for (int j = 0; j < w; j++) db[j0 + j] += s[j];
     }
 }
 
