@@ -382,6 +382,11 @@ int fileno(FILE *stream);   /* POSIX; hidden by strict ISO C modes */
 #else
 #  define TP__RESTRICT restrict
 #endif
+#if defined(__GNUC__) || defined(__clang__)   /* small helpers that must melt into vector loops */
+#  define TP__INLINE static inline __attribute__((always_inline))
+#else
+#  define TP__INLINE static inline
+#endif
 
 /* OpenMP as a macro, so builds without it see no unknown pragmas */
 #ifdef _OPENMP
@@ -420,7 +425,7 @@ TPDEF const char *tp_result_string(tp_result r)
 
 /* ------------------------------------------------------------------ 2. random -------- */
 
-static uint64_t tp__mix(uint64_t z)   /* splitmix64 finaliser */
+TP__INLINE uint64_t tp__mix(uint64_t z)   /* splitmix64 finaliser */
 {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -435,7 +440,7 @@ TPDEF float tp_rng_uniform(tp_rng *r) { return (float)(tp_rng_u64(r) >> 40) * (1
    24 more the angle. log (Cephes' polynomial, within 2 ulp) and sin/cos on [-pi/4, pi/4]
    (Cephes' polynomials) rotated into the quadrant, so the whole transform is selects and
    multiply-adds. */
-static void tp__box_muller(uint64_t u, float *z0, float *z1)
+TP__INLINE void tp__box_muller(uint64_t u, float *z0, float *z1)
 {
     float u1 = ((float)(u >> 40) + 0.5f) * (1.0f / 16777216.0f);
     float u4 = (float)((u >> 16) & 0xffffff) * (4.0f / 16777216.0f);
