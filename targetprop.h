@@ -601,15 +601,15 @@ static void tp__pack_a(int ta, int mc, int kc, const float *a, int lda, float *T
     }
 }
 
-/* c[0:mr, 0:nr] (+)= a_panel (kc x TP_MR)^T  b_panel (kc x TP_NR) */
-static void tp__micro(int kc, const float *TP__RESTRICT a, const float *TP__RESTRICT b,
+/* c[0:mr, 0:nr] (+)= a_panel (kc x TP_MR)^T  b_panel (kc x TP_NR, rows ldb apart) */
+static void tp__micro(int kc, const float *TP__RESTRICT a, const float *TP__RESTRICT b, int ldb,
                       float *TP__RESTRICT c, int ldc, int mr, int nr, int load)
 {
     float acc[TP_MR][TP_NR];
     for (int i = 0; i < TP_MR; i++)
         for (int j = 0; j < TP_NR; j++) acc[i][j] = 0.0f;
     for (int p = 0; p < kc; p++) {
-        const float *bp = b + p * TP_NR;
+        const float *bp = b + (size_t)p * ldb;
         for (int i = 0; i < TP_MR; i++) {
             float ai = a[p * TP_MR + i];
             for (int j = 0; j < TP_NR; j++) acc[i][j] += ai * bp[j];
@@ -630,20 +630,29 @@ static void tp__micro(int kc, const float *TP__RESTRICT a, const float *TP__REST
     }
 }
 
-/* One thread's share: rows [i_begin, i_end) of C for one (kc, nc) block of packed B. */
-static void tp__gemm_rows(int ta, int i_begin, int i_end, int kc, int nc, const float *a, int lda,
-                          const float *bpack, int load, float *c, int ldc)
+/* A B that is not transposed and has short rows (the per-position weights of a locally-connected
+   layer, a convolution's filters) is read in place: its rows of TP_NR floats are what a packed
+   panel holds, and they lie close enough together for the cache. Wide B is packed (rows far
+   apart thrash the cache and the TLB), as are transposed B and the ragged last panel. */
+#define TP__DIRECT_B(tb, ldb) (!(tb) && (ldb) <= 4 * TP_NR)
+
+/* One thread's share: rows [i_begin, i_end) of C for one (kc, nc) block of B. */
+static void tp__gemm_rows(int ta, int tb, int i_begin, int i_end, int kc, int nc, const float *a, int lda,
+                          const float *b, int ldb, const float *bpack, int load, float *c, int ldc)
 {
     float abuf[TP_MC * TP_KC + 16];
     float *apack = tp__align64(abuf);
     for (int ic = i_begin; ic < i_end; ic += TP_MC) {
         int mc = TP__MIN(TP_MC, i_end - ic);
         tp__pack_a(ta, mc, kc, ta ? a + ic : a + (size_t)ic * lda, lda, apack);
-        for (int jr = 0; jr < nc; jr += TP_NR)
+        for (int jr = 0; jr < nc; jr += TP_NR) {
+            int direct = TP__DIRECT_B(tb, ldb) && jr + TP_NR <= nc;
+            const float *bp = direct ? b + jr : bpack + (size_t)jr * kc;
             for (int ir = 0; ir < mc; ir += TP_MR)
-                tp__micro(kc, apack + (size_t)ir * kc, bpack + (size_t)jr * kc,
+                tp__micro(kc, apack + (size_t)ir * kc, bp, direct ? ldb : TP_NR,
                           c + (size_t)(ic + ir) * ldc + jr, ldc,
                           TP__MIN(TP_MR, mc - ir), TP__MIN(TP_NR, nc - jr), load);
+        }
     }
 }
 
@@ -674,9 +683,11 @@ static void tp__gemm_block(int ta, int tb, int m, int n, int k, const float *a, 
                 const float *bb = tb ? b + (size_t)jc * ldb + pc : b + (size_t)pc * ldb + jc;
                 TP__OMP(for schedule(static))
                 for (jr = 0; jr < nc; jr += TP_NR)
-                    tp__pack_b(tb, kc, TP__MIN(TP_NR, nc - jr), tb ? bb + (size_t)jr * ldb : bb + jr, ldb,
-                               bpack + (size_t)jr * kc);
-                if (i0 < i1) tp__gemm_rows(ta, i0, i1, kc, nc, ab, lda, bpack, accumulate || pc > 0, c + jc, ldc);
+                    if (!TP__DIRECT_B(tb, ldb) || jr + TP_NR > nc)
+                        tp__pack_b(tb, kc, TP__MIN(TP_NR, nc - jr), tb ? bb + (size_t)jr * ldb : bb + jr, ldb,
+                                   bpack + (size_t)jr * kc);
+                if (i0 < i1)
+                    tp__gemm_rows(ta, tb, i0, i1, kc, nc, ab, lda, bb, ldb, bpack, accumulate || pc > 0, c + jc, ldc);
                 TP__OMP(barrier)
             }
         }
