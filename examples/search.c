@@ -114,8 +114,8 @@ static int usage(FILE *f, int code)
 "  -h, --help          this text\n"
 "\n"
 "Space (every row of the paper's Table 5 lies inside it): lr and inverse lr log-uniform in\n"
-"[1e-5, 1e-2]; beta1 in {0.9, 0.99}; beta2 in\n"
-"{0.95, 0.99, 0.999}; eps in {1e-3, 1e-4, 1e-6, 1e-8} (forward and inverse each their own);\n"
+"[1e-5, 1e-2]; beta1 in {0.9, 0.99}; beta2 in {0.95, 0.99, 0.999}; eps in {1e-3, 1e-4, 1e-6,\n"
+"1e-8} (forward and inverse each their own);\n"
 "alpha (DTP) uniform in [0.01, 0.4]; sigma (TP rules) uniform in [0.01, 0.4].\n"
 "Without --trial or --summary, the search runs every unfinished trial and then summarises.\n");
     return code;
