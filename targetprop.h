@@ -630,14 +630,16 @@ static void tp__micro(int kc, const float *TP__RESTRICT a, const float *TP__REST
     }
 }
 
-/* A B that is not transposed and has short rows (the per-position weights of a locally-connected
-   layer, a convolution's filters) is read in place: its rows of TP_NR floats are what a packed
-   panel holds, and they lie close enough together for the cache. Wide B is packed (rows far
-   apart thrash the cache and the TLB), as are transposed B and the ragged last panel. */
-#define TP__DIRECT_B(tb, ldb) (!(tb) && (ldb) <= 4 * TP_NR)
+/* A short product (few rows of C, as a locally-connected layer's per-position products over
+   the batch) with a B that is not transposed and has short rows reads B in place: its rows of
+   TP_NR floats are what a packed panel holds, and packing would cost as much as the product
+   saves. Long products (a convolution's, batch x positions rows) reuse packed panels many
+   times; wide B is packed because rows far apart thrash the cache and the TLB; transposed B
+   and the ragged last panel are packed always. */
+#define TP__DIRECT_B(tb, ldb, m) (!(tb) && (ldb) <= 4 * TP_NR && (m) <= 2 * TP_MC)
 
 /* One thread's share: rows [i_begin, i_end) of C for one (kc, nc) block of B. */
-static void tp__gemm_rows(int ta, int tb, int i_begin, int i_end, int kc, int nc, const float *a, int lda,
+static void tp__gemm_rows(int ta, int direct_b, int i_begin, int i_end, int kc, int nc, const float *a, int lda,
                           const float *b, int ldb, const float *bpack, int load, float *c, int ldc)
 {
     float abuf[TP_MC * TP_KC + 16];
@@ -646,7 +648,7 @@ static void tp__gemm_rows(int ta, int tb, int i_begin, int i_end, int kc, int nc
         int mc = TP__MIN(TP_MC, i_end - ic);
         tp__pack_a(ta, mc, kc, ta ? a + ic : a + (size_t)ic * lda, lda, apack);
         for (int jr = 0; jr < nc; jr += TP_NR) {
-            int direct = TP__DIRECT_B(tb, ldb) && jr + TP_NR <= nc;
+            int direct = direct_b && jr + TP_NR <= nc;
             const float *bp = direct ? b + jr : bpack + (size_t)jr * kc;
             for (int ir = 0; ir < mc; ir += TP_MR)
                 tp__micro(kc, apack + (size_t)ir * kc, bp, direct ? ldb : TP_NR,
@@ -683,11 +685,12 @@ static void tp__gemm_block(int ta, int tb, int m, int n, int k, const float *a, 
                 const float *bb = tb ? b + (size_t)jc * ldb + pc : b + (size_t)pc * ldb + jc;
                 TP__OMP(for schedule(static))
                 for (jr = 0; jr < nc; jr += TP_NR)
-                    if (!TP__DIRECT_B(tb, ldb) || jr + TP_NR > nc)
+                    if (!TP__DIRECT_B(tb, ldb, m) || jr + TP_NR > nc)
                         tp__pack_b(tb, kc, TP__MIN(TP_NR, nc - jr), tb ? bb + (size_t)jr * ldb : bb + jr, ldb,
                                    bpack + (size_t)jr * kc);
                 if (i0 < i1)
-                    tp__gemm_rows(ta, tb, i0, i1, kc, nc, ab, lda, bb, ldb, bpack, accumulate || pc > 0, c + jc, ldc);
+                    tp__gemm_rows(ta, TP__DIRECT_B(tb, ldb, m), i0, i1, kc, nc, ab, lda, bb, ldb, bpack,
+                                  accumulate || pc > 0, c + jc, ldc);
                 TP__OMP(barrier)
             }
         }
