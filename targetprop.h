@@ -26,7 +26,7 @@
      8. learning rules             BP, FA, DFA, DTP, SDTP, AO-SDTP, hybrid targets
      9. training and evaluation    tp_train_step, tp_evaluate, diagnostics
     10. data                       IDX (MNIST), CIFAR-10 and image-record loaders, minibatches
-    11. checkpoints                tp_net_save, tp_net_load: versioned, CRC-checked, atomic
+    11. checkpoints                tp_net_save, tp_net_load (versioned, CRC-checked, atomic), tp_crc32
     12. license
 
    OPTIONS (define before including the implementation)
@@ -341,6 +341,8 @@ TPDEF tp_result tp_net_save(tp_net *net, const char *path, const void *user, siz
 /* Creates *net from the checkpoint (destroy any previous net first). The user blob is copied
    into user (capacity user_cap) and its length stored in *user_len. */
 TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t user_cap, size_t *user_len);
+/* CRC-32 (IEEE, as zlib, PNG and the checkpoints use it) of n bytes, continuing from crc (0 to start). */
+TPDEF uint32_t tp_crc32(uint32_t crc, const void *p, size_t n);
 
 #endif /* TARGETPROP_H */
 
@@ -2200,8 +2202,9 @@ TPDEF void tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int w, in
 
 /* ------------------------------------------------------------------ 11. checkpoints -- */
 
-static uint32_t tp__crc32(uint32_t crc, const unsigned char *p, size_t n)
+TPDEF uint32_t tp_crc32(uint32_t crc, const void *data, size_t n)
 {
+    const unsigned char *p = (const unsigned char *)data;
     crc = ~crc;
     while (n--) {
         crc ^= *p++;
@@ -2219,7 +2222,7 @@ typedef struct tp__io {
 static void tp__put(tp__io *w, const void *p, size_t n)
 {
     if (!w->ok) return;
-    w->crc = tp__crc32(w->crc, (const unsigned char *)p, n);
+    w->crc = tp_crc32(w->crc, p, n);
     if (fwrite(p, 1, n, w->f) != n) w->ok = 0;
 }
 
@@ -2401,9 +2404,9 @@ TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t us
     }
     stored_crc = (uint32_t)buf[len - 4] | ((uint32_t)buf[len - 3] << 8) | ((uint32_t)buf[len - 2] << 16) |
                  ((uint32_t)buf[len - 1] << 24);
-    if (tp__crc32(0, buf, len - 4) != stored_crc) {
+    if (tp_crc32(0, buf, len - 4) != stored_crc) {
         tp__msg(net->error, "%s: CRC-32 mismatch (stored 0x%08x, computed 0x%08x): the file is damaged or truncated",
-                path, (unsigned)stored_crc, (unsigned)tp__crc32(0, buf, len - 4));
+                path, (unsigned)stored_crc, (unsigned)tp_crc32(0, buf, len - 4));
         TP_FREE(buf);
         return TP_ERROR_FORMAT;
     }

@@ -90,7 +90,7 @@ int main(int argc, char **argv)
     const char *data_dir = NULL, *out_dir = "results/autoencoder", *rules_s = "bp,dtp,sdtp", *sched_s = "parallel";
     float lr = 1e-3f, ilr = 1e-3f, sigma = 0.1f, alpha = 0.1f;
     int epochs = 20, batch = 128, max_batches = 0, threads = 0, nrules = 0;
-    unsigned long seed = 1;
+    int seed = 1;
     tp_rule rules[MAX_RULES];
     char rule_names[MAX_RULES][16], path[1200];
     tp_dataset train, test;
@@ -100,36 +100,26 @@ int main(int argc, char **argv)
     FILE *csv;
 
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end = NULL;
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL, *P = "autoencoder";
+        int ok = 1;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout, 0);
         if (!v) { fprintf(stderr, "autoencoder: %s needs a value (see --help)\n", a); return 2; }
         i++;
-        errno = 0;
         if (!strcmp(a, "--data")) data_dir = v;
         else if (!strcmp(a, "--out")) out_dir = v;
         else if (!strcmp(a, "--rules")) rules_s = v;
         else if (!strcmp(a, "--schedule")) sched_s = v;
-        else if (!strcmp(a, "--lr") || !strcmp(a, "--inverse-lr") || !strcmp(a, "--sigma") || !strcmp(a, "--alpha")) {
-            float x = strtof(v, &end);
-            if (*end || errno || !(x > 0) || x > 10) { fprintf(stderr, "autoencoder: %s \"%s\": expected a positive number\n", a, v); return 2; }
-            *(a[2] == 'l' ? &lr : a[2] == 'i' ? &ilr : a[2] == 's' ? &sigma : &alpha) = x;
-        } else if (!strcmp(a, "--seed")) {
-            seed = strtoul(v, &end, 10);
-            if (*end || errno) { fprintf(stderr, "autoencoder: --seed \"%s\": expected a non-negative integer\n", v); return 2; }
-        } else {
-            int *dst = !strcmp(a, "--epochs") ? &epochs : !strcmp(a, "--batch") ? &batch :
-                       !strcmp(a, "--max-batches") ? &max_batches : !strcmp(a, "--threads") ? &threads : NULL;
-            long x;
-            if (!dst) { fprintf(stderr, "autoencoder: unknown option %s (see --help)\n", a); return 2; }
-            x = strtol(v, &end, 10);
-            if (*end || errno || x < (dst == &max_batches || dst == &threads ? 0 : 1) || x > (dst == &epochs ? MAX_EPOCHS : 1 << 20)) {
-                fprintf(stderr, "autoencoder: %s \"%s\": expected a positive integer%s\n", a, v,
-                        dst == &epochs ? " up to 10000" : "");
-                return 2;
-            }
-            *dst = (int)x;
-        }
+        else if (!strcmp(a, "--lr")) ok = ex_parse_float(P, a, v, 1e-8f, 10, &lr);
+        else if (!strcmp(a, "--inverse-lr")) ok = ex_parse_float(P, a, v, 1e-8f, 10, &ilr);
+        else if (!strcmp(a, "--sigma")) ok = ex_parse_float(P, a, v, 0, 10, &sigma);
+        else if (!strcmp(a, "--alpha")) ok = ex_parse_float(P, a, v, 0, 10, &alpha);
+        else if (!strcmp(a, "--seed")) ok = ex_parse_int(P, a, v, 0, 1 << 30, &seed);
+        else if (!strcmp(a, "--epochs")) ok = ex_parse_int(P, a, v, 1, MAX_EPOCHS, &epochs);
+        else if (!strcmp(a, "--batch")) ok = ex_parse_int(P, a, v, 1, 1 << 20, &batch);
+        else if (!strcmp(a, "--max-batches")) ok = ex_parse_int(P, a, v, 0, 1 << 30, &max_batches);
+        else if (!strcmp(a, "--threads")) ok = ex_parse_int(P, a, v, 0, 1024, &threads);
+        else { fprintf(stderr, "autoencoder: unknown option %s (see --help)\n", a); return 2; }
+        if (!ok) return 2;
     }
     for (const char *p = rules_s; *p;) { /* the rule list */
         size_t n = strcspn(p, ",");
@@ -183,7 +173,7 @@ int main(int argc, char **argv)
         cfg.sigma = sigma;
         cfg.alpha = alpha;
         cfg.max_batch = batch;
-        cfg.seed = seed;
+        cfg.seed = (uint64_t)seed;
         if (tp_net_create(&net, "mnist-ae", &cfg) != TP_OK) { fprintf(stderr, "autoencoder: %s\n", net.error); return 1; }
         c->csv = csv;
         c->rule = rule_names[r];

@@ -94,35 +94,27 @@ int main(int argc, char **argv)
     FILE *csv;
 
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end = NULL;
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL, *P = "aux_sweep";
+        int ok = 1;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout, 0);
         if (!v) { fprintf(stderr, "aux_sweep: %s needs a value (see --help)\n", a); return 2; }
         i++;
-        errno = 0;
         if (!strcmp(a, "--dataset")) dataset = v;
         else if (!strcmp(a, "--data")) data_dir = v;
         else if (!strcmp(a, "--arch")) arch = v;
         else if (!strcmp(a, "--schedule")) sched_s = v;
         else if (!strcmp(a, "--out")) out_dir = v;
         else if (!strcmp(a, "--sizes")) sizes_s = v;
-        else if (!strcmp(a, "--lr") || !strcmp(a, "--inverse-lr") || !strcmp(a, "--sigma")) {
-            float x = strtof(v, &end);
-            if (*end || errno || !(x > 0) || x > 10) { fprintf(stderr, "aux_sweep: %s \"%s\": expected a positive number\n", a, v); return 2; }
-            *(a[2] == 'l' ? &lr : a[2] == 'i' ? &ilr : &sigma) = x;
-        } else {
-            int *dst = !strcmp(a, "--epochs") ? &epochs : !strcmp(a, "--batch") ? &batch : !strcmp(a, "--seeds") ? &seeds :
-                       !strcmp(a, "--max-batches") ? &max_batches : !strcmp(a, "--threads") ? &threads : NULL;
-            int lo = dst == &max_batches || dst == &threads ? 0 : 1, hi = dst == &seeds ? MAX_SEEDS : 1 << 20;
-            long x;
-            if (!dst) { fprintf(stderr, "aux_sweep: unknown option %s (see --help)\n", a); return 2; }
-            x = strtol(v, &end, 10);
-            if (*end || errno || x < lo || x > hi) {
-                fprintf(stderr, "aux_sweep: %s \"%s\": expected an integer from %d to %d\n", a, v, lo, hi);
-                return 2;
-            }
-            *dst = (int)x;
-        }
+        else if (!strcmp(a, "--lr")) ok = ex_parse_float(P, a, v, 1e-8f, 10, &lr);
+        else if (!strcmp(a, "--inverse-lr")) ok = ex_parse_float(P, a, v, 1e-8f, 10, &ilr);
+        else if (!strcmp(a, "--sigma")) ok = ex_parse_float(P, a, v, 1e-8f, 10, &sigma);
+        else if (!strcmp(a, "--epochs")) ok = ex_parse_int(P, a, v, 1, 1 << 20, &epochs);
+        else if (!strcmp(a, "--batch")) ok = ex_parse_int(P, a, v, 1, 1 << 20, &batch);
+        else if (!strcmp(a, "--seeds")) ok = ex_parse_int(P, a, v, 1, MAX_SEEDS, &seeds);
+        else if (!strcmp(a, "--max-batches")) ok = ex_parse_int(P, a, v, 0, 1 << 30, &max_batches);
+        else if (!strcmp(a, "--threads")) ok = ex_parse_int(P, a, v, 0, 1024, &threads);
+        else { fprintf(stderr, "aux_sweep: unknown option %s (see --help)\n", a); return 2; }
+        if (!ok) return 2;
     }
     for (const char *p = sizes_s; *p;) {
         char *end;

@@ -8,6 +8,7 @@
      ex_train             a whole run, parallel or alternating, with a callback after every epoch
      ex_log_*             the CSV log of train --log (which plot reads)
      ex_csv_*             reading and cutting back the CSV files the examples write
+     ex_parse_int/float   command-line values with a message naming the option and the range
      ex_svg_lines         line charts (learning curves, sweeps) as SVG, legend placed where it hides least
      ex_svg_histogram     a histogram (or several, overlaid) as SVG
      ex_png_gray          an 8-bit grey PNG (stored deflate: no compression library needed)
@@ -272,6 +273,36 @@ EX_FN int ex_parse_num(const char *s, double *v)
     if (!*s) return 0;
     *v = strtod(s, &end);
     return *end == '\0' && isfinite(*v); /* overflow gives HUGE_VAL; underflow is fine */
+}
+
+/* Command-line values: parse v, the value of option opt of program prog, into *out; on a bad value
+   print "prog: opt "v": expected ..." and return 0. */
+EX_FN int ex_parse_int(const char *prog, const char *opt, const char *v, int lo, int hi, int *out)
+{
+    char *end;
+    long x;
+    errno = 0;
+    x = strtol(v, &end, 10);
+    if (end == v || *end || errno || x < lo || x > hi) {
+        fprintf(stderr, "%s: %s \"%s\": expected an integer from %d to %d\n", prog, opt, v, lo, hi);
+        return 0;
+    }
+    *out = (int)x;
+    return 1;
+}
+
+EX_FN int ex_parse_float(const char *prog, const char *opt, const char *v, float lo, float hi, float *out)
+{
+    char *end;
+    float x;
+    errno = 0;
+    x = strtof(v, &end);
+    if (end == v || *end || errno || !(x >= lo && x <= hi)) {
+        fprintf(stderr, "%s: %s \"%s\": expected a number from %g to %g\n", prog, opt, v, (double)lo, (double)hi);
+        return 0;
+    }
+    *out = x;
+    return 1;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -582,16 +613,6 @@ EX_FN int ex_svg_histogram(const char *path, const char *title, const char *xlab
 /* ---------------------------------------------------------------------------------------------
    PNG: 8-bit greyscale, zlib stream of stored (uncompressed) deflate blocks */
 
-EX_FN uint32_t ex__crc(uint32_t crc, const unsigned char *p, size_t n)
-{
-    crc = ~crc;
-    while (n--) {
-        crc ^= *p++;
-        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
-}
-
 EX_FN void ex__be32(unsigned char *p, uint32_t v)
 {
     p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16);
@@ -604,7 +625,7 @@ EX_FN int ex__chunk(FILE *f, const char *type, const unsigned char *data, size_t
     uint32_t crc;
     ex__be32(head, (uint32_t)n);
     memcpy(head + 4, type, 4);
-    crc = ex__crc(ex__crc(0, head + 4, 4), data, n);
+    crc = tp_crc32(tp_crc32(0, head + 4, 4), data, n);
     ex__be32(tail, crc);
     return fwrite(head, 1, 8, f) == 8 && (n == 0 || fwrite(data, 1, n, f) == n) && fwrite(tail, 1, 4, f) == 4;
 }

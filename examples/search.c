@@ -443,20 +443,6 @@ static int summarise(const char *const *dirs, int ndirs, int trials, const char 
 /* ---------------------------------------------------------------------------------------------
    Main */
 
-static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
-{
-    char *end;
-    long x;
-    errno = 0;
-    x = strtol(v, &end, 10);
-    if (*end || errno || x < lo || x > hi) {
-        fprintf(stderr, "search: %s \"%s\": expected an integer from %d to %d\n", opt, v, lo, hi);
-        return 0;
-    }
-    *out = (int)x;
-    return 1;
-}
-
 int main(int argc, char **argv)
 {
     search_opts o;
@@ -485,16 +471,16 @@ int main(int argc, char **argv)
             if (ndirs == MAX_DIRS) { fprintf(stderr, "search: at most %d --dir\n", MAX_DIRS); return 2; }
             dirs[ndirs++] = v;
         }
-        else if (!strcmp(a, "--aux")) { if (!parse_int(a, v, 0, 100000, &o.aux)) return 2; }
-        else if (!strcmp(a, "--trials")) { if (!parse_int(a, v, 1, MAX_TRIALS, &trials)) return 2; }
-        else if (!strcmp(a, "--epochs")) { if (!parse_int(a, v, 1, 100000, &o.epochs)) return 2; }
-        else if (!strcmp(a, "--batch")) { if (!parse_int(a, v, 1, 1 << 20, &o.batch)) return 2; }
-        else if (!strcmp(a, "--synthetic-n")) { if (!parse_int(a, v, 1, 1 << 24, &o.synthetic_n)) return 2; }
-        else if (!strcmp(a, "--max-batches")) { if (!parse_int(a, v, 0, 1 << 30, &o.max_batches)) return 2; }
-        else if (!strcmp(a, "--seed")) { if (!parse_int(a, v, 0, 1 << 30, &seed_i)) return 2; }
-        else if (!strcmp(a, "--trial")) { if (!parse_int(a, v, 0, MAX_TRIALS - 1, &trial)) return 2; }
-        else if (!strcmp(a, "--jobs")) { if (!parse_int(a, v, 1, 1024, &jobs)) return 2; }
-        else if (!strcmp(a, "--threads")) { if (!parse_int(a, v, 1, 1024, &threads)) return 2; }
+        else if (!strcmp(a, "--aux")) { if (!ex_parse_int("search", a, v, 0, 100000, &o.aux)) return 2; }
+        else if (!strcmp(a, "--trials")) { if (!ex_parse_int("search", a, v, 1, MAX_TRIALS, &trials)) return 2; }
+        else if (!strcmp(a, "--epochs")) { if (!ex_parse_int("search", a, v, 1, 100000, &o.epochs)) return 2; }
+        else if (!strcmp(a, "--batch")) { if (!ex_parse_int("search", a, v, 1, 1 << 20, &o.batch)) return 2; }
+        else if (!strcmp(a, "--synthetic-n")) { if (!ex_parse_int("search", a, v, 1, 1 << 24, &o.synthetic_n)) return 2; }
+        else if (!strcmp(a, "--max-batches")) { if (!ex_parse_int("search", a, v, 0, 1 << 30, &o.max_batches)) return 2; }
+        else if (!strcmp(a, "--seed")) { if (!ex_parse_int("search", a, v, 0, 1 << 30, &seed_i)) return 2; }
+        else if (!strcmp(a, "--trial")) { if (!ex_parse_int("search", a, v, 0, MAX_TRIALS - 1, &trial)) return 2; }
+        else if (!strcmp(a, "--jobs")) { if (!ex_parse_int("search", a, v, 1, 1024, &jobs)) return 2; }
+        else if (!strcmp(a, "--threads")) { if (!ex_parse_int("search", a, v, 1, 1024, &threads)) return 2; }
         else { fprintf(stderr, "search: unknown option %s (see --help)\n", a); return 2; }
     }
     o.seed = (unsigned long)seed_i;

@@ -1989,6 +1989,16 @@ static void test_augment_pad_exceeds_image(void)
 
 /* ================================================================ misc ================= */
 
+/* The standard check value of CRC-32/IEEE, and continuation across pieces. */
+static void test_crc32(void)
+{
+    const char *s = "123456789";
+    uint32_t whole = tp_crc32(0, s, 9), parts = tp_crc32(tp_crc32(0, s, 4), s + 4, 5);
+    CHECK(whole == 0xCBF43926u, "crc32(\"123456789\") = %08x, expected cbf43926", (unsigned)whole);
+    CHECK(parts == whole, "crc32 in two pieces %08x, whole %08x", (unsigned)parts, (unsigned)whole);
+    CHECK(tp_crc32(0, s, 0) == 0, "crc32 of nothing %08x", (unsigned)tp_crc32(0, s, 0));
+}
+
 static void test_rng_shuffle(void)
 {
     tp_rng r;
@@ -2161,6 +2171,7 @@ int main(void)
     RUN(augment_pad_exceeds_image);
 #endif
     RUN(rng_shuffle);
+    RUN(crc32);
     RUN(diagnose);
 
     tp_set_threads(threads0);
