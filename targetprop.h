@@ -550,8 +550,10 @@ TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int 
         }
 }
 
-/* The fast GEMM, BLIS-style: B is packed into TP_NR-wide column panels, A into TP_MR-tall
-   row panels, and a TP_MR x TP_NR micro-kernel the compiler keeps in vector registers does
+/* The fast GEMM, BLIS-style: B is packed into TP_NR-wide column panels, a transposed A into
+   TP_MR-tall row panels (an untransposed A is read in place: TP_MR contiguous row streams,
+   where packing would cost a scalar interleave per element and a small product gains nothing
+   from it), and a TP_MR x TP_NR micro-kernel the compiler keeps in vector registers does
    the work. K is cut in blocks of TP_KC: every element of C sees the same sequence of
    additions whatever the thread count, so results are bitwise reproducible. Threads split
    the rows of C. Pack buffers live on the stack (about 200 KB), so nothing is allocated. */
@@ -585,35 +587,37 @@ static void tp__pack_b(int tb, int kc, int nc, const float *b, int ldb, float *T
     }
 }
 
-static void tp__pack_a(int ta, int mc, int kc, const float *a, int lda, float *TP__RESTRICT out)
+/* A transposed (A^T stored, rows lda apart) into TP_MR-tall panels: fixed-length copies. */
+static void tp__pack_at(int mc, int kc, const float *a, int lda, float *TP__RESTRICT out)
 {
     for (int i0 = 0; i0 < mc; i0 += TP_MR) {
         int mr = TP__MIN(TP_MR, mc - i0);
         float *o = out + (size_t)i0 * kc;
         for (int p = 0; p < kc; p++) {
-            int i = 0;
-            if (ta) {   /* as in tp__pack_b */
-                const float *src = a + (size_t)p * lda + i0;
-                for (; i < TP_MR; i++) o[p * TP_MR + i] = i < mr ? src[i] : 0.0f;
-            } else {
-                for (; i < mr; i++) o[p * TP_MR + i] = a[(size_t)(i0 + i) * lda + p];
-                for (; i < TP_MR; i++) o[p * TP_MR + i] = 0.0f;
-            }
+            const float *src = a + (size_t)p * lda + i0;
+            for (int i = 0; i < TP_MR; i++) o[p * TP_MR + i] = i < mr ? src[i] : 0.0f;
         }
     }
 }
 
-/* c[0:mr, 0:nr] (+)= a_panel (kc x TP_MR)^T  b_panel (kc x TP_NR, rows ldb apart) */
-static void tp__micro(int kc, const float *TP__RESTRICT a, const float *TP__RESTRICT b, int ldb,
-                      float *TP__RESTRICT c, int ldc, int mr, int nr, int load)
+/* c[0:mr, 0:nr] (+)= A (mr x kc) B (kc x TP_NR, rows ldb apart), with A's element (i, p) at
+   a[i * rsa + p * csa]: a packed panel of A^T (rsa 1, csa TP_MR) or A's rows read in place
+   (rsa lda, csa 1). Rows past mr read row mr - 1 again (in bounds; their sums are dropped).
+   Inlined at both calls, so each gets its own loop with the strides it has. */
+TP__INLINE void tp__micro(int kc, const float *TP__RESTRICT a, ptrdiff_t rsa, ptrdiff_t csa,
+                          const float *TP__RESTRICT b, int ldb, float *TP__RESTRICT c, int ldc,
+                          int mr, int nr, int load)
 {
     float acc[TP_MR][TP_NR];
-    for (int i = 0; i < TP_MR; i++)
+    const float *ar[TP_MR];
+    for (int i = 0; i < TP_MR; i++) {
+        ar[i] = a + (i < mr ? i : mr - 1) * rsa;
         for (int j = 0; j < TP_NR; j++) acc[i][j] = 0.0f;
+    }
     for (int p = 0; p < kc; p++) {
         const float *bp = b + (size_t)p * ldb;
         for (int i = 0; i < TP_MR; i++) {
-            float ai = a[p * TP_MR + i];
+            float ai = ar[i][p * csa];
             for (int j = 0; j < TP_NR; j++) acc[i][j] += ai * bp[j];
         }
     }
@@ -648,14 +652,18 @@ static void tp__gemm_rows(int ta, int direct_b, int i_begin, int i_end, int kc, 
     float *apack = tp__align64(abuf);
     for (int ic = i_begin; ic < i_end; ic += TP_MC) {
         int mc = TP__MIN(TP_MC, i_end - ic);
-        tp__pack_a(ta, mc, kc, ta ? a + ic : a + (size_t)ic * lda, lda, apack);
+        if (ta) tp__pack_at(mc, kc, a + ic, lda, apack);
         for (int jr = 0; jr < nc; jr += TP_NR) {
-            int direct = direct_b && jr + TP_NR <= nc;
+            int direct = direct_b && jr + TP_NR <= nc, nr = TP__MIN(TP_NR, nc - jr);
             const float *bp = direct ? b + jr : bpack + (size_t)jr * kc;
-            for (int ir = 0; ir < mc; ir += TP_MR)
-                tp__micro(kc, apack + (size_t)ir * kc, bp, direct ? ldb : TP_NR,
-                          c + (size_t)(ic + ir) * ldc + jr, ldc,
-                          TP__MIN(TP_MR, mc - ir), TP__MIN(TP_NR, nc - jr), load);
+            float *cp = c + (size_t)ic * ldc + jr;
+            for (int ir = 0; ir < mc; ir += TP_MR) {
+                int mr = TP__MIN(TP_MR, mc - ir);
+                if (ta) tp__micro(kc, apack + (size_t)ir * kc, 1, TP_MR, bp, direct ? ldb : TP_NR,
+                                  cp + (size_t)ir * ldc, ldc, mr, nr, load);
+                else    tp__micro(kc, a + (size_t)(ic + ir) * lda, lda, 1, bp, direct ? ldb : TP_NR,
+                                  cp + (size_t)ir * ldc, ldc, mr, nr, load);
+            }
         }
     }
 }
