@@ -845,13 +845,14 @@ static void tp__im2col(const tp_layer *l, const float *x, float *cols, int batch
                 float *dst = cols + ((size_t)b * P + oy * l->out_w + ox) * l->patch;
                 int x0 = ox * l->stride - l->pad_l;
                 int kx0 = TP__MAX(0, -x0), kx1 = TP__MIN(l->k, l->in_w - x0);
-                for (int ky = 0; ky < l->k; ky++, dst += row) {
-                    int iy = oy * l->stride - l->pad + ky;
-                    if (iy < 0 || iy >= l->in_h || kx0 >= kx1) { memset(dst, 0, (size_t)row * sizeof(float)); continue; }
-                    if (kx0 > 0) memset(dst, 0, (size_t)kx0 * l->in_c * sizeof(float));
-                    memcpy(dst + kx0 * l->in_c, xb + ((size_t)iy * l->in_w + x0 + kx0) * l->in_c,
-                           (size_t)(kx1 - kx0) * l->in_c * sizeof(float));
-                    if (kx1 < l->k) memset(dst + kx1 * l->in_c, 0, (size_t)(l->k - kx1) * l->in_c * sizeof(float));
+                for (int ky = 0; ky < l->k; ky++, dst += row) {   /* rows are short: loops, not calls */
+                    int iy = oy * l->stride - l->pad + ky, j = 0;
+                    int inside = iy >= 0 && iy < l->in_h && kx0 < kx1;
+                    int lo = inside ? kx0 * l->in_c : row, hi = inside ? kx1 * l->in_c : row;
+                    const float *src = inside ? xb + ((size_t)iy * l->in_w + x0 + kx0) * l->in_c : xb;
+                    for (; j < lo; j++) dst[j] = 0.0f;
+                    for (; j < hi; j++) dst[j] = src[j - lo];
+                    for (; j < row; j++) dst[j] = 0.0f;
                 }
             }
     }
@@ -862,10 +863,10 @@ static void tp__im2col(const tp_layer *l, const float *x, float *cols, int batch
 static void tp__col2im(const tp_layer *l, const float *cols, float *x, int batch)
 {
     int b, P = l->out_h * l->out_w, row = l->k * l->in_c;
-    memset(x, 0, (size_t)batch * l->n_in * sizeof(float));
     TP__OMP(parallel for schedule(static))
     for (b = 0; b < batch; b++) {
         float *xb = x + (size_t)b * l->n_in;
+        memset(xb, 0, (size_t)l->n_in * sizeof(float));
         for (int oy = 0; oy < l->out_h; oy++)
             for (int ox = 0; ox < l->out_w; ox++) {
                 const float *src = cols + ((size_t)b * P + oy * l->out_w + ox) * l->patch;
@@ -1605,6 +1606,13 @@ TPDEF int tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float 
 
 /* ------------------------------------------------------------------ 8. learning rules - */
 
+static void tp__zero(float *x, size_t n)   /* memset, split over the threads */
+{
+    ptrdiff_t i, nn = (ptrdiff_t)n;
+    TP__OMP(parallel for schedule(static) if (nn > 65536))
+    for (i = 0; i < nn; i++) x[i] = 0.0f;
+}
+
 static void tp__scale(float *dst, const float *src, float s, size_t n)
 {
     ptrdiff_t i, nn = (ptrdiff_t)n;
@@ -1811,7 +1819,7 @@ TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int ba
         return TP_ERROR_DIVERGED;
     }
     if (tp__is_tp(net->cfg.rule) && (phase & TP_PHASE_INVERSE)) {
-        memset(net->igrads, 0, net->n_iparams * sizeof(float));
+        tp__zero(net->igrads, net->n_iparams);
         inv = tp_inverse_grads(net, batch);
         if (!(inv == inv) || inv > 1e30) {
             tp__msg(net->error, "step %ld: inverse reconstruction loss is %g", net->step, inv);
@@ -1819,7 +1827,7 @@ TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int ba
         }
     }
     if (phase & TP_PHASE_FORWARD) {
-        memset(net->grads, 0, net->n_params * sizeof(float));
+        tp__zero(net->grads, net->n_params);
         switch (net->cfg.rule) {
         case TP_BP:  tp_rule_bp(net, batch); break;
         case TP_FA:  tp_rule_fa(net, batch); break;
