@@ -923,23 +923,30 @@ TPDEF void tp_layer_transpose(const tp_layer *l, const float *w, const float *d,
     tp__col2im(l, scratch, x, batch);
 }
 
-TPDEF void tp_layer_weight_grad(const tp_layer *l, const float *x, const float *d, float *dw,
-                                int batch, float *scratch)
+/* acc 0 overwrites dw: the rules' gradients, which need no zeroed block and no reads of it */
+static void tp__weight_grad(const tp_layer *l, const float *x, const float *d, float *dw,
+                            int batch, float *scratch, int acc)
 {
     int p, P = l->n_pos, cout = l->out_c;
     if (l->kind == TP_DENSE) {                                   /* dW += x^T d */
-        tp_gemm(1, 0, l->n_in, l->n_out, batch, x, l->n_in, d, l->n_out, 1, dw, l->n_out);
+        tp_gemm(1, 0, l->n_in, l->n_out, batch, x, l->n_in, d, l->n_out, acc, dw, l->n_out);
         return;
     }
     tp__im2col(l, x, scratch, batch);
     if (l->kind == TP_CONV) {                                    /* dW += cols^T d */
-        tp_gemm(1, 0, l->patch, cout, batch * l->out_h * l->out_w, scratch, l->patch, d, cout, 1, dw, cout);
+        tp_gemm(1, 0, l->patch, cout, batch * l->out_h * l->out_w, scratch, l->patch, d, cout, acc, dw, cout);
         return;
     }
     TP__OMP(parallel for schedule(static)                    /* dW_p += cols_p^T d_p */)
     for (p = 0; p < P; p++)
         tp__gemm_serial(1, 0, l->patch, cout, batch, scratch + (size_t)p * l->patch, P * l->patch,
-                        d + (size_t)p * cout, P * cout, 1, dw + (size_t)p * l->patch * cout, cout);
+                        d + (size_t)p * cout, P * cout, acc, dw + (size_t)p * l->patch * cout, cout);
+}
+
+TPDEF void tp_layer_weight_grad(const tp_layer *l, const float *x, const float *d, float *dw,
+                                int batch, float *scratch)
+{
+    tp__weight_grad(l, x, d, dw, batch, scratch, 1);
 }
 
 TPDEF void tp_add_bias(float *a, const float *b, int rows, int n, int nb)
@@ -953,7 +960,7 @@ TPDEF void tp_add_bias(float *a, const float *b, int rows, int n, int nb)
     }
 }
 
-TPDEF void tp_bias_grad(const float *d, float *db, int rows, int n, int nb)
+static void tp__bias_grad(const float *d, float *db, int rows, int n, int nb, int acc)
 {
     int jb, reps = n / nb, nblk = (nb + 63) / 64;
     /* 64 sums side by side read whole rows; each sum still adds rows, then repeats, in order */
@@ -967,8 +974,13 @@ TPDEF void tp_bias_grad(const float *d, float *db, int rows, int n, int nb)
                 const float *row = d + (size_t)r * n + (size_t)q * nb + j0;
                 for (int j = 0; j < w; j++) s[j] += row[j];
             }
-        for (int j = 0; j < w; j++) db[j0 + j] += s[j];
+        for (int j = 0; j < w; j++) db[j0 + j] = acc ? db[j0 + j] + s[j] : s[j];
     }
+}
+
+TPDEF void tp_bias_grad(const float *d, float *db, int rows, int n, int nb)
+{
+    tp__bias_grad(d, db, rows, n, nb, 1);
 }
 
 /* ------------------------------------------------------------------ 6. networks ------ */
@@ -1606,13 +1618,6 @@ TPDEF int tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float 
 
 /* ------------------------------------------------------------------ 8. learning rules - */
 
-static void tp__zero(float *x, size_t n)   /* memset, split over the threads */
-{
-    ptrdiff_t i, nn = (ptrdiff_t)n;
-    TP__OMP(parallel for schedule(static) if (nn > 65536))
-    for (i = 0; i < nn; i++) x[i] = 0.0f;
-}
-
 static void tp__scale(float *dst, const float *src, float s, size_t n)
 {
     ptrdiff_t i, nn = (ptrdiff_t)n;
@@ -1620,12 +1625,13 @@ static void tp__scale(float *dst, const float *src, float s, size_t n)
     for (i = 0; i < nn; i++) dst[i] = s * src[i];
 }
 
-/* dW_l += h_{l-1}^T delta_l (through the layer's operator), db_l += sum of delta_l */
+/* dW_l = h_{l-1}^T delta_l (through the layer's operator), db_l = sum of delta_l: every rule
+   writes each layer's gradient exactly once per step, so the block is never zeroed first */
 static void tp__layer_grads(tp_net *net, int l, const float *delta, int batch)
 {
     tp_layer *ly = &net->layers[l - 1];
-    tp_layer_weight_grad(ly, net->h[l - 1], delta, ly->dw, batch, net->scratch);
-    tp_bias_grad(delta, ly->db, batch, ly->n_out, (int)ly->n_b);
+    tp__weight_grad(ly, net->h[l - 1], delta, ly->dw, batch, net->scratch, 0);
+    tp__bias_grad(delta, ly->db, batch, ly->n_out, (int)ly->n_b, 0);
 }
 
 /* BP and FA: delta_L = dL/da_L, delta_{l-1} = (M_l^T delta_l) * act'(a_{l-1}), with M_l = W_l
@@ -1776,8 +1782,8 @@ TPDEF double tp_inverse_grads(tp_net *net, int batch)
             net->s4[i] = (2.0f / (float)batch) * e;
         }
         tp_act_backward(below->act, net->s3, net->s4, n);
-        tp_layer_weight_grad(g, net->s4, net->s2, g->dv, batch, net->scratch);
-        tp_bias_grad(net->s4, g->dc, batch, below->n_out, below->n_out);
+        tp__weight_grad(g, net->s4, net->s2, g->dv, batch, net->scratch, 0);
+        tp__bias_grad(net->s4, g->dc, batch, below->n_out, below->n_out, 0);
     }
     net->noise_step++;
     return total / batch;
@@ -1819,7 +1825,6 @@ TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int ba
         return TP_ERROR_DIVERGED;
     }
     if (tp__is_tp(net->cfg.rule) && (phase & TP_PHASE_INVERSE)) {
-        tp__zero(net->igrads, net->n_iparams);
         inv = tp_inverse_grads(net, batch);
         if (!(inv == inv) || inv > 1e30) {
             tp__msg(net->error, "step %ld: inverse reconstruction loss is %g", net->step, inv);
@@ -1827,7 +1832,6 @@ TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int ba
         }
     }
     if (phase & TP_PHASE_FORWARD) {
-        tp__zero(net->grads, net->n_params);
         switch (net->cfg.rule) {
         case TP_BP:  tp_rule_bp(net, batch); break;
         case TP_FA:  tp_rule_fa(net, batch); break;

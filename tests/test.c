@@ -1388,6 +1388,37 @@ static void test_phases(void)
     }
 }
 
+/* The rules overwrite the gradient blocks instead of adding into zeroed ones: whatever the
+   blocks held before, one step's gradients are the same, so every entry is written. */
+static void test_gradients_overwrite(void)
+{
+    const tp_rule rules[] = {TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP};
+    const char *specs[] = {"7 fc6 fc5:relu fc4", "6x5x2 lc3x3/3/s2 conv2x2/2 fc5 fc3"};
+    for (int k = 0; k < 6; k++)
+        for (int s = 0; s < 2; s++) {
+            tp_config cfg = cfg_make(rules[k], 4);
+            tp_net net;
+            float *x, *y, *g0, *ig0;
+            cfg.n_aux = 3;
+            MAKE_NET(&net, specs[s], &cfg);
+            x = falloc((size_t)4 * net.n_in); y = falloc((size_t)4 * net.n_out);
+            rand_biases(&net, 0.2f);
+            rand_xy(&net, x, y, 4);
+            CHECK(tp_gradients(&net, x, y, 4, TP_PHASE_BOTH, NULL) == TP_OK, "first gradients");
+            g0 = fdup(net.grads, net.n_params); ig0 = fdup(net.iparams ? net.igrads : net.grads, net.iparams ? net.n_iparams : 1);
+            for (size_t i = 0; i < net.n_params; i++) net.grads[i] = 1e30f;
+            for (size_t i = 0; i < net.n_iparams; i++) net.igrads[i] = -1e30f;
+            net.noise_step--;   /* the same inverse-training noise again */
+            CHECK(tp_gradients(&net, x, y, 4, TP_PHASE_BOTH, NULL) == TP_OK, "second gradients");
+            CHECK(memcmp(g0, net.grads, net.n_params * sizeof(float)) == 0, "%s on %s: a forward gradient was not overwritten",
+                  tp_rule_name(rules[k]), specs[s]);
+            CHECK(!net.iparams || memcmp(ig0, net.igrads, net.n_iparams * sizeof(float)) == 0,
+                  "%s on %s: an inverse gradient was not overwritten", tp_rule_name(rules[k]), specs[s]);
+            free(x); free(y); free(g0); free(ig0);
+            tp_net_destroy(&net);
+        }
+}
+
 /* ================================================================ 11. threads ========== */
 
 typedef struct run_result { float *p, *ip; size_t np, ni; double loss; } run_result;
@@ -2147,6 +2178,7 @@ int main(void)
     RUN(aosdtp_wz_fixed);
     RUN(aosdtp_without_aux_is_sdtp);
     RUN(phases);
+    RUN(gradients_overwrite);
     RUN(threads_bitwise);
     if (have_tmp) {
         RUN(load_idx);
