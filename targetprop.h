@@ -828,9 +828,31 @@ TPDEF void tp_act_backward(tp_act f, const float *h, float *d, size_t n)
 
 static int tp__uses_cols(const tp_layer *l) { return l->kind != TP_DENSE; }
 
+/* A dense layer's transpose x = d W^T packs all of W^T, an element-by-element transpose as
+   large as W. When W is large beside the batch it is cheaper to compute x^T = W d^T, reading
+   W in place and packing only d, and to transpose x^T (batch x n_in elements) afterwards: the
+   same products summed in the same order, so the same bits. */
+static int tp__dense_swap(const tp_layer *l, int batch)
+{
+    return (double)l->n_in * l->n_out > 2.0 * batch * ((double)l->n_in + l->n_out);
+}
+
 TPDEF size_t tp_layer_scratch(const tp_layer *l, int batch)
 {
-    return tp__uses_cols(l) ? (size_t)batch * l->out_h * l->out_w * l->patch : 0;
+    if (!tp__uses_cols(l)) return (size_t)batch * l->n_in;   /* x^T for tp__dense_swap */
+    return (size_t)batch * l->out_h * l->out_w * l->patch;
+}
+
+/* dst (cols x rows) = src (rows x cols)^T, in 32 x 32 tiles split over the threads */
+static void tp__transpose(const float *src, int rows, int cols, float *dst)
+{
+    int t, nr = (rows + 31) / 32, nc = (cols + 31) / 32;
+    TP__OMP(parallel for schedule(static) if ((size_t)rows * cols > 65536))
+    for (t = 0; t < nr * nc; t++) {
+        int r0 = t / nc * 32, c0 = t % nc * 32, r1 = TP__MIN(rows, r0 + 32), c1 = TP__MIN(cols, c0 + 32);
+        for (int c = c0; c < c1; c++)
+            for (int r = r0; r < r1; r++) dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
+    }
 }
 
 /* cols[b][p][(ky*k + kx)*in_c + ci] = x[b][oy*s - pad + ky][ox*s - pad + kx][ci] (0 outside) */
@@ -907,6 +929,11 @@ TPDEF void tp_layer_transpose(const tp_layer *l, const float *w, const float *d,
                               int batch, float *scratch)
 {
     int p, P = l->n_pos, cout = l->out_c;
+    if (l->kind == TP_DENSE && scratch && tp__dense_swap(l, batch)) {   /* x^T = W d^T */
+        tp_gemm(0, 1, l->n_in, batch, l->n_out, w, l->n_out, d, l->n_out, 0, scratch, batch);
+        tp__transpose(scratch, l->n_in, batch, x);
+        return;
+    }
     if (l->kind == TP_DENSE) {                                   /* x = d W^T */
         tp_gemm(0, 1, batch, l->n_in, l->n_out, d, l->n_out, w, l->n_out, 0, x, l->n_in);
         return;

@@ -493,7 +493,7 @@ static void test_bias_add_grad(void)
 /* ================================================================ layers ============== */
 
 static const char *const g_layer_specs[] = {
-    "13 fc7", "4x3x2 fc5",
+    "13 fc7", "4x3x2 fc5", "70 fc61",   /* the last computes x^T = W d^T (tp__dense_swap) */
     "5x7x2 lc3x3/3/s2", "5x7x2 conv3x3/3/s2",
     "4x4x1 lc5x5/2", "4x4x1 conv5x5/2", "4x4x2 lc5x5/2/s2", "4x4x2 conv5x5/3/s2",
     "3x5x2 lc5x5/3/s2", "3x5x2 conv5x5/3/s2",
@@ -543,6 +543,12 @@ static void test_layer_kernels_vs_naive(void)
         cmp_arrays(a, ar, na, 1e-5, 1e-5, what);
         snprintf(what, sizeof what, "%s transpose", g_layer_specs[s]);
         cmp_arrays(xt, xr, nx, 1e-5, 1e-5, what);
+        if (l->kind == TP_DENSE) {   /* without scratch, x = d W^T directly: the same bits */
+            float *xt2 = falloc(nx);
+            tp_layer_transpose(l, w, d, xt2, B, NULL);
+            CHECK(memcmp(xt, xt2, nx * sizeof(float)) == 0, "%s: transpose with and without scratch differ", g_layer_specs[s]);
+            free(xt2);
+        }
         snprintf(what, sizeof what, "%s weight_grad (accumulating)", g_layer_specs[s]);
         cmp_arrays(dw, dwr, l->n_w, 1e-5, 1e-5, what);
         free(w); free(x); free(d); free(a); free(xt); free(dw); free(scr); free(xd); free(dd); free(ar); free(xr); free(dwr);
