@@ -640,9 +640,10 @@ TP__INLINE void tp__micro(int kc, const float *TP__RESTRICT a, ptrdiff_t rsa, pt
    the batch) with a B that is not transposed and has short rows reads B in place: its rows of
    TP_NR floats are what a packed panel holds, and packing would cost as much as the product
    saves. Long products (a convolution's, batch x positions rows) reuse packed panels many
-   times; wide B is packed because rows far apart thrash the cache and the TLB; transposed B
+   times; wide B is packed because rows far apart thrash the cache and the TLB, unless it has
+   so few rows (DFA's projections of the 10 output errors) that they cannot; transposed B
    and the ragged last panel are packed always. */
-#define TP__DIRECT_B(tb, ldb, m) (!(tb) && (ldb) <= 4 * TP_NR && (m) <= 2 * TP_MC)
+#define TP__DIRECT_B(tb, ldb, m, k) (!(tb) && (((ldb) <= 4 * TP_NR && (m) <= 2 * TP_MC) || (k) <= 16))
 
 /* One thread's share: rows [i_begin, i_end) of C for one (kc, nc) block of B. */
 static void tp__gemm_rows(int ta, int direct_b, int i_begin, int i_end, int kc, int nc, const float *a, int lda,
@@ -695,11 +696,11 @@ static void tp__gemm_block(int ta, int tb, int m, int n, int k, const float *a, 
                 const float *bb = tb ? b + (size_t)jc * ldb + pc : b + (size_t)pc * ldb + jc;
                 TP__OMP(for schedule(static))
                 for (jr = 0; jr < nc; jr += TP_NR)
-                    if (!TP__DIRECT_B(tb, ldb, m) || jr + TP_NR > nc)
+                    if (!TP__DIRECT_B(tb, ldb, m, k) || jr + TP_NR > nc)
                         tp__pack_b(tb, kc, TP__MIN(TP_NR, nc - jr), tb ? bb + (size_t)jr * ldb : bb + jr, ldb,
                                    bpack + (size_t)jr * kc);
                 if (i0 < i1)
-                    tp__gemm_rows(ta, TP__DIRECT_B(tb, ldb, m), i0, i1, kc, nc, ab, lda, bb, ldb, bpack,
+                    tp__gemm_rows(ta, TP__DIRECT_B(tb, ldb, m, k), i0, i1, kc, nc, ab, lda, bb, ldb, bpack,
                                   accumulate || pc > 0, c + jc, ldc);
                 TP__OMP(barrier)
             }
@@ -1782,6 +1783,37 @@ TPDEF void tp_rule_tp(tp_net *net, int batch)
     }
 }
 
+/* grad = scale * (a - t), and the sum of (a - t)^2: each row summed in eight lanes, the rows
+   added in order, blocks of rows split over the threads; the same for any thread count. */
+static double tp__sq_diff(const float *a, const float *t, float *grad, float scale, int rows, int n)
+{
+    double total = 0.0;
+    for (int r0 = 0; r0 < rows; r0 += 64) {
+        double part[64];
+        int r, nr = TP__MIN(64, rows - r0);
+        TP__OMP(parallel for schedule(static) if ((size_t)nr * n > 65536))
+        for (r = 0; r < nr; r++) {
+            size_t o = (size_t)(r0 + r) * n;
+            double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0}, tail = 0.0;
+            int j = 0;
+            for (; j + 8 <= n; j += 8)
+                for (int q = 0; q < 8; q++) {
+                    float e = a[o + j + q] - t[o + j + q];
+                    lane[q] += (double)e * e;
+                    grad[o + j + q] = scale * e;
+                }
+            for (; j < n; j++) {
+                float e = a[o + j] - t[o + j];
+                tail += (double)e * e;
+                grad[o + j] = scale * e;
+            }
+            part[r] = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])) + tail;
+        }
+        for (r = 0; r < nr; r++) total += part[r];
+    }
+    return total;
+}
+
 /* Inverse training on corrupted activity x~ = h_{l-1} + sigma * eps:
      noise-preserving  ||g_l(f_l(x~)) - x~||^2        (DTP)
      de-noising        ||g_l(f_l(x~)) - h_{l-1}||^2   (SDTP, AO-SDTP)
@@ -1803,11 +1835,7 @@ TPDEF double tp_inverse_grads(tp_net *net, int batch)
         tp__f(net, l, net->s1, net->s2, net->s3, batch);
         tp__inverse(net, l, net->s2, net->s3, batch);
         target = net->cfg.inverse_loss == TP_INVERSE_PRESERVE ? net->s1 : net->h[l - 1];
-        for (size_t i = 0; i < n; i++) {
-            float e = net->s3[i] - target[i];
-            total += (double)e * e;
-            net->s4[i] = (2.0f / (float)batch) * e;
-        }
+        total += tp__sq_diff(net->s3, target, net->s4, 2.0f / (float)batch, batch, below->n_out);
         tp_act_backward(below->act, net->s3, net->s4, n);
         tp__weight_grad(g, net->s4, net->s2, g->dv, batch, net->scratch, 0);
         tp__bias_grad(net->s4, g->dc, batch, below->n_out, below->n_out, 0);
