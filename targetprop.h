@@ -181,7 +181,8 @@ typedef struct tp_layer {
     float *dfa;                 /* DFA feedback matrix D (n_classes, n_out), fixed; or NULL */
 } tp_layer;
 
-/* The three kernels every rule is written with; scratch holds layer_scratch floats. */
+/* The three kernels every rule is written with; scratch holds tp_layer_scratch floats (a
+   dense layer also runs without: scratch NULL, and its transpose takes the slower way). */
 TPDEF void   tp_layer_forward(const tp_layer *l, const float *w, const float *x, float *a,
                               int batch, float *scratch);               /* a = A(w) x      */
 TPDEF void   tp_layer_transpose(const tp_layer *l, const float *w, const float *d, float *x,
