@@ -295,7 +295,8 @@ TPDEF tp_result tp_evaluate(tp_net *net, const float *x, const float *y, int n,
 struct tp_dataset;
 TPDEF tp_result tp_evaluate_dataset(tp_net *net, const struct tp_dataset *ds, double *loss, double *error_rate);
 
-/* The rules, each one step of gradient computation (no update) on the current h[]. */
+/* The rules, each one step of gradient computation (no update) on the current h[]: each
+   writes (not adds to) every entry of net->grads, tp_inverse_grads every entry of net->igrads. */
 TPDEF void tp_rule_bp(tp_net *net, int batch);
 TPDEF void tp_rule_fa(tp_net *net, int batch);
 TPDEF void tp_rule_dfa(tp_net *net, int batch);
