@@ -681,7 +681,7 @@ static void tp__gemm_block(int ta, int tb, int m, int n, int k, const float *a, 
     (void)parallel;   /* read only by the OpenMP clause */
     TP__OMP(parallel if (parallel))
     {
-        int t = 0, nt = 1, per, i0, i1;
+        int t = 0, nt = 1, per, i0, i1, direct_b = TP__DIRECT_B(tb, ldb, m, k);
 #ifdef _OPENMP
         t = omp_get_thread_num();
         nt = omp_get_num_threads();
@@ -698,11 +698,11 @@ static void tp__gemm_block(int ta, int tb, int m, int n, int k, const float *a, 
                 const float *bb = tb ? b + (size_t)jc * ldb + pc : b + (size_t)pc * ldb + jc;
                 TP__OMP(for schedule(static))
                 for (jr = 0; jr < nc; jr += TP_NR)
-                    if (!TP__DIRECT_B(tb, ldb, m, k) || jr + TP_NR > nc)
+                    if (!direct_b || jr + TP_NR > nc)
                         tp__pack_b(tb, kc, TP__MIN(TP_NR, nc - jr), tb ? bb + (size_t)jr * ldb : bb + jr, ldb,
                                    bpack + (size_t)jr * kc);
                 if (i0 < i1)
-                    tp__gemm_rows(ta, TP__DIRECT_B(tb, ldb, m, k), i0, i1, kc, nc, ab, lda, bb, ldb, bpack,
+                    tp__gemm_rows(ta, direct_b, i0, i1, kc, nc, ab, lda, bb, ldb, bpack,
                                   accumulate || pc > 0, c + jc, ldc);
                 TP__OMP(barrier)
             }
@@ -1982,8 +1982,7 @@ TPDEF tp_result tp_diagnose(tp_net *net, const float *x, const float *y, int bat
     if ((r = tp_gradients(net, x, y, batch, TP_PHASE_FORWARD, NULL)) != TP_OK) return r;
     L = net->n_layers;
     memcpy(net->diag, net->grads, net->n_params * sizeof(float));
-    memset(net->grads, 0, net->n_params * sizeof(float));
-    tp_rule_bp(net, batch);
+    tp_rule_bp(net, batch);   /* overwrites grads */
     for (int l = 1; l <= L; l++) {
         const tp_layer *ly = &net->layers[l - 1];
         out->angle[l - 1] = (float)tp__angle(net->diag + (ly->dw - net->grads), ly->dw, ly->n_w);
@@ -2463,7 +2462,7 @@ TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t us
     size_t len = 0;
     char spec[2048], error[256];
     tp_config cfg;
-    uint32_t version, n, stored_crc;
+    uint32_t version, n, stored_crc, crc;
     uint64_t ulen, np, ni, nf, rng_state, noise_step, step;
     const unsigned char *ublob;
     tp_result res;
@@ -2481,9 +2480,10 @@ TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t us
     }
     stored_crc = (uint32_t)buf[len - 4] | ((uint32_t)buf[len - 3] << 8) | ((uint32_t)buf[len - 2] << 16) |
                  ((uint32_t)buf[len - 1] << 24);
-    if (tp_crc32(0, buf, len - 4) != stored_crc) {
+    crc = tp_crc32(0, buf, len - 4);
+    if (crc != stored_crc) {
         tp__msg(net->error, "%s: CRC-32 mismatch (stored 0x%08x, computed 0x%08x): the file is damaged or truncated",
-                path, (unsigned)stored_crc, (unsigned)tp_crc32(0, buf, len - 4));
+                path, (unsigned)stored_crc, (unsigned)crc);
         TP_FREE(buf);
         return TP_ERROR_FORMAT;
     }

@@ -1411,7 +1411,7 @@ static void test_gradients_overwrite(void)
             rand_biases(&net, 0.2f);
             rand_xy(&net, x, y, 4);
             CHECK(tp_gradients(&net, x, y, 4, TP_PHASE_BOTH, NULL) == TP_OK, "first gradients");
-            g0 = fdup(net.grads, net.n_params); ig0 = fdup(net.iparams ? net.igrads : net.grads, net.iparams ? net.n_iparams : 1);
+            g0 = fdup(net.grads, net.n_params); ig0 = net.iparams ? fdup(net.igrads, net.n_iparams) : NULL;
             for (size_t i = 0; i < net.n_params; i++) net.grads[i] = 1e30f;
             for (size_t i = 0; i < net.n_iparams; i++) net.igrads[i] = -1e30f;
             net.noise_step--;   /* the same inverse-training noise again */
