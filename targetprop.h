@@ -182,7 +182,8 @@ typedef struct tp_layer {
 } tp_layer;
 
 /* The three kernels every rule is written with; scratch holds tp_layer_scratch floats (a
-   dense layer also runs without: scratch NULL, and its transpose takes the slower way). */
+   dense layer also runs without: scratch NULL, and its transpose takes the slower way; an
+   LC layer with kernel rows of TP_LOCAL_DIRECT floats or more needs none). */
 TPDEF void   tp_layer_forward(const tp_layer *l, const float *w, const float *x, float *a,
                               int batch, float *scratch);               /* a = A(w) x      */
 TPDEF void   tp_layer_transpose(const tp_layer *l, const float *w, const float *d, float *x,
@@ -827,9 +828,17 @@ TPDEF void tp_act_backward(tp_act f, const float *h, float *d, size_t n)
      conv:   1 group,       rows = batch * n_pos,  A = im2col(x) (batch*n_pos, patch)
      local:  n_pos groups,  rows = batch,          A_p = im2col(x)[:, p, :], W_p its own filter
    so forward is A_p W_p, transpose is D_p W_p^T followed by col2im, and the weight gradient
-   is A_p^T D_p. The im2col layout (batch, n_pos, patch) serves both LC and conv. */
+   is A_p^T D_p. The im2col layout (batch, n_pos, patch) serves both LC and conv. A patch is
+   k runs of k * in_c floats of x, one per kernel row; long runs are read where they lie. */
 
-static int tp__uses_cols(const tp_layer *l) { return l->kind != TP_DENSE; }
+/* A locally-connected layer whose kernel rows (k * in_c contiguous floats of x) are at
+   least this long reads them in place, one product per kernel row, without im2col: each
+   position's products are too small to gain from a gathered patch, and the cols would be
+   the largest buffer of the step. Shorter rows (a first layer's few channels) use im2col. */
+#ifndef TP_LOCAL_DIRECT
+#define TP_LOCAL_DIRECT 32
+#endif
+static int tp__local_direct(const tp_layer *l) { return l->kind == TP_LOCAL && l->k * l->in_c >= TP_LOCAL_DIRECT; }
 
 /* A dense layer's transpose x = d W^T packs all of W^T, an element-by-element transpose as
    large as W. When W is large beside the batch it is cheaper to compute x^T = W d^T, reading
@@ -842,7 +851,8 @@ static int tp__dense_swap(const tp_layer *l, int batch)
 
 TPDEF size_t tp_layer_scratch(const tp_layer *l, int batch)
 {
-    if (!tp__uses_cols(l)) return (size_t)batch * l->n_in;   /* x^T for tp__dense_swap */
+    if (l->kind == TP_DENSE) return (size_t)batch * l->n_in;   /* x^T for tp__dense_swap */
+    if (tp__local_direct(l)) return 0;                          /* x read in place */
     return (size_t)batch * l->out_h * l->out_w * l->patch;
 }
 
@@ -909,12 +919,97 @@ static void tp__col2im(const tp_layer *l, const float *cols, float *x, int batch
     }
 }
 
+/* a_p = cols_p W_p without im2col: one product per kernel row read from x in place (as in
+   tp__local_weight_grad below), each added to a_p in the order of ky. */
+static void tp__local_forward(const tp_layer *l, const float *w, const float *x, float *a, int batch)
+{
+    int p, P = l->n_pos, cout = l->out_c, row = l->k * l->in_c;
+    TP__OMP(parallel for schedule(static))
+    for (p = 0; p < P; p++) {
+        int oy = p / l->out_w, ox = p % l->out_w, x0 = ox * l->stride - l->pad_l, acc = 0;
+        int kx0 = TP__MAX(0, -x0), kx1 = TP__MIN(l->k, l->in_w - x0);
+        for (int ky = 0; ky < l->k; ky++) {
+            int iy = oy * l->stride - l->pad + ky;
+            if (iy < 0 || iy >= l->in_h || kx0 >= kx1) continue;
+            tp__gemm_serial(0, 0, batch, cout, (kx1 - kx0) * l->in_c,
+                            x + ((size_t)iy * l->in_w + x0 + kx0) * l->in_c, l->n_in,
+                            w + ((size_t)p * l->patch + (size_t)ky * row + (size_t)kx0 * l->in_c) * cout, cout,
+                            acc, a + (size_t)p * cout, P * cout);
+            acc = 1;
+        }
+        for (int b = 0; !acc && b < batch; b++)   /* a patch wholly in the padding */
+            memset(a + ((size_t)b * P + p) * cout, 0, (size_t)cout * sizeof(float));
+    }
+}
+
+/* dW_p += cols_p^T d_p of a locally-connected layer without im2col: the rows of a filter
+   that one kernel row ky covers are a contiguous run of x (k * in_c floats, fewer at a side
+   border), so each is a product read from x in place. Rows over the zero padding get no
+   gradient. The same sums over the batch as through im2col, so the same bits. */
+static void tp__local_weight_grad(const tp_layer *l, const float *x, const float *d, float *dw,
+                                  int batch, int acc)
+{
+    int p, P = l->n_pos, cout = l->out_c, row = l->k * l->in_c;
+    TP__OMP(parallel for schedule(static))
+    for (p = 0; p < P; p++) {
+        int oy = p / l->out_w, ox = p % l->out_w, x0 = ox * l->stride - l->pad_l;
+        int kx0 = TP__MAX(0, -x0), kx1 = TP__MIN(l->k, l->in_w - x0);
+        for (int ky = 0; ky < l->k; ky++) {
+            int iy = oy * l->stride - l->pad + ky, lo = kx0 * l->in_c, hi = kx1 * l->in_c;
+            float *dwr = dw + ((size_t)p * l->patch + (size_t)ky * row) * cout;
+            if (iy < 0 || iy >= l->in_h || kx0 >= kx1) lo = hi = row;
+            if (!acc) {
+                memset(dwr, 0, (size_t)lo * cout * sizeof(float));
+                memset(dwr + (size_t)hi * cout, 0, (size_t)(row - hi) * cout * sizeof(float));
+            }
+            if (lo < hi)
+                tp__gemm_serial(1, 0, hi - lo, cout, batch, x + ((size_t)iy * l->in_w + x0 + kx0) * l->in_c,
+                                l->n_in, d + (size_t)p * cout, P * cout, acc, dwr + (size_t)lo * cout, cout);
+        }
+    }
+}
+
+/* x = A(W)^T d without cols and col2im: each thread owns a block of images and adds
+   d_p W_p^T into x in place, kernel row by kernel row, position by position in order: for
+   out_c <= TP_KC the same sums in the same order as col2im of the cols, so the same bits. */
+static void tp__local_transpose(const tp_layer *l, const float *w, const float *d, float *x, int batch)
+{
+    TP__OMP(parallel)
+    {
+        int t = 0, nt = 1, per, b0, b1, P = l->n_pos, cout = l->out_c, row = l->k * l->in_c;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+        nt = omp_get_num_threads();
+#endif
+        per = (batch + nt - 1) / nt;
+        b0 = TP__MIN(batch, t * per);
+        b1 = TP__MIN(batch, b0 + per);
+        if (b0 < b1) memset(x + (size_t)b0 * l->n_in, 0, (size_t)(b1 - b0) * l->n_in * sizeof(float));
+        for (int p = 0; b0 < b1 && p < P; p++) {
+            int oy = p / l->out_w, ox = p % l->out_w, x0 = ox * l->stride - l->pad_l;
+            int kx0 = TP__MAX(0, -x0), kx1 = TP__MIN(l->k, l->in_w - x0);
+            for (int ky = 0; ky < l->k; ky++) {
+                int iy = oy * l->stride - l->pad + ky;
+                if (iy < 0 || iy >= l->in_h || kx0 >= kx1) continue;
+                tp__gemm_serial(0, 1, b1 - b0, (kx1 - kx0) * l->in_c, cout,
+                                d + ((size_t)b0 * P + p) * cout, P * cout,
+                                w + ((size_t)p * l->patch + (size_t)ky * row + (size_t)kx0 * l->in_c) * cout, cout,
+                                1, x + (size_t)b0 * l->n_in + ((size_t)iy * l->in_w + x0 + kx0) * l->in_c, l->n_in);
+            }
+        }
+    }
+}
+
 TPDEF void tp_layer_forward(const tp_layer *l, const float *w, const float *x, float *a,
                             int batch, float *scratch)
 {
     int p, P = l->n_pos, cout = l->out_c;
     if (l->kind == TP_DENSE) {                                   /* a = x W */
         tp_gemm(0, 0, batch, l->n_out, l->n_in, x, l->n_in, w, l->n_out, 0, a, l->n_out);
+        return;
+    }
+    if (tp__local_direct(l)) {
+        tp__local_forward(l, w, x, a, batch);
         return;
     }
     tp__im2col(l, x, scratch, batch);
@@ -941,6 +1036,10 @@ TPDEF void tp_layer_transpose(const tp_layer *l, const float *w, const float *d,
         tp_gemm(0, 1, batch, l->n_in, l->n_out, d, l->n_out, w, l->n_out, 0, x, l->n_in);
         return;
     }
+    if (tp__local_direct(l)) {
+        tp__local_transpose(l, w, d, x, batch);
+        return;
+    }
     if (l->kind == TP_CONV) {                                    /* cols = d W^T */
         tp_gemm(0, 1, batch * l->out_h * l->out_w, l->patch, cout, d, cout, w, cout, 0, scratch, l->patch);
     } else {
@@ -960,6 +1059,10 @@ static void tp__weight_grad(const tp_layer *l, const float *x, const float *d, f
     int p, P = l->n_pos, cout = l->out_c;
     if (l->kind == TP_DENSE) {                                   /* dW += x^T d */
         tp_gemm(1, 0, l->n_in, l->n_out, batch, x, l->n_in, d, l->n_out, acc, dw, l->n_out);
+        return;
+    }
+    if (tp__local_direct(l)) {
+        tp__local_weight_grad(l, x, d, dw, batch, acc);
         return;
     }
     tp__im2col(l, x, scratch, batch);

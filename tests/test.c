@@ -500,6 +500,9 @@ static const char *const g_layer_specs[] = {
     "6x4x3 conv3x3/2/s3", "6x4x3 lc3x3/2/s3",
     "7x7x1 lc1x1/2", "2x9x2 conv4x4/3/s2", "2x9x2 lc4x4/3/s2", "1x1x5 lc3x3/2", "9x8x2 lc3x3/4/s2",
     "8x5x3 conv2x2/2",
+    /* kernel rows of >= 32 floats: LC read from x in place, no im2col (tp__local_forward) */
+    "5x7x12 lc3x3/3/s2", "4x4x8 lc5x5/3", "3x5x8 lc5x5/3/s2", "6x4x11 lc3x3/2/s3", "2x9x8 lc4x4/3/s2",
+    "3x3x12 lc3x3/130",   /* out_c > TP_KC: the transpose adds each dot product in two parts */
 };
 #define N_LAYER_SPECS (sizeof g_layer_specs / sizeof g_layer_specs[0])
 
@@ -594,9 +597,10 @@ static void test_lc_equals_conv(void)
     static const char *const pairs[][2] = {
         {"5x7x2 lc3x3/3/s2", "5x7x2 conv3x3/3/s2"}, {"4x4x1 lc5x5/2", "4x4x1 conv5x5/2"},
         {"6x5x3 lc3x3/4", "6x5x3 conv3x3/4"}, {"2x9x2 lc4x4/3/s2", "2x9x2 conv4x4/3/s2"},
+        {"5x7x12 lc3x3/3/s2", "5x7x12 conv3x3/3/s2"}, {"4x4x8 lc5x5/2", "4x4x8 conv5x5/2"},
     };
     const int B = 3;
-    for (int t = 0; t < 4; t++) {
+    for (int t = 0; t < (int)(sizeof pairs / sizeof pairs[0]); t++) {
         tp_config cfg = cfg_make(TP_BP, B);
         tp_net nl, nc;
         MAKE_NET(&nl, pairs[t][0], &cfg);
@@ -636,9 +640,9 @@ static void test_lc_equals_conv(void)
 static void test_lc_full_kernel_equals_dense(void)
 {
     static const char *const pairs[][2] = {{"3x3x2 lc3x3/4/s3", "18 fc4"}, {"4x4x1 lc4x4/3/s4", "16 fc3"},
-                                           {"1x1x6 lc1x1/5", "6 fc5"}};
+                                           {"1x1x6 lc1x1/5", "6 fc5"}, {"3x3x12 lc3x3/4/s3", "108 fc4"}};
     const int B = 4;
-    for (int t = 0; t < 3; t++) {
+    for (int t = 0; t < (int)(sizeof pairs / sizeof pairs[0]); t++) {
         tp_config cfg = cfg_make(TP_BP, B);
         tp_net nl, nd;
         MAKE_NET(&nl, pairs[t][0], &cfg);
@@ -766,7 +770,7 @@ static const char *const g_fd_specs[] = {
     "6 fc5 fc3:tanh", "6 fc5 fc3 mse", "6 fc4:relu fc3:relu mse",
     "5x7x2 lc3x3/3/s2 fc4", "5x5x3 conv3x3/4 lc3x3/2/s2 fc3", "4x4x1 conv5x5/2 fc3", "4x4x1 lc5x5/2/s2 fc3",
     "3x5x2 lc3x3/2:relu conv3x3/3/s2:sigmoid fc3:sigmoid mse", "2x9x2 conv4x4/3/s2 lc2x2/2 fc3",
-    "6x6x1 lc3x3/2/s2 lc3x3/2/s2 fc3",
+    "6x6x1 lc3x3/2/s2 lc3x3/2/s2 fc3", "5x5x11 lc3x3/3/s2 fc3", "4x4x8 lc5x5/2 fc3",
 };
 
 static void gradcheck_inverse(const char *spec, tp_rule rule, int n_aux)
@@ -997,7 +1001,11 @@ static void hybrid_identity(const char *spec)
 }
 
 static void test_hybrid_identity_dense(void) { hybrid_identity("12 fc10x5 fc4"); }
-static void test_hybrid_identity_lc(void) { hybrid_identity("7x7x2 lc3x3/3 lc3x3/4/s2 fc6 fc4"); }
+static void test_hybrid_identity_lc(void)
+{
+    hybrid_identity("7x7x2 lc3x3/3 lc3x3/4/s2 fc6 fc4");
+    hybrid_identity("7x7x11 lc3x3/11 lc3x3/4/s2 fc6 fc4");   /* kernel rows read in place */
+}
 static void test_hybrid_identity_conv(void) { hybrid_identity("6x6x2 conv3x3/3/s2 lc3x3/2:relu fc5:sigmoid fc4"); }
 
 /* ================================================================ 8. targets =========== */
@@ -1399,9 +1407,9 @@ static void test_phases(void)
 static void test_gradients_overwrite(void)
 {
     const tp_rule rules[] = {TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP};
-    const char *specs[] = {"7 fc6 fc5:relu fc4", "6x5x2 lc3x3/3/s2 conv2x2/2 fc5 fc3"};
+    const char *specs[] = {"7 fc6 fc5:relu fc4", "6x5x2 lc3x3/3/s2 conv2x2/2 fc5 fc3", "5x4x12 lc3x3/11/s2 lc3x3/3 fc5 fc3"};
     for (int k = 0; k < 6; k++)
-        for (int s = 0; s < 2; s++) {
+        for (int s = 0; s < 3; s++) {
             tp_config cfg = cfg_make(rules[k], 4);
             tp_net net;
             float *x, *y, *g0, *ig0;
@@ -1446,7 +1454,7 @@ static void run_with_threads(const char *spec, tp_rule rule, int threads, run_re
 
 static void test_threads_bitwise(void)
 {
-    const char *specs[] = {"64 fc64 fc64 fc10", "10x10x3 lc3x3/8/s2 lc3x3/6 fc10", "10x10x3 conv3x3/16 conv3x3/8/s2 fc10"};
+    const char *specs[] = {"64 fc64 fc64 fc10", "10x10x3 lc3x3/12/s2 lc3x3/6 fc10", "10x10x3 conv3x3/16 conv3x3/8/s2 fc10"};
     const tp_rule rules[] = {TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP};
     int t0 = tp_get_threads();
     for (int s = 0; s < 3; s++)
