@@ -868,29 +868,34 @@ static void tp__transpose(const float *src, int rows, int cols, float *dst)
     }
 }
 
+/* The run of x under kernel row ky of position p: its offset in an image, and the filter
+   rows [lo, hi) of that kernel row it meets (lo == hi when the row lies in the padding). */
+static size_t tp__run(const tp_layer *l, int p, int ky, int *lo, int *hi)
+{
+    int oy = p / l->out_w, ox = p % l->out_w, x0 = ox * l->stride - l->pad_l;
+    int iy = oy * l->stride - l->pad + ky, kx0 = TP__MAX(0, -x0), kx1 = TP__MIN(l->k, l->in_w - x0);
+    if (iy < 0 || iy >= l->in_h || kx0 >= kx1) { *lo = *hi = l->k * l->in_c; return 0; }
+    *lo = kx0 * l->in_c;
+    *hi = kx1 * l->in_c;
+    return ((size_t)iy * l->in_w + x0 + kx0) * l->in_c;
+}
+
 /* cols[b][p][(ky*k + kx)*in_c + ci] = x[b][oy*s - pad + ky][ox*s - pad + kx][ci] (0 outside) */
 static void tp__im2col(const tp_layer *l, const float *x, float *cols, int batch)
 {
-    int b, P = l->out_h * l->out_w, row = l->k * l->in_c;
+    int b, P = l->out_h * l->out_w, row = l->k * l->in_c;   /* positions, of LC and conv alike */
     TP__OMP(parallel for schedule(static))
-    for (b = 0; b < batch; b++) {
-        const float *xb = x + (size_t)b * l->n_in;
-        for (int oy = 0; oy < l->out_h; oy++)
-            for (int ox = 0; ox < l->out_w; ox++) {
-                float *dst = cols + ((size_t)b * P + oy * l->out_w + ox) * l->patch;
-                int x0 = ox * l->stride - l->pad_l;
-                int kx0 = TP__MAX(0, -x0), kx1 = TP__MIN(l->k, l->in_w - x0);
-                for (int ky = 0; ky < l->k; ky++, dst += row) {   /* rows are short: loops, not calls */
-                    int iy = oy * l->stride - l->pad + ky, j = 0;
-                    int inside = iy >= 0 && iy < l->in_h && kx0 < kx1;
-                    int lo = inside ? kx0 * l->in_c : row, hi = inside ? kx1 * l->in_c : row;
-                    const float *src = inside ? xb + ((size_t)iy * l->in_w + x0 + kx0) * l->in_c : xb;
-                    for (; j < lo; j++) dst[j] = 0.0f;
-                    for (; j < hi; j++) dst[j] = src[j - lo];
-                    for (; j < row; j++) dst[j] = 0.0f;
-                }
+    for (b = 0; b < batch; b++)
+        for (int p = 0; p < P; p++) {
+            float *dst = cols + ((size_t)b * P + p) * l->patch;
+            for (int ky = 0, lo, hi; ky < l->k; ky++, dst += row) {   /* rows are short: loops, not calls */
+                const float *src = x + (size_t)b * l->n_in + tp__run(l, p, ky, &lo, &hi);
+                int j = 0;
+                for (; j < lo; j++) dst[j] = 0.0f;
+                for (; j < hi; j++) dst[j] = src[j - lo];
+                for (; j < row; j++) dst[j] = 0.0f;
             }
-    }
+        }
 }
 
 /* x = col2im(cols): the adjoint of im2col, summing overlapping patches. Split over the
@@ -902,101 +907,90 @@ static void tp__col2im(const tp_layer *l, const float *cols, float *x, int batch
     for (b = 0; b < batch; b++) {
         float *xb = x + (size_t)b * l->n_in;
         memset(xb, 0, (size_t)l->n_in * sizeof(float));
-        for (int oy = 0; oy < l->out_h; oy++)
-            for (int ox = 0; ox < l->out_w; ox++) {
-                const float *src = cols + ((size_t)b * P + oy * l->out_w + ox) * l->patch;
-                int x0 = ox * l->stride - l->pad_l;
-                int kx0 = TP__MAX(0, -x0), kx1 = TP__MIN(l->k, l->in_w - x0);
-                for (int ky = 0; ky < l->k; ky++, src += row) {
-                    int iy = oy * l->stride - l->pad + ky;
-                    if (iy < 0 || iy >= l->in_h || kx0 >= kx1) continue;
-                    float *dst = xb + ((size_t)iy * l->in_w + x0 + kx0) * l->in_c;
-                    const float *s = src + kx0 * l->in_c;
-                    int len = (kx1 - kx0) * l->in_c;
-                    for (int j = 0; j < len; j++) dst[j] += s[j];
-                }
+        for (int p = 0; p < P; p++) {
+            const float *src = cols + ((size_t)b * P + p) * l->patch;
+            for (int ky = 0, lo, hi; ky < l->k; ky++, src += row) {
+                float *dst = xb + tp__run(l, p, ky, &lo, &hi);
+                for (int j = lo; j < hi; j++) dst[j - lo] += src[j];
             }
+        }
     }
 }
 
-/* a_p = cols_p W_p without im2col: one product per kernel row read from x in place (as in
-   tp__local_weight_grad below), each added to a_p in the order of ky. */
+/* This thread's block of [0, n) in a parallel region: contiguous, in thread order. */
+static void tp__my_block(int n, int *i0, int *i1)
+{
+    int t = 0, nt = 1, per;
+#ifdef _OPENMP
+    t = omp_get_thread_num();
+    nt = omp_get_num_threads();
+#endif
+    per = (n + nt - 1) / nt;
+    *i0 = TP__MIN(n, t * per);
+    *i1 = TP__MIN(n, *i0 + per);
+}
+
+/* The three LC kernels for long kernel rows: every product reads runs of x where they lie,
+   and each thread owns what it writes. The forward pass splits the positions between the
+   threads (each reads only its filters, the largest array); a position's output adds its
+   kernel rows in order. */
 static void tp__local_forward(const tp_layer *l, const float *w, const float *x, float *a, int batch)
 {
     int p, P = l->n_pos, cout = l->out_c, row = l->k * l->in_c;
     TP__OMP(parallel for schedule(static))
-    for (p = 0; p < P; p++) {
-        int oy = p / l->out_w, ox = p % l->out_w, x0 = ox * l->stride - l->pad_l, acc = 0;
-        int kx0 = TP__MAX(0, -x0), kx1 = TP__MIN(l->k, l->in_w - x0);
+    for (p = 0; p < P; p++) {                                   /* a_p = sum over ky of run W_p,ky */
+        int acc = 0, lo, hi;
         for (int ky = 0; ky < l->k; ky++) {
-            int iy = oy * l->stride - l->pad + ky;
-            if (iy < 0 || iy >= l->in_h || kx0 >= kx1) continue;
-            tp__gemm_serial(0, 0, batch, cout, (kx1 - kx0) * l->in_c,
-                            x + ((size_t)iy * l->in_w + x0 + kx0) * l->in_c, l->n_in,
-                            w + ((size_t)p * l->patch + (size_t)ky * row + (size_t)kx0 * l->in_c) * cout, cout,
+            size_t off = tp__run(l, p, ky, &lo, &hi);
+            if (lo == hi) continue;
+            tp__gemm_serial(0, 0, batch, cout, hi - lo, x + off, l->n_in,
+                            w + ((size_t)p * l->patch + (size_t)ky * row + lo) * cout, cout,
                             acc, a + (size_t)p * cout, P * cout);
             acc = 1;
         }
-        for (int b = 0; !acc && b < batch; b++)   /* a patch wholly in the padding */
+        for (int b = 0; !acc && b < batch; b++)                 /* a patch wholly in the padding */
             memset(a + ((size_t)b * P + p) * cout, 0, (size_t)cout * sizeof(float));
     }
 }
 
-/* dW_p += cols_p^T d_p of a locally-connected layer without im2col: the rows of a filter
-   that one kernel row ky covers are a contiguous run of x (k * in_c floats, fewer at a side
-   border), so each is a product read from x in place. Rows over the zero padding get no
-   gradient. The same sums over the batch as through im2col, so the same bits. */
-static void tp__local_weight_grad(const tp_layer *l, const float *x, const float *d, float *dw,
-                                  int batch, int acc)
-{
-    int p, P = l->n_pos, cout = l->out_c, row = l->k * l->in_c;
-    TP__OMP(parallel for schedule(static))
-    for (p = 0; p < P; p++) {
-        int oy = p / l->out_w, ox = p % l->out_w, x0 = ox * l->stride - l->pad_l;
-        int kx0 = TP__MAX(0, -x0), kx1 = TP__MIN(l->k, l->in_w - x0);
-        for (int ky = 0; ky < l->k; ky++) {
-            int iy = oy * l->stride - l->pad + ky, lo = kx0 * l->in_c, hi = kx1 * l->in_c;
-            float *dwr = dw + ((size_t)p * l->patch + (size_t)ky * row) * cout;
-            if (iy < 0 || iy >= l->in_h || kx0 >= kx1) lo = hi = row;
-            if (!acc) {
-                memset(dwr, 0, (size_t)lo * cout * sizeof(float));
-                memset(dwr + (size_t)hi * cout, 0, (size_t)(row - hi) * cout * sizeof(float));
-            }
-            if (lo < hi)
-                tp__gemm_serial(1, 0, hi - lo, cout, batch, x + ((size_t)iy * l->in_w + x0 + kx0) * l->in_c,
-                                l->n_in, d + (size_t)p * cout, P * cout, acc, dwr + (size_t)lo * cout, cout);
-        }
-    }
-}
-
-/* x = A(W)^T d without cols and col2im: each thread owns a block of images and adds
-   d_p W_p^T into x in place, kernel row by kernel row, position by position in order: for
-   out_c <= TP_KC the same sums in the same order as col2im of the cols, so the same bits. */
+/* The transpose splits the images between the threads: each image's sums run over positions
+   and kernel rows in order, as col2im adds them (for out_c <= TP_KC the same bits). */
 static void tp__local_transpose(const tp_layer *l, const float *w, const float *d, float *x, int batch)
 {
     TP__OMP(parallel)
     {
-        int t = 0, nt = 1, per, b0, b1, P = l->n_pos, cout = l->out_c, row = l->k * l->in_c;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-        nt = omp_get_num_threads();
-#endif
-        per = (batch + nt - 1) / nt;
-        b0 = TP__MIN(batch, t * per);
-        b1 = TP__MIN(batch, b0 + per);
+        int b0, b1, P = l->n_pos, cout = l->out_c, row = l->k * l->in_c;
+        tp__my_block(batch, &b0, &b1);
         if (b0 < b1) memset(x + (size_t)b0 * l->n_in, 0, (size_t)(b1 - b0) * l->n_in * sizeof(float));
-        for (int p = 0; b0 < b1 && p < P; p++) {
-            int oy = p / l->out_w, ox = p % l->out_w, x0 = ox * l->stride - l->pad_l;
-            int kx0 = TP__MAX(0, -x0), kx1 = TP__MIN(l->k, l->in_w - x0);
-            for (int ky = 0; ky < l->k; ky++) {
-                int iy = oy * l->stride - l->pad + ky;
-                if (iy < 0 || iy >= l->in_h || kx0 >= kx1) continue;
-                tp__gemm_serial(0, 1, b1 - b0, (kx1 - kx0) * l->in_c, cout,
-                                d + ((size_t)b0 * P + p) * cout, P * cout,
-                                w + ((size_t)p * l->patch + (size_t)ky * row + (size_t)kx0 * l->in_c) * cout, cout,
-                                1, x + (size_t)b0 * l->n_in + ((size_t)iy * l->in_w + x0 + kx0) * l->in_c, l->n_in);
+        for (int p = 0; b0 < b1 && p < P; p++)                  /* run += d_p W_p,ky^T */
+            for (int ky = 0, lo, hi; ky < l->k; ky++) {
+                size_t off = tp__run(l, p, ky, &lo, &hi);
+                if (lo < hi)
+                    tp__gemm_serial(0, 1, b1 - b0, hi - lo, cout, d + ((size_t)b0 * P + p) * cout, P * cout,
+                                    w + ((size_t)p * l->patch + (size_t)ky * row + lo) * cout, cout,
+                                    1, x + (size_t)b0 * l->n_in + off, l->n_in);
             }
+    }
+}
+
+/* dW_p,ky = run^T d_p over the batch, split over (position, kernel row): the same sums over
+   the batch as through im2col, so the same bits. Filter rows over the padding get zero. */
+static void tp__local_weight_grad(const tp_layer *l, const float *x, const float *d, float *dw,
+                                  int batch, int acc)
+{
+    int q, P = l->n_pos, cout = l->out_c, row = l->k * l->in_c;
+    TP__OMP(parallel for schedule(static))
+    for (q = 0; q < P * l->k; q++) {
+        int p = q / l->k, ky = q % l->k, lo, hi;
+        size_t off = tp__run(l, p, ky, &lo, &hi);
+        float *dwr = dw + ((size_t)p * l->patch + (size_t)ky * row) * cout;
+        if (!acc) {
+            memset(dwr, 0, (size_t)lo * cout * sizeof(float));
+            memset(dwr + (size_t)hi * cout, 0, (size_t)(row - hi) * cout * sizeof(float));
         }
+        if (lo < hi)
+            tp__gemm_serial(1, 0, hi - lo, cout, batch, x + off, l->n_in, d + (size_t)p * cout, P * cout,
+                            acc, dwr + (size_t)lo * cout, cout);
     }
 }
 
