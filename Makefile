@@ -61,7 +61,7 @@ valgrind: | $(BUILD)
 	$(CC) -O1 -g -Wall -Wextra -I. examples/train.c -o $(BUILD)/train-vg $(LDLIBS)
 	for r in bp fa dfa dtp sdtp aosdtp; do \
 		valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite -q \
-			./$(BUILD)/train-vg --dataset synthetic --synthetic-n 256 --arch "8x8x1 lc3x3/4/s2 conv3x3/4 fc16 fc10" \
+			./$(BUILD)/train-vg --dataset synthetic --synthetic-n 256 --arch "8x8x1 lc3x3/12/s2 lc3x3/4 conv3x3/4 fc16 fc10" \
 			--rule $$r --aux 8 --epochs 2 --batch 32 --quiet --checkpoint $(BUILD)/vg.ckpt --save $(BUILD)/vg-final.ckpt \
 			|| exit 1; \
 	done

@@ -35,6 +35,8 @@
      TP_ASSERT(x)             replace assert (programmer errors only)
      TP_MAX_LAYERS            layers per network (default 32)
      TP_MR, TP_NR             GEMM micro-kernel tile (default 6 x 32, for 16-float vectors)
+     TP_LOCAL_DIRECT          LC kernel rows (k * in_c floats) at least this long are read in
+                              place, shorter ones through im2col (default 32)
 
    EXAMPLE
      tp_config cfg = tp_config_default(TP_SDTP);
