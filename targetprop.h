@@ -674,6 +674,21 @@ static void tp__gemm_rows(int ta, int direct_b, int i_begin, int i_end, int kc, 
     }
 }
 
+/* This thread's block of [0, n) in a parallel region: contiguous, in thread order, each
+   block a multiple of align long (all but the last). */
+static void tp__my_block(int n, int align, int *i0, int *i1)
+{
+    int t = 0, nt = 1, per;
+#ifdef _OPENMP
+    t = omp_get_thread_num();
+    nt = omp_get_num_threads();
+#endif
+    per = (n + nt - 1) / nt;
+    per = (per + align - 1) / align * align;
+    *i0 = TP__MIN(n, t * per);
+    *i1 = TP__MIN(n, *i0 + per);
+}
+
 /* One parallel region for the whole product: for every (K, N) block the team packs B
    together, one panel each, then every thread multiplies its own rows of C. */
 static void tp__gemm_block(int ta, int tb, int m, int n, int k, const float *a, int lda,
@@ -684,15 +699,8 @@ static void tp__gemm_block(int ta, int tb, int m, int n, int k, const float *a, 
     (void)parallel;   /* read only by the OpenMP clause */
     TP__OMP(parallel if (parallel))
     {
-        int t = 0, nt = 1, per, i0, i1, direct_b = TP__DIRECT_B(tb, ldb, m, k);
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-        nt = omp_get_num_threads();
-#endif
-        per = (m + nt - 1) / nt;
-        per = (per + TP_MR - 1) / TP_MR * TP_MR;
-        i0 = TP__MIN(m, t * per);
-        i1 = TP__MIN(m, i0 + per);
+        int i0, i1, direct_b = TP__DIRECT_B(tb, ldb, m, k);
+        tp__my_block(m, TP_MR, &i0, &i1);
         for (int jc = 0; jc < n; jc += TP_NC) {
             int nc = TP__MIN(TP_NC, n - jc), jr;
             for (int pc = 0; pc < k; pc += TP_KC) {
@@ -919,19 +927,6 @@ static void tp__col2im(const tp_layer *l, const float *cols, float *x, int batch
     }
 }
 
-/* This thread's block of [0, n) in a parallel region: contiguous, in thread order. */
-static void tp__my_block(int n, int *i0, int *i1)
-{
-    int t = 0, nt = 1, per;
-#ifdef _OPENMP
-    t = omp_get_thread_num();
-    nt = omp_get_num_threads();
-#endif
-    per = (n + nt - 1) / nt;
-    *i0 = TP__MIN(n, t * per);
-    *i1 = TP__MIN(n, *i0 + per);
-}
-
 /* The three LC kernels for long kernel rows: every product reads runs of x where they lie,
    and each thread owns what it writes. The forward pass splits the positions between the
    threads (each reads only its filters, the largest array); a position's output adds its
@@ -962,7 +957,7 @@ static void tp__local_transpose(const tp_layer *l, const float *w, const float *
     TP__OMP(parallel)
     {
         int b0, b1, P = l->n_pos, cout = l->out_c, row = l->k * l->in_c;
-        tp__my_block(batch, &b0, &b1);
+        tp__my_block(batch, 1, &b0, &b1);
         if (b0 < b1) memset(x + (size_t)b0 * l->n_in, 0, (size_t)(b1 - b0) * l->n_in * sizeof(float));
         for (int p = 0; b0 < b1 && p < P; p++)                  /* run += d_p W_p,ky^T */
             for (int ky = 0, lo, hi; ky < l->k; ky++) {
