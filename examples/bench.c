@@ -10,7 +10,10 @@
    OpenMP thread count is set before any parallel region. The child trains on synthetic
    data (uniform pixels, random one-hot labels): a few warm-up steps, then R repetitions
    of S steps, S chosen from the warm-up so one repetition lasts about half a second, and
-   it reports the median examples/s of the repetitions. Run ./build/bench --help. */
+   it reports the median examples/s of the repetitions. The driver sweeps all the cases
+   (each followed by the peer's run of it) several times and reports, per case, the median
+   of the rounds: a shared machine's slow minutes then spoil one round, not a case.
+   Run ./build/bench --help. */
 #define _POSIX_C_SOURCE 200809L
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
@@ -47,10 +50,12 @@ static void usage(FILE *f)
 "  --rules LIST      bp,fa,dfa,dtp,sdtp,aosdtp (default all; parallel schedule)\n"
 "  --threads LIST    OpenMP thread counts (default 1,2)\n"
 "  --batch N         minibatch size (default 128)\n"
-"  --reps N          timed repetitions per case, the median is reported (default 5)\n"
+"  --reps N          timed repetitions per case and round (default 3)\n"
+"  --rounds N        sweeps over all the cases, ours and the peer's (default 3; quick 1): each\n"
+"                    figure is the median over the rounds of a round's median repetition\n"
 "  --steps N         steps per repetition (default: chosen so a repetition lasts --target s)\n"
 "  --target S        seconds per repetition when --steps is not given (default 0.5)\n"
-"  --quick           3 repetitions of about 0.25 s, a shorter peer run (a smoke test)\n"
+"  --quick           one round, 3 repetitions of about 0.25 s, a shorter peer run (a smoke test)\n"
 "  --out FILE        CSV, one line per case (default build/bench.csv):\n"
 "                    net,rule,threads,examples_per_s,gflops,peak_rss_mb,peer_examples_per_s,ratio\n"
 "  --no-peer         do not run the PyTorch peer\n"
@@ -197,7 +202,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 typedef struct bench_opts {
-    int batch, reps, steps, quick;
+    int batch, reps, steps, quick, rounds;
     double target;
 } bench_opts;
 
@@ -394,6 +399,73 @@ static int peer_rule(const char *rule)
 
 static int file_exists(const char *p) { return access(p, F_OK) == 0; }
 
+#define BENCH_MAX_ROUNDS 16
+
+/* One case of the table, filled round by round. */
+typedef struct bench_case {
+    const char *net, *rule, *thr_s;
+    int peer, failed, threads, steps, reps, n, n_peer;
+    double eps[BENCH_MAX_ROUNDS], peer_eps[BENCH_MAX_ROUNDS], rss, macs;
+} bench_case;
+
+static double bench_median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof v[0], cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* One round of a case: this program as `--case` in a fresh process. */
+static int run_child(char *self, bench_case *bc, const bench_opts *o)
+{
+    char out[4096], sb[4][32], *argv[16];
+    const char *tag;
+    int c = 0, rc, steps, reps, thr;
+    double eps, mn, mx, rss, macs;
+    argv[c++] = self; argv[c++] = (char *)"--case"; argv[c++] = (char *)bc->net;
+    argv[c++] = (char *)bc->rule; argv[c++] = (char *)bc->thr_s;
+    snprintf(sb[0], sizeof sb[0], "%d", o->batch);
+    snprintf(sb[1], sizeof sb[1], "%d", o->reps);
+    snprintf(sb[2], sizeof sb[2], "%g", o->target);
+    argv[c++] = (char *)"--batch"; argv[c++] = sb[0];
+    argv[c++] = (char *)"--reps"; argv[c++] = sb[1];
+    argv[c++] = (char *)"--target"; argv[c++] = sb[2];
+    if (o->steps > 0) {
+        snprintf(sb[3], sizeof sb[3], "%d", o->steps);
+        argv[c++] = (char *)"--steps"; argv[c++] = sb[3];
+    }
+    if (o->quick) argv[c++] = (char *)"--quick";
+    argv[c] = NULL;
+    rc = run_capture(argv, out, sizeof out);
+    tag = strstr(out, BENCH_TAG);
+    if (rc != 0 || !tag ||
+        sscanf(tag, BENCH_TAG " eps=%lf min=%lf max=%lf rss_mb=%lf macs=%lf steps=%d reps=%d threads=%d",
+               &eps, &mn, &mx, &rss, &macs, &steps, &reps, &thr) != 8) {
+        bc->failed = 1;
+        return rc ? rc : 1;
+    }
+    bc->eps[bc->n++] = eps;
+    if (rss > bc->rss) bc->rss = rss;
+    bc->macs = macs;
+    bc->steps = steps;
+    bc->reps = reps;
+    bc->threads = thr;
+    return 0;
+}
+
+/* The peer on the same case, right after ours: an epoch of about 1.5 s (quick 0.5 s) if
+   it ran at our speed. A failed peer run leaves the round out of its median. */
+static void run_peer(char *peer_sh, bench_case *bc, const bench_opts *o)
+{
+    char out[1024], nbs[32], *argv[6];
+    double peer_eps = 0.0, eps = bc->eps[bc->n - 1];
+    int nb = (int)(eps * (o->quick ? 0.5 : 1.5) / o->batch + 0.5);
+    snprintf(nbs, sizeof nbs, "%d", nb < 3 ? 3 : nb > 200 ? 200 : nb);
+    argv[0] = peer_sh; argv[1] = (char *)peer_net(bc->net); argv[2] = (char *)bc->rule;
+    argv[3] = (char *)bc->thr_s; argv[4] = nbs; argv[5] = NULL;
+    if (run_capture(argv, out, sizeof out) == 0 && sscanf(out, "%lf", &peer_eps) == 1 && peer_eps > 0)
+        bc->peer_eps[bc->n_peer++] = peer_eps;
+}
+
 /* The dense-kernel table: tp_gemm beside OpenBLAS sgemm (tools/bench-sgemm.py through torch)
    at the FC shapes, for every thread count. */
 static int gemm_table(char *self, const char *root, char **thr_s, int n_thr, int quick, const char *csv_path)
@@ -463,15 +535,16 @@ int main(int argc, char **argv)
     char rules_buf[256] = "bp,fa,dfa,dtp,sdtp,aosdtp", threads_buf[128] = "1,2";
     const char *out_path = "build/bench.csv", *peer_path = NULL, *gemm_path = "build/bench-gemm.csv";
     char *nets[BENCH_MAX_ITEMS], *rules[BENCH_MAX_ITEMS], *thr_s[BENCH_MAX_ITEMS];
-    int n_nets, n_rules, n_thr, rules_given = 0, no_peer = 0, no_gemm = 0, reps_given = 0, target_given = 0;
+    int n_nets, n_rules, n_thr, n_cases = 0, rounds_given = 0, rules_given = 0, no_peer = 0, no_gemm = 0, reps_given = 0, target_given = 0;
     bench_opts o;
+    bench_case *cases;
     char self[4096], root[4096], peer_sh[4200], sbuf[3][32];
     double t_start = now();
     ssize_t len;
     FILE *csv;
     int use_peer = 0, failures = 0;
 
-    o.batch = 128; o.reps = 5; o.steps = 0; o.quick = 0; o.target = 0.5;
+    o.batch = 128; o.reps = 3; o.steps = 0; o.quick = 0; o.target = 0.5; o.rounds = 3;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
@@ -491,6 +564,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--reps") && more) { o.reps = atoi(argv[++i]); reps_given = 1; }
         else if (!strcmp(a, "--steps") && more) o.steps = atoi(argv[++i]);
         else if (!strcmp(a, "--target") && more) { o.target = atof(argv[++i]); target_given = 1; }
+        else if (!strcmp(a, "--rounds") && more) { o.rounds = atoi(argv[++i]); rounds_given = 1; }
         else if (!strcmp(a, "--out") && more) out_path = argv[++i];
         else if (!strcmp(a, "--peer") && more) peer_path = argv[++i];
         else if (!strcmp(a, "--flops") && i + 2 < argc) return bench_print_flops(argv[i + 1], argv[i + 2]);
@@ -515,8 +589,10 @@ int main(int argc, char **argv)
     }
     if (o.quick && !reps_given) o.reps = 3;
     if (o.quick && !target_given) o.target = 0.25;
-    if (o.batch < 1 || o.reps < 1 || o.reps > 64 || o.target <= 0.0) {
-        fprintf(stderr, "bench: --batch, --reps (1..64) and --target must be positive\n");
+    if (o.quick && !rounds_given) o.rounds = 1;
+    if (o.batch < 1 || o.reps < 1 || o.reps > 64 || o.target <= 0.0 || o.rounds < 1 || o.rounds > BENCH_MAX_ROUNDS) {
+        fprintf(stderr, "bench: --batch, --reps (1..64), --rounds (1..%d) and --target must be positive\n",
+                BENCH_MAX_ROUNDS);
         return 2;
     }
     n_nets = split_list(nets_buf, nets, BENCH_MAX_ITEMS);
@@ -576,84 +652,74 @@ int main(int argc, char **argv)
         double load[3] = {0, 0, 0};
         FILE *lf = fopen("/proc/loadavg", "r");
         if (lf) { if (fscanf(lf, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3) load[0] = 0; fclose(lf); }
-        printf("# targetprop.h %s bench: batch %d, %d repetitions (median), %s; load average %.2f%s\n",
-               TARGETPROP_VERSION_STRING, o.batch, o.reps, o.steps > 0 ? "fixed steps" : "~auto steps",
+        printf("# targetprop.h %s bench: batch %d, %d round%s of %d repetitions (median of the rounds' medians), "
+               "%s; load average %.2f%s\n", TARGETPROP_VERSION_STRING, o.batch, o.rounds, o.rounds > 1 ? "s" : "",
+               o.reps, o.steps > 0 ? "fixed steps" : "~auto steps",
                load[0], load[0] > 0.5 ? " (other processes are running: timings are disturbed)" : "");
     }
     csv = fopen(out_path, "w");
     if (!csv) fprintf(stderr, "bench: cannot write %s: %s (table only)\n", out_path, strerror(errno));
     else fprintf(csv, "net,rule,threads,examples_per_s,gflops,peak_rss_mb,peer_examples_per_s,ratio\n");
-    printf("%-10s %-6s %3s %11s %8s %10s %8s %8s", "net", "rule", "thr", "examples/s", "GFLOP/s", "MFLOP/ex",
-           "peak MB", "steps*R");
-    if (use_peer) printf(" %10s %7s", "peer ex/s", "ours/pr");
-    printf("\n");
-    fflush(stdout);
 
+    /* the cases, then `rounds` sweeps over all of them */
+    cases = (bench_case *)calloc((size_t)n_nets * n_rules * n_thr, sizeof *cases);
+    if (!cases) { fprintf(stderr, "bench: out of memory\n"); return 1; }
     for (int i = 0; i < n_nets; i++)
         for (int j = 0; j < n_rules; j++) {
             if (is_conv(nets[i]) && !rules_given && strcmp(rules[j], "bp") != 0) continue;
             for (int t = 0; t < n_thr; t++) {
-                char out[4096], peer_out[1024], peer_col[2][32] = {"", ""}, sr[32];
-                char *cargv[16];
-                int c = 0, rc;
-                double eps = 0, mn = 0, mx = 0, rss = 0, macs = 0, gf, peer_eps = 0;
-                int steps = 0, reps = 0, thr = 0;
-                const char *tag;
-                cargv[c++] = self; cargv[c++] = (char *)"--case"; cargv[c++] = nets[i];
-                cargv[c++] = rules[j]; cargv[c++] = thr_s[t];
-                snprintf(sbuf[0], sizeof sbuf[0], "%d", o.batch);
-                snprintf(sbuf[1], sizeof sbuf[1], "%d", o.reps);
-                cargv[c++] = (char *)"--batch"; cargv[c++] = sbuf[0];
-                cargv[c++] = (char *)"--reps"; cargv[c++] = sbuf[1];
-                snprintf(sbuf[2], sizeof sbuf[2], "%g", o.target);
-                cargv[c++] = (char *)"--target"; cargv[c++] = sbuf[2];
-                if (o.steps > 0) {
-                    static char st[32];
-                    snprintf(st, sizeof st, "%d", o.steps);
-                    cargv[c++] = (char *)"--steps"; cargv[c++] = st;
-                }
-                if (o.quick) cargv[c++] = (char *)"--quick";
-                cargv[c] = NULL;
-                rc = run_capture(cargv, out, sizeof out);
-                tag = strstr(out, BENCH_TAG);
-                if (rc != 0 || !tag ||
-                    sscanf(tag, BENCH_TAG " eps=%lf min=%lf max=%lf rss_mb=%lf macs=%lf steps=%d reps=%d threads=%d",
-                           &eps, &mn, &mx, &rss, &macs, &steps, &reps, &thr) != 8) {
-                    printf("%-10s %-6s %3s   failed (exit status %d)\n", nets[i], rules[j], thr_s[t], rc);
-                    fflush(stdout);
-                    failures++;
-                    continue;
-                }
-                gf = 2.0 * macs * eps / 1e9;
-                if (use_peer && peer_net(nets[i]) && peer_rule(rules[j])) {
-                    char *pargv[7];
-                    pargv[0] = peer_sh; pargv[1] = (char *)peer_net(nets[i]); pargv[2] = rules[j];
-                    /* batches per peer epoch: about 1.5 s (quick 0.5 s) if it ran at our speed */
-                    int nb = (int)(eps * (o.quick ? 0.5 : 1.5) / o.batch + 0.5);
-                    char nbs[32];
-                    snprintf(nbs, sizeof nbs, "%d", nb < 3 ? 3 : nb > 200 ? 200 : nb);
-                    pargv[3] = thr_s[t]; pargv[4] = nbs; pargv[5] = NULL;
-                    if (run_capture(pargv, peer_out, sizeof peer_out) == 0 &&
-                        sscanf(peer_out, "%lf", &peer_eps) == 1 && peer_eps > 0) {
-                        snprintf(peer_col[0], sizeof peer_col[0], "%.0f", peer_eps);
-                        snprintf(peer_col[1], sizeof peer_col[1], "%.2f", eps / peer_eps);
-                    } else {
-                        snprintf(peer_col[0], sizeof peer_col[0], "failed");
-                    }
-                }
-                snprintf(sr, sizeof sr, "%dx%d", steps, reps);
-                printf("%-10s %-6s %3d %11.0f %8.1f %10.2f %8.0f %8s", nets[i], rules[j], thr, eps, gf,
-                       2e-6 * macs, rss, sr);
-                if (peer_col[0][0]) printf(" %10s %7s", peer_col[0], peer_col[1]);
-                printf("\n");
-                fflush(stdout);
-                if (csv) {
-                    fprintf(csv, "%s,%s,%d,%.1f,%.2f,%.1f,%s,%s\n", nets[i], rules[j], thr, eps, gf, rss,
-                            peer_eps > 0 ? peer_col[0] : "", peer_eps > 0 ? peer_col[1] : "");
-                    fflush(csv);
-                }
+                bench_case *bc = &cases[n_cases++];
+                bc->net = nets[i]; bc->rule = rules[j]; bc->thr_s = thr_s[t];
+                bc->peer = use_peer && peer_net(nets[i]) && peer_rule(rules[j]);
             }
         }
+    for (int round = 0; round < o.rounds; round++) {
+        double t_round = now();
+        for (int c = 0; c < n_cases; c++) {
+            bench_case *bc = &cases[c];
+            if (bc->failed) continue;
+            if (run_child(self, bc, &o) != 0) {
+                printf("%-10s %-6s %3s   failed (round %d)\n", bc->net, bc->rule, bc->thr_s, round + 1);
+                failures++;
+                continue;
+            }
+            if (bc->peer) run_peer(peer_sh, bc, &o);
+        }
+        if (o.rounds > 1) printf("# round %d of %d: %.0f s\n", round + 1, o.rounds, now() - t_round);
+        fflush(stdout);
+    }
+
+    printf("%-10s %-6s %3s %11s %8s %10s %8s %10s", "net", "rule", "thr", "examples/s", "GFLOP/s", "MFLOP/ex",
+           "peak MB", "S*R*rounds");
+    if (use_peer) printf(" %10s %7s", "peer ex/s", "ours/pr");
+    printf("\n");
+    for (int c = 0; c < n_cases; c++) {
+        bench_case *bc = &cases[c];
+        double eps, peer_eps = bc->n_peer ? bench_median(bc->peer_eps, bc->n_peer) : 0.0;
+        char peer_col[2][32] = {"", ""}, sr[48];
+        if (bc->failed || bc->n == 0) {
+            printf("%-10s %-6s %3s   failed\n", bc->net, bc->rule, bc->thr_s);
+            continue;
+        }
+        eps = bench_median(bc->eps, bc->n);
+        if (peer_eps > 0) {
+            snprintf(peer_col[0], sizeof peer_col[0], "%.0f", peer_eps);
+            snprintf(peer_col[1], sizeof peer_col[1], "%.2f", eps / peer_eps);
+        } else if (bc->peer) {
+            snprintf(peer_col[0], sizeof peer_col[0], "failed");
+        }
+        snprintf(sr, sizeof sr, "%dx%dx%d", bc->steps, bc->reps, bc->n);
+        printf("%-10s %-6s %3d %11.0f %8.1f %10.2f %8.0f %10s", bc->net, bc->rule, bc->threads, eps,
+               2.0 * bc->macs * eps / 1e9, 2e-6 * bc->macs, bc->rss, sr);
+        if (peer_col[0][0]) printf(" %10s %7s", peer_col[0], peer_col[1]);
+        printf("\n");
+        if (csv)
+            fprintf(csv, "%s,%s,%d,%.1f,%.2f,%.1f,%s,%s\n", bc->net, bc->rule, bc->threads, eps,
+                    2.0 * bc->macs * eps / 1e9, bc->rss, peer_eps > 0 ? peer_col[0] : "",
+                    peer_eps > 0 ? peer_col[1] : "");
+    }
+    fflush(stdout);
+    free(cases);
     if (csv) fclose(csv);
     if (!no_gemm) failures += gemm_table(self, root, thr_s, n_thr, o.quick, gemm_path);
     printf("# total %.0f s%s%s\n", now() - t_start, csv ? "; CSV in " : "", csv ? out_path : "");
