@@ -538,6 +538,8 @@ int main(int argc, char **argv)
     int n_nets, n_rules, n_thr, n_cases = 0, rounds_given = 0, rules_given = 0, no_peer = 0, no_gemm = 0, reps_given = 0, target_given = 0;
     bench_opts o;
     bench_case *cases;
+    int *order;
+    tp_rng order_rng;
     char self[4096], root[4096], peer_sh[4200], sbuf[3][32];
     double t_start = now();
     ssize_t len;
@@ -662,6 +664,7 @@ int main(int argc, char **argv)
     else fprintf(csv, "net,rule,threads,examples_per_s,gflops,peak_rss_mb,peer_examples_per_s,ratio\n");
 
     /* the cases, then `rounds` sweeps over all of them */
+    tp_rng_seed(&order_rng, 20181203u);
     cases = (bench_case *)calloc((size_t)n_nets * n_rules * n_thr, sizeof *cases);
     if (!cases) { fprintf(stderr, "bench: out of memory\n"); return 1; }
     for (int i = 0; i < n_nets; i++)
@@ -673,10 +676,20 @@ int main(int argc, char **argv)
                 bc->peer = use_peer && peer_net(nets[i]) && peer_rule(rules[j]);
             }
         }
+    order = (int *)malloc((size_t)(n_cases > 0 ? n_cases : 1) * sizeof *order);
+    if (!order) { fprintf(stderr, "bench: out of memory\n"); free(cases); return 1; }
+    for (int c = 0; c < n_cases; c++) order[c] = c;
     for (int round = 0; round < o.rounds; round++) {
         double t_round = now();
+        /* each round after the first in its own shuffled order, so a disturbance that comes
+           back at about the period of a round does not meet the same case every time */
+        for (int c = n_cases - 1; round > 0 && c > 0; c--) {
+            int k = (int)(tp_rng_u64(&order_rng) % (uint64_t)(c + 1)), tmp = order[c];
+            order[c] = order[k];
+            order[k] = tmp;
+        }
         for (int c = 0; c < n_cases; c++) {
-            bench_case *bc = &cases[c];
+            bench_case *bc = &cases[order[c]];
             if (bc->failed) continue;
             if (run_child(self, bc, &o) != 0) {
                 printf("%-10s %-6s %3s   failed (round %d)\n", bc->net, bc->rule, bc->thr_s, round + 1);
@@ -720,6 +733,7 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
     free(cases);
+    free(order);
     if (csv) fclose(csv);
     if (!no_gemm) failures += gemm_table(self, root, thr_s, n_thr, o.quick, gemm_path);
     printf("# total %.0f s%s%s\n", now() - t_start, csv ? "; CSV in " : "", csv ? out_path : "");
