@@ -41,7 +41,7 @@ $(BUILD)/pictures: tests/pictures.c examples/common.h targetprop.h | $(BUILD)
 $(BUILD):
 	mkdir -p $(BUILD)
 
-test: $(BUILD)/test $(BUILD)/train $(BUILD)/fuzz-regress $(BUILD)/alloc-fail $(BUILD)/search $(BUILD)/plot \
+test: $(BUILD)/test $(BUILD)/train $(BUILD)/fuzz-regress $(BUILD)/alloc-fail $(BUILD)/search $(BUILD)/plot $(BUILD)/bench \
       $(BUILD)/pictures check-compile
 	./$(BUILD)/alloc-fail
 	tests/examples.sh $(BUILD)
