@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The experiment programs: the search space sampler, resuming a search (finished trials skipped, an
-# interrupted trial continued exactly), the PNG writer (decoded by an independent inflater), and the
-# SVGs of every program (well-formed XML).
+# interrupted trial continued exactly), the PNG writer (decoded by an independent inflater), the
+# SVGs of every program (well-formed XML), and the bench driver (rounds, table, CSV).
 #   tests/examples.sh [BUILD_DIR]
 set -u
 build=${1:-build}
