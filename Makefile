@@ -82,7 +82,7 @@ sanitize: | $(BUILD)
 	$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 		-Wall -Wextra -I. tests/alloc-fail.c -o $(BUILD)/alloc-fail-asan $(LDLIBS)
 	mkdir -p $(BUILD)/asan
-	for p in examples/search.c examples/plot.c tests/pictures.c; do \
+	for p in examples/search.c examples/plot.c examples/bench.c tests/pictures.c; do \
 		$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 			-Wall -Wextra -I. $$p -o $(BUILD)/asan/$$(basename $$p .c) $(LDLIBS) || exit 1; \
 	done
