@@ -468,7 +468,7 @@ static int run_child(char *self, bench_case *bc, const bench_opts *o)
 }
 
 /* The peer on the same case, right after ours: an epoch of about 1.5 s (quick 0.5 s) if
-   it ran at our speed. A failed peer run leaves the round out of its median. */
+   it ran at our speed. A failed peer run leaves that round out of the peer's figures. */
 static void run_peer(char *peer_sh, bench_case *bc, const bench_opts *o)
 {
     char out[1024], nbs[32], *argv[6];
@@ -555,11 +555,11 @@ int main(int argc, char **argv)
     bench_case *cases;
     int *order;
     tp_rng order_rng;
-    char self[4096], root[4096], peer_sh[4200], sbuf[3][32];
+    char self[4096], root[4096], peer_sh[4200], sbuf[32];
     double t_start = now();
     ssize_t len;
     FILE *csv;
-    int use_peer = 0, failures = 0;
+    int use_peer = 0, failures = 0, tty = isatty(2);
 
     o.batch = 128; o.reps = 3; o.steps = 0; o.quick = 0; o.target = 0.5; o.rounds = 3;
     for (int i = 1; i < argc; i++) {
@@ -639,8 +639,8 @@ int main(int argc, char **argv)
 
     /* is the peer usable? asked once */
     if (peer_path) setenv("TP_PEER", peer_path, 1);
-    snprintf(sbuf[0], sizeof sbuf[0], "%d", o.batch);
-    setenv("TP_PEER_BATCH", sbuf[0], 1);
+    snprintf(sbuf, sizeof sbuf, "%d", o.batch);
+    setenv("TP_PEER_BATCH", sbuf, 1);
     if (!no_peer) {
         int wanted = 0;
         for (int i = 0; i < n_nets; i++)
@@ -681,7 +681,7 @@ int main(int argc, char **argv)
 
     /* the cases, then `rounds` sweeps over all of them */
     tp_rng_seed(&order_rng, 20181203u);
-    cases = (bench_case *)calloc((size_t)n_nets * n_rules * n_thr, sizeof *cases);
+    cases = (bench_case *)calloc((size_t)n_nets * n_rules * n_thr + 1, sizeof *cases);
     if (!cases) { fprintf(stderr, "bench: out of memory\n"); return 1; }
     for (int i = 0; i < n_nets; i++)
         for (int j = 0; j < n_rules; j++) {
@@ -707,6 +707,9 @@ int main(int argc, char **argv)
         for (int c = 0; c < n_cases; c++) {
             bench_case *bc = &cases[order[c]];
             if (bc->failed) continue;
+            if (tty)   /* the table comes at the end; until then, where the sweep is */
+                fprintf(stderr, "\r\033[K  round %d of %d, case %d of %d: %s %s %s thread%s", round + 1, o.rounds,
+                        c + 1, n_cases, bc->net, bc->rule, bc->thr_s, strcmp(bc->thr_s, "1") ? "s" : "");
             if (run_child(self, bc, &o) != 0) {
                 printf("%-10s %-6s %3s   failed (round %d)\n", bc->net, bc->rule, bc->thr_s, round + 1);
                 failures++;
@@ -714,6 +717,7 @@ int main(int argc, char **argv)
             }
             if (bc->peer) run_peer(peer_sh, bc, &o);
         }
+        if (tty) fprintf(stderr, "\r\033[K");
         if (o.rounds > 1) printf("# round %d of %d: %.0f s\n", round + 1, o.rounds, now() - t_round);
         fflush(stdout);
     }
