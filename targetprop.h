@@ -282,6 +282,7 @@ typedef struct tp_stats {
 typedef struct tp_diag {
     float angle[TP_MAX_LAYERS];     /* degrees between the rule's dW_l and the BP dW_l */
     float recon[TP_MAX_LAYERS];     /* ||g_l(f_l(h_{l-1})) - h_{l-1}||^2 / n_{l-1}, or -1 */
+    float target[TP_MAX_LAYERS];    /* ||h_l - target_l||^2 / n_l of a TP rule's hidden layer, or -1 */
 } tp_diag;
 
 TPDEF void      tp_forward(tp_net *net, const float *x, int batch);   /* fills h[], out */
@@ -2076,7 +2077,16 @@ TPDEF tp_result tp_diagnose(tp_net *net, const float *x, const float *y, int bat
     if ((r = tp_gradients(net, x, y, batch, TP_PHASE_FORWARD, NULL)) != TP_OK) return r;
     L = net->n_layers;
     memcpy(net->diag, net->grads, net->n_params * sizeof(float));
-    tp_rule_bp(net, batch);   /* overwrites grads */
+    if (tp__is_tp(net->cfg.rule)) tp__targets(net, batch);   /* D_l = h_l - target_l, again */
+    for (int l = 1; l <= L; l++) {
+        size_t n = (size_t)batch * net->layers[l - 1].n_out;
+        double s = 0.0;
+        out->target[l - 1] = -1.0f;
+        if (l == L || !tp__is_tp(net->cfg.rule)) continue;
+        for (size_t i = 0; i < n; i++) s += (double)net->d[l][i] * net->d[l][i];
+        out->target[l - 1] = (float)(s / (double)n);
+    }
+    tp_rule_bp(net, batch);   /* overwrites grads and d[] */
     for (int l = 1; l <= L; l++) {
         const tp_layer *ly = &net->layers[l - 1];
         out->angle[l - 1] = (float)tp__angle(net->diag + (ly->dw - net->grads), ly->dw, ly->n_w);

@@ -53,9 +53,10 @@ static void usage(FILE *f)
 "  --seed N              seed of initialisation, shuffling and noise (default 1)\n"
 "  --threads N           OpenMP threads (default: all)\n"
 "  --log FILE.csv        CSV log, one line per epoch: epoch,train_loss,train_error,test_error,\n"
-"                        best_test_error,seconds,examples_per_s,phase,inverse_loss[,angle_l...,recon_l...]\n"
-"  --diagnostics         per epoch, for each layer: angle to the BP gradient (degrees) and the\n"
-"                        inverse's reconstruction error (written to the log)\n"
+"                        best_test_error,seconds,examples_per_s,phase,inverse_loss[,angle_l...,recon_l...,target_l...]\n"
+"  --diagnostics         per epoch, for each layer: angle to the BP gradient (degrees), the\n"
+"                        inverse's reconstruction error and, for TP rules, the mean squared\n"
+"                        distance from the activity to its target (written to the log)\n"
 "  --checkpoint FILE     save the whole training state to FILE (atomically) after every epoch\n"
 "  --checkpoint-every N  ... and every N batches\n"
 "  --resume FILE         continue the run saved in FILE exactly where it stopped (the network,\n"
@@ -260,6 +261,7 @@ int main(int argc, char **argv)
             if (diagnostics) {
                 for (int l = 1; l <= net.n_layers; l++) fprintf(logf, ",angle_%d", l);
                 for (int l = 1; l <= net.n_layers; l++) fprintf(logf, ",recon_%d", l);
+                for (int l = 1; l <= net.n_layers; l++) fprintf(logf, ",target_%d", l);
             }
             fprintf(logf, "\n");
             fflush(logf);
@@ -361,6 +363,11 @@ int main(int argc, char **argv)
                     printf("          angle to BP (deg):");
                     for (int l = 0; l < net.n_layers; l++) printf(" %.1f", (double)diag.angle[l]);
                     printf("\n");
+                    if (is_tp) {
+                        printf("          ||h - target||^2 / n:");
+                        for (int l = 0; l + 1 < net.n_layers; l++) printf(" %.3g", (double)diag.target[l]);
+                        printf("\n");
+                    }
                 }
                 fflush(stdout);
             }
@@ -371,6 +378,7 @@ int main(int argc, char **argv)
                 if (diagnostics) {
                     for (int l = 0; l < net.n_layers; l++) fprintf(logf, ",%.4f", (double)diag.angle[l]);
                     for (int l = 0; l < net.n_layers; l++) fprintf(logf, ",%.6g", (double)diag.recon[l]);
+                    for (int l = 0; l < net.n_layers; l++) fprintf(logf, ",%.6g", (double)diag.target[l]);
                 }
                 fprintf(logf, "\n");
                 fflush(logf);

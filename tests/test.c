@@ -1240,7 +1240,7 @@ static void test_exact_inverse_correction(void)
     cfg.alpha = 0.2f;
     MAKE_NET(&net, "3 fc3:linear fc3:linear fc2", &cfg);
     tp_layer *l2 = &net.layers[1];
-    double wi[9];
+    double wi[9], dist[2] = {0.0, 0.0};
     float x[12], y[8];
     tp_diag dg;
     CHECK(l2->v != NULL && l2->c != NULL && net.layers[2].v == NULL, "DTP inverses: g_2 only");
@@ -1252,6 +1252,7 @@ static void test_exact_inverse_correction(void)
     {
         const tp_layer *l3 = &net.layers[2];
         double t1[12], got[12];
+        dist[0] = dist[1] = 0.0;
         for (int b = 0; b < B; b++) {
             double o[2], mx, s = 0, D2[3], t2[3];
             const float *h3 = net.h[3] + b * 2, *h2 = net.h[2] + b * 3, *h1 = net.h[1] + b * 3;
@@ -1261,6 +1262,7 @@ static void test_exact_inverse_correction(void)
                 D2[j] = 0;
                 for (int c = 0; c < 2; c++) D2[j] += cfg.alpha * (o[c] / s - y[b * 2 + c]) * l3->w[j * 2 + c];
                 t2[j] = h2[j] - D2[j];
+                dist[1] += D2[j] * D2[j] / (B * 3);
                 CHECK_NEAR(net.d[2][b * 3 + j] * B / 2.0, D2[j], 1e-6, 1e-4, "D_2[%d][%d]", b, j);
             }
             for (int i = 0; i < 3; i++) {   /* g_2(target_2) = (target_2 - b) W^-1 */
@@ -1268,12 +1270,16 @@ static void test_exact_inverse_correction(void)
                 for (int j = 0; j < 3; j++) t1[b * 3 + i] += (t2[j] - l2->b[j]) * wi[j * 3 + i];
                 got[b * 3 + i] = h1[i] - net.d[1][b * 3 + i] * B / 2.0;   /* target_1 = h_1 - D_1, d_1 = (2/B) D_1 */
                 CHECK_NEAR(got[b * 3 + i], t1[b * 3 + i], 1e-5, 1e-4, "target_1[%d][%d] vs g_2(target_2)", b, i);
+                dist[0] += (h1[i] - t1[b * 3 + i]) * (h1[i] - t1[b * 3 + i]) / (B * 3);
             }
         }
     }
     CHECK(tp_diagnose(&net, x, y, B, &dg) == TP_OK, "tp_diagnose: %s", net.error);
     CHECK(dg.recon[0] == -1.0f && dg.recon[2] == -1.0f, "recon of layers without inverse: %g %g", (double)dg.recon[0], (double)dg.recon[2]);
     CHECK(dg.recon[1] >= 0.0f && dg.recon[1] < 1e-10f, "recon of the exact inverse %g", (double)dg.recon[1]);
+    CHECK_NEAR(dg.target[0], dist[0], 1e-7, 1e-4, "||h_1 - target_1||^2 / n");
+    CHECK_NEAR(dg.target[1], dist[1], 1e-7, 1e-4, "||h_2 - target_2||^2 / n");
+    CHECK(dg.target[2] == -1.0f, "the output layer has no target: %g", (double)dg.target[2]);
     tp_net_destroy(&net);
 }
 
@@ -2102,6 +2108,8 @@ static void test_diagnose(void)
             double want = angle_deg(gr + off, gbp + off, ly->n_w);
             CHECK_NEAR(dg.angle[l - 1], want, 0.05, 1e-3, "%s angle of layer %d", tp_rule_name(rules[k]), l);
             if (rules[k] == TP_BP || l == L) CHECK(dg.angle[l - 1] < 0.05f, "%s layer %d angle %g, expected 0", tp_rule_name(rules[k]), l, (double)dg.angle[l - 1]);
+            if (rules[k] >= TP_DTP && l < L) CHECK(dg.target[l - 1] > 0.0f, "%s layer %d target distance %g", tp_rule_name(rules[k]), l, (double)dg.target[l - 1]);
+            else CHECK(dg.target[l - 1] == -1.0f, "%s layer %d has no target: %g", tp_rule_name(rules[k]), l, (double)dg.target[l - 1]);
             if (ly->v) {   /* ||g_l(f_l(h_{l-1})) - h_{l-1}||^2 / (B n_{l-1}) */
                 int Wd = l == L ? ly->v_out : ly->out_c;
                 ref_op op = ref_op_make(ly, Wd);
