@@ -12,7 +12,10 @@
          #define TARGETPROP_IMPLEMENTATION
          #include "targetprop.h"
      Everywhere else include it plainly. Link with -lm; add -fopenmp for threads, and
-     -march=native -fno-math-errno for vector code (no result changes; no -ffast-math).
+     -march=native -fno-math-errno for vector code (no -ffast-math). Results do not depend on
+     the thread count, but they do on the build: where the compiler fuses a*b+c into an FMA
+     (GCC does by default on FMA machines, unless -std=c99 or -ffp-contract=off) the last bits
+     differ, so compare runs, and resume checkpoints, with one build.
          cc -O3 -march=native -fno-math-errno -fopenmp -I. prog.c -o prog -lm
 
    CONTENTS (the implementation follows the same order, the order the data flows)
@@ -61,7 +64,8 @@
      - A dense layer stores W as (n_in, n_out), so a = x W + b for a row x.
      - Losses are summed over units and averaged over the minibatch. Local layer losses of
        target propagation are ||h_l - target_l||^2, so with the DTP penultimate target and
-       hybrid beta = 1 every forward-weight gradient is exactly 2 * alpha * the BP gradient.
+       hybrid beta = 1 every hidden layer's forward-weight gradient is 2 * alpha * its BP
+       gradient to float precision (the top layer learns from the task loss itself).
      - Targets are carried as differences D_l = h_l - target_l (one row per example), which
        keeps the beta = 1 identity exact in floating point instead of cancelling h - (h - x).
      - Results are bitwise identical for any number of OpenMP threads: every output element
@@ -285,7 +289,7 @@ typedef struct tp_diag {
     float target[TP_MAX_LAYERS];    /* ||h_l - target_l||^2 / n_l of a TP rule's hidden layer, or -1 */
 } tp_diag;
 
-TPDEF void      tp_forward(tp_net *net, const float *x, int batch);   /* fills h[], out */
+TPDEF void      tp_forward(tp_net *net, const float *x, int batch);   /* fills h[], out; 1 <= batch <= max_batch */
 TPDEF double    tp_task_loss(tp_net *net, const float *y, int batch, int *errors);
 TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int batch,
                              tp_phase phase, tp_stats *stats);       /* grads, no update */
@@ -562,7 +566,9 @@ TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int 
    from it), and a TP_MR x TP_NR micro-kernel the compiler keeps in vector registers does
    the work. K is cut in blocks of TP_KC: every element of C sees the same sequence of
    additions whatever the thread count, so results are bitwise reproducible. Threads split
-   the rows of C. Pack buffers live on the stack (about 200 KB), so nothing is allocated. */
+   the rows of C. Pack buffers live on the stack (about 200 KB), so nothing is allocated;
+   the locally-connected kernels call this from OpenMP worker threads, whose stacks must hold
+   it (glibc's default 8 MB does; with musl's 128 KB set OMP_STACKSIZE=1M). */
 #ifndef TP_MR
 #define TP_MR 6
 #endif
@@ -1352,7 +1358,7 @@ static tp_result tp__parse_spec(tp_net *net, const char *spec)
                 return TP_ERROR_SPEC;
             }
             if (*p == '-') { out[o++] = ' '; seg++; continue; }
-            if (seg > 0 && (p == buf || p[-1] == '-')) { out[o++] = 'f'; out[o++] = 'c'; }
+            if (seg > 0 && p[-1] == '-' && *p >= '0' && *p <= '9') { out[o++] = 'f'; out[o++] = 'c'; }   /* 256x6: fc256x6 */
             out[o++] = *p;
         }
         out[o] = 0;
@@ -1481,7 +1487,47 @@ TPDEF void tp_net_destroy(tp_net *net)
     net->fixed = net->mem = net->diag = NULL;
 }
 
-TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_config *cfg)
+static int tp__adam_bad(const tp_adam *a, const char *which, char *error)
+{
+    if (!(a->lr >= 0.0f && a->lr - a->lr == 0.0f))
+        tp__msg(error, "config: %s learning rate %g, expected a finite value >= 0", which, (double)a->lr);
+    else if (!a->sgd && !(a->beta1 >= 0.0f && a->beta1 < 1.0f && a->beta2 >= 0.0f && a->beta2 < 1.0f))
+        tp__msg(error, "config: %s Adam beta1 %g, beta2 %g, expected each in [0, 1)", which, (double)a->beta1, (double)a->beta2);
+    else if (!a->sgd && !(a->eps > 0.0f && a->eps - a->eps == 0.0f))
+        tp__msg(error, "config: %s Adam epsilon %g, expected a finite value > 0", which, (double)a->eps);
+    else
+        return 0;
+    return 1;
+}
+
+/* Every field of a config checked, with the first bad one named. */
+static tp_result tp__check_config(const tp_config *c, char *error)
+{
+    if ((unsigned)c->rule > TP_AOSDTP)
+        tp__msg(error, "config: rule %d, expected %d..%d (tp_rule)", (int)c->rule, TP_BP, TP_AOSDTP);
+    else if ((unsigned)c->schedule > TP_ALTERNATING)
+        tp__msg(error, "config: schedule %d, expected %d or %d (tp_schedule)", (int)c->schedule, TP_PARALLEL, TP_ALTERNATING);
+    else if ((unsigned)c->inverse_loss > TP_INVERSE_DENOISE)
+        tp__msg(error, "config: inverse loss %d, expected %d or %d (tp_inverse_loss)", (int)c->inverse_loss,
+                TP_INVERSE_PRESERVE, TP_INVERSE_DENOISE);
+    else if (c->max_batch < 1 || c->max_batch > 1000000)
+        tp__msg(error, "config: max_batch %d, expected 1..1000000", c->max_batch);
+    else if (c->n_aux < 0 || c->n_aux > 100000000)
+        tp__msg(error, "config: n_aux %d, expected 0..100000000", c->n_aux);
+    else if (!(c->hybrid >= 0.0f && c->hybrid <= 1.0f))
+        tp__msg(error, "config: hybrid %g, expected 0..1", (double)c->hybrid);
+    else if (!(c->sigma >= 0.0f && c->sigma - c->sigma == 0.0f))
+        tp__msg(error, "config: sigma %g, expected a finite value >= 0", (double)c->sigma);
+    else if (!(c->alpha - c->alpha == 0.0f))
+        tp__msg(error, "config: alpha %g, expected a finite value", (double)c->alpha);
+    else if (!tp__adam_bad(&c->forward, "forward", error) && !(tp__is_tp(c->rule) && tp__adam_bad(&c->inverse, "inverse", error)))
+        return TP_OK;
+    return TP_ERROR_SPEC;
+}
+
+/* Parses the spec, checks it against the config and counts every block (n_params, n_iparams,
+   n_fixed, n_mem) without allocating anything; *widest is the widest activation row. */
+static tp_result tp__plan(tp_net *net, const char *spec_or_preset, const tp_config *cfg, int *widest_out)
 {
     const char *spec;
     tp_result r;
@@ -1494,15 +1540,20 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
         return TP_ERROR_ARGUMENT;
     }
     net->cfg = *cfg;
-    if (cfg->max_batch < 1 || cfg->n_aux < 0 || (unsigned)cfg->rule > TP_AOSDTP ||
-        !(cfg->hybrid >= 0.0f && cfg->hybrid <= 1.0f) || !(cfg->sigma >= 0.0f)) {
-        tp__msg(net->error, "config: max_batch %d (expected >= 1), n_aux %d (>= 0), hybrid %g (0..1), sigma %g (>= 0)",
-                cfg->max_batch, cfg->n_aux, (double)cfg->hybrid, (double)cfg->sigma);
-        return TP_ERROR_SPEC;
-    }
+    if ((r = tp__check_config(cfg, net->error)) != TP_OK) return r;
     spec = tp_preset(spec_or_preset);
     if (!spec) spec = spec_or_preset;
-    if ((r = tp__parse_spec(net, spec)) != TP_OK) return r;
+    if ((r = tp__parse_spec(net, spec)) != TP_OK) {
+        if (spec == spec_or_preset && !strchr(spec, ' ') && !strchr(spec, ',')) {   /* a mistyped preset? */
+            char why[sizeof net->error], names[256];
+            size_t o = 0;
+            for (size_t i = 0; i < sizeof tp__presets / sizeof tp__presets[0] && o < sizeof names; i++)
+                o += (size_t)snprintf(names + o, sizeof names - o, "%s%s", i ? ", " : "", tp__presets[i][0]);
+            memcpy(why, net->error, sizeof why);
+            tp__msg(net->error, "\"%.40s\" is not a preset (%s), nor a spec: %.120s", spec, names, why);
+        }
+        return r;
+    }
     L = net->n_layers;
     B = cfg->max_batch;
     n_aux = tp__n_aux(net);
@@ -1534,6 +1585,20 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
     nf += (size_t)net->layers[L - 1].n_in * n_aux;
     nmem += (size_t)B * (net->n_out + n_aux) + 2 * (size_t)B * net->n_out + 4 * (size_t)B * widest + scratch;
     net->n_params = np; net->n_iparams = ni; net->n_fixed = nf; net->n_mem = nmem;
+    *widest_out = widest;
+    return TP_OK;
+}
+
+TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_config *cfg)
+{
+    tp_result r;
+    int L, B, n_aux, widest = 0;
+    size_t np, ni, nf, nmem;
+    if ((r = tp__plan(net, spec_or_preset, cfg, &widest)) != TP_OK) return r;
+    L = net->n_layers;
+    B = cfg->max_batch;
+    n_aux = tp__n_aux(net);
+    np = net->n_params; ni = net->n_iparams; nf = net->n_fixed; nmem = net->n_mem;
     net->params = tp__calloc(np); net->grads = tp__calloc(np);
     net->m1 = tp__calloc(np); net->m2 = tp__calloc(np);
     net->iparams = tp__calloc(ni); net->igrads = tp__calloc(ni);
@@ -1543,7 +1608,7 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
         !net->im1 || !net->im2 || !net->fixed || !net->mem) {
         tp_net_destroy(net);
         tp__msg(net->error, "out of memory allocating %.1f MB for network \"%s\"",
-                (double)(4 * np + 4 * ni + nf + nmem) * 4.0 / 1048576.0, spec);
+                (double)(4 * np + 4 * ni + nf + nmem) * 4.0 / 1048576.0, spec_or_preset);
         return TP_ERROR_NOMEM;
     }
     /* carve the views and initialise: Glorot uniform weights, zero biases */
@@ -2010,8 +2075,10 @@ TPDEF tp_result tp_train_step(tp_net *net, const float *x, const float *y, int b
                               tp_phase phase, tp_stats *stats)
 {
     tp_result r = tp_gradients(net, x, y, batch, phase, stats);
-    int bad = 0, fwd = (phase & TP_PHASE_FORWARD) != 0, inv = tp__is_tp(net->cfg.rule) && (phase & TP_PHASE_INVERSE);
+    int bad = 0, fwd, inv;
     if (r != TP_OK) return r;
+    fwd = (phase & TP_PHASE_FORWARD) != 0;
+    inv = tp__is_tp(net->cfg.rule) && (phase & TP_PHASE_INVERSE);
     /* nothing non-finite reaches the weights: one vectorised pass, then a slow search for the name */
     if ((fwd && !tp__finite(net->grads, net->n_params)) || (inv && !tp__finite(net->igrads, net->n_iparams))) {
         for (int l = 1; l <= net->n_layers; l++) {
@@ -2144,18 +2211,32 @@ TPDEF void tp_dataset_free(tp_dataset *ds)
 }
 
 /* Reads a whole file; *len its size. NULL with ds->error set when it cannot. */
-static unsigned char *tp__read_file(const char *path, size_t *len, char *error)
+/* Opens path for reading and measures it; a directory or another unreadable file is refused here,
+   before its "size" is believed. */
+static FILE *tp__open_sized(const char *path, long *sz, char *error)
 {
     FILE *f;
-    long sz;
-    unsigned char *buf;
     if (!path) { tp__msg(error, "file name is NULL"); return NULL; }
     if (!(f = fopen(path, "rb"))) { tp__msg(error, "%s: cannot open for reading", path); return NULL; }
-    if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    if (getc(f) == EOF && ferror(f)) {
+        fclose(f);
+        tp__msg(error, "%s: cannot be read (a directory?)", path);
+        return NULL;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (*sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
         fclose(f);
         tp__msg(error, "%s: cannot determine the file size", path);
         return NULL;
     }
+    return f;
+}
+
+static unsigned char *tp__read_file(const char *path, size_t *len, char *error)
+{
+    long sz = 0;
+    unsigned char *buf;
+    FILE *f = tp__open_sized(path, &sz, error);
+    if (!f) return NULL;
     buf = (unsigned char *)TP_MALLOC(sz > 0 ? (size_t)sz : 1);
     if (!buf) { fclose(f); tp__msg(error, "%s: out of memory reading %ld bytes", path, sz); return NULL; }
     if (sz > 0 && fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
@@ -2276,8 +2357,17 @@ static tp_result tp__load_records(tp_dataset *ds, const char *const *paths, int 
     for (int pass = 0; pass < 2; pass++) {
         for (int f = 0; f < n_paths; f++) {
             size_t len = 0;
-            unsigned char *buf = tp__read_file(paths[f], &len, ds->error);
-            if (!buf) { tp_dataset_free(ds); return TP_ERROR_IO; }
+            unsigned char *buf = NULL;
+            if (pass == 0) {   /* measure only */
+                long sz = 0;
+                FILE *fp = tp__open_sized(paths[f], &sz, ds->error);
+                if (!fp) return TP_ERROR_IO;
+                fclose(fp);
+                len = (size_t)sz;
+            } else if (!(buf = tp__read_file(paths[f], &len, ds->error))) {
+                tp_dataset_free(ds);
+                return TP_ERROR_IO;
+            }
             if (len == 0 || len % rec != 0) {
                 tp__msg(ds->error, "%s: %lu bytes, expected a non-zero multiple of %lu (%d label + %lu pixel bytes"
                         " per %s record)", paths[f], (unsigned long)len, (unsigned long)rec, label_bytes,
@@ -2285,7 +2375,12 @@ static tp_result tp__load_records(tp_dataset *ds, const char *const *paths, int 
                 TP_FREE(buf); tp_dataset_free(ds);
                 return TP_ERROR_FORMAT;
             }
-            if (pass == 0) { total += len / rec; TP_FREE(buf); continue; }
+            if (pass == 0) { total += len / rec; continue; }
+            if (len / rec > total - at) {
+                tp__msg(ds->error, "%s: grew to %lu bytes while it was being loaded", paths[f], (unsigned long)len);
+                TP_FREE(buf); tp_dataset_free(ds);
+                return TP_ERROR_IO;
+            }
             for (size_t i = 0; i < len / rec; i++, at++) {
                 const unsigned char *p = buf + i * rec;
                 unsigned label = label_bytes == 1 ? p[0] : (unsigned)p[0] | ((unsigned)p[1] << 8);
@@ -2320,6 +2415,12 @@ static tp_result tp__load_records(tp_dataset *ds, const char *const *paths, int 
             }
         }
     }
+    if (at != total) {
+        tp__msg(ds->error, "%s: the files shrank from %lu to %lu records while they were being loaded", what,
+                (unsigned long)total, (unsigned long)at);
+        tp_dataset_free(ds);
+        return TP_ERROR_IO;
+    }
     ds->n = (int)total; ds->h = h; ds->w = w; ds->c = c; ds->dim = (int)pix; ds->n_classes = n_classes;
     return TP_OK;
 }
@@ -2352,6 +2453,7 @@ TPDEF void tp_dataset_batch(const tp_dataset *ds, const int *idx, int batch, flo
    (offsets -pad..pad in each direction) and flipped left-right with probability 1/2. */
 TPDEF void tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int w, int c, int pad)
 {
+    if (pad < 0) pad = 0;
     for (int b = 0; b < batch; b++) {
         float *img = x + (size_t)b * h * w * c;
         int dy = (int)(tp_rng_u64(r) % (uint64_t)(2 * pad + 1)) - pad;
@@ -2570,6 +2672,7 @@ TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t us
     uint64_t ulen, np, ni, nf, rng_state, noise_step, step;
     const unsigned char *ublob;
     tp_result res;
+    int widest = 0;
     if (!net) return TP_ERROR_ARGUMENT;
     memset(net, 0, sizeof *net);
     if (!(buf = tp__read_file(path, &len, net->error))) return TP_ERROR_IO;
@@ -2627,23 +2730,24 @@ TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t us
         TP_FREE(buf);
         return TP_ERROR_FORMAT;
     }
-    if (cfg.max_batch < 1 || cfg.max_batch > 1000000 || cfg.n_aux < 0 || cfg.n_aux > 100000000) {
-        tp__msg(net->error, "%s: max_batch %d, n_aux %d: expected 1..1000000 and 0..100000000", path, cfg.max_batch, cfg.n_aux);
+    /* the stored network, planned but not allocated, must match the stored counts and the bytes
+       that follow them, so a damaged or hostile file cannot make us allocate much */
+    if ((res = tp__plan(net, spec, &cfg, &widest)) == TP_OK &&
+        (np != net->n_params || ni != net->n_iparams || nf != net->n_fixed ||
+         r.len - r.at != 4 * (3 * net->n_params + 3 * net->n_iparams + net->n_fixed))) {
+        tp__msg(net->error, "%s: %lu/%lu/%lu parameters and %lu bytes stored, the spec needs %lu/%lu/%lu and %lu bytes",
+                path, (unsigned long)np, (unsigned long)ni, (unsigned long)nf, (unsigned long)(r.len - r.at),
+                (unsigned long)net->n_params, (unsigned long)net->n_iparams, (unsigned long)net->n_fixed,
+                (unsigned long)(4 * (3 * net->n_params + 3 * net->n_iparams + net->n_fixed)));
         TP_FREE(buf);
         return TP_ERROR_FORMAT;
     }
-    if ((res = tp_net_create(net, spec, &cfg)) != TP_OK) {
+    if (res == TP_OK) res = tp_net_create(net, spec, &cfg);
+    if (res != TP_OK) {
         memcpy(error, net->error, sizeof error);
         tp__msg(net->error, "%s: stored network does not build: %s", path, error);
         TP_FREE(buf);
         return res == TP_ERROR_NOMEM ? res : TP_ERROR_FORMAT;
-    }
-    if (np != net->n_params || ni != net->n_iparams || nf != net->n_fixed) {
-        tp__msg(net->error, "%s: %lu/%lu/%lu parameters stored, the spec needs %lu/%lu/%lu", path,
-                (unsigned long)np, (unsigned long)ni, (unsigned long)nf, (unsigned long)net->n_params,
-                (unsigned long)net->n_iparams, (unsigned long)net->n_fixed);
-        tp_net_destroy(net); TP_FREE(buf);
-        return TP_ERROR_FORMAT;
     }
     tp__get_f32s(&r, net->params, np, "parameters"); tp__get_f32s(&r, net->m1, np, "first moments");
     tp__get_f32s(&r, net->m2, np, "second moments");

@@ -152,6 +152,24 @@ EX_FN void ex_log_row(FILE *f, const ex_progress *p, int examples)
     fflush(f);
 }
 
+/* Whether net can learn from ds as these examples train it: one input per pixel, one output per
+   class, or as many outputs as inputs for a squared-error net (an autoencoder: its target is its
+   input). If not, says why in err and returns 0. */
+EX_FN int ex_net_fits(const tp_net *net, const tp_dataset *ds, char *err, size_t size)
+{
+    if (ds->dim != net->n_in || (net->loss == TP_SOFTMAX_XENT && ds->n_classes != net->n_out)) {
+        snprintf(err, size, "the data has %d inputs and %d classes but network \"%.60s\" takes %d inputs and has %d outputs",
+                 ds->dim, ds->n_classes, net->spec, net->n_in, net->n_out);
+        return 0;
+    }
+    if (net->loss == TP_SQUARED_ERROR && net->n_out != ds->dim) {
+        snprintf(err, size, "network \"%.60s\" has a squared-error output, so it reconstructs its input: "
+                 "it needs %d outputs, has %d", net->spec, ds->dim, net->n_out);
+        return 0;
+    }
+    return 1;
+}
+
 /* Trains net from epoch `first` (1-based, as counted in ex_progress) until `forward_epochs` forward epochs
    are done: in the alternating schedule of a TP rule an inverse epoch precedes every forward epoch. The
    test set is evaluated after every epoch. *best carries the lowest test error after a forward epoch in
@@ -166,7 +184,9 @@ EX_FN tp_result ex_train(tp_net *net, const tp_dataset *train, const tp_dataset 
     float *y = (float *)malloc((size_t)batch * ny * sizeof(float));
     double t0 = ex_now();
     tp_result r = TP_OK;
-    if (!order || !x || !y) {
+    if (!ex_net_fits(net, train, net->error, sizeof net->error)) {
+        r = TP_ERROR_ARGUMENT;
+    } else if (!order || !x || !y) {
         snprintf(net->error, sizeof net->error, "out of memory for a batch of %d", batch);
         r = TP_ERROR_NOMEM;
     }

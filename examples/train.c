@@ -242,10 +242,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "train: out of memory for the synthetic data\n");
         return 1;
     }
-    if (train.dim != net.n_in || (net.loss == TP_SOFTMAX_XENT && train.n_classes > net.n_out)) {
-        fprintf(stderr, "train: the data has %d inputs and %d classes but network \"%s\" takes %d inputs and has %d outputs\n",
-                train.dim, train.n_classes, net.spec, net.n_in, net.n_out);
-        return 1;
+    {
+        char why[256];
+        if (!ex_net_fits(&net, &train, why, sizeof why)) { fprintf(stderr, "train: %s\n", why); return 1; }
     }
     if (train.n < batch) { fprintf(stderr, "train: %d training examples, fewer than one batch of %d\n", train.n, batch); return 1; }
 

@@ -128,4 +128,13 @@ check "bench-csv: 4 cases, each with examples/s, GFLOP/s, peak memory and its 2 
        [ "$(grep -c "x2\$" "$dir/bench.txt")" -eq 4 ] && grep -q "^# round 2 of 2" "$dir/bench.txt"'
 "$build/bench" --rounds 0 > /dev/null 2>&1; rc=$?
 check "bench-args: --rounds 0 is refused (exit status $rc)" '[ "$rc" -eq 2 ]'
+
+# --- a network that does not fit the data is refused before training, by train and by search
+"$build/train" --dataset synthetic --arch "8x8x1 fc16 fc10 mse" --epochs 1 --threads 1 > "$dir/fit.txt" 2>&1; rc=$?
+check "train-fit: an autoencoder with 10 outputs for 64 inputs is refused (exit status $rc)" \
+      '[ "$rc" -ne 0 ] && grep -q "needs 64 outputs, has 10" "$dir/fit.txt"'
+"$search" --dataset synthetic --arch "8x8x1 fc16 fc10 mse" --trials 1 --epochs 1 --batch 16 --threads 1 --dir "$dir/fit" \
+    > "$dir/fit2.txt" 2>&1; rc=$?
+check "search-fit: the same network is refused by search (exit status $rc)" \
+      '[ "$rc" -ne 0 ] && grep -q "needs 64 outputs, has 10" "$dir/fit2.txt"'
 exit $fail

@@ -1621,6 +1621,44 @@ static void test_load_records(void)
     expect_fail(tp_load_records(&ds, paths, 1, 2, 3, 2, 500), TP_ERROR_FORMAT, &ds, p, "label 999 of 500 classes");
     expect_fail(tp_load_records(&ds, paths, 1, 3, 3, 2, 1000), TP_ERROR_FORMAT, &ds, p, "wrong record size");
     CHECK(tp_load_records(&ds, paths, 1, 0, 3, 2, 1000) == TP_ERROR_ARGUMENT, "zero height");
+    paths[0] = g_tmpdir;   /* a directory: refused before its "size" is believed */
+    expect_fail(tp_load_records(&ds, paths, 1, 2, 3, 2, 1000), TP_ERROR_IO, &ds, g_tmpdir, "a directory");
+#ifdef TEST_POSIX
+    CHECK(strstr(ds.error, "directory") != NULL, "a directory: \"%s\"", ds.error);
+#endif
+}
+
+/* A checkpoint whose stored parameter count disagrees with its spec and its length is refused
+   before the network is built (a hostile count cannot make tp_net_load allocate much). */
+static void test_checkpoint_counts(void)
+{
+    tp_config cfg = cfg_make(TP_DTP, 2);
+    tp_net net, back;
+    const char *p = tmp_path("counts.ckpt");
+    unsigned char *f = NULL;
+    long len = 0;
+    FILE *fp;
+    MAKE_NET(&net, "4 fc3 fc3 fc2", &cfg);
+    CHECK(tp_net_save(&net, p, NULL, 0) == TP_OK, "save: %s", net.error);
+    if ((fp = fopen(p, "rb")) != NULL) {
+        fseek(fp, 0, SEEK_END); len = ftell(fp); fseek(fp, 0, SEEK_SET);
+        f = (unsigned char *)malloc((size_t)len);
+        if (f && fread(f, 1, (size_t)len, fp) != (size_t)len) len = 0;
+        fclose(fp);
+    }
+    CHECK(f && len > 40, "cannot read back %s", p);
+    if (f && len > 40) {
+        size_t off = (size_t)len - 4 - 4 * (3 * net.n_params + 3 * net.n_iparams + net.n_fixed) - 24;
+        uint32_t crc;
+        f[off] = (unsigned char)(f[off] + 1);   /* the parameter count, little-endian, one more */
+        crc = tp_crc32(0, f, (size_t)len - 4);
+        for (int i = 0; i < 4; i++) f[len - 4 + i] = (unsigned char)(crc >> (8 * i));
+        CHECK(write_file(p, f, (size_t)len), "cannot write %s", p);
+        CHECK(tp_net_load(&back, p, NULL, 0, NULL) == TP_ERROR_FORMAT && strstr(back.error, "parameters and") &&
+              strstr(back.error, p), "a lying parameter count: \"%s\"", back.error);
+    }
+    free(f);
+    tp_net_destroy(&net);
 }
 
 static void test_load_cifar10(void)
@@ -1759,6 +1797,29 @@ static void test_spec_parser(void)
         c2.max_batch = 2;
         CHECK(tp_net_create(&net, "8x8x1 fc6 lc3x3/2", &c2) == TP_ERROR_SPEC, "AO-SDTP with an LC top layer accepted");
     }
+    {   /* every config field is checked, and the message names the bad one and its value */
+        struct { const char *what, *says; } bad[] = {
+            {"rule 9", "rule 9"}, {"schedule 7", "schedule 7"}, {"inverse loss 5", "inverse loss 5"},
+            {"n_aux huge", "n_aux 2147483642"}, {"forward eps 0", "forward Adam epsilon 0"},
+            {"inverse beta1 1", "inverse Adam beta1 1"}, {"forward lr nan", "forward learning rate nan"},
+            {"sigma -1", "sigma -1"},
+        };
+        for (int i = 0; i < (int)(sizeof bad / sizeof bad[0]); i++) {
+            tp_config c2 = tp_config_default(TP_DTP);
+            switch (i) {
+            case 0: c2.rule = (tp_rule)9; break;
+            case 1: c2.schedule = (tp_schedule)7; break;
+            case 2: c2.inverse_loss = (tp_inverse_loss)5; break;
+            case 3: c2.n_aux = 2147483647 - 5; break;
+            case 4: c2.forward.eps = 0.0f; break;
+            case 5: c2.inverse.beta1 = 1.0f; break;
+            case 6: c2.forward.lr = (float)nan(""); break;
+            default: c2.sigma = -1.0f; break;
+            }
+            CHECK(tp_net_create(&net, "784 fc10", &c2) == TP_ERROR_SPEC && strstr(net.error, bad[i].says),
+                  "%s: \"%s\", expected it to say \"%s\"", bad[i].what, net.error, bad[i].says);
+        }
+    }
     {
         tp_rule rr;
         for (int i = 0; i < 6; i++)
@@ -1782,6 +1843,7 @@ static void test_gradients_arguments(void)
     CHECK(tp_gradients(&net, x, y, 2, (tp_phase)4, NULL) == TP_ERROR_ARGUMENT, "phase 4");
     CHECK(tp_gradients(NULL, x, y, 2, TP_PHASE_BOTH, NULL) == TP_ERROR_ARGUMENT, "NULL net");
     CHECK(tp_train_step(&net, x, y, 0, TP_PHASE_BOTH, NULL) == TP_ERROR_ARGUMENT, "train step batch 0");
+    CHECK(tp_train_step(NULL, x, y, 2, TP_PHASE_BOTH, NULL) == TP_ERROR_ARGUMENT, "train step NULL net");
     CHECK(tp_gradients(&net, x, y, 4, TP_PHASE_BOTH, NULL) == TP_OK, "a good call fails: %s", net.error);
     tp_net_destroy(&net);
 }
@@ -2206,6 +2268,7 @@ int main(void)
         RUN(load_idx);
         RUN(load_cifar10);
         RUN(load_records);
+        RUN(checkpoint_counts);
         RUN(evaluate_arguments);
     } else {
         h_begin("temp directory");
