@@ -76,13 +76,11 @@ sanitize: | $(BUILD)
 	$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 		-Wall -Wextra -I. tests/test.c -o $(BUILD)/test-asan $(LDLIBS)
 	$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
-		-Wall -Wextra -I. examples/train.c -o $(BUILD)/train-asan $(LDLIBS)
-	$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 		-Wall -Wextra -I. tests/fuzz/regress.c -o $(BUILD)/fuzz-regress-asan $(LDLIBS)
 	$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 		-Wall -Wextra -I. tests/alloc-fail.c -o $(BUILD)/alloc-fail-asan $(LDLIBS)
 	mkdir -p $(BUILD)/asan
-	for p in examples/search.c examples/plot.c examples/bench.c tests/pictures.c; do \
+	for p in examples/train.c examples/search.c examples/plot.c examples/bench.c tests/pictures.c; do \
 		$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 			-Wall -Wextra -I. $$p -o $(BUILD)/asan/$$(basename $$p .c) $(LDLIBS) || exit 1; \
 	done
@@ -90,7 +88,7 @@ sanitize: | $(BUILD)
 	tests/examples.sh $(BUILD)/asan
 	./$(BUILD)/test-asan
 	./$(BUILD)/fuzz-regress-asan tests/fuzz/crashes tests/fuzz/corpus-min
-	tests/kill-resume.sh $(BUILD)/train-asan
+	tests/kill-resume.sh $(BUILD)/asan/train
 
 # The header compiles cleanly as C99 and C++, with and without OpenMP, and static.
 check-compile: | $(BUILD)
