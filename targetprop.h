@@ -266,6 +266,9 @@ typedef struct tp_net {
 } tp_net;
 
 TPDEF tp_config  tp_config_default(tp_rule rule);
+/* The paper's Table 5 row for (preset, rule, schedule) written into cfg, with the rule's own
+   inverse loss and, for AO-SDTP, 512 auxiliary units if cfg has none; TP_ERROR_SPEC if the
+   paper has no such row (cfg unchanged). Batch size, seed and the rest stay as they were. */
 TPDEF tp_result  tp_config_paper(tp_config *cfg, const char *preset, tp_rule rule, tp_schedule s);
 TPDEF const char *tp_preset(const char *name);              /* spec of a preset, or NULL */
 TPDEF tp_result  tp_net_create(tp_net *net, const char *spec_or_preset, const tp_config *cfg);
@@ -1228,6 +1231,8 @@ TPDEF tp_result tp_config_paper(tp_config *cfg, const char *preset, tp_rule rule
         if (strcmp(h->net, preset) != 0 || h->rule != r || (h->sched >= 0 && h->sched != (int)s)) continue;
         cfg->rule = rule;
         cfg->schedule = s;
+        cfg->inverse_loss = r == TP_DTP ? TP_INVERSE_PRESERVE : TP_INVERSE_DENOISE;
+        if (rule == TP_AOSDTP && cfg->n_aux == 0) cfg->n_aux = 512;
         cfg->forward.lr = h->lr; cfg->forward.beta1 = h->b1; cfg->forward.beta2 = h->b2; cfg->forward.eps = h->eps;
         if (h->sched >= 0) {
             cfg->inverse.lr = h->ilr; cfg->inverse.beta1 = h->ib1;

@@ -1747,6 +1747,34 @@ static void test_presets_build(void)
     CHECK(tp_preset("nonexistent") == NULL && tp_preset(NULL) == NULL, "unknown preset found");
 }
 
+/* tp_config_paper: the Table 5 row as printed, the rule's own inverse loss, AO-SDTP's auxiliary
+   units, and no change at all when the paper has no row */
+static void test_config_paper(void)
+{
+    tp_config c = tp_config_default(TP_BP), keep;
+    c.max_batch = 64; c.seed = 7;
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_DTP, TP_ALTERNATING) == TP_OK, "mnist-fc DTP alternating");
+    CHECK(c.rule == TP_DTP && c.schedule == TP_ALTERNATING && c.inverse_loss == TP_INVERSE_PRESERVE &&
+          c.forward.lr == 0.000308f && c.forward.beta1 == 0.99f && c.forward.beta2 == 0.99f && c.forward.eps == 1e-4f &&
+          c.inverse.lr == 0.004593f && c.inverse.eps == 1e-4f && c.alpha == 0.231758f && c.sigma == 0.220444f &&
+          c.max_batch == 64 && c.seed == 7, "DTP alternating row: lr %g ilr %g alpha %g sigma %g loss %d",
+          (double)c.forward.lr, (double)c.inverse.lr, (double)c.alpha, (double)c.sigma, (int)c.inverse_loss);
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_AOSDTP, TP_PARALLEL) == TP_OK && c.n_aux == 512 &&
+          c.inverse_loss == TP_INVERSE_DENOISE && c.forward.lr == 0.000402f && c.inverse.beta2 == 0.95f &&
+          c.sigma == 0.213995f, "AO-SDTP uses SDTP's row: n_aux %d lr %g", c.n_aux, (double)c.forward.lr);
+    c.n_aux = 100;
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_AOSDTP, TP_PARALLEL) == TP_OK && c.n_aux == 100, "a chosen n_aux is kept");
+    CHECK(tp_config_paper(&c, "mnist-conv", TP_BP, TP_PARALLEL) == TP_OK && c.forward.lr == 0.000297f,
+          "BP ConvNet column: lr %g", (double)c.forward.lr);
+    keep = c;
+    CHECK(tp_config_paper(&c, "cifar-fc", TP_AOSDTP, TP_ALTERNATING) == TP_OK, "cifar-fc AO-SDTP alternating");
+    c = keep;
+    CHECK(tp_config_paper(&c, "imagenet-lc", TP_SDTP, TP_ALTERNATING) == TP_ERROR_SPEC &&
+          memcmp(&c, &keep, sizeof c) == 0, "a row the paper lacks changed the config");
+    CHECK(tp_config_paper(&c, "mnist-fcc", TP_BP, TP_PARALLEL) == TP_ERROR_SPEC, "unknown preset accepted");
+    CHECK(tp_config_paper(NULL, "mnist-fc", TP_BP, TP_PARALLEL) == TP_ERROR_ARGUMENT, "NULL config");
+}
+
 static void test_spec_parser(void)
 {
     tp_config cfg = cfg_make(TP_BP, 4);
@@ -2276,6 +2304,7 @@ int main(void)
         h_end();
     }
     RUN(presets_build);
+    RUN(config_paper);
     RUN(spec_parser);
     RUN(gradients_arguments);
     RUN(smoke_bp);
