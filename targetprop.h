@@ -2215,7 +2215,6 @@ TPDEF void tp_dataset_free(tp_dataset *ds)
     ds->x = NULL; ds->y = NULL; ds->n = 0;
 }
 
-/* Reads a whole file; *len its size. NULL with ds->error set when it cannot. */
 /* Opens path for reading and measures it; a directory or another unreadable file is refused here,
    before its "size" is believed. */
 static FILE *tp__open_sized(const char *path, long *sz, char *error)
@@ -2236,6 +2235,7 @@ static FILE *tp__open_sized(const char *path, long *sz, char *error)
     return f;
 }
 
+/* Reads a whole file; *len its size. NULL with error set when it cannot. */
 static unsigned char *tp__read_file(const char *path, size_t *len, char *error)
 {
     long sz = 0;

@@ -1829,7 +1829,7 @@ static void test_spec_parser(void)
         struct { const char *what, *says; } bad[] = {
             {"rule 9", "rule 9"}, {"schedule 7", "schedule 7"}, {"inverse loss 5", "inverse loss 5"},
             {"n_aux huge", "n_aux 2147483642"}, {"forward eps 0", "forward Adam epsilon 0"},
-            {"inverse beta1 1", "inverse Adam beta1 1"}, {"forward lr nan", "forward learning rate nan"},
+            {"inverse beta1 1", "inverse Adam beta1 1"}, {"forward lr nan", "forward learning rate"},
             {"sigma -1", "sigma -1"},
         };
         for (int i = 0; i < (int)(sizeof bad / sizeof bad[0]); i++) {
