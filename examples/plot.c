@@ -16,13 +16,13 @@
 #define MAX_LABEL 64
 #define MAX_ROWS 1000000
 
-enum { TEST_ERROR, TRAIN_ERROR, TRAIN_LOSS, BOTH };
+enum { TEST_ERROR, TRAIN_ERROR, TRAIN_LOSS, BOTH, COLUMN };   /* COLUMN: any other column, as logged */
 
 typedef struct {
     const char *path;
     char label[MAX_LABEL];
     int n, cap;
-    double *epoch, *test, *other; /* per forward epoch: its number, test_error, and train_error or train_loss */
+    double *epoch, *test, *other; /* per forward epoch: its number, test_error, and the other metric's value */
 } series;
 
 static int fail(const char *path, long line, const char *fmt, ...)
@@ -38,11 +38,11 @@ static int fail(const char *path, long line, const char *fmt, ...)
 }
 
 /* Reads s->path into s->test and s->other; prints a message and returns 0 if the file is unusable. */
-static int load(series *s, int metric)
+static int load(series *s, int metric, const char *column)
 {
     static char line[MAX_LINE];
     static char *fld[MAX_FIELDS];
-    const char *path = s->path, *other = metric == TRAIN_LOSS ? "train_loss" : "train_error";
+    const char *path = s->path, *other = metric == COLUMN ? column : metric == TRAIN_LOSS ? "train_loss" : "train_error";
     int nf, col_test, col_other, col_phase, ok = 0;
     long lineno = 1;
     size_t len;
@@ -57,8 +57,8 @@ static int load(series *s, int metric)
     col_other = metric == TEST_ERROR ? -1 : ex_csv_column(fld, nf, other);
     col_phase = ex_csv_column(fld, nf, "phase");
     if (col_test < 0 || (metric != TEST_ERROR && col_other < 0)) {
-        fail(path, 1, "header has no \"%s\" column (expected epoch,train_loss,train_error,test_error,...)",
-             col_test < 0 ? "test_error" : other);
+        fail(path, 1, "header has no \"%s\" column (expected epoch,train_loss,train_error,test_error,...%s)",
+             col_test < 0 ? "test_error" : other, metric == COLUMN ? "; the diagnostic columns come with train --diagnostics" : "");
         goto done;
     }
     for (char **v = fld;;) { /* the header's names are no longer needed: reuse fld for the values */
@@ -101,7 +101,7 @@ static int load(series *s, int metric)
         }
         s->epoch[s->n] = s->n + 1;
         s->test[s->n] = 100 * test;
-        s->other[s->n++] = metric == TRAIN_LOSS ? oth : 100 * oth;
+        s->other[s->n++] = metric == TRAIN_ERROR || metric == BOTH ? 100 * oth : oth;
     }
     if (s->n == 0) fail(path, 0, "no complete forward epochs (only a header, or inverse-only rows)");
     else ok = 1;
@@ -118,7 +118,10 @@ static int usage(FILE *f, int code)
 "  -o FILE.svg     output file (default plot.svg)\n"
 "  --title TEXT    title (default \"Learning curves\")\n"
 "  --label TEXT    legend label for the next LOG (default: its file name without .csv)\n"
-"  --metric M      test_error (default), train_error, train_loss, or both (train dashed, test solid)\n"
+"  --ylabel TEXT   y axis title (default: the metric's)\n"
+"  --metric M      test_error (default), train_error, train_loss, both (train dashed, test solid),\n"
+"                  or any other column of the logs as it is, e.g. angle_1 or target_6 of\n"
+"                  train --diagnostics\n"
 "  --log-y         logarithmic y axis\n"
 "  --ymax X        upper end of the y axis, in axis units (percent for errors)\n"
 "  -h, --help      this help\n"
@@ -129,8 +132,9 @@ static int usage(FILE *f, int code)
 int main(int argc, char **argv)
 {
     static series logs[MAX_LOGS];
-    const char *out_path = "plot.svg", *title = "Learning curves", *label = NULL;
+    const char *out_path = "plot.svg", *title = "Learning curves", *label = NULL, *ylabel = NULL;
     int nlogs = 0, metric = TEST_ERROR, log_y = 0, ok = 1;
+    const char *column = NULL;
     double ymax = 0;
 
     for (int i = 1; i < argc; i++) {
@@ -156,13 +160,11 @@ int main(int argc, char **argv)
         if (!strcmp(a, "-o")) out_path = v;
         else if (!strcmp(a, "--title")) title = v;
         else if (!strcmp(a, "--label")) label = v;
+        else if (!strcmp(a, "--ylabel")) ylabel = v;
         else if (!strcmp(a, "--metric")) {
             static const char *names[] = { "test_error", "train_error", "train_loss", "both" };
             for (metric = 0; metric < 4 && strcmp(v, names[metric]); metric++) {}
-            if (metric == 4) {
-                fprintf(stderr, "plot: unknown metric \"%s\" (test_error, train_error, train_loss, both)\n", v);
-                return 1;
-            }
+            if (metric == 4) { metric = COLUMN; column = v; }   /* checked against each log's header */
         } else if (!strcmp(a, "--ymax")) {
             if (!ex_parse_num(v, &ymax) || ymax < 1e-300 || ymax > 1e300) {
                 fprintf(stderr, "plot: --ymax \"%s\": expected a positive number\n", v);
@@ -172,7 +174,7 @@ int main(int argc, char **argv)
     }
     if (label) { fprintf(stderr, "plot: --label \"%s\" is not followed by a LOG\n", label); return 1; }
     if (nlogs == 0) return usage(stderr, 1);
-    for (int i = 0; i < nlogs; i++) ok &= load(&logs[i], metric);
+    for (int i = 0; i < nlogs; i++) ok &= load(&logs[i], metric, column);
     if (!ok) return 1;
 
     /* summary, then the chart: one colour per log, train dashed and test solid when both */
@@ -195,7 +197,7 @@ int main(int argc, char **argv)
         }
     }
     static const char *ytitles[] = { "test error (%)", "train error (%)", "train loss", "error (%)" };
-    ex_chart chart = { title, "epoch", ytitles[metric], log_y, ymax, 1,
+    ex_chart chart = { title, "epoch", ylabel ? ylabel : metric == COLUMN ? column : ytitles[metric], log_y, ymax, 1,
                        metric == BOTH ? "train (dashed)" : NULL, metric == BOTH ? "test (solid)" : NULL };
     if (!ex_svg_lines(out_path, &chart, lines, nlines)) {
         fprintf(stderr, "plot: %s: cannot write: %s\n", out_path, strerror(errno));
