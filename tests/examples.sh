@@ -129,6 +129,14 @@ check "bench-csv: 4 cases, each with examples/s, GFLOP/s, peak memory and its 2 
 "$build/bench" --rounds 0 > /dev/null 2>&1; rc=$?
 check "bench-args: --rounds 0 is refused (exit status $rc)" '[ "$rc" -eq 2 ]'
 
+# --- plot draws any column of a log, such as the diagnostics of train --diagnostics
+"$build/train" --dataset synthetic --arch "8x8x1 fc16 fc16 fc10" --rule dtp --epochs 2 --batch 16 --threads 1 --quiet \
+    --diagnostics --log "$dir/diag.csv" > /dev/null 2>&1
+"$build/plot" -o "$dir/diag.svg" --metric target_1 --log-y "$dir/diag.csv" > /dev/null 2>&1; rc1=$?
+"$build/plot" -o "$dir/none.svg" --metric target_9 "$dir/diag.csv" > "$dir/none.txt" 2>&1; rc2=$?
+check "plot-column: a diagnostics column is drawn, a missing one named (exit statuses $rc1, $rc2)" \
+      '[ "$rc1" -eq 0 ] && grep -q "<polyline" "$dir/diag.svg" && [ "$rc2" -ne 0 ] && grep -q "no \"target_9\" column" "$dir/none.txt"'
+
 # --- a network that does not fit the data is refused before training, by train and by search
 "$build/train" --dataset synthetic --arch "8x8x1 fc16 fc10 mse" --epochs 1 --threads 1 > "$dir/fit.txt" 2>&1; rc=$?
 check "train-fit: an autoencoder with 10 outputs for 64 inputs is refused (exit status $rc)" \
