@@ -1,15 +1,19 @@
 /* Every allocation of the library is allowed to fail: with a TP_MALLOC that fails at its
    N-th call, for every N, each fallible call returns TP_ERROR_NOMEM (or succeeds, once N is
-   past its allocations) and leaves nothing behind (run under AddressSanitizer for leaks). */
+   past its allocations) and leaves nothing behind (run under AddressSanitizer for leaks).
+   The same hook changes a data file between the records loader's two passes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static long alloc_calls, fail_at, live;
+static long change_at;                 /* at this allocation, run change_file (0: never) */
+static void (*change_file)(void);
 static void *test_malloc(size_t n)
 {
     void *p;
-    if (++alloc_calls == fail_at) return NULL;
+    if (++alloc_calls == change_at && change_file) change_file();
+    if (alloc_calls == fail_at) return NULL;
     p = malloc(n);
     if (p) live++;
     return p;
@@ -107,6 +111,43 @@ static tp_result load_cifar(void)
     return r;
 }
 
+/* A data file that changes between the records loader's two passes (it measures every file,
+   allocates, then reads): the loader must notice, not write past its buffers. */
+static char cifar_path[128];
+static void grow(void)
+{
+    FILE *f = fopen(cifar_path, "ab");
+    unsigned char extra[3073] = {0};
+    if (f) { fwrite(extra, 1, sizeof extra, f); fclose(f); }
+}
+static void shrink(void)
+{
+    FILE *f = fopen(cifar_path, "wb");
+    unsigned char one[3073] = {0};
+    if (f) { fwrite(one, 1, sizeof one, f); fclose(f); }
+}
+static void changing_file(const char *name, void (*fn)(void), const char *says)
+{
+    const char *p[1];
+    tp_dataset ds;
+    tp_result r;
+    unsigned char rec[3073 * 2];
+    FILE *f = fopen(cifar_path, "wb");
+    memset(rec, 1, sizeof rec);
+    if (f) { fwrite(rec, 1, sizeof rec, f); fclose(f); }
+    p[0] = cifar_path;
+    alloc_calls = 0; fail_at = 0; live = 0; change_at = 1; change_file = fn;
+    r = tp_load_cifar10(&ds, p, 1);
+    change_at = 0; change_file = NULL;
+    if (r == TP_ERROR_IO && strstr(ds.error, says) && live == 0) {
+        printf("ok records-%s: \"%s\"\n", name, ds.error);
+    } else {
+        printf("FAIL records-%s: %s, \"%s\", %ld blocks left\n", name, tp_result_string(r), ds.error, live);
+        if (r == TP_OK) tp_dataset_free(&ds);
+        failures++;
+    }
+}
+
 int main(void)
 {
     FILE *f;
@@ -125,6 +166,9 @@ int main(void)
     sweep("checkpoint", save_load);
     sweep("idx", load_idx);
     sweep("cifar", load_cifar);
+    snprintf(cifar_path, sizeof cifar_path, "%s/changing", dir);
+    changing_file("grow", grow, "grew to 9219 bytes while it was being loaded");
+    changing_file("shrink", shrink, "shrank from 2 to 1 records");
     snprintf(path, sizeof path, "rm -rf %s", dir);
     if (system(path) != 0) return 1;
     printf("alloc-fail: %d failed\n", failures);
