@@ -21,6 +21,7 @@ enum { TEST_ERROR, TRAIN_ERROR, TRAIN_LOSS, BOTH, COLUMN };   /* COLUMN: any oth
 typedef struct {
     const char *path;
     char label[MAX_LABEL];
+    int color;                    /* index into the palette */
     int n, cap;
     double *epoch, *test, *other; /* per forward epoch: its number, test_error, and the other metric's value */
 } series;
@@ -119,6 +120,8 @@ static int usage(FILE *f, int code)
 "  --title TEXT    title (default \"Learning curves\")\n"
 "  --label TEXT    legend label for the next LOG (default: its file name without .csv)\n"
 "  --ylabel TEXT   y axis title (default: the metric's)\n"
+"  --color N       palette colour 0..9 of the next LOG (default: its position), to match\n"
+"                  colours across charts\n"
 "  --metric M      test_error (default), train_error, train_loss, both (train dashed, test solid),\n"
 "                  or any other column of the logs as it is, e.g. angle_1 or target_6 of\n"
 "                  train --diagnostics\n"
@@ -133,6 +136,7 @@ int main(int argc, char **argv)
 {
     static series logs[MAX_LOGS];
     const char *out_path = "plot.svg", *title = "Learning curves", *label = NULL, *ylabel = NULL;
+    int color = -1;
     int nlogs = 0, metric = TEST_ERROR, log_y = 0, ok = 1;
     const char *column = NULL;
     double ymax = 0;
@@ -152,7 +156,9 @@ int main(int argc, char **argv)
                 if (n > 4 && !strcmp(base + n - 4, ".csv")) n -= 4;
                 snprintf(s->label, sizeof s->label, "%.*s", (int)(n < MAX_LABEL ? n : MAX_LABEL - 1), base);
             }
+            s->color = color >= 0 ? color : nlogs - 1;
             label = NULL;
+            color = -1;
             continue;
         }
         if (i + 1 >= argc) { fprintf(stderr, "plot: %s needs a value (see --help)\n", a); return 1; }
@@ -161,6 +167,9 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--title")) title = v;
         else if (!strcmp(a, "--label")) label = v;
         else if (!strcmp(a, "--ylabel")) ylabel = v;
+        else if (!strcmp(a, "--color")) {
+            if (!ex_parse_int("plot", a, v, 0, 9, &color)) return 1;
+        }
         else if (!strcmp(a, "--metric")) {
             static const char *names[] = { "test_error", "train_error", "train_loss", "both" };
             for (metric = 0; metric < 4 && strcmp(v, names[metric]); metric++) {}
@@ -173,6 +182,7 @@ int main(int argc, char **argv)
         } else { fprintf(stderr, "plot: unknown option %s (see --help)\n", a); return 1; }
     }
     if (label) { fprintf(stderr, "plot: --label \"%s\" is not followed by a LOG\n", label); return 1; }
+    if (color >= 0) { fprintf(stderr, "plot: --color %d is not followed by a LOG\n", color); return 1; }
     if (nlogs == 0) return usage(stderr, 1);
     for (int i = 0; i < nlogs; i++) ok &= load(&logs[i], metric, column);
     if (!ok) return 1;
@@ -187,12 +197,12 @@ int main(int argc, char **argv)
         printf("%s: %d forward epoch%s, best test error %.2f%% (epoch %d)\n",
                s->label, s->n, s->n == 1 ? "" : "s", s->test[best], best + 1);
         if (metric != TEST_ERROR) {
-            ex_series t = { metric == BOTH ? NULL : s->label, s->epoch, s->other, s->n, i, 0, 0 };
+            ex_series t = { metric == BOTH ? NULL : s->label, s->epoch, s->other, s->n, s->color, 0, 0 };
             t.dashed = metric == BOTH;
             lines[nlines++] = t;
         }
         if (metric == TEST_ERROR || metric == BOTH) {
-            ex_series t = { s->label, s->epoch, s->test, s->n, i, 0, 0 };
+            ex_series t = { s->label, s->epoch, s->test, s->n, s->color, 0, 0 };
             lines[nlines++] = t;
         }
     }

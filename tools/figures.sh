@@ -57,7 +57,7 @@ for l in 1 6; do
 done
 "$build/plot" -o "$out/alignment/mnist-fc-target1.svg" --title "MNIST FC: how far layer 1's target lies from its activity" \
     --ylabel "||h_1 - target_1||² / n" --metric target_1 --log-y \
-    --label DTP "$a-dtp.csv" --label SDTP "$a-sdtp.csv" --label AO-SDTP "$a-aosdtp.csv" > /dev/null
+    --color 2 --label DTP "$a-dtp.csv" --color 3 --label SDTP "$a-sdtp.csv" --color 4 --label AO-SDTP "$a-aosdtp.csv" > /dev/null
 
 step "done: $out"
 ls "$out"/*.svg "$out"/*/*.svg "$out"/*/*.png
