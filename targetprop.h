@@ -293,7 +293,7 @@ typedef struct tp_diag {
 } tp_diag;
 
 TPDEF void      tp_forward(tp_net *net, const float *x, int batch);   /* fills h[], out; 1 <= batch <= max_batch */
-TPDEF double    tp_task_loss(tp_net *net, const float *y, int batch, int *errors);
+TPDEF double    tp_task_loss(tp_net *net, const float *y, int batch, int *errors);  /* batch of the last tp_forward */
 TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int batch,
                              tp_phase phase, tp_stats *stats);       /* grads, no update */
 TPDEF int       tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float *m2, size_t n);
@@ -306,8 +306,9 @@ TPDEF tp_result tp_evaluate(tp_net *net, const float *x, const float *y, int n,
 struct tp_dataset;
 TPDEF tp_result tp_evaluate_dataset(tp_net *net, const struct tp_dataset *ds, double *loss, double *error_rate);
 
-/* The rules, each one step of gradient computation (no update) on the current h[]: each
-   writes (not adds to) every entry of net->grads, tp_inverse_grads every entry of net->igrads. */
+/* The rules, each one step of gradient computation (no update) on the current h[], after
+   tp_forward and tp_task_loss of the same batch: each writes (not adds to) every entry of
+   net->grads, tp_inverse_grads every entry of net->igrads. */
 TPDEF void tp_rule_bp(tp_net *net, int batch);
 TPDEF void tp_rule_fa(tp_net *net, int batch);
 TPDEF void tp_rule_dfa(tp_net *net, int batch);
@@ -1750,6 +1751,7 @@ TPDEF double tp_task_loss(tp_net *net, const float *y, int batch, int *errors)
     int C = net->n_out, W = C + tp__n_aux(net), b, wrong = 0;
     const tp_layer *top = &net->layers[net->n_layers - 1];
     double total = 0.0;
+    TP_ASSERT(batch >= 1 && batch == net->batch);   /* the rows of the last tp_forward */
     float *rowloss = net->s4;
     net->y = y;
     TP__OMP(parallel for schedule(static) if (batch * C > 16384))
@@ -1834,6 +1836,7 @@ static void tp__layer_grads(tp_net *net, int l, const float *delta, int batch)
 static void tp__backprop(tp_net *net, int batch, int feedback)
 {
     int L = net->n_layers;
+    TP_ASSERT(batch >= 1 && batch == net->batch);
     tp__scale(net->d[L], net->err, 1.0f / (float)batch, (size_t)batch * net->n_out);
     for (int l = L; l >= 1; l--) {
         tp_layer *ly = &net->layers[l - 1];
@@ -1852,6 +1855,7 @@ TPDEF void tp_rule_fa(tp_net *net, int batch) { tp__backprop(net, batch, 1); }
 TPDEF void tp_rule_dfa(tp_net *net, int batch)
 {
     int L = net->n_layers, C = net->n_out;
+    TP_ASSERT(batch >= 1 && batch == net->batch);
     tp__scale(net->d[L], net->err, 1.0f / (float)batch, (size_t)batch * C);
     for (int l = 1; l < L; l++) {
         tp_layer *ly = &net->layers[l - 1];
@@ -1938,6 +1942,7 @@ static void tp__targets(tp_net *net, int batch)
 TPDEF void tp_rule_tp(tp_net *net, int batch)
 {
     int L = net->n_layers;
+    TP_ASSERT(batch >= 1 && batch == net->batch);
     tp__targets(net, batch);
     tp__scale(net->d[L], net->err, 1.0f / (float)batch, (size_t)batch * net->n_out);
     tp__layer_grads(net, L, net->d[L], batch);
@@ -1988,6 +1993,7 @@ static double tp__sq_diff(const float *a, const float *t, float *grad, float sca
 TPDEF double tp_inverse_grads(tp_net *net, int batch)
 {
     double total = 0.0;
+    TP_ASSERT(batch >= 1 && batch == net->batch);
     for (int l = 2; l <= net->n_layers; l++) {
         tp_layer tmp;
         const tp_layer *g, *below = &net->layers[l - 2];
