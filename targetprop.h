@@ -75,10 +75,11 @@
      - The DTP penultimate step uses the per-example gradient: target = h - alpha dl/dh.
      - Hybrid targets mix the propagation below the penultimate layer; the penultimate target
        is the rule's own (DTP's gradient step, SDTP's output inverse).
-     - AO-SDTP's auxiliary units are z = tanh(h_{L-1} W_z), W_z Glorot and never trained, no
+     - AO-SDTP's auxiliary units are z = tanh(h_{L-1} W_z), W_z random and never trained, no
        bias; g_L reads [o, z]; n_aux = 0 is exactly SDTP.
-     - FA's B and DFA's D use the forward weights' initialiser (Glorot uniform); for LC layers
-       fan-in and fan-out are K*K*C_in and K*K*C_out, as for a convolution.
+     - Every weight matrix (W, V, FA's B, DFA's D, W_z) is drawn uniform with Glorot's limit,
+       or LeCun's with cfg.init = TP_INIT_LECUN; for LC layers fan-in and fan-out are K*K*C_in
+       and K*K*C_out, as for a convolution. Biases start at zero.
      - The inverse-training noise comes from a stream keyed by (seed, step, layer, row).
      - The top layer of every TP rule learns from the task loss directly.
 
@@ -206,6 +207,7 @@ typedef enum tp_rule { TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP } tp_rul
 typedef enum tp_schedule { TP_PARALLEL, TP_ALTERNATING } tp_schedule;
 typedef enum tp_inverse_loss { TP_INVERSE_PRESERVE, TP_INVERSE_DENOISE } tp_inverse_loss;
 typedef enum tp_loss { TP_SOFTMAX_XENT, TP_SQUARED_ERROR } tp_loss;
+typedef enum tp_init { TP_INIT_GLOROT, TP_INIT_LECUN } tp_init;  /* uniform, limit sqrt(6/(in+out)) or sqrt(3/in) */
 typedef enum tp_phase { TP_PHASE_BOTH = 3, TP_PHASE_INVERSE = 1, TP_PHASE_FORWARD = 2 } tp_phase;
 
 typedef struct tp_adam {
@@ -222,6 +224,7 @@ typedef struct tp_config {
     float sigma;                /* std of the noise the inverses are trained on */
     float hybrid;               /* beta of hybrid targets: 0 pure TP, 1 pure BP Jacobian */
     int n_aux;                  /* AO-SDTP auxiliary output units */
+    tp_init init;               /* initialiser of every weight matrix; used only by tp_net_create */
     tp_adam forward, inverse;   /* optimisers of the forward and the inverse weights */
     int max_batch;              /* largest batch the workspace is sized for */
     uint64_t seed;
@@ -1460,9 +1463,11 @@ static int tp__has_inverse(const tp_net *net, int l)
     return net->cfg.rule == TP_DTP ? l <= L - 1 : l <= L;
 }
 
-static void tp__glorot(tp_rng *r, float *w, size_t n, double fan_in, double fan_out)
+/* Uniform in (-lim, lim): Glorot's lim = sqrt(6 / (fan_in + fan_out)) keeps the variance
+   of activity and gradient alike, LeCun's sqrt(3 / fan_in) the variance of activity only. */
+static void tp__init(tp_rng *r, tp_init kind, float *w, size_t n, double fan_in, double fan_out)
 {
-    float lim = (float)sqrt(6.0 / (fan_in + fan_out));
+    float lim = (float)(kind == TP_INIT_LECUN ? sqrt(3.0 / fan_in) : sqrt(6.0 / (fan_in + fan_out)));
     for (size_t i = 0; i < n; i++) w[i] = (2.0f * tp_rng_uniform(r) - 1.0f) * lim;
 }
 
@@ -1516,6 +1521,8 @@ static tp_result tp__check_config(const tp_config *c, char *error)
     else if ((unsigned)c->inverse_loss > TP_INVERSE_DENOISE)
         tp__msg(error, "config: inverse loss %d, expected %d or %d (tp_inverse_loss)", (int)c->inverse_loss,
                 TP_INVERSE_PRESERVE, TP_INVERSE_DENOISE);
+    else if ((unsigned)c->init > TP_INIT_LECUN)
+        tp__msg(error, "config: init %d, expected %d or %d (tp_init)", (int)c->init, TP_INIT_GLOROT, TP_INIT_LECUN);
     else if (c->max_batch < 1 || c->max_batch > 1000000)
         tp__msg(error, "config: max_batch %d, expected 1..1000000", c->max_batch);
     else if (c->n_aux < 0 || c->n_aux > 100000000)
@@ -1617,7 +1624,7 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
                 (double)(4 * np + 4 * ni + nf + nmem) * 4.0 / 1048576.0, spec_or_preset);
         return TP_ERROR_NOMEM;
     }
-    /* carve the views and initialise: Glorot uniform weights, zero biases */
+    /* carve the views and initialise: uniform weights (Glorot or LeCun), zero biases */
     tp_rng_seed(&net->rng, cfg->seed);
     {
         float *p = net->params, *g = net->grads, *ip = net->iparams, *ig = net->igrads, *f = net->fixed;
@@ -1627,26 +1634,26 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
             size_t nv = ly->n_w / ly->out_c * ly->v_out;
             ly->w = p; ly->dw = g; p += ly->n_w; g += ly->n_w;
             ly->b = p; ly->db = g; p += ly->n_b; g += ly->n_b;
-            tp__glorot(&net->rng, ly->w, ly->n_w, tp__fan(ly, 0), tp__fan(ly, 1));
+            tp__init(&net->rng, cfg->init, ly->w, ly->n_w, tp__fan(ly, 0), tp__fan(ly, 1));
             if (tp__has_inverse(net, l)) {
                 ly->v = ip; ly->dv = ig; ip += nv; ig += nv;
                 ly->c = ip; ly->dc = ig; ip += ly->n_in; ig += ly->n_in;
-                tp__glorot(&net->rng, ly->v, nv, tp__fan(ly, 1) + (ly->v_out - ly->out_c), tp__fan(ly, 0));
+                tp__init(&net->rng, cfg->init, ly->v, nv, tp__fan(ly, 1) + (ly->v_out - ly->out_c), tp__fan(ly, 0));
             }
             if (cfg->rule == TP_FA) {
                 ly->fb = f; f += ly->n_w;
-                tp__glorot(&net->rng, ly->fb, ly->n_w, tp__fan(ly, 0), tp__fan(ly, 1));
+                tp__init(&net->rng, cfg->init, ly->fb, ly->n_w, tp__fan(ly, 0), tp__fan(ly, 1));
             }
             if (cfg->rule == TP_DFA && l < L) {
                 ly->dfa = f; f += (size_t)net->n_out * ly->n_out;
-                tp__glorot(&net->rng, ly->dfa, (size_t)net->n_out * ly->n_out, net->n_out, ly->n_out);
+                tp__init(&net->rng, cfg->init, ly->dfa, (size_t)net->n_out * ly->n_out, net->n_out, ly->n_out);
             }
             net->h[l] = m; m += (size_t)B * ly->n_out;
             net->d[l] = m; m += (size_t)B * ly->n_out;
         }
         if (n_aux > 0) {
             net->wz = f; f += (size_t)net->layers[L - 1].n_in * n_aux;
-            tp__glorot(&net->rng, net->wz, (size_t)net->layers[L - 1].n_in * n_aux, net->layers[L - 1].n_in, n_aux);
+            tp__init(&net->rng, cfg->init, net->wz, (size_t)net->layers[L - 1].n_in * n_aux, net->layers[L - 1].n_in, n_aux);
         }
         net->out = m; m += (size_t)B * (net->n_out + n_aux);
         net->err = m; m += (size_t)B * net->n_out;

@@ -45,6 +45,8 @@ static void usage(FILE *f)
 "  --aux N               AO-SDTP auxiliary output units (default 512)\n"
 "  --hybrid BETA         hybrid targets: BETA * backprop + (1 - BETA) * target propagation\n"
 "  --inverse-loss L      preserve (DTP default) or denoise (SDTP default)\n"
+"  --init I              glorot (default) or lecun: uniform weights with limit sqrt(6/(in+out))\n"
+"                        or sqrt(3/in)\n"
 "\n"
 "run\n"
 "  --epochs N            forward epochs (default 10)\n"
@@ -79,7 +81,7 @@ typedef struct {
 int main(int argc, char **argv)
 {
     const char *dataset = "mnist", *data_dir = NULL, *arch = NULL, *log_path = NULL;
-    const char *rule_s = "bp", *sched_s = "parallel", *invloss_s = NULL;
+    const char *rule_s = "bp", *sched_s = "parallel", *invloss_s = NULL, *init_s = NULL;
     const char *ckpt_path = NULL, *resume_path = NULL, *save_path = NULL;
     int ckpt_every = 0;
     int epochs = 10, batch = 128, max_batches = 0, threads = 0, diagnostics = 0, quiet = 0;
@@ -130,6 +132,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--rule")) rule_s = v;
         else if (!strcmp(a, "--schedule")) sched_s = v;
         else if (!strcmp(a, "--inverse-loss")) invloss_s = v;
+        else if (!strcmp(a, "--init")) init_s = v;
         else if (!strcmp(a, "--log")) log_path = v;
         else if (!strcmp(a, "--checkpoint")) ckpt_path = v;
         else if (!strcmp(a, "--resume")) resume_path = v;
@@ -191,6 +194,11 @@ int main(int argc, char **argv)
         if (!strcmp(invloss_s, "preserve")) cfg.inverse_loss = TP_INVERSE_PRESERVE;
         else if (!strcmp(invloss_s, "denoise")) cfg.inverse_loss = TP_INVERSE_DENOISE;
         else { fprintf(stderr, "train: --inverse-loss \"%s\": expected preserve or denoise\n", invloss_s); return 2; }
+    }
+    if (init_s) {
+        if (!strcmp(init_s, "glorot")) cfg.init = TP_INIT_GLOROT;
+        else if (!strcmp(init_s, "lecun")) cfg.init = TP_INIT_LECUN;
+        else { fprintf(stderr, "train: --init \"%s\": expected glorot or lecun\n", init_s); return 2; }
     }
     {
         float *dst[] = {&cfg.forward.lr, &cfg.forward.beta1, &cfg.forward.beta2, &cfg.forward.eps,
@@ -277,6 +285,7 @@ int main(int argc, char **argv)
                    (double)cfg.inverse.lr, (double)cfg.inverse.beta1, (double)cfg.inverse.beta2,
                    (double)cfg.inverse.eps, cfg.inverse_loss == TP_INVERSE_PRESERVE ? "preserve" : "denoise",
                    (double)cfg.alpha, (double)cfg.sigma, rule == TP_AOSDTP ? cfg.n_aux : 0, (double)cfg.hybrid);
+        if (cfg.init == TP_INIT_LECUN) printf(", lecun init");
         printf("\ndata   %s: %d training, %d test examples; batch %d, %d threads\n", dataset, train.n, test.n, batch,
                tp_get_threads());
         fflush(stdout);

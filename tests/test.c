@@ -1775,6 +1775,49 @@ static void test_config_paper(void)
     CHECK(tp_config_paper(NULL, "mnist-fc", TP_BP, TP_PARALLEL) == TP_ERROR_ARGUMENT, "NULL config");
 }
 
+/* Every weight matrix is uniform in (-lim, lim) with the initialiser's limit for its fans
+   (LC: K*K*C_in and K*K*C_out); its largest entry comes close to lim, its mean |w| to lim/2. */
+static void check_uniform(const float *w, size_t n, double fan_in, double fan_out, tp_init init, const char *what)
+{
+    double lim = init == TP_INIT_LECUN ? sqrt(3.0 / fan_in) : sqrt(6.0 / (fan_in + fan_out)), mx = 0.0, mean = 0.0;
+    for (size_t i = 0; i < n; i++) { mx = fabs(w[i]) > mx ? fabs(w[i]) : mx; mean += fabs(w[i]) / (double)n; }
+    CHECK(mx <= lim * (1.0 + 1e-6) && mx >= 0.95 * lim && fabs(mean / lim - 0.5) < 0.06,
+          "%s init %d: max |w| %.4f, mean |w| %.4f, expected limit %.4f", what, (int)init, mx, mean, lim);
+}
+
+static void test_init(void)
+{
+    const char *spec = "8x8x2 lc3x3/4/s2 fc16 fc10";      /* LC: 4x4x4 out, fans 18 and 36 */
+    for (int k = 0; k < 2; k++) {
+        tp_init init = k ? TP_INIT_LECUN : TP_INIT_GLOROT;
+        tp_rule rules[3] = {TP_FA, TP_DFA, TP_AOSDTP};
+        for (int q = 0; q < 3; q++) {
+            tp_config cfg = cfg_make(rules[q], 4);
+            tp_net net;
+            cfg.init = init;
+            cfg.n_aux = rules[q] == TP_AOSDTP ? 32 : 0;
+            MAKE_NET(&net, spec, &cfg);
+            check_uniform(net.layers[0].w, net.layers[0].n_w, 18, 36, init, "LC W_1");
+            check_uniform(net.layers[1].w, net.layers[1].n_w, 64, 16, init, "dense W_2");
+            if (rules[q] == TP_FA) check_uniform(net.layers[0].fb, net.layers[0].n_w, 18, 36, init, "FA B_1");
+            if (rules[q] == TP_DFA) check_uniform(net.layers[1].dfa, 10 * 16, 10, 16, init, "DFA D_2");
+            if (rules[q] == TP_AOSDTP) {
+                check_uniform(net.layers[1].v, 16 * 64, 16, 64, init, "inverse V_2");
+                check_uniform(net.layers[2].v, (10 + 32) * 16, 10 + 32, 16, init, "top inverse V_3 reading [o, z]");
+                check_uniform(net.wz, 16 * 32, 16, 32, init, "AO-SDTP W_z");
+            }
+            tp_net_destroy(&net);
+        }
+    }
+    {
+        tp_config cfg = cfg_make(TP_BP, 4);
+        tp_net net;
+        cfg.init = (tp_init)2;
+        CHECK(tp_net_create(&net, spec, &cfg) == TP_ERROR_SPEC && strstr(net.error, "init 2"),
+              "init 2 accepted or not named: %s", net.error);
+    }
+}
+
 static void test_spec_parser(void)
 {
     tp_config cfg = cfg_make(TP_BP, 4);
@@ -2305,6 +2348,7 @@ int main(void)
     }
     RUN(presets_build);
     RUN(config_paper);
+    RUN(init);
     RUN(spec_parser);
     RUN(gradients_arguments);
     RUN(smoke_bp);
