@@ -224,7 +224,8 @@ typedef struct tp_config {
     float sigma;                /* std of the noise the inverses are trained on */
     float hybrid;               /* beta of hybrid targets: 0 pure TP, 1 pure BP Jacobian */
     int n_aux;                  /* AO-SDTP auxiliary output units */
-    tp_init init;               /* initialiser of every weight matrix; used only by tp_net_create */
+    tp_init init;               /* initialiser of the weights: read by tp_net_create only (a
+                                   checkpoint holds the weights; tp_net_load sets Glorot) */
     tp_adam forward, inverse;   /* optimisers of the forward and the inverse weights */
     int max_batch;              /* largest batch the workspace is sized for */
     uint64_t seed;
