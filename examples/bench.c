@@ -14,6 +14,10 @@
    (each followed by the peer's run of it) several times and reports, per case, the fastest
    round: a shared machine's slow minutes then spoil a round, not a case. The CSV keeps
    every round's figure.
+   Before the cases it prints the instruction set the build targeted (the compiler's macros)
+   beside what the CPU reports, and measures an FMA ceiling per thread count: a plain-C loop
+   of independent multiply-add chains (bench_fma_chains), vectorised like the library's
+   kernels, so GFLOP/s can be read as a fraction of what this build can reach here.
    Run ./build/bench --help. */
 #define _POSIX_C_SOURCE 200809L
 #define TARGETPROP_IMPLEMENTATION
@@ -24,6 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -45,6 +52,7 @@ static void usage(FILE *f)
 "usage: bench [options]\n"
 "Training throughput (examples/s, GFLOP/s, peak memory) of targetprop.h, one fresh process\n"
 "per case, beside the PyTorch peer (tools/bench-peer.sh) when torch and the peer are found.\n"
+"GFLOP/s are also given as a percentage of a measured FMA ceiling (%%ceil), per thread count.\n"
 "\n"
 "  --nets LIST       presets, comma-separated (default mnist-fc,mnist-lc,cifar-lc,mnist-conv,\n"
 "                    cifar-conv; the -conv twins run bp only unless --rules is given)\n"
@@ -60,14 +68,17 @@ static void usage(FILE *f)
 "  --quick           one round, 3 repetitions of about 0.25 s, a shorter peer run (a smoke test)\n"
 "  --out FILE        CSV, one line per case (default build/bench.csv):\n"
 "                    net,rule,threads,examples_per_s,gflops,peak_rss_mb,peer_examples_per_s,ratio,\n"
-"                    examples_per_s_rounds,peer_examples_per_s_rounds (every round's figure, a;b;c)\n"
+"                    examples_per_s_rounds,peer_examples_per_s_rounds (every round's figure, a;b;c),\n"
+"                    fma_ceiling_gflops,fraction_of_ceiling\n"
 "  --no-peer         do not run the PyTorch peer\n"
 "  --no-gemm         skip the dense-kernel table (tp_gemm beside OpenBLAS sgemm at the FC shapes)\n"
 "  --gemm-out FILE   its CSV (default build/bench-gemm.csv):\n"
-"                    product,ta,tb,m,n,k,threads,gflops,openblas_gflops,ratio\n"
+"                    product,ta,tb,m,n,k,threads,gflops,openblas_gflops,ratio,fma_ceiling_gflops,\n"
+"                    fraction_of_ceiling\n"
 "  --peer PATH       the peer script torch_tp.py (default: $TP_PEER, else\n"
 "                    ../shared/peer/torch_tp.py relative to the repository root)\n"
 "  --flops NET RULE  print the multiply-adds of one training step per layer and exit\n"
+"  --ceiling         print the instruction set and the FMA ceiling at each --threads count, exit\n"
 "  --case NET RULE THREADS   run one case in this process (what the driver runs)\n"
 "  -h, --help        this text\n"
 "\n"
@@ -176,6 +187,146 @@ static int bench_print_flops(const char *netname, const char *rulename)
            total / tp_net_macs(&net));
     tp_net_destroy(&net);
     return 0;
+}
+
+/* ------------------------------------------------------------------ the machine ----- */
+
+#if defined(__AVX512F__)
+#define BENCH_LANES 16
+#elif defined(__AVX__)
+#define BENCH_LANES 8
+#elif defined(__SSE2__) || defined(__ARM_NEON) || defined(__aarch64__)
+#define BENCH_LANES 4
+#else
+#define BENCH_LANES 1
+#endif
+#define BENCH_CHAINS 12
+
+/* The instruction set this build was compiled for, from the compiler's macros (what the
+   library's kernels were vectorised for), and the tile targetprop.h chose for it. */
+static void bench_isa_build(char *out, size_t cap)
+{
+    snprintf(out, cap, "%s, vectors of %d floats, GEMM tile %d x %d, KC %d NC %d MC %d",
+#if defined(__AVX512F__)
+             "AVX-512F"
+#elif defined(__AVX2__) && defined(__FMA__)
+             "AVX2+FMA"
+#elif defined(__AVX2__)
+             "AVX2 (no FMA)"
+#elif defined(__AVX__)
+             "AVX"
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+             "AArch64 NEON"
+#elif defined(__ARM_NEON)
+             "ARM32 NEON"
+#elif defined(__SSE2__)
+             "SSE2"
+#else
+             "scalar (no vector macros)"
+#endif
+             , BENCH_LANES, TP_MR, TP_NR, TP_KC, TP_NC, TP_MC);
+}
+
+/* What the CPU says it has: the vector flags of /proc/cpuinfo's "flags" (x86) or
+   "Features" (ARM) line, or "unknown". */
+static void bench_isa_cpu(char *out, size_t cap)
+{
+    static const char *const want[] = {"avx512f", "avx512vl", "avx2", "fma", "avx", "sse4_2", "sse2",
+                                       "asimd", "neon", "vfpv4"};
+    char line[8192];
+    size_t len = 0;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    snprintf(out, cap, "unknown (no /proc/cpuinfo)");
+    if (!f) return;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "flags", 5) != 0 && strncmp(line, "Features", 8) != 0) continue;
+        out[0] = '\0';
+        for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+            const char *hit = line;
+            size_t n = strlen(want[w]);
+            while ((hit = strstr(hit, want[w])) != NULL) {   /* a whole word of the list */
+                if ((hit == line || hit[-1] == ' ' || hit[-1] == '\t' || hit[-1] == ':') &&
+                    (hit[n] == ' ' || hit[n] == '\n' || hit[n] == '\0'))
+                    break;
+                hit += n;
+            }
+            if (hit && len < cap) len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? " " : "", want[w]);
+        }
+        if (!len) snprintf(out, cap, "none of the vector flags");
+        break;
+    }
+    fclose(f);
+}
+
+/* The FMA ceiling: BENCH_CHAINS independent chains of BENCH_LANES floats, each step
+   acc = acc * m + c, a loop the compiler turns into one vector FMA per chain (with
+   -ffp-contract=fast, the Makefile's) and keeps in registers. Twelve chains cover an FMA's
+   latency times the units that issue it (4 cycles x 2 units needs 8) and fit in 16
+   registers with the two operands. m and c come in as arguments so nothing folds; the sum
+   goes back out so nothing is dropped. BENCH_LANES is the vector width the build targets. */
+
+static float bench_fma_chains(long iters, float m, float c)
+{
+    float acc[BENCH_CHAINS][BENCH_LANES], s = 0.0f;
+    for (int i = 0; i < BENCH_CHAINS; i++)
+        for (int j = 0; j < BENCH_LANES; j++) acc[i][j] = 1e-3f * (float)(i * BENCH_LANES + j);
+    for (long it = 0; it < iters; it++)
+        for (int i = 0; i < BENCH_CHAINS; i++)
+            for (int j = 0; j < BENCH_LANES; j++) acc[i][j] = acc[i][j] * m + c;
+    for (int i = 0; i < BENCH_CHAINS; i++)
+        for (int j = 0; j < BENCH_LANES; j++) s += acc[i][j];
+    return s;
+}
+
+/* GFLOP/s of bench_fma_chains on `threads` threads at once (2 FLOPs per multiply-add),
+   the best of 5 runs of about 0.1 s each. */
+static double bench_fma_ceiling(int threads)
+{
+    volatile float m = 0.99999f, c = 1e-6f, sink = 0.0f;
+    long iters = 1 << 16;
+    double best = 0.0, t;
+    for (;;) {   /* calibrate on one thread: about 0.1 s */
+        double t0 = now();
+        sink = sink + bench_fma_chains(iters, m, c);
+        t = now() - t0;
+        if (t > 0.02 || iters > (1L << 40)) break;
+        iters *= 4;
+    }
+    iters = (long)((double)iters * 0.1 / (t > 1e-6 ? t : 1e-6)) + 1;
+    for (int r = 0; r < 5; r++) {
+        double t0 = now(), g;
+        float part = 0.0f;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads) reduction(+:part)
+#endif
+        part += bench_fma_chains(iters, m, c);
+        t = now() - t0;
+        sink = sink + part;
+#ifdef _OPENMP
+        g = 2.0 * BENCH_CHAINS * BENCH_LANES * (double)iters * threads / t / 1e9;
+#else
+        g = 2.0 * BENCH_CHAINS * BENCH_LANES * (double)iters / t / 1e9;   /* one thread, whatever asked */
+#endif
+        if (g > best) best = g;
+    }
+    (void)sink;
+    return best;
+}
+
+/* Prints the instruction sets and measures the ceiling at each thread count into ceil[]. */
+static void bench_machine(char **thr_s, int n_thr, double *ceil)
+{
+    char build[256], cpu[256];
+    bench_isa_build(build, sizeof build);
+    bench_isa_cpu(cpu, sizeof cpu);
+    printf("# ISA of this build: %s\n# CPU flags (/proc/cpuinfo): %s\n", build, cpu);
+    printf("# FMA ceiling (plain-C loop, %d chains of %d floats):", BENCH_CHAINS, BENCH_LANES);
+    for (int t = 0; t < n_thr; t++) {
+        ceil[t] = bench_fma_ceiling(atoi(thr_s[t]));
+        printf("%s %s thread%s %.1f GFLOP/s", t ? "," : "", thr_s[t], strcmp(thr_s[t], "1") ? "s" : "", ceil[t]);
+    }
+    printf("\n");
+    fflush(stdout);
 }
 
 /* ------------------------------------------------------------------ one case -------- */
@@ -483,7 +634,8 @@ static void run_peer(char *peer_sh, bench_case *bc, const bench_opts *o)
 
 /* The dense-kernel table: tp_gemm beside OpenBLAS sgemm (tools/bench-sgemm.py through torch)
    at the FC shapes, for every thread count. */
-static int gemm_table(char *self, const char *root, char **thr_s, int n_thr, int quick, const char *csv_path)
+static int gemm_table(char *self, const char *root, char **thr_s, int n_thr, const double *ceil, int quick,
+                      const char *csv_path)
 {
     char script[4200], py[64] = "/usr/bin/python3", probe[256];
     char *argv[4 + N_GEMM];
@@ -498,8 +650,8 @@ static int gemm_table(char *self, const char *root, char **thr_s, int n_thr, int
            "; OpenBLAS not measured (needs /usr/bin/python3 with torch: apt-get install python3-torch)");
     printf("%-27s %3s %9s", "product", "thr", "GFLOP/s");
     if (have_blas) printf(" %9s %8s", "OpenBLAS", "ours/OB");
-    printf("\n");
-    if (csv) fprintf(csv, "product,ta,tb,m,n,k,threads,gflops,openblas_gflops,ratio\n");
+    printf(" %6s\n", "%ceil");
+    if (csv) fprintf(csv, "product,ta,tb,m,n,k,threads,gflops,openblas_gflops,ratio,fma_ceiling_gflops,fraction_of_ceiling\n");
     for (int t = 0; t < n_thr; t++) {
         char out[4096], blas[4096], *cargv[5], specs[N_GEMM][64];
         double ours[N_GEMM], ob[N_GEMM];
@@ -531,11 +683,13 @@ static int gemm_table(char *self, const char *root, char **thr_s, int n_thr, int
             const gemm_shape *g = &gemm_shapes[i];
             printf("%-27s %3s %9.1f", g->name, thr_s[t], ours[i]);
             if (have_blas && ob[i] > 0) printf(" %9.1f %8.2f", ob[i], ours[i] / ob[i]);
-            printf("\n");
+            else if (have_blas) printf(" %9s %8s", "", "");
+            printf(" %5.1f%%\n", ceil[t] > 0 ? 100.0 * ours[i] / ceil[t] : 0.0);
             if (csv) {
                 fprintf(csv, "%s,%d,%d,%d,%d,%d,%s,%.2f,", g->name, g->ta, g->tb, g->m, g->n, g->k, thr_s[t], ours[i]);
-                if (ob[i] > 0) fprintf(csv, "%.2f,%.3f\n", ob[i], ours[i] / ob[i]);
-                else fprintf(csv, ",\n");
+                if (ob[i] > 0) fprintf(csv, "%.2f,%.3f,", ob[i], ours[i] / ob[i]);
+                else fprintf(csv, ",,");
+                fprintf(csv, "%.1f,%.3f\n", ceil[t], ceil[t] > 0 ? ours[i] / ceil[t] : 0.0);
             }
         }
         fflush(stdout);
@@ -559,7 +713,8 @@ int main(int argc, char **argv)
     double t_start = now();
     ssize_t len;
     FILE *csv;
-    int use_peer = 0, failures = 0, tty = isatty(2);
+    int use_peer = 0, failures = 0, tty = isatty(2), ceiling_only = 0;
+    double ceil[BENCH_MAX_ITEMS];
 
     o.batch = 128; o.reps = 3; o.steps = 0; o.quick = 0; o.target = 0.5; o.rounds = 3;
     for (int i = 1; i < argc; i++) {
@@ -569,6 +724,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--quick")) o.quick = 1;
         else if (!strcmp(a, "--no-peer")) no_peer = 1;
         else if (!strcmp(a, "--no-gemm")) no_gemm = 1;
+        else if (!strcmp(a, "--ceiling")) ceiling_only = 1;
         else if (!strcmp(a, "--gemm-out") && more) gemm_path = argv[++i];
         else if (!strcmp(a, "--gemm-case") && more) {
             int q = i + 2 < argc && !strcmp(argv[i + 2], "--quick");
@@ -623,6 +779,10 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < n_thr; i++)
         if (atoi(thr_s[i]) < 1) { fprintf(stderr, "bench: bad thread count %s\n", thr_s[i]); return 2; }
+    if (ceiling_only) {
+        bench_machine(thr_s, n_thr, ceil);
+        return 0;
+    }
 
     /* this program, for the children; the repository root is the parent of its directory */
     len = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -674,10 +834,11 @@ int main(int argc, char **argv)
                o.reps, o.steps > 0 ? "fixed steps" : "~auto steps",
                load[0], load[0] > 0.5 ? " (other processes are running: timings are disturbed)" : "");
     }
+    bench_machine(thr_s, n_thr, ceil);
     csv = fopen(out_path, "w");
     if (!csv) fprintf(stderr, "bench: cannot write %s: %s (table only)\n", out_path, strerror(errno));
     else fprintf(csv, "net,rule,threads,examples_per_s,gflops,peak_rss_mb,peer_examples_per_s,ratio,"
-                      "examples_per_s_rounds,peer_examples_per_s_rounds\n");
+                      "examples_per_s_rounds,peer_examples_per_s_rounds,fma_ceiling_gflops,fraction_of_ceiling\n");
 
     /* the cases, then `rounds` sweeps over all of them */
     tp_rng_seed(&order_rng, 20181203u);
@@ -722,19 +883,22 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
 
-    printf("%-10s %-6s %3s %11s %8s %10s %8s %10s", "net", "rule", "thr", "examples/s", "GFLOP/s", "MFLOP/ex",
-           "peak MB", "S*R*rounds");
+    printf("%-10s %-6s %3s %11s %8s %6s %10s %8s %10s", "net", "rule", "thr", "examples/s", "GFLOP/s", "%ceil",
+           "MFLOP/ex", "peak MB", "S*R*rounds");
     if (use_peer) printf(" %10s %7s", "peer ex/s", "ours/pr");
     printf("\n");
     for (int c = 0; c < n_cases; c++) {
         bench_case *bc = &cases[c];
-        double eps, peer_eps = bench_best(bc->peer_eps, bc->n_peer);
+        double eps, gflops, cl = 0.0, peer_eps = bench_best(bc->peer_eps, bc->n_peer);
         char peer_col[2][32] = {"", ""}, sr[48], rounds[2][BENCH_MAX_ROUNDS * 24];
         if (bc->failed || bc->n == 0) {
             printf("%-10s %-6s %3s   failed\n", bc->net, bc->rule, bc->thr_s);
             continue;
         }
         eps = bench_best(bc->eps, bc->n);
+        gflops = 2.0 * bc->macs * eps / 1e9;
+        for (int t = 0; t < n_thr; t++)
+            if (thr_s[t] == bc->thr_s) cl = ceil[t];
         bench_rounds(rounds[0], sizeof rounds[0], bc->eps, bc->n);
         bench_rounds(rounds[1], sizeof rounds[1], bc->peer_eps, bc->n_peer);
         if (peer_eps > 0) {
@@ -744,20 +908,20 @@ int main(int argc, char **argv)
             snprintf(peer_col[0], sizeof peer_col[0], "failed");
         }
         snprintf(sr, sizeof sr, "%dx%dx%d", bc->steps, bc->reps, bc->n);
-        printf("%-10s %-6s %3d %11.0f %8.1f %10.2f %8.0f %10s", bc->net, bc->rule, bc->threads, eps,
-               2.0 * bc->macs * eps / 1e9, 2e-6 * bc->macs, bc->rss, sr);
+        printf("%-10s %-6s %3d %11.0f %8.1f %5.1f%% %10.2f %8.0f %10s", bc->net, bc->rule, bc->threads, eps,
+               gflops, cl > 0 ? 100.0 * gflops / cl : 0.0, 2e-6 * bc->macs, bc->rss, sr);
         if (peer_col[0][0]) printf(" %10s %7s", peer_col[0], peer_col[1]);
         printf("\n");
         if (csv)
-            fprintf(csv, "%s,%s,%d,%.1f,%.2f,%.1f,%s,%s,%s,%s\n", bc->net, bc->rule, bc->threads, eps,
-                    2.0 * bc->macs * eps / 1e9, bc->rss, peer_eps > 0 ? peer_col[0] : "",
-                    peer_eps > 0 ? peer_col[1] : "", rounds[0], rounds[1]);
+            fprintf(csv, "%s,%s,%d,%.1f,%.2f,%.1f,%s,%s,%s,%s,%.1f,%.3f\n", bc->net, bc->rule, bc->threads, eps,
+                    gflops, bc->rss, peer_eps > 0 ? peer_col[0] : "",
+                    peer_eps > 0 ? peer_col[1] : "", rounds[0], rounds[1], cl, cl > 0 ? gflops / cl : 0.0);
     }
     fflush(stdout);
     free(cases);
     free(order);
     if (csv) fclose(csv);
-    if (!no_gemm) failures += gemm_table(self, root, thr_s, n_thr, o.quick, gemm_path);
+    if (!no_gemm) failures += gemm_table(self, root, thr_s, n_thr, ceil, o.quick, gemm_path);
     printf("# total %.0f s%s%s\n", now() - t_start, csv ? "; CSV in " : "", csv ? out_path : "");
     return failures ? 1 : 0;
 }

@@ -2,29 +2,38 @@
 
    Each example still builds with one cc line (this file is found beside the .c file):
      ex_now               monotonic seconds
+     ex_args, ex_flag, ex_value   the command line: "--opt value" or "--opt=value", empty values refused
+     ex_parse_*           the one strict number parser: the whole value, finite, in range, or a message
+                          naming the option and the range
+     ex_word_is           names compared without regard to case (rules, schedules, datasets, presets)
      ex_load_data         MNIST or CIFAR-10 from a directory, with a helpful message
      ex_synthetic         random inputs of a network's shape (timing, tests)
-     ex_train_epoch       one epoch of tp_train_step over a shuffled training set
-     ex_train             a whole run, parallel or alternating, with a callback after every epoch
-     ex_log_*             the CSV log of train --log (which plot reads)
-     ex_csv_*             reading and cutting back the CSV files the examples write
-     ex_parse_int/float   command-line values with a message naming the option and the range
+     ex_train             a whole run, parallel or alternating: per-batch and per-epoch hooks, resuming
+                          mid-epoch from an ex_state, thread count chosen by timing, a watch for a loss
+                          that explodes while finite
+     ex_log_*             the CSV log of train --log (which plot reads), rewritten atomically on resume
+     ex_csv_*             reading the CSV files the examples write
+     ex_output_ok         an output path that can be written, checked at start-up
      ex_svg_lines         line charts (learning curves, sweeps) as SVG, legend placed where it hides least
      ex_svg_histogram     a histogram (or several, overlaid) as SVG
      ex_png_gray          an 8-bit grey PNG (stored deflate: no compression library needed)
 
-   Include it after targetprop.h (with TARGETPROP_IMPLEMENTATION) in exactly one .c file. */
+   Include it after targetprop.h (with TARGETPROP_IMPLEMENTATION) in exactly one .c file, with
+   _POSIX_C_SOURCE 200809L defined before either. */
 #ifndef EXAMPLES_COMMON_H
 #define EXAMPLES_COMMON_H
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #if defined(__GNUC__) || defined(__clang__)
 #define EX_FN static __attribute__((unused)) /* not every example uses every helper */
@@ -39,24 +48,232 @@ EX_FN double ex_now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* Processors online (at least 1). */
+EX_FN int ex_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 4096 ? 4096 : (int)n;
+}
+
+/* ---------------------------------------------------------------------------------------------
+   Names and numbers */
+
+EX_FN int ex_word_is(const char *a, const char *b) /* equal ignoring ASCII case */
+{
+    for (; *a && tolower((unsigned char)*a) == tolower((unsigned char)*b); a++, b++) {}
+    return *a == 0 && *b == 0;
+}
+
+/* The one number syntax of the examples: all of s is a decimal number as strtod reads it, without
+   leading space, hexadecimal, "inf" or "nan", and finite (overflow is refused; underflow gives 0). */
+EX_FN int ex_parse_num(const char *s, double *v)
+{
+    char *end;
+    if (!*s || isspace((unsigned char)*s)) return 0;
+    for (const char *p = s; *p; p++)
+        if (isalpha((unsigned char)*p) && *p != 'e' && *p != 'E') return 0;
+    *v = strtod(s, &end);
+    return *end == '\0' && isfinite(*v);
+}
+
+/* A whole number: an optional '-' and decimal digits only, no overflow. */
+EX_FN int ex__integer(const char *s, long long *v)
+{
+    const char *p = s + (*s == '-');
+    char *end;
+    if (!*p) return 0;
+    for (const char *q = p; *q; q++) if (!isdigit((unsigned char)*q)) return 0;
+    errno = 0;
+    *v = strtoll(s, &end, 10);
+    return *end == '\0' && errno == 0;
+}
+
+/* Command-line values: parse v, the value of option opt of program prog, into *out; on a bad value
+   print "prog: opt "v": expected ..." and return 0. */
+EX_FN int ex_parse_int(const char *prog, const char *opt, const char *v, int lo, int hi, int *out)
+{
+    long long x;
+    if (!ex__integer(v, &x) || x < lo || x > hi) {
+        fprintf(stderr, "%s: %s \"%s\": expected a whole number from %d to %d\n", prog, opt, v, lo, hi);
+        return 0;
+    }
+    *out = (int)x;
+    return 1;
+}
+
+EX_FN int ex_parse_float(const char *prog, const char *opt, const char *v, double lo, double hi, float *out)
+{
+    double x;
+    if (!ex_parse_num(v, &x) || !(x >= lo && x <= hi) || fabs(x) > FLT_MAX) {
+        fprintf(stderr, "%s: %s \"%s\": expected a number from %g to %g\n", prog, opt, v, lo, hi < FLT_MAX ? hi : FLT_MAX);
+        return 0;
+    }
+    *out = (float)x;
+    return 1;
+}
+
+/* 0 .. 2^64-1, decimal digits without a sign (seeds). */
+EX_FN int ex_parse_u64(const char *prog, const char *opt, const char *v, uint64_t *out)
+{
+    uint64_t x = 0;
+    const char *p = v;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (x > (UINT64_MAX - (uint64_t)(*p - '0')) / 10) break;
+        x = 10 * x + (uint64_t)(*p - '0');
+    }
+    if (p == v || *p) {
+        fprintf(stderr, "%s: %s \"%s\": expected a whole number from 0 to 18446744073709551615, without a sign\n", prog, opt, v);
+        return 0;
+    }
+    *out = x;
+    return 1;
+}
+
+/* --threads: 1 .. the processors online; with allow_auto also "auto" (*out = 0). */
+EX_FN int ex_parse_threads(const char *prog, const char *opt, const char *v, int allow_auto, int *out)
+{
+    long long x;
+    if (allow_auto && ex_word_is(v, "auto")) { *out = 0; return 1; }
+    if (!ex__integer(v, &x) || x < 1 || x > ex_cpus()) {
+        fprintf(stderr, "%s: %s \"%s\": expected %sa whole number from 1 to %d (the processors online)\n", prog, opt, v,
+                allow_auto ? "auto or " : "", ex_cpus());
+        return 0;
+    }
+    *out = (int)x;
+    return 1;
+}
+
+/* ---------------------------------------------------------------------------------------------
+   The command line: options as "--opt value" or "--opt=value"; other arguments as they are.
+       ex_args a;
+       for (ex_args_init(&a, "prog", argc, argv); ex_next(&a);) {
+           if (ex_flag(&a, "--quiet")) quiet = 1;
+           else if ((v = ex_value(&a, "--epochs"))) a.bad |= !ex_parse_int(a.prog, "--epochs", v, 1, 99, &n);
+           else ex_unknown(&a);
+       }
+       if (a.bad) return 2;
+   Each call after the first error does nothing, so one message is printed. */
+typedef struct {
+    const char *prog;
+    int argc, i;
+    char **argv;
+    const char *arg;     /* the current argument */
+    const char *eq;      /* the value after its '=', or NULL */
+    size_t len;          /* the length of its name (before any '=') */
+    int bad;             /* an error was printed */
+} ex_args;
+
+EX_FN void ex_args_init(ex_args *a, const char *prog, int argc, char **argv)
+{
+    memset(a, 0, sizeof *a);
+    a->prog = prog;
+    a->argc = argc;
+    a->argv = argv;
+}
+
+EX_FN int ex_next(ex_args *a)
+{
+    const char *e;
+    if (a->bad || ++a->i >= a->argc) return 0;
+    a->arg = a->argv[a->i];
+    e = a->arg[0] == '-' && a->arg[1] == '-' ? strchr(a->arg, '=') : NULL;
+    a->eq = e ? e + 1 : NULL;
+    a->len = e ? (size_t)(e - a->arg) : strlen(a->arg);
+    return 1;
+}
+
+EX_FN int ex__is(const ex_args *a, const char *name)
+{
+    return !a->bad && a->len == strlen(name) && !strncmp(a->arg, name, a->len);
+}
+
+EX_FN int ex_flag(ex_args *a, const char *name)
+{
+    if (!ex__is(a, name)) return 0;
+    if (a->eq) { fprintf(stderr, "%s: %s takes no value (see --help)\n", a->prog, name); a->bad = 1; return 0; }
+    return 1;
+}
+
+/* The value of option name if it is the current argument (consumed), else NULL. */
+EX_FN const char *ex_value(ex_args *a, const char *name)
+{
+    const char *v;
+    if (!ex__is(a, name)) return NULL;
+    v = a->eq ? a->eq : a->i + 1 < a->argc ? a->argv[++a->i] : NULL;
+    if (!v) fprintf(stderr, "%s: %s needs a value (see --help)\n", a->prog, name);
+    else if (!*v) fprintf(stderr, "%s: %s \"\": the value is empty\n", a->prog, name);
+    else return v;
+    a->bad = 1;
+    return NULL;
+}
+
+EX_FN void ex_unknown(ex_args *a)
+{
+    if (a->bad) return;
+    fprintf(stderr, "%s: unknown option %.*s (see --help)\n", a->prog, (int)a->len, a->arg);
+    a->bad = 1;
+}
+
+/* ---------------------------------------------------------------------------------------------
+   Output files */
+
+/* Whether path can be written, checked before a run starts rather than at its first write: its directory
+   exists and is writable, and the path is not a directory, nor (for a file that is replaced by rename,
+   as checkpoints are) anything but a regular file. Prints "prog: opt path: why" and returns 0 if not. */
+EX_FN int ex_output_ok(const char *prog, const char *opt, const char *path, int replaced)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    struct stat st;
+    int n = slash ? (int)(slash - path) : 1;
+    snprintf(dir, sizeof dir, "%.*s", n > 0 ? n : 1, slash ? (n > 0 ? path : "/") : ".");
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "%s: %s %s: the directory %s does not exist\n", prog, opt, path, dir);
+        return 0;
+    }
+    if (access(dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "%s: %s %s: the directory %s is not writable\n", prog, opt, path, dir);
+        return 0;
+    }
+    if (stat(path, &st) == 0 && (S_ISDIR(st.st_mode) || (replaced && !S_ISREG(st.st_mode)))) {
+        fprintf(stderr, "%s: %s %s: %s\n", prog, opt, path, S_ISDIR(st.st_mode) ? "is a directory"
+                : "is not a regular file (it would be replaced by one)");
+        return 0;
+    }
+    return 1;
+}
+
+/* Flushes f and says whether everything written to it so far reached the file. */
+EX_FN int ex_flushed(FILE *f) { return fflush(f) == 0 && !ferror(f); }
+
+/* arch as the preset it names in any case (lowered into buf), or as it is: a spec. */
+EX_FN const char *ex_arch(const char *arch, char *buf, size_t n)
+{
+    size_t k = 0;
+    for (; arch[k] && k + 1 < n; k++) buf[k] = (char)tolower((unsigned char)arch[k]);
+    buf[k] = '\0';
+    return !arch[k] && tp_preset(buf) ? buf : arch;
+}
+
 /* ---------------------------------------------------------------------------------------------
    Data */
 
-/* Loads dataset "mnist" or "cifar10" from dir (NULL: data/mnist or data/cifar10). On failure prints
-   "prog: what is wrong" and how to fetch the data, and returns 0. */
+/* Loads dataset "mnist" or "cifar10" (any case) from dir (NULL: data/mnist or data/cifar10). On failure
+   prints "prog: what is wrong" and how to fetch the data, and returns 0. */
 EX_FN int ex_load_data(const char *prog, const char *dataset, const char *dir, tp_dataset *train, tp_dataset *test)
 {
     char p[6][1024];
     const char *files[6];
+    int mnist = ex_word_is(dataset, "mnist");
     tp_result r;
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
-    if (!strcmp(dataset, "mnist")) {
+    if (mnist) {
         static const char *names[4] = { "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" };
         for (int k = 0; k < 4; k++) snprintf(p[k], sizeof p[k], "%s/%s", dir ? dir : "data/mnist", names[k]);
         if ((r = tp_load_idx(train, p[0], p[1])) == TP_OK) r = tp_load_idx(test, p[2], p[3]);
-    } else if (!strcmp(dataset, "cifar10")) {
+    } else if (ex_word_is(dataset, "cifar10")) {
         for (int k = 0; k < 5; k++) snprintf(p[k], sizeof p[k], "%s/data_batch_%d.bin", dir ? dir : "data/cifar10", k + 1);
         snprintf(p[5], sizeof p[5], "%s/test_batch.bin", dir ? dir : "data/cifar10");
         for (int k = 0; k < 6; k++) files[k] = p[k];
@@ -66,7 +283,6 @@ EX_FN int ex_load_data(const char *prog, const char *dataset, const char *dir, t
         return 0;
     }
     if (r != TP_OK) {
-        int mnist = dataset[0] == 'm';
         fprintf(stderr, "%s: %s\n  (run `make %s` to fetch %s into %s)\n", prog, train->error[0] ? train->error : test->error,
                 mnist ? "data" : "data-cifar", mnist ? "MNIST" : "CIFAR-10", mnist ? "data/mnist" : "data/cifar10");
         tp_dataset_free(train);
@@ -74,40 +290,6 @@ EX_FN int ex_load_data(const char *prog, const char *dataset, const char *dir, t
         return 0;
     }
     return 1;
-}
-
-typedef struct {
-    double loss, error, inverse_loss; /* means over the epoch's batches */
-    double seconds;
-} ex_epoch;
-
-/* One epoch of `phase` steps over ds in the order of a fresh shuffle (net->rng), at most max_batches
-   batches (0: all). The target is the one-hot label, or the input itself for a squared-error net
-   (an autoencoder). CIFAR-10 images get random crops and flips when augment is set. order, x and y
-   are the caller's buffers: ds->n ints, batch * ds->dim and batch * max(ds->dim, net->n_out) floats. */
-EX_FN tp_result ex_train_epoch(tp_net *net, const tp_dataset *ds, int batch, tp_phase phase, int augment,
-                                int max_batches, int *order, float *x, float *y, ex_epoch *out)
-{
-    int n = ds->n / batch, autoenc = net->loss == TP_SQUARED_ERROR;
-    long wrong = 0;
-    double t0 = ex_now();
-    tp_result r = TP_OK;
-    memset(out, 0, sizeof *out);
-    if (max_batches > 0 && max_batches < n) n = max_batches;
-    tp_shuffle(&net->rng, order, ds->n);
-    for (int i = 0; i < n; i++) {
-        tp_stats st;
-        tp_dataset_batch(ds, order + (size_t)i * batch, batch, x, autoenc ? NULL : y);
-        if (augment) tp_augment_crop_flip(&net->rng, x, batch, ds->h, ds->w, ds->c, 4);
-        if (autoenc) memcpy(y, x, (size_t)batch * ds->dim * sizeof(float));
-        if ((r = tp_train_step(net, x, y, batch, phase, &st)) != TP_OK) break;
-        out->loss += st.loss / n;
-        out->inverse_loss += st.inverse_loss / n;
-        wrong += st.errors;
-    }
-    out->error = n > 0 ? (double)wrong / ((double)n * batch) : 0;
-    out->seconds = ex_now() - t0;
-    return r;
 }
 
 /* A synthetic set of n random inputs of the network's shape with random labels (for timing and tests). */
@@ -126,114 +308,279 @@ EX_FN int ex_synthetic(tp_dataset *ds, const tp_net *net, int n, uint64_t seed)
     return 1;
 }
 
-/* What ex_train reports after each epoch. */
-typedef struct {
-    int epoch;             /* 1-based; in the alternating schedule inverse and forward epochs alternate */
-    const char *phase;     /* "parallel", "forward" (a rule without inverses) or "inverse" / "forward" */
-    ex_epoch train;        /* the epoch's training means */
-    double test_loss, test_error, best; /* best: lowest test error after a forward epoch so far */
-    double elapsed;        /* seconds since the run started */
-} ex_progress;
-
-/* Called after every epoch; return nonzero to stop the run there. */
-typedef int (*ex_epoch_fn)(void *ctx, tp_net *net, const ex_progress *p);
-
-/* The columns of train's --log, which plot reads. */
-EX_FN void ex_log_header(FILE *f)
+/* Whether net (built from arch, as the user named it) can learn from ds (named dataset) as these examples
+   train it: one input per pixel, one output per class, or as many outputs as inputs for a squared-error
+   net (an autoencoder: its target is its input). If not, says why in err and returns 0. */
+EX_FN int ex_net_fits(const tp_net *net, const char *arch, const tp_dataset *ds, const char *dataset, char *err, size_t size)
 {
-    fprintf(f, "epoch,train_loss,train_error,test_error,best_test_error,seconds,examples_per_s,phase,inverse_loss\n");
-    fflush(f);
-}
-
-EX_FN void ex_log_row(FILE *f, const ex_progress *p, int examples)
-{
-    fprintf(f, "%d,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f,%s,%.6f\n", p->epoch, p->train.loss, p->train.error, p->test_error,
-            p->best, p->elapsed, p->train.seconds > 0 ? examples / p->train.seconds : 0.0, p->phase, p->train.inverse_loss);
-    fflush(f);
-}
-
-/* Whether net can learn from ds as these examples train it: one input per pixel, one output per
-   class, or as many outputs as inputs for a squared-error net (an autoencoder: its target is its
-   input). If not, says why in err and returns 0. */
-EX_FN int ex_net_fits(const tp_net *net, const tp_dataset *ds, char *err, size_t size)
-{
+    int n = (int)strlen(arch), cut = n > 160; /* a long spec is shortened at a space, never mid-word */
+    while (n > 160 && --n > 0) while (n > 0 && arch[n] != ' ') n--;
     if (ds->dim != net->n_in || (net->loss == TP_SOFTMAX_XENT && ds->n_classes != net->n_out)) {
-        snprintf(err, size, "the data has %d inputs and %d classes but network \"%.60s\" takes %d inputs and has %d outputs",
-                 ds->dim, ds->n_classes, net->spec, net->n_in, net->n_out);
+        snprintf(err, size, "--arch %.*s%s takes %dx%dx%d = %d inputs and has %d outputs, but --dataset %s has %dx%dx%d = %d "
+                 "inputs and %d classes", n, arch, cut ? " ..." : "", net->in_h, net->in_w, net->in_c, net->n_in, net->n_out, dataset,
+                 ds->h, ds->w, ds->c, ds->dim, ds->n_classes);
         return 0;
     }
     if (net->loss == TP_SQUARED_ERROR && net->n_out != ds->dim) {
-        snprintf(err, size, "network \"%.60s\" has a squared-error output, so it reconstructs its input: "
-                 "it needs %d outputs, has %d", net->spec, ds->dim, net->n_out);
+        snprintf(err, size, "--arch %.*s%s has a squared-error output, so it reconstructs its input: "
+                 "it needs %d outputs, has %d", n, arch, cut ? " ..." : "", ds->dim, net->n_out);
         return 0;
     }
     return 1;
 }
 
-/* Trains net from epoch `first` (1-based, as counted in ex_progress) until `forward_epochs` forward epochs
-   are done: in the alternating schedule of a TP rule an inverse epoch precedes every forward epoch. The
-   test set is evaluated after every epoch. *best carries the lowest test error after a forward epoch in
-   and out (start it at 1). Returns TP_OK, or the failing call's result (net->error says what happened). */
-EX_FN tp_result ex_train(tp_net *net, const tp_dataset *train, const tp_dataset *test, int forward_epochs, int first,
-                         int batch, int augment, int max_batches, double *best, ex_epoch_fn fn, void *ctx)
+/* ---------------------------------------------------------------------------------------------
+   Training: ex_train runs epochs of tp_train_step over a shuffled training set. */
+
+typedef struct {
+    double loss, error, inverse_loss; /* means over the epoch's batches */
+    double seconds;
+} ex_epoch;
+
+#define EX_WINDOW 16        /* batches in the divergence watch's moving window */
+#define EX_EXPLODED 10.0    /* how far above the start and the best window a window's mean loss must be */
+
+/* Where a run stands: what a checkpoint's user blob must add to the network's own state to continue
+   exactly. Written raw (one build reads what it wrote); ex_state_check validates one read back. */
+typedef struct {
+    char magic[8];              /* "tp-run1": this layout */
+    int32_t step;               /* the epoch under way, 1-based, counting inverse-only epochs */
+    int32_t batch;              /* its next batch; 0: not started */
+    int32_t batches, batch_size;/* batches per epoch and their size, as the run was started */
+    int64_t wrong;              /* running sums over the epoch's batches so far */
+    double loss, inv;
+    double best;                /* lowest test error after a forward epoch, 1 before any */
+    uint64_t epoch_rng;         /* RNG state before the epoch's shuffle: regenerates the order */
+    double start, low;          /* watch: the run's first batch loss, the lowest window mean (-1: none yet) */
+    double recent[EX_WINDOW];   /* the last EX_WINDOW batch losses, a ring */
+    int64_t seen;               /* batches trained in the run */
+} ex_state;
+
+EX_FN void ex_state_init(ex_state *st, int batches, int batch_size)
 {
-    int tp = net->cfg.rule >= TP_DTP, alt = tp && net->cfg.schedule == TP_ALTERNATING;
-    int total = alt ? 2 * forward_epochs : forward_epochs, ny = train->dim > net->n_out ? train->dim : net->n_out;
-    int *order = (int *)malloc((size_t)train->n * sizeof(int));
-    float *x = (float *)malloc((size_t)batch * train->dim * sizeof(float));
+    memset(st, 0, sizeof *st);
+    memcpy(st->magic, "tp-run1", 8);
+    st->step = 1;
+    st->batches = batches;
+    st->batch_size = batch_size;
+    st->best = 1;
+    st->start = st->low = -1;
+}
+
+/* What an example's epoch hook sees after every epoch. */
+typedef struct {
+    int epoch;             /* forward epoch, 1-based; an inverse-only epoch has the number of the forward epoch it precedes */
+    int inverse_only;      /* the alternating schedule's inverse epoch: forward weights untouched, no test error */
+    const char *phase;     /* "parallel", "forward" (a rule without inverses, or alternating) or "inverse" */
+    ex_epoch train;        /* the epoch's training means */
+    double test_loss, test_error, best; /* NAN after an inverse-only epoch; best: lowest test error so far */
+    double elapsed;        /* seconds since ex_train started */
+    const int *order;      /* the epoch's order of the training examples */
+    const ex_state *state; /* the run, already pointing at the next epoch: what a checkpoint saves */
+} ex_progress;
+
+typedef int (*ex_epoch_fn)(void *ctx, tp_net *net, const ex_progress *p);   /* nonzero: stop the run */
+typedef int (*ex_batch_fn)(void *ctx, tp_net *net, const ex_state *st);     /* after each batch but an epoch's last */
+
+typedef struct {
+    tp_dataset *train;     /* tp_dataset_batch writes its error there */
+    const tp_dataset *test;
+    int forward_epochs;    /* the run's length; an alternating TP run has twice as many epochs */
+    int batch, augment;    /* CIFAR-10 style random crops and flips */
+    int max_batches;       /* per epoch, 0: all */
+    int threads;           /* 0: chosen by timing (ex__tune), from 1 to the processors online */
+    int watch;             /* stop with TP_ERROR_DIVERGED when the training loss explodes (ex__exploded) */
+    ex_epoch_fn after_epoch;
+    ex_batch_fn after_batch;
+    void *ctx;
+} ex_run;
+
+EX_FN int ex_alternating(const tp_net *net) { return net->cfg.rule >= TP_DTP && net->cfg.schedule == TP_ALTERNATING; }
+EX_FN int ex_steps(const tp_net *net, int forward_epochs) { return ex_alternating(net) ? 2 * forward_epochs : forward_epochs; }
+EX_FN int ex_batches(const tp_dataset *train, int batch, int max_batches)
+{
+    int n = train->n / batch;
+    return max_batches > 0 && max_batches < n ? max_batches : n;
+}
+
+/* Checks an ex_state read back from a checkpoint against the run about to continue it; says what is wrong in
+   why and returns 0 if anything is (a checkpoint's CRC catches damage, not a blob written wrong). */
+EX_FN int ex_state_check(const ex_state *st, const tp_net *net, const ex_run *run, char *why, size_t n)
+{
+    int steps = ex_steps(net, run->forward_epochs), batches = ex_batches(run->train, run->batch, run->max_batches);
+    int ok_ring = 1;
+    for (int k = 0; k < EX_WINDOW; k++) ok_ring &= isfinite(st->recent[k]) && st->recent[k] >= 0;
+    if (memcmp(st->magic, "tp-run1", 8))
+        snprintf(why, n, "its run record is not this version's (\"tp-run1\")");
+    else if (st->batch_size != net->cfg.max_batch || st->batch_size < 1 || st->batch_size > run->train->n)
+        snprintf(why, n, "batch size %d (the net's max_batch %d), expected 1 to the %d training examples",
+                 (int)st->batch_size, net->cfg.max_batch, run->train->n);
+    else if (st->batches != batches)
+        snprintf(why, n, "%d batches per epoch, but this run has %d (other data or --max-batches?)", (int)st->batches, batches);
+    else if (st->step < 1 || st->step > steps + 1)
+        snprintf(why, n, "epoch %d of %d (%d forward epochs): outside the run; give --epochs to match", (int)st->step, steps,
+                 run->forward_epochs);
+    else if (st->batch < 0 || st->batch >= batches || (st->step == steps + 1 && st->batch != 0))
+        snprintf(why, n, "next batch %d, expected 0 to %d", (int)st->batch, batches - 1);
+    else if (st->wrong < 0 || st->wrong > (int64_t)st->batch * st->batch_size)
+        snprintf(why, n, "%lld errors in %d batches of %d", (long long)st->wrong, (int)st->batch, (int)st->batch_size);
+    else if (!(st->loss >= 0 && st->loss <= DBL_MAX && st->inv >= 0 && st->inv <= DBL_MAX) ||
+             (st->batch == 0 && (st->loss != 0 || st->inv != 0)))
+        snprintf(why, n, "running losses %g and %g", st->loss, st->inv);
+    else if (!(st->best >= 0 && st->best <= 1))
+        snprintf(why, n, "best test error %g, expected 0 to 1", st->best);
+    else if (st->seen < 0 || !ok_ring || !(st->start == -1 || (st->start >= 0 && st->start <= DBL_MAX)) ||
+             !(st->low == -1 || (st->low >= 0 && st->low <= DBL_MAX)))
+        snprintf(why, n, "divergence watch: %lld batches, start %g, lowest %g", (long long)st->seen, st->start, st->low);
+    else return 1;
+    return 0;
+}
+
+/* The divergence watch, after each batch (loss: its loss before the update). A loss that becomes NaN or
+   infinite is the library's TP_ERROR_DIVERGED; this catches one that explodes while staying finite (weights
+   of 1e20 after --lr 1e6, say: the loss then sits near 56, every prediction confidently wrong). It fires
+   when the mean of the last EX_WINDOW batch losses is over EX_EXPLODED times both the run's first batch
+   loss (its loss at initialisation: ln 10 = 2.3 for ten classes) and the lowest such mean so far. No log in
+   results/ comes near: the highest epoch mean of train_loss in any of them is 3.83 (an AO-SDTP alternating
+   run recovering after its second forward epoch), 1.6 times its start, against the 10 times needed; a
+   plain softmax needs a mean probability of the right class below e^-23 to get there. */
+EX_FN int ex__exploded(ex_state *st, double loss, char *why, size_t n)
+{
+    double mean = 0;
+    int full;
+    if (st->start < 0) st->start = loss;
+    st->recent[st->seen % EX_WINDOW] = loss;
+    st->seen++;
+    if (!(full = st->seen >= EX_WINDOW)) return 0;
+    for (int k = 0; k < EX_WINDOW; k++) mean += st->recent[k] / EX_WINDOW;
+    if (st->low < 0 || mean < st->low) st->low = mean;
+    if (!(mean > EX_EXPLODED * st->start && mean > EX_EXPLODED * st->low)) return 0;
+    snprintf(why, n, "the training loss exploded: %.4g, the mean of the last %d batches, is over %g times the loss at the "
+             "start (%.4g) and the lowest mean so far (%.4g)", mean, EX_WINDOW, EX_EXPLODED, st->start, st->low);
+    return 1;
+}
+
+/* The thread count, chosen by timing: results do not depend on it, so it may change at any batch. At the start
+   of every epoch and every 60 s, a probe runs two batches at each count of 1, 2, 4, ... up to the maximum (a
+   count is dropped after one batch if that took over 1.5 times the best mean so far) and keeps the fastest.
+   Under load, OpenMP threads that wait for each other can make two threads several times slower than one;
+   on an idle machine more threads win. */
+typedef struct {
+    int max, cur;          /* the most threads to try, the count in use */
+    int cand, left;        /* the count being probed (0: not probing), its batches still to time */
+    double sum, best, t0, next;
+    int best_n;
+} ex__tuner;
+
+EX_FN void ex__tune_probe(ex__tuner *t)
+{
+    if (t->max <= 1) return;
+    t->cand = 1; t->left = 2; t->sum = 0; t->best = HUGE_VAL; t->best_n = t->max;
+    tp_set_threads(t->cur = 1);
+}
+
+EX_FN void ex__tune_before(ex__tuner *t)
+{
+    t->t0 = ex_now();
+    if (t->max > 1 && !t->cand && t->t0 >= t->next) ex__tune_probe(t);
+}
+
+EX_FN void ex__tune_after(ex__tuner *t)
+{
+    double dt = ex_now() - t->t0;
+    if (!t->cand) return;
+    t->sum += dt;
+    if (--t->left > 0 && dt <= 1.5 * t->best) return;
+    if (t->left == 0 && t->sum / 2 < t->best) { t->best = t->sum / 2; t->best_n = t->cand; }
+    if (t->cand < t->max) { /* the next count */
+        t->cand = 2 * t->cand < t->max ? 2 * t->cand : t->max;
+        t->left = 2; t->sum = 0;
+        tp_set_threads(t->cur = t->cand);
+        return;
+    }
+    t->cand = 0;
+    t->next = ex_now() + 60;
+    tp_set_threads(t->cur = t->best_n);
+}
+
+/* Trains net through run->forward_epochs forward epochs from where *st stands (ex_state_init: the start; or
+   as a checkpoint's blob left it, mid-epoch too): in the alternating schedule of a TP rule an inverse-only
+   epoch precedes every forward epoch. The test set is evaluated after every epoch that changed the forward
+   weights. Returns TP_OK (also when a hook stopped the run), or the failing call's result, with net->error
+   saying what happened (TP_ERROR_DIVERGED also for a loss that exploded while finite, with run->watch). */
+EX_FN tp_result ex_train(tp_net *net, const ex_run *run, ex_state *st)
+{
+    tp_dataset *ds = run->train;
+    int tp = net->cfg.rule >= TP_DTP, alt = ex_alternating(net), steps = ex_steps(net, run->forward_epochs);
+    int batch = run->batch, batches = ex_batches(ds, batch, run->max_batches), autoenc = net->loss == TP_SQUARED_ERROR;
+    int ny = ds->dim > net->n_out ? ds->dim : net->n_out, stop = 0;
+    int *order = (int *)malloc((size_t)ds->n * sizeof(int));
+    float *x = (float *)malloc((size_t)batch * ds->dim * sizeof(float));
     float *y = (float *)malloc((size_t)batch * ny * sizeof(float));
-    double t0 = ex_now();
+    double t_start = ex_now();
+    ex__tuner tune;
     tp_result r = TP_OK;
-    if (!ex_net_fits(net, train, net->error, sizeof net->error)) {
-        r = TP_ERROR_ARGUMENT;
-    } else if (!order || !x || !y) {
+    memset(&tune, 0, sizeof tune);
+    tune.max = run->threads > 0 ? 1 : ex_cpus();
+    tune.cur = run->threads > 0 ? run->threads : tune.max;
+    tp_set_threads(tune.cur);
+    if (!order || !x || !y) {
         snprintf(net->error, sizeof net->error, "out of memory for a batch of %d", batch);
         r = TP_ERROR_NOMEM;
     }
-    for (int e = first; r == TP_OK && e <= total; e++) {
-        tp_phase phase = !alt ? TP_PHASE_BOTH : e % 2 ? TP_PHASE_INVERSE : TP_PHASE_FORWARD;
+    while (r == TP_OK && !stop && st->step <= steps) {
+        tp_phase phase = !alt ? TP_PHASE_BOTH : st->step % 2 ? TP_PHASE_INVERSE : TP_PHASE_FORWARD;
+        double t0 = ex_now();
+        tp_rng again;
         ex_progress p;
+        again.state = st->epoch_rng = st->batch == 0 ? net->rng.state : st->epoch_rng;
+        tp_shuffle(&again, order, ds->n);
+        if (st->batch == 0) net->rng = again;
+        tune.next = 0; /* a probe at the start of every epoch */
+        for (int i = st->batch; i < batches; i++) {
+            tp_stats s;
+            ex__tune_before(&tune);
+            if ((r = tp_dataset_batch(ds, order + (size_t)i * batch, batch, x, autoenc ? NULL : y)) != TP_OK) {
+                snprintf(net->error, sizeof net->error, "%s", ds->error);
+                break;
+            }
+            if (run->augment) tp_augment_crop_flip(&net->rng, x, batch, ds->h, ds->w, ds->c, 4);
+            if (autoenc) memcpy(y, x, (size_t)batch * ds->dim * sizeof(float));
+            if ((r = tp_train_step(net, x, y, batch, phase, &s)) != TP_OK) break;
+            ex__tune_after(&tune);
+            st->loss += s.loss;
+            st->inv += s.inverse_loss;
+            st->wrong += s.errors;
+            st->batch = i + 1;
+            if (run->watch && ex__exploded(st, s.loss, net->error, sizeof net->error)) { r = TP_ERROR_DIVERGED; break; }
+            if (i + 1 < batches && run->after_batch && run->after_batch(run->ctx, net, st)) { stop = 1; break; }
+        }
+        if (r != TP_OK || stop) break;
         memset(&p, 0, sizeof p);
-        p.epoch = e;
-        p.phase = phase == TP_PHASE_BOTH ? (tp ? "parallel" : "forward") : phase == TP_PHASE_INVERSE ? "inverse" : "forward";
-        if ((r = ex_train_epoch(net, train, batch, phase, augment, max_batches, order, x, y, &p.train)) != TP_OK) break;
-        if ((r = tp_evaluate_dataset(net, test, &p.test_loss, &p.test_error)) != TP_OK) break;
-        if (phase != TP_PHASE_INVERSE && p.test_error < *best) *best = p.test_error;
-        p.best = *best;
-        p.elapsed = ex_now() - t0;
-        if (fn && fn(ctx, net, &p)) break;
+        p.epoch = alt ? (st->step + 1) / 2 : st->step;
+        p.inverse_only = phase == TP_PHASE_INVERSE;
+        p.phase = phase == TP_PHASE_BOTH ? (tp ? "parallel" : "forward") : p.inverse_only ? "inverse" : "forward";
+        p.train.loss = st->loss / batches;
+        p.train.inverse_loss = st->inv / batches;
+        p.train.error = (double)st->wrong / ((double)batches * batch);
+        p.train.seconds = ex_now() - t0;
+        p.test_loss = p.test_error = NAN;
+        if (!p.inverse_only) {
+            if ((r = tp_evaluate_dataset(net, run->test, &p.test_loss, &p.test_error)) != TP_OK) break;
+            if (p.test_error < st->best) st->best = p.test_error;
+        }
+        p.best = st->best;
+        p.elapsed = ex_now() - t_start;
+        p.order = order;
+        p.state = st;
+        st->step++;
+        st->batch = 0;
+        st->wrong = 0;
+        st->loss = st->inv = 0;
+        if (run->after_epoch && run->after_epoch(run->ctx, net, &p)) break;
     }
     free(order); free(x); free(y);
     return r;
-}
-
-/* Keeps the header and the lines of epochs before `epoch` of a CSV log whose first column is the epoch
-   (a log then matches the checkpoint it resumes from). Returns 0, or -1 if the file cannot be rewritten. */
-EX_FN int ex_csv_truncate(const char *path, int epoch)
-{
-    FILE *f = fopen(path, "r");
-    char line[8192];
-    size_t cap = 1 << 16, len = 0;
-    char *keep;
-    int first = 1;
-    if (!f) return 0;
-    if (!(keep = (char *)malloc(cap))) { fclose(f); return -1; }
-    while (fgets(line, sizeof line, f)) {
-        size_t n = strlen(line);
-        if (!first && (n == 0 || line[n - 1] != '\n' || atoi(line) >= epoch)) continue;
-        first = 0;
-        if (len + n + 1 > cap) {
-            char *k2 = (char *)realloc(keep, cap *= 2);
-            if (!k2) { free(keep); fclose(f); return -1; }
-            keep = k2;
-        }
-        memcpy(keep + len, line, n);
-        len += n;
-    }
-    fclose(f);
-    if (!(f = fopen(path, "w")) || fwrite(keep, 1, len, f) != len) { free(keep); if (f) fclose(f); return -1; }
-    free(keep);
-    return fclose(f);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -287,43 +634,104 @@ EX_FN int ex_csv_column(char **fields, int n, const char *name)
     return -1;
 }
 
-EX_FN int ex_parse_num(const char *s, double *v)
+/* ---------------------------------------------------------------------------------------------
+   The CSV log of train --log and of search's trials: one row per epoch, which plot reads. The epoch column
+   counts forward epochs; in the alternating schedule each forward epoch's row follows a row of phase
+   "inverse" with the same number, whose test_error and best_test_error are empty (the forward weights did
+   not change: there is no new test error to report). */
+
+EX_FN void ex_log_columns(char *buf, size_t n, int diag_layers)
 {
-    char *end;
-    if (!*s) return 0;
-    *v = strtod(s, &end);
-    return *end == '\0' && isfinite(*v); /* overflow gives HUGE_VAL; underflow is fine */
+    size_t o = (size_t)snprintf(buf, n, "epoch,train_loss,train_error,test_error,best_test_error,seconds,examples_per_s,phase,inverse_loss");
+    static const char *diag[3] = { "angle", "recon", "target" };
+    for (int k = 0; k < 3; k++)
+        for (int l = 1; l <= diag_layers && o < n; l++) o += (size_t)snprintf(buf + o, n - o, ",%s_%d", diag[k], l);
 }
 
-/* Command-line values: parse v, the value of option opt of program prog, into *out; on a bad value
-   print "prog: opt "v": expected ..." and return 0. */
-EX_FN int ex_parse_int(const char *prog, const char *opt, const char *v, int lo, int hi, int *out)
+/* One row, with extra (starting with a comma, or "") appended; returns 0 if it could not be written. */
+EX_FN int ex_log_row(FILE *f, const ex_progress *p, int examples, const char *extra)
 {
-    char *end;
-    long x;
-    errno = 0;
-    x = strtol(v, &end, 10);
-    if (end == v || *end || errno || x < lo || x > hi) {
-        fprintf(stderr, "%s: %s \"%s\": expected an integer from %d to %d\n", prog, opt, v, lo, hi);
-        return 0;
-    }
-    *out = (int)x;
-    return 1;
+    if (p->inverse_only)
+        fprintf(f, "%d,%.6f,%.6f,,,%.3f,%.1f,%s,%.6f%s\n", p->epoch, p->train.loss, p->train.error, p->elapsed,
+                p->train.seconds > 0 ? examples / p->train.seconds : 0.0, p->phase, p->train.inverse_loss, extra);
+    else
+        fprintf(f, "%d,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f,%s,%.6f%s\n", p->epoch, p->train.loss, p->train.error, p->test_error,
+                p->best, p->elapsed, p->train.seconds > 0 ? examples / p->train.seconds : 0.0, p->phase,
+                p->train.inverse_loss, extra);
+    return ex_flushed(f);
 }
 
-EX_FN int ex_parse_float(const char *prog, const char *opt, const char *v, float lo, float hi, float *out)
+/* Opens the log at path for appending rows, with header as its first line. A new run (rows < 0) starts it
+   afresh. A run resumed after `rows` epochs keeps the header and the first `rows` rows, written to path.tmp
+   and renamed over path (a crash leaves the old log or the new one); a log that is missing gets the header
+   alone. A log whose header differs, or with fewer than `rows` complete rows, or rows out of sequence (a
+   rewrite cut short, another run's log) is refused. Prints "prog: path: why" and returns NULL on failure. */
+EX_FN FILE *ex_log_open(const char *prog, const char *path, const char *header, int rows, int alt)
 {
-    char *end;
-    float x;
-    errno = 0;
-    x = strtof(v, &end);
-    if (end == v || *end || errno || !(x >= lo && x <= hi)) {
-        fprintf(stderr, "%s: %s \"%s\": expected a number from %g to %g\n", prog, opt, v, (double)lo, (double)hi);
-        return 0;
+    static char line[1 << 16];
+    char tmp[4200];
+    size_t len;
+    int have = 0, r = 1;
+    FILE *in, *out;
+    struct stat sb;
+    if (rows < 0 || !(in = fopen(path, "r"))) {
+        if (rows >= 0 && errno != ENOENT) { fprintf(stderr, "%s: %s: cannot read: %s\n", prog, path, strerror(errno)); return NULL; }
+        if (!(out = fopen(path, "w")) || fprintf(out, "%s\n", header) < 0 || !ex_flushed(out)) {
+            fprintf(stderr, "%s: %s: cannot write: %s\n", prog, path, strerror(errno));
+            if (out) fclose(out);
+            return NULL;
+        }
+        return out;
     }
-    *out = x;
-    return 1;
+    if (fstat(fileno(in), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fprintf(stderr, "%s: %s: not a regular file, so it cannot be rewritten to match the checkpoint\n", prog, path);
+        fclose(in);
+        return NULL;
+    }
+    if (ex_csv_line(in, line, sizeof line, &len) != 1 || strcmp(line, header)) {
+        fprintf(stderr, "%s: %s: its header is not this run's columns (%s)\n", prog, path, header);
+        fclose(in);
+        return NULL;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (!(out = fopen(tmp, "w"))) {
+        fprintf(stderr, "%s: %s: cannot write: %s\n", prog, tmp, strerror(errno));
+        fclose(in);
+        return NULL;
+    }
+    fprintf(out, "%s\n", header);
+    while (have < rows && (r = ex_csv_line(in, line, sizeof line, &len)) == 1) {
+        char *comma = strchr(line, ','), *ph;
+        long long e;
+        int inv = alt && have % 2 == 0;
+        if (comma) *comma = '\0';
+        ph = comma ? strstr(comma + 1, inv ? ",inverse," : alt ? ",forward," : ",") : NULL;
+        if (!comma || !ex__integer(line, &e) || e != (alt ? have / 2 + 1 : have + 1) || !ph) {
+            fprintf(stderr, "%s: %s:%d: expected the row of %s epoch %d: the log is not this run's\n", prog, path, have + 2,
+                    inv ? "inverse-only" : "forward", alt ? have / 2 + 1 : have + 1);
+            fclose(in); fclose(out); remove(tmp);
+            return NULL;
+        }
+        *comma = ',';
+        fprintf(out, "%s\n", line);
+        have++;
+    }
+    fclose(in);
+    if (have < rows) {
+        fprintf(stderr, "%s: %s: %s after %d of the %d rows the checkpoint has run (cut short?)\n", prog, path,
+                r < 0 ? "unreadable" : "ends", have, rows);
+        fclose(out); remove(tmp);
+        return NULL;
+    }
+    if (!ex_flushed(out) || fsync(fileno(out)) != 0 || fclose(out) != 0 || rename(tmp, path) != 0) {
+        fprintf(stderr, "%s: %s: cannot rewrite: %s\n", prog, path, strerror(errno));
+        remove(tmp);
+        return NULL;
+    }
+    if (!(out = fopen(path, "a"))) fprintf(stderr, "%s: %s: cannot append: %s\n", prog, path, strerror(errno));
+    return out;
 }
+
 
 /* ---------------------------------------------------------------------------------------------
    SVG charts */

@@ -49,7 +49,7 @@ typedef struct {
     tp_rule rule;
     tp_schedule sched;
     int epochs, batch, max_batches, augment, aux, synthetic_n;
-    unsigned long seed;
+    uint64_t seed;
 } search_opts;
 
 /* The result file's columns. */
@@ -62,11 +62,11 @@ static double log_uniform(tp_rng *r, double lo, double hi) { return lo * pow(hi 
 
 /* Trial k's configuration: a function of (seed, k) only. Every value is drawn whether or not the rule
    uses it, so that trial k of a BP search and of an SDTP search share their forward optimiser. */
-static trial_cfg sample(unsigned long seed, int k)
+static trial_cfg sample(uint64_t seed, int k)
 {
     trial_cfg c;
     tp_rng r;
-    tp_rng_seed(&r, (uint64_t)seed * 0x100000001b3ULL ^ (uint64_t)k);
+    tp_rng_seed(&r, seed * 0x100000001b3ULL ^ (uint64_t)k);
     c.trial = k;
     memset(&c.fwd, 0, sizeof c.fwd);
     memset(&c.inv, 0, sizeof c.inv);
@@ -143,38 +143,35 @@ static int file_exists(const char *path)
 /* ---------------------------------------------------------------------------------------------
    One trial */
 
-typedef struct { int32_t epoch; double best; } trial_state; /* the checkpoint's user data */
-
 typedef struct {
     FILE *log;
-    const char *ckpt;
+    const char *log_path, *ckpt;
     int examples, failed;
-    char error[300];
+    char error[TP_ERROR_LEN + 1200];
 } trial_ctx;
 
+/* The log's row, then the checkpoint (its user data the ex_state of the run). */
 static int after_epoch(void *ctx, tp_net *net, const ex_progress *p)
 {
     trial_ctx *t = (trial_ctx *)ctx;
-    trial_state st;
-    ex_log_row(t->log, p, t->examples);
-    st.epoch = p->epoch + 1;
-    st.best = p->best;
-    if (tp_net_save(net, t->ckpt, &st, sizeof st) != TP_OK) {
-        snprintf(t->error, sizeof t->error, "%s", net->error);
-        t->failed = 1;
-        return 1;
-    }
-    return 0;
+    if (!ex_log_row(t->log, p, t->examples, ""))
+        snprintf(t->error, sizeof t->error, "%s: cannot write: %s", t->log_path, strerror(errno));
+    else if (tp_net_save(net, t->ckpt, p->state, sizeof *p->state) != TP_OK)
+        snprintf(t->error, sizeof t->error, "checkpoint: %s", net->error);
+    else return 0;
+    t->failed = 1;
+    return 1;
 }
 
 /* Runs trial k to its end (continuing from its checkpoint if there is one) and writes its result file.
    Returns 0 when the result is written (also for a diverged trial: that is a result), 1 on failure. */
-static int run_trial(const search_opts *o, int k, const tp_dataset *train, const tp_dataset *test)
+static int run_trial(const search_opts *o, int k, tp_dataset *train, const tp_dataset *test)
 {
-    char log_path[1100], ckpt[1100], res[1100], tmp[1200];
+    char log_path[1100], ckpt[1100], res[1100], tmp[1200], header[400], why[400];
     trial_cfg c = sample(o->seed, k);
     tp_config cfg = tp_config_default(o->rule);
-    trial_state st = { 1, 1.0 };
+    ex_state st;
+    ex_run run;
     trial_ctx ctx;
     tp_net net;
     tp_result r;
@@ -197,38 +194,50 @@ static int run_trial(const search_opts *o, int k, const tp_dataset *train, const
     if (o->aux >= 0) cfg.n_aux = o->aux;
 
     memset(&ctx, 0, sizeof ctx);
+    memset(&run, 0, sizeof run);
+    run.train = train;
+    run.test = test;
+    run.forward_epochs = o->epochs;
+    run.batch = o->batch;
+    run.augment = o->augment;
+    run.max_batches = o->max_batches;
+    run.threads = tp_get_threads();
+    run.watch = 1;
+    run.after_epoch = after_epoch;
+    run.ctx = &ctx;
+    ex_log_columns(header, sizeof header, 0);
     if (file_exists(ckpt)) { /* an interrupted trial: continue where its last checkpoint stopped */
         if (tp_net_load(&net, ckpt, &st, sizeof st, &len) == TP_OK) {
             if (len == sizeof st && net.cfg.seed == cfg.seed && net.cfg.rule == cfg.rule &&
-                ex_csv_truncate(log_path, st.epoch) == 0 && (ctx.log = fopen(log_path, "a")) != NULL)
-                printf("trial %3d: continues at epoch %d from %s\n", k, st.epoch, ckpt);
+                ex_state_check(&st, &net, &run, why, sizeof why) &&
+                (ctx.log = ex_log_open("search", log_path, header, st.step - 1, ex_alternating(&net))) != NULL)
+                printf("trial %3d: continues at epoch %d from %s\n", k, st.step, ckpt);
             else
                 tp_net_destroy(&net);
         }
-        if (!ctx.log) {
-            printf("trial %3d: %s is not a checkpoint of this trial; starting it over\n", k, ckpt);
-            st.epoch = 1;
-            st.best = 1.0;
-        }
+        if (!ctx.log) printf("trial %3d: %s is not a checkpoint of this trial; starting it over\n", k, ckpt);
     }
     if (!ctx.log) {
         if ((r = tp_net_create(&net, o->arch, &cfg)) != TP_OK) {
             fprintf(stderr, "search: trial %d: %s\n", k, net.error);
             return 1;
         }
-        if (!(ctx.log = fopen(log_path, "w"))) {
-            fprintf(stderr, "search: %s: cannot open for writing: %s\n", log_path, strerror(errno));
+        if (!(ctx.log = ex_log_open("search", log_path, header, -1, 0))) {
             tp_net_destroy(&net);
             return 1;
         }
-        ex_log_header(ctx.log);
+        ex_state_init(&st, ex_batches(train, o->batch, o->max_batches), o->batch);
     }
     ctx.ckpt = ckpt;
-    ctx.examples = (o->max_batches > 0 && o->max_batches < train->n / o->batch ? o->max_batches : train->n / o->batch) * o->batch;
-    r = ex_train(&net, train, test, o->epochs, st.epoch, o->batch, o->augment, o->max_batches, &st.best, after_epoch, &ctx);
-    fclose(ctx.log);
+    ctx.log_path = log_path;
+    ctx.examples = st.batches * o->batch;
+    r = ex_train(&net, &run, &st);
+    if (fclose(ctx.log) != 0 && !ctx.failed) {
+        snprintf(ctx.error, sizeof ctx.error, "%s: cannot write: %s", log_path, strerror(errno));
+        ctx.failed = 1;
+    }
     if (ctx.failed) {
-        fprintf(stderr, "search: trial %d: checkpoint: %s\n", k, ctx.error);
+        fprintf(stderr, "search: trial %d: %s\n", k, ctx.error);
         tp_net_destroy(&net);
         return 1;
     }
@@ -446,62 +455,56 @@ static int summarise(const char *const *dirs, int ndirs, int trials, const char 
 int main(int argc, char **argv)
 {
     search_opts o;
-    const char *rule_s = "sdtp", *sched_s = "parallel", *dirs[MAX_DIRS], *out_svg = NULL;
-    char default_dir[512];
-    int ndirs = 0, trials = 60, trial = -1, jobs = 1, threads = 0, list = 0, summary_only = 0, seed_i = 1, failed = 0;
+    const char *sched_s, *dirs[MAX_DIRS], *out_svg = NULL;
+    char default_dir[512], err[TP_ERROR_LEN], arch_buf[4096];
+    int ndirs = 0, trials = 60, trial = -1, jobs = 1, threads = 0, list = 0, summary_only = 0, failed = 0;
     tp_dataset train, test;
+    ex_args a;
 
     memset(&o, 0, sizeof o);
-    o.dataset = "mnist"; o.epochs = 10; o.batch = 128; o.augment = 1; o.aux = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout, 0);
-        if (!strcmp(a, "--list")) { list = 1; continue; }
-        if (!strcmp(a, "--summary")) { summary_only = 1; continue; }
-        if (!strcmp(a, "--no-augment")) { o.augment = 0; continue; }
-        if (!v) { fprintf(stderr, "search: %s needs a value (see --help)\n", a); return 2; }
-        i++;
-        if (!strcmp(a, "--dataset")) o.dataset = v;
-        else if (!strcmp(a, "--data")) o.data_dir = v;
-        else if (!strcmp(a, "--arch")) o.arch = v;
-        else if (!strcmp(a, "--rule")) rule_s = v;
-        else if (!strcmp(a, "--schedule")) sched_s = v;
-        else if (!strcmp(a, "--out")) out_svg = v;
-        else if (!strcmp(a, "--dir")) {
+    o.dataset = "mnist"; o.epochs = 10; o.batch = 128; o.augment = 1; o.aux = -1; o.seed = 1; o.rule = TP_SDTP;
+    for (ex_args_init(&a, "search", argc, argv); ex_next(&a);) {
+        const char *v;
+        if (ex_flag(&a, "-h") || ex_flag(&a, "--help")) return usage(stdout, 0);
+        else if (ex_flag(&a, "--list")) list = 1;
+        else if (ex_flag(&a, "--summary")) summary_only = 1;
+        else if (ex_flag(&a, "--no-augment")) o.augment = 0;
+        else if ((v = ex_value(&a, "--dataset"))) o.dataset = ex_word_is(v, "synthetic") ? "synthetic" : v;
+        else if ((v = ex_value(&a, "--data"))) o.data_dir = v;
+        else if ((v = ex_value(&a, "--arch"))) o.arch = v;
+        else if ((v = ex_value(&a, "--rule"))) {
+            if (tp_rule_parse(v, &o.rule, err) != TP_OK) { fprintf(stderr, "search: --rule: %s\n", err); return 2; }
+        } else if ((v = ex_value(&a, "--schedule"))) {
+            if (tp_schedule_parse(v, &o.sched, err) != TP_OK) { fprintf(stderr, "search: --schedule: %s\n", err); return 2; }
+        } else if ((v = ex_value(&a, "--out"))) out_svg = v;
+        else if ((v = ex_value(&a, "--dir"))) {
             if (ndirs == MAX_DIRS) { fprintf(stderr, "search: at most %d --dir\n", MAX_DIRS); return 2; }
             dirs[ndirs++] = v;
         }
-        else if (!strcmp(a, "--aux")) { if (!ex_parse_int("search", a, v, 0, 100000, &o.aux)) return 2; }
-        else if (!strcmp(a, "--trials")) { if (!ex_parse_int("search", a, v, 1, MAX_TRIALS, &trials)) return 2; }
-        else if (!strcmp(a, "--epochs")) { if (!ex_parse_int("search", a, v, 1, 100000, &o.epochs)) return 2; }
-        else if (!strcmp(a, "--batch")) { if (!ex_parse_int("search", a, v, 1, 1 << 20, &o.batch)) return 2; }
-        else if (!strcmp(a, "--synthetic-n")) { if (!ex_parse_int("search", a, v, 1, 1 << 24, &o.synthetic_n)) return 2; }
-        else if (!strcmp(a, "--max-batches")) { if (!ex_parse_int("search", a, v, 0, 1 << 30, &o.max_batches)) return 2; }
-        else if (!strcmp(a, "--seed")) { if (!ex_parse_int("search", a, v, 0, 1 << 30, &seed_i)) return 2; }
-        else if (!strcmp(a, "--trial")) { if (!ex_parse_int("search", a, v, 0, MAX_TRIALS - 1, &trial)) return 2; }
-        else if (!strcmp(a, "--jobs")) { if (!ex_parse_int("search", a, v, 1, 1024, &jobs)) return 2; }
-        else if (!strcmp(a, "--threads")) { if (!ex_parse_int("search", a, v, 1, 1024, &threads)) return 2; }
-        else { fprintf(stderr, "search: unknown option %s (see --help)\n", a); return 2; }
+        else if ((v = ex_value(&a, "--aux"))) a.bad |= !ex_parse_int(a.prog, "--aux", v, 0, 100000, &o.aux);
+        else if ((v = ex_value(&a, "--trials"))) a.bad |= !ex_parse_int(a.prog, "--trials", v, 1, MAX_TRIALS, &trials);
+        else if ((v = ex_value(&a, "--epochs"))) a.bad |= !ex_parse_int(a.prog, "--epochs", v, 1, 100000, &o.epochs);
+        else if ((v = ex_value(&a, "--batch"))) a.bad |= !ex_parse_int(a.prog, "--batch", v, 1, 1 << 20, &o.batch);
+        else if ((v = ex_value(&a, "--synthetic-n"))) a.bad |= !ex_parse_int(a.prog, "--synthetic-n", v, 1, 1 << 24, &o.synthetic_n);
+        else if ((v = ex_value(&a, "--max-batches"))) a.bad |= !ex_parse_int(a.prog, "--max-batches", v, 0, 1 << 30, &o.max_batches);
+        else if ((v = ex_value(&a, "--seed"))) a.bad |= !ex_parse_u64(a.prog, "--seed", v, &o.seed);
+        else if ((v = ex_value(&a, "--trial"))) a.bad |= !ex_parse_int(a.prog, "--trial", v, 0, MAX_TRIALS - 1, &trial);
+        else if ((v = ex_value(&a, "--jobs"))) a.bad |= !ex_parse_int(a.prog, "--jobs", v, 1, 1024, &jobs);
+        else if ((v = ex_value(&a, "--threads"))) a.bad |= !ex_parse_threads(a.prog, "--threads", v, 0, &threads);
+        else ex_unknown(&a);
     }
-    o.seed = (unsigned long)seed_i;
+    if (a.bad) return 2;
     if (list) {
         printf("trial,seed,lr,beta1,beta2,eps,inverse_lr,inverse_beta1,inverse_beta2,inverse_eps,alpha,sigma\n");
         for (int k = 0; k < trials; k++) { trial_cfg c = sample(o.seed, k); print_cfg_csv(stdout, &c); }
         return 0;
     }
-    if (tp_rule_parse(rule_s, &o.rule) != TP_OK) {
-        fprintf(stderr, "search: --rule \"%s\": expected bp, fa, dfa, dtp, sdtp or aosdtp\n", rule_s);
-        return 2;
-    }
-    if (strcmp(sched_s, "parallel") && strcmp(sched_s, "alternating")) {
-        fprintf(stderr, "search: --schedule \"%s\": expected parallel or alternating\n", sched_s);
-        return 2;
-    }
-    o.sched = sched_s[0] == 'a' ? TP_ALTERNATING : TP_PARALLEL;
-    if (!o.arch) o.arch = !strcmp(o.dataset, "cifar10") ? "cifar-fc" : "mnist-fc";
+    sched_s = tp_schedule_name(o.sched);
+    if (!o.arch) o.arch = ex_word_is(o.dataset, "cifar10") ? "cifar-fc" : "mnist-fc";
+    o.arch = ex_arch(o.arch, arch_buf, sizeof arch_buf);
     if (trial >= trials) { fprintf(stderr, "search: --trial %d: expected 0 .. %d (--trials %d)\n", trial, trials - 1, trials); return 2; }
     if (ndirs == 0) {
-        snprintf(default_dir, sizeof default_dir, "results/search-%s-%s-%s", tp_preset(o.arch) ? o.arch : "spec",
+        snprintf(default_dir, sizeof default_dir, "results/search-%.100s-%s-%s", tp_preset(o.arch) ? o.arch : "spec",
                  tp_rule_name(o.rule), sched_s);
         dirs[ndirs++] = default_dir;
     }
@@ -525,7 +528,7 @@ int main(int argc, char **argv)
         }
         tp_net_destroy(&probe);
     } else if (!ex_load_data("search", o.dataset, o.data_dir, &train, &test)) return 1;
-    o.augment = o.augment && !strcmp(o.dataset, "cifar10");
+    o.augment = o.augment && ex_word_is(o.dataset, "cifar10");
     if (train.n < o.batch) { fprintf(stderr, "search: %d training examples, fewer than one batch of %d\n", train.n, o.batch); return 1; }
 
     if (trial >= 0) { /* one trial, as a job array runs it */

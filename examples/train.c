@@ -3,23 +3,18 @@
      cc -O3 -march=native -fopenmp -I. examples/train.c -o train -lm
      ./train --data data/mnist --arch mnist-fc --rule dtp --schedule alternating --log dtp.csv
 
+   A thin program over common.h's ex_train: the options, then the hooks it calls after every batch
+   (progress bar, mid-epoch checkpoints) and every epoch (the printed line, the log, the checkpoint).
    Run ./train --help for every option. */
 #define _POSIX_C_SOURCE 200809L
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
 #include "common.h"
 
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
-
 static void usage(FILE *f)
 {
     fprintf(f,
-"usage: train [options]\n"
+"usage: train [options]          (--opt value or --opt=value)\n"
 "Train a network of targetprop.h and print one line per epoch.\n"
 "\n"
 "data and network\n"
@@ -33,10 +28,16 @@ static void usage(FILE *f)
 "  --synthetic-n N       examples in the synthetic set (default 8 batches)\n"
 "  --no-augment          no random crops and flips on CIFAR-10 (default: augment)\n"
 "\n"
-"learning rule (defaults: the paper's Table 5 for the preset, rule and schedule)\n"
+"learning rule (names in any case)\n"
 "  --rule R              bp, fa, dfa, dtp, sdtp or aosdtp (default bp)\n"
 "  --schedule S          parallel or alternating (default parallel); alternating runs an epoch\n"
-"                        of inverse steps before each epoch of forward steps\n"
+"                        of inverse steps only before each forward epoch (numbered as that one)\n"
+"  --hparams H           best (default): this library's best measured configuration for the\n"
+"                        preset, rule and schedule (the README's results table, with their\n"
+"                        auxiliary units and initialiser); table5: the paper's Table 5 row as\n"
+"                        printed. They differ for SDTP on mnist-fc and mnist-lc and for AO-SDTP\n"
+"                        alternating on mnist-fc. A spec that is no preset gets the library's\n"
+"                        defaults. The options below override either.\n"
 "  --lr X --beta1 X --beta2 X --eps X                    Adam of the forward weights\n"
 "  --inverse-lr X --inverse-beta1 X --inverse-beta2 X --inverse-eps X   Adam of the inverses\n"
 "  --sgd                 plain SGD for the forward weights instead of Adam\n"
@@ -52,362 +53,397 @@ static void usage(FILE *f)
 "  --epochs N            forward epochs (default 10)\n"
 "  --batch N             minibatch size (default 128)\n"
 "  --max-batches N       stop every epoch after N batches (quick checks)\n"
-"  --seed N              seed of initialisation, shuffling and noise (default 1)\n"
-"  --threads N           OpenMP threads (default: all)\n"
+"  --seed N              seed of initialisation, shuffling and noise, 0 to 2^64-1 (default 1)\n"
+"  --threads N|auto      OpenMP threads, 1 to the processors online; auto (default) times a few\n"
+"                        batches at 1, 2, 4... threads at the start of every epoch and every\n"
+"                        minute and keeps the fastest (results do not depend on the count; on a\n"
+"                        loaded machine, threads that wait for each other can be slower than one)\n"
 "  --log FILE.csv        CSV log, one line per epoch: epoch,train_loss,train_error,test_error,\n"
-"                        best_test_error,seconds,examples_per_s,phase,inverse_loss[,angle_l...,recon_l...,target_l...]\n"
+"                        best_test_error,seconds,examples_per_s,phase,inverse_loss[,angle_l...,\n"
+"                        recon_l...,target_l...]; epoch counts forward epochs, and an inverse-only\n"
+"                        epoch's line (phase inverse) leaves the two test columns empty\n"
 "  --diagnostics         per epoch, for each layer: angle to the BP gradient (degrees), the\n"
 "                        inverse's reconstruction error and, for TP rules, the mean squared\n"
 "                        distance from the activity to its target (written to the log)\n"
 "  --checkpoint FILE     save the whole training state to FILE (atomically) after every epoch\n"
 "  --checkpoint-every N  ... and every N batches\n"
 "  --resume FILE         continue the run saved in FILE exactly where it stopped (the network,\n"
-"                        rule and hyperparameters come from FILE; the log is cut back to match)\n"
+"                        rule and hyperparameters come from FILE; give the same data, --epochs\n"
+"                        and --max-batches; the log is cut back to match, atomically)\n"
 "  --save FILE           save the final state to FILE\n"
 "  --quiet               no per-epoch lines\n"
-"  -h, --help            this text\n");
+"  -h, --help            this text\n"
+"\n"
+"A run stops with exit status 3 when it diverges: a NaN or infinity, or a training loss that\n"
+"explodes while finite (the mean of the last %d batch losses over %g times both the loss at the\n"
+"start and the lowest such mean: weights driven to 1e20 by --lr 1e6, say). The last checkpoint\n"
+"written before is kept. Bad options exit with 2, other failures with 1. On a terminal a\n"
+"progress bar shows the epoch's examples/s and the time left; it never reaches logs or pipes.\n",
+            EX_WINDOW, EX_EXPLODED);
 }
 
-typedef struct { const char *name; float *dst; int set; } float_opt;
+/* ---------------------------------------------------------------------------------------------
+   Options */
 
-/* What a checkpoint must add to the network's own state to resume an epoch mid-way. */
+enum { F_LR, F_B1, F_B2, F_EPS, F_ILR, F_IB1, F_IB2, F_IEPS, F_ALPHA, F_SIGMA, F_HYBRID, N_FLOAT };
+static const struct { const char *name; double lo, hi; } float_opts[N_FLOAT] = {
+    {"--lr", 0, FLT_MAX}, {"--beta1", 0, 1}, {"--beta2", 0, 1}, {"--eps", 0, 1},
+    {"--inverse-lr", 0, FLT_MAX}, {"--inverse-beta1", 0, 1}, {"--inverse-beta2", 0, 1}, {"--inverse-eps", 0, 1},
+    {"--alpha", 0, FLT_MAX}, {"--sigma", 0, FLT_MAX}, {"--hybrid", 0, 1},
+};
+
 typedef struct {
-    int32_t epoch, batch;       /* the epoch under way (1-based) and its next batch */
-    int64_t wrong;              /* running sums of the epoch so far */
-    double loss, inv, best;
-    uint64_t epoch_rng;         /* RNG state before the epoch's shuffle: regenerates the order */
-} train_state;
+    const char *dataset, *data_dir, *arch, *log, *ckpt, *resume, *save;
+    char arch_buf[4096];
+    tp_rule rule;
+    tp_schedule sched;
+    tp_hparams hparams;
+    int inverse_loss, init;     /* -1: the configuration's */
+    int epochs, batch, max_batches, threads, diagnostics, quiet, augment, synthetic_n, aux, sgd, ckpt_every;
+    uint64_t seed;
+    float f[N_FLOAT];           /* NAN: not given */
+} train_opts;
+
+/* One of names[] in any case: its index, or -1 with a message. */
+static int choose(const char *prog, const char *opt, const char *v, const char *const *names, int n, const char *expect)
+{
+    for (int k = 0; k < n; k++) if (ex_word_is(v, names[k])) return k;
+    fprintf(stderr, "%s: %s \"%s\": expected %s\n", prog, opt, v, expect);
+    return -1;
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, train_opts *o)
+{
+    static const char *datasets[] = { "mnist", "cifar10", "records", "synthetic" }, *losses[] = { "preserve", "denoise" },
+                      *inits[] = { "glorot", "lecun" }, *hparams[] = { "best", "table5" };
+    char err[TP_ERROR_LEN];
+    const char *v;
+    ex_args a;
+    int k;
+    memset(o, 0, sizeof *o);
+    o->dataset = "mnist"; o->rule = TP_BP; o->sched = TP_PARALLEL; o->hparams = TP_HPARAMS_BEST;
+    o->inverse_loss = o->init = o->aux = -1;
+    o->epochs = 10; o->batch = 128; o->augment = 1; o->seed = 1;
+    for (k = 0; k < N_FLOAT; k++) o->f[k] = NAN;
+    for (ex_args_init(&a, "train", argc, argv); ex_next(&a);) {
+        if (ex_flag(&a, "-h") || ex_flag(&a, "--help")) { usage(stdout); return 0; }
+        else if (ex_flag(&a, "--diagnostics")) o->diagnostics = 1;
+        else if (ex_flag(&a, "--quiet")) o->quiet = 1;
+        else if (ex_flag(&a, "--no-augment")) o->augment = 0;
+        else if (ex_flag(&a, "--sgd")) o->sgd = 1;
+        else if ((v = ex_value(&a, "--dataset"))) a.bad |= (k = choose(a.prog, "--dataset", v, datasets, 4,
+                                                             "mnist, cifar10, records or synthetic")) < 0, o->dataset = k < 0 ? v : datasets[k];
+        else if ((v = ex_value(&a, "--data"))) o->data_dir = v;
+        else if ((v = ex_value(&a, "--arch"))) o->arch = v;
+        else if ((v = ex_value(&a, "--log"))) o->log = v;
+        else if ((v = ex_value(&a, "--checkpoint"))) o->ckpt = v;
+        else if ((v = ex_value(&a, "--resume"))) o->resume = v;
+        else if ((v = ex_value(&a, "--save"))) o->save = v;
+        else if ((v = ex_value(&a, "--rule"))) {
+            if (tp_rule_parse(v, &o->rule, err) != TP_OK) fprintf(stderr, "train: --rule: %s\n", err), a.bad = 1;
+        } else if ((v = ex_value(&a, "--schedule"))) {
+            if (tp_schedule_parse(v, &o->sched, err) != TP_OK) fprintf(stderr, "train: --schedule: %s\n", err), a.bad = 1;
+        }
+        else if ((v = ex_value(&a, "--hparams"))) a.bad |= (k = choose(a.prog, "--hparams", v, hparams, 2, "best or table5")) < 0,
+                                                  o->hparams = k == 1 ? TP_HPARAMS_TABLE5 : TP_HPARAMS_BEST;
+        else if ((v = ex_value(&a, "--inverse-loss"))) a.bad |= (o->inverse_loss = choose(a.prog, "--inverse-loss", v, losses, 2,
+                                                                 "preserve or denoise")) < 0;
+        else if ((v = ex_value(&a, "--init"))) a.bad |= (o->init = choose(a.prog, "--init", v, inits, 2, "glorot or lecun")) < 0;
+        else if ((v = ex_value(&a, "--epochs"))) a.bad |= !ex_parse_int(a.prog, "--epochs", v, 1, 1000000, &o->epochs);
+        else if ((v = ex_value(&a, "--batch"))) a.bad |= !ex_parse_int(a.prog, "--batch", v, 1, 1 << 20, &o->batch);
+        else if ((v = ex_value(&a, "--max-batches"))) a.bad |= !ex_parse_int(a.prog, "--max-batches", v, 0, 1 << 30, &o->max_batches);
+        else if ((v = ex_value(&a, "--synthetic-n"))) a.bad |= !ex_parse_int(a.prog, "--synthetic-n", v, 1, 1 << 26, &o->synthetic_n);
+        else if ((v = ex_value(&a, "--aux"))) a.bad |= !ex_parse_int(a.prog, "--aux", v, 0, 100000, &o->aux);
+        else if ((v = ex_value(&a, "--checkpoint-every"))) a.bad |= !ex_parse_int(a.prog, "--checkpoint-every", v, 1, 1 << 30, &o->ckpt_every);
+        else if ((v = ex_value(&a, "--threads"))) a.bad |= !ex_parse_threads(a.prog, "--threads", v, 1, &o->threads);
+        else if ((v = ex_value(&a, "--seed"))) a.bad |= !ex_parse_u64(a.prog, "--seed", v, &o->seed);
+        else {
+            for (k = 0; k < N_FLOAT && !(v = ex_value(&a, float_opts[k].name)); k++) {}
+            if (k < N_FLOAT && v) a.bad |= !ex_parse_float(a.prog, float_opts[k].name, v, float_opts[k].lo, float_opts[k].hi, &o->f[k]);
+            else if (k == N_FLOAT) ex_unknown(&a);
+        }
+    }
+    if (a.bad) return 2;
+    if (!o->arch) o->arch = !strcmp(o->dataset, "cifar10") ? "cifar-fc" : "mnist-fc";
+    o->arch = ex_arch(o->arch, o->arch_buf, sizeof o->arch_buf);
+    if (o->ckpt_every && !o->ckpt) { fprintf(stderr, "train: --checkpoint-every needs --checkpoint\n"); return 2; }
+    if ((o->log && !ex_output_ok("train", "--log", o->log, o->resume != NULL)) ||
+        (o->ckpt && !ex_output_ok("train", "--checkpoint", o->ckpt, 1)) || (o->save && !ex_output_ok("train", "--save", o->save, 1)))
+        return 2;
+    return -1;
+}
+
+/* The hyperparameters: the preset's row (--hparams), then the command line on top. */
+static tp_config make_config(const train_opts *o)
+{
+    tp_config cfg = tp_config_default(o->rule);
+    float *dst[N_FLOAT] = { &cfg.forward.lr, &cfg.forward.beta1, &cfg.forward.beta2, &cfg.forward.eps, &cfg.inverse.lr,
+                            &cfg.inverse.beta1, &cfg.inverse.beta2, &cfg.inverse.eps, &cfg.alpha, &cfg.sigma, &cfg.hybrid };
+    char err[TP_ERROR_LEN];
+    cfg.n_aux = 0; /* the row's auxiliary units, if it has them */
+    if (tp_config_paper(&cfg, o->arch, o->rule, o->sched, o->hparams, err) != TP_OK && tp_preset(o->arch))
+        fprintf(stderr, "train: %s; using the library defaults\n", err);
+    if (o->rule == TP_AOSDTP && cfg.n_aux == 0) cfg.n_aux = 512;
+    cfg.rule = o->rule;
+    cfg.schedule = o->sched;
+    cfg.max_batch = o->batch;
+    cfg.seed = o->seed;
+    if (o->aux >= 0) cfg.n_aux = o->aux;
+    if (o->inverse_loss >= 0) cfg.inverse_loss = (tp_inverse_loss)o->inverse_loss;
+    if (o->init >= 0) cfg.init = (tp_init)o->init;
+    for (int k = 0; k < N_FLOAT; k++) if (!isnan(o->f[k])) *dst[k] = o->f[k];
+    cfg.forward.sgd = o->sgd;
+    return cfg;
+}
+
+/* The data the net trains on; prints why not and returns 0 on failure. */
+static int load_data(const train_opts *o, const tp_net *net, tp_dataset *train, tp_dataset *test)
+{
+    char why[512];
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    if (!strcmp(o->dataset, "records")) {
+        char p[2][4200];
+        const char *tr[1] = { p[0] }, *te[1] = { p[1] }, *dir = o->data_dir ? o->data_dir : "data/imagenet";
+        snprintf(p[0], sizeof p[0], "%s/train.bin", dir);
+        snprintf(p[1], sizeof p[1], "%s/val.bin", dir);
+        if (tp_load_records(train, tr, 1, net->in_h, net->in_w, net->in_c, net->n_out) != TP_OK ||
+            tp_load_records(test, te, 1, net->in_h, net->in_w, net->in_c, net->n_out) != TP_OK) {
+            fprintf(stderr, "train: %s\n  (see the README, \"ImageNet\", for the record format)\n",
+                    train->error[0] ? train->error : test->error);
+            return 0;
+        }
+    } else if (!strcmp(o->dataset, "synthetic")) {
+        if (!ex_synthetic(train, net, o->synthetic_n > 0 ? o->synthetic_n : 8 * net->cfg.max_batch, o->seed + 99) ||
+            !ex_synthetic(test, net, net->cfg.max_batch < 1024 ? net->cfg.max_batch : 1024, o->seed + 100)) {
+            fprintf(stderr, "train: out of memory for the synthetic data\n");
+            return 0;
+        }
+    } else if (!ex_load_data("train", o->dataset, o->data_dir, train, test)) return 0;
+    if (!ex_net_fits(net, o->resume ? net->spec : o->arch, train, o->dataset, why, sizeof why)) {
+        fprintf(stderr, "train: %s\n", why);
+        return 0;
+    }
+    return 1;
+}
+
+/* The net, new or from --resume with its run record checked against this run; 0 after a message. */
+static int open_net(const train_opts *o, tp_net *net, tp_dataset *train, tp_dataset *test, ex_run *run, ex_state *st)
+{
+    tp_config cfg = make_config(o);
+    size_t len = 0;
+    char why[400];
+    tp_result r;
+    if (o->resume) {
+        if ((r = tp_net_load(net, o->resume, st, sizeof *st, &len)) != TP_OK || len != sizeof *st) {
+            if (r == TP_OK || len > sizeof *st)
+                fprintf(stderr, "train: --resume %s: its run record (%zu bytes of user data) is not one this version of train "
+                        "writes (%zu bytes)\n", o->resume, len, sizeof *st);
+            else fprintf(stderr, "train: --resume %s: %s\n", o->resume, net->error);
+            if (r == TP_OK) tp_net_destroy(net);
+            return 0;
+        }
+    } else if ((r = tp_net_create(net, o->arch, &cfg)) != TP_OK) {
+        fprintf(stderr, "train: --arch %s: %s\n", o->arch, net->error);
+        return 0;
+    }
+    if (!load_data(o, net, train, test)) { tp_net_destroy(net); return 0; }
+    run->train = train;
+    run->test = test;
+    run->batch = net->cfg.max_batch;
+    if (o->resume && !ex_state_check(st, net, run, why, sizeof why)) {
+        fprintf(stderr, "train: --resume %s: the checkpoint's run record is wrong: %s\n", o->resume, why);
+    } else if (train->n < run->batch) {
+        fprintf(stderr, "train: %d training examples, fewer than one batch of %d\n", train->n, run->batch);
+    } else {
+        if (!o->resume) ex_state_init(st, ex_batches(train, run->batch, run->max_batches), run->batch);
+        return 1;
+    }
+    tp_net_destroy(net);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+   The hooks */
+
+typedef struct {
+    const train_opts *o;
+    tp_dataset *train;
+    FILE *log, *bar;            /* bar: the terminal the progress bar is drawn on, or NULL */
+    int steps, alt, examples, drawn;
+    double bar_t, epoch_t;      /* last redraw; start of the epoch's batches (this process) */
+    int epoch_b;                /* the batch the epoch's timing started from */
+} train_ctx;
+
+static void clear_bar(train_ctx *c)
+{
+    if (c->drawn) { fputs("\r\033[K", c->bar); fflush(c->bar); c->drawn = 0; }
+}
+
+static int save(tp_net *net, const char *opt, const char *path, const ex_state *st)
+{
+    if (tp_net_save(net, path, st, sizeof *st) == TP_OK) return 1;
+    fprintf(stderr, "train: %s %s: %s\n", opt, path, net->error);
+    return 0;
+}
+
+static int after_batch(void *ctx, tp_net *net, const ex_state *st)
+{
+    train_ctx *c = (train_ctx *)ctx;
+    double now = ex_now(), rate, left;
+    int w = 24, fill;
+    if (c->o->ckpt_every && st->batch % c->o->ckpt_every == 0 && !save(net, "--checkpoint", c->o->ckpt, st)) return 1;
+    if (!c->bar) return 0;
+    if (st->batch <= 1 || c->epoch_b >= st->batch) { c->epoch_t = now; c->epoch_b = st->batch; return 0; }
+    if (now - c->bar_t < 0.25) return 0;
+    c->bar_t = now;
+    rate = (st->batch - c->epoch_b) / (now - c->epoch_t); /* batches per second */
+    left = (st->batches - st->batch) / rate;
+    fill = (int)((double)st->batch / st->batches * w);
+    fprintf(c->bar, "\r\033[Kepoch %d/%d%s [%.*s%*s] %3d%%  %.0f ex/s  %.0f s left, run ~%.0f min", c->alt ? (st->step + 1) / 2 : st->step,
+            c->alt ? c->steps / 2 : c->steps, c->alt && st->step % 2 ? " inverse" : "", fill, "########################",
+            w - fill, "", 100 * st->batch / st->batches, rate * st->batch_size, left,
+            (left + (double)(c->steps - st->step) * st->batches / rate) / 60);
+    fflush(c->bar);
+    c->drawn = 1;
+    return 0;
+}
+
+/* train --diagnostics on the epoch's first batch: into *d, and as log columns into extra. */
+static int diagnose(train_ctx *c, tp_net *net, const ex_progress *p, tp_diag *d, char *extra, size_t n)
+{
+    int b = p->state->batch_size, autoenc = net->loss == TP_SQUARED_ERROR;
+    float *x = (float *)malloc((size_t)b * net->n_in * sizeof(float));
+    float *y = (float *)malloc((size_t)b * (net->n_out > net->n_in ? net->n_out : net->n_in) * sizeof(float));
+    tp_result r = !x || !y ? TP_ERROR_NOMEM : tp_dataset_batch(c->train, p->order, b, x, autoenc ? NULL : y);
+    size_t o = 0;
+    if (r == TP_OK) {
+        if (autoenc) memcpy(y, x, (size_t)b * net->n_in * sizeof(float));
+        r = tp_diagnose(net, x, y, b, d);
+    }
+    free(x);
+    free(y);
+    if (r != TP_OK) { fprintf(stderr, "train: --diagnostics: %s\n", r == TP_ERROR_NOMEM ? "out of memory" : net->error); return 0; }
+    for (int l = 0; l < net->n_layers && o < n; l++) o += (size_t)snprintf(extra + o, n - o, ",%.4f", (double)d->angle[l]);
+    for (int l = 0; l < net->n_layers && o < n; l++) o += (size_t)snprintf(extra + o, n - o, ",%.6g", (double)d->recon[l]);
+    for (int l = 0; l < net->n_layers && o < n; l++) o += (size_t)snprintf(extra + o, n - o, ",%.6g", (double)d->target[l]);
+    return 1;
+}
+
+static void print_header(const train_opts *o, const tp_net *net, const tp_dataset *train, const tp_dataset *test, const ex_state *st)
+{
+    const tp_config *cfg = &net->cfg;
+    printf("net    %s\n       %.2f M parameters, %.1f MB, %.2f M multiply-adds per example\n", net->spec,
+           (double)(net->n_params + net->n_iparams) / 1e6, (double)tp_net_bytes(net) / 1048576.0, tp_net_macs(net) / 1e6);
+    printf("rule   %s, %s, lr %g b1 %g b2 %g eps %g%s", tp_rule_name(cfg->rule), tp_schedule_name(cfg->schedule),
+           (double)cfg->forward.lr, (double)cfg->forward.beta1, (double)cfg->forward.beta2, (double)cfg->forward.eps,
+           cfg->forward.sgd ? " (SGD)" : "");
+    if (cfg->rule >= TP_DTP)
+        printf(", inverse lr %g b1 %g b2 %g eps %g, %s alpha %g sigma %g aux %d hybrid %g", (double)cfg->inverse.lr,
+               (double)cfg->inverse.beta1, (double)cfg->inverse.beta2, (double)cfg->inverse.eps,
+               cfg->inverse_loss == TP_INVERSE_PRESERVE ? "preserve" : "denoise", (double)cfg->alpha, (double)cfg->sigma,
+               cfg->rule == TP_AOSDTP ? cfg->n_aux : 0, (double)cfg->hybrid);
+    if (cfg->init == TP_INIT_LECUN) printf(", lecun init");
+    printf("\ndata   %s: %d training, %d test examples; batch %d, ", o->dataset, train->n, test->n, cfg->max_batch);
+    if (o->threads) printf("%d thread%s\n", o->threads, o->threads > 1 ? "s" : "");
+    else printf("threads auto (1 to %d, timed every epoch)\n", ex_cpus());
+    if (o->resume) printf("resume %s: epoch %d%s, batch %d of %d\n", o->resume, ex_alternating(net) ? (st->step + 1) / 2 : st->step,
+                          ex_alternating(net) && st->step % 2 ? " (inverse)" : "", st->batch, st->batches);
+    fflush(stdout);
+}
+
+static int after_epoch(void *ctx, tp_net *net, const ex_progress *p)
+{
+    train_ctx *c = (train_ctx *)ctx;
+    const ex_state *st = p->state;
+    char extra[4096] = "";
+    tp_diag d;
+    clear_bar(c);
+    c->epoch_b = 0;
+    if (c->o->diagnostics && !diagnose(c, net, p, &d, extra, sizeof extra)) return 1;
+    if (!c->o->quiet) {
+        if (p->inverse_only)
+            printf("epoch %3d inverse  loss %.4f train %6.2f%%  inverse weights only, no test  %6.1fs %8.0f ex/s  inverse %.4f\n",
+                   p->epoch, p->train.loss, 100 * p->train.error, p->elapsed, c->examples / p->train.seconds, p->train.inverse_loss);
+        else {
+            printf("epoch %3d %-8s loss %.4f train %6.2f%% test %6.2f%% best %6.2f%%  %6.1fs %8.0f ex/s", p->epoch, p->phase,
+                   p->train.loss, 100 * p->train.error, 100 * p->test_error, 100 * p->best, p->elapsed, c->examples / p->train.seconds);
+            if (net->cfg.rule >= TP_DTP) printf("  inverse %.4f", p->train.inverse_loss);
+            printf("\n");
+        }
+        if (c->o->diagnostics) {
+            printf("          angle to BP (deg):");
+            for (int l = 0; l < net->n_layers; l++) printf(" %.1f", (double)d.angle[l]);
+            printf("\n");
+            if (net->cfg.rule >= TP_DTP) {
+                printf("          ||h - target||^2 / n:");
+                for (int l = 0; l + 1 < net->n_layers; l++) printf(" %.3g", (double)d.target[l]);
+                printf("\n");
+            }
+        }
+        fflush(stdout);
+    }
+    if (c->log && !ex_log_row(c->log, p, c->examples, extra)) {
+        fprintf(stderr, "train: --log %s: cannot write: %s\n", c->o->log, strerror(errno));
+        return 1;
+    }
+    return c->o->ckpt && !save(net, "--checkpoint", c->o->ckpt, st);
+}
+
+/* ---------------------------------------------------------------------------------------------
+   Main */
 
 int main(int argc, char **argv)
 {
-    const char *dataset = "mnist", *data_dir = NULL, *arch = NULL, *log_path = NULL;
-    const char *rule_s = "bp", *sched_s = "parallel", *invloss_s = NULL, *init_s = NULL;
-    const char *ckpt_path = NULL, *resume_path = NULL, *save_path = NULL;
-    int ckpt_every = 0;
-    int epochs = 10, batch = 128, max_batches = 0, threads = 0, diagnostics = 0, quiet = 0;
-    int augment = 1, synthetic_n = 0, aux = -1, sgd = 0;
-    unsigned long seed = 1;
-    float lr = 0, b1 = 0, b2 = 0, eps = 0, ilr = 0, ib1 = 0, ib2 = 0, ieps = 0, alpha = 0, sigma = 0, hybrid = 0;
-    float_opt fopts[] = {
-        {"--lr", &lr, 0}, {"--beta1", &b1, 0}, {"--beta2", &b2, 0}, {"--eps", &eps, 0},
-        {"--inverse-lr", &ilr, 0}, {"--inverse-beta1", &ib1, 0}, {"--inverse-beta2", &ib2, 0},
-        {"--inverse-eps", &ieps, 0}, {"--alpha", &alpha, 0}, {"--sigma", &sigma, 0}, {"--hybrid", &hybrid, 0},
-    };
-    const int n_fopts = (int)(sizeof fopts / sizeof fopts[0]);
-    tp_rule rule;
-    tp_schedule sched;
-    tp_config cfg;
+    train_opts o;
     tp_net net;
     tp_dataset train, test;
+    ex_run run;
+    ex_state st;
+    train_ctx c;
+    char header[4096];
     tp_result r;
-    train_state state;
-    FILE *logf = NULL;
-    int tty = isatty(fileno(stdout));
+    int code = parse_args(argc, argv, &o);
+    if (code >= 0) return code;
+    memset(&run, 0, sizeof run);
+    run.forward_epochs = o.epochs;
+    run.max_batches = o.max_batches;
+    run.threads = o.threads;
+    run.augment = o.augment && !strcmp(o.dataset, "cifar10");
+    run.watch = 1;
+    if (!open_net(&o, &net, &train, &test, &run, &st)) return 1;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int matched = 0;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
-        if (!strcmp(a, "--diagnostics")) { diagnostics = 1; continue; }
-        if (!strcmp(a, "--quiet")) { quiet = 1; continue; }
-        if (!strcmp(a, "--no-augment")) { augment = 0; continue; }
-        if (!strcmp(a, "--sgd")) { sgd = 1; continue; }
-        if (!v) { fprintf(stderr, "train: %s needs a value (see --help)\n", a); return 2; }
-        for (int k = 0; k < n_fopts; k++)
-            if (!strcmp(a, fopts[k].name)) {
-                char *end;
-                errno = 0;
-                *fopts[k].dst = strtof(v, &end);
-                if (*end || errno || !(*fopts[k].dst == *fopts[k].dst)) {
-                    fprintf(stderr, "train: %s \"%s\": expected a number\n", a, v);
-                    return 2;
-                }
-                fopts[k].set = 1;
-                matched = 1;
-            }
-        if (matched) { i++; continue; }
-        if (!strcmp(a, "--dataset")) dataset = v;
-        else if (!strcmp(a, "--data")) data_dir = v;
-        else if (!strcmp(a, "--arch")) arch = v;
-        else if (!strcmp(a, "--rule")) rule_s = v;
-        else if (!strcmp(a, "--schedule")) sched_s = v;
-        else if (!strcmp(a, "--inverse-loss")) invloss_s = v;
-        else if (!strcmp(a, "--init")) init_s = v;
-        else if (!strcmp(a, "--log")) log_path = v;
-        else if (!strcmp(a, "--checkpoint")) ckpt_path = v;
-        else if (!strcmp(a, "--resume")) resume_path = v;
-        else if (!strcmp(a, "--save")) save_path = v;
-        else {
-            int *dst = !strcmp(a, "--epochs") ? &epochs : !strcmp(a, "--batch") ? &batch :
-                       !strcmp(a, "--max-batches") ? &max_batches : !strcmp(a, "--threads") ? &threads :
-                       !strcmp(a, "--aux") ? &aux : !strcmp(a, "--synthetic-n") ? &synthetic_n :
-                       !strcmp(a, "--checkpoint-every") ? &ckpt_every : NULL;
-            char *end;
-            long x;
-            if (!strcmp(a, "--seed")) {
-                errno = 0;
-                seed = strtoul(v, &end, 10);
-                if (*end || errno) { fprintf(stderr, "train: --seed \"%s\": expected a non-negative integer\n", v); return 2; }
-                i++;
-                continue;
-            }
-            if (!dst) { fprintf(stderr, "train: unknown option %s (see --help)\n", a); return 2; }
-            errno = 0;
-            x = strtol(v, &end, 10);
-            if (*end || errno || x < 0 || x > 100000000L) {
-                fprintf(stderr, "train: %s \"%s\": expected a non-negative integer\n", a, v);
-                return 2;
-            }
-            *dst = (int)x;
-        }
-        i++;
-    }
-    if (tp_rule_parse(rule_s, &rule) != TP_OK) {
-        fprintf(stderr, "train: --rule \"%s\": expected bp, fa, dfa, dtp, sdtp or aosdtp\n", rule_s);
-        return 2;
-    }
-    if (strcmp(sched_s, "parallel") && strcmp(sched_s, "alternating")) {
-        fprintf(stderr, "train: --schedule \"%s\": expected parallel or alternating\n", sched_s);
-        return 2;
-    }
-    sched = sched_s[0] == 'a' ? TP_ALTERNATING : TP_PARALLEL;
-    if (batch < 1) { fprintf(stderr, "train: --batch 0: expected at least 1\n"); return 2; }
-    if (strcmp(dataset, "mnist") && strcmp(dataset, "cifar10") && strcmp(dataset, "synthetic") &&
-        strcmp(dataset, "records")) {
-        fprintf(stderr, "train: --dataset \"%s\": expected mnist, cifar10, records or synthetic\n", dataset);
-        return 2;
-    }
-    if (!arch) arch = !strcmp(dataset, "cifar10") ? "cifar-fc" : "mnist-fc";
-    if (threads > 0) tp_set_threads(threads);
+    memset(&c, 0, sizeof c);
+    c.o = &o;
+    c.train = &train;
+    c.steps = ex_steps(&net, o.epochs);
+    c.alt = ex_alternating(&net);
+    c.examples = st.batches * st.batch_size;
+    c.bar = o.quiet ? NULL : isatty(2) ? stderr : isatty(1) ? stdout : NULL;
+    ex_log_columns(header, sizeof header, o.diagnostics ? net.n_layers : 0);
+    if (o.log && !(c.log = ex_log_open("train", o.log, header, o.resume ? st.step - 1 : -1, c.alt))) return 1;
+    run.after_epoch = after_epoch;
+    run.after_batch = after_batch;
+    run.ctx = &c;
+    if (!o.quiet) print_header(&o, &net, &train, &test, &st);
 
-    /* hyperparameters: Table 5 of the paper, then the command line on top */
-    cfg = tp_config_default(rule);
-    if (tp_config_paper(&cfg, arch, rule, sched) != TP_OK && tp_preset(arch))
-        fprintf(stderr, "train: the paper's Table 5 has no %s %s entry for %s; using the library defaults\n",
-                sched_s, rule_s, arch);
-    cfg.rule = rule;
-    cfg.schedule = sched;
-    cfg.max_batch = batch;
-    cfg.seed = seed;
-    if (aux >= 0) cfg.n_aux = aux;
-    if (invloss_s) {
-        if (!strcmp(invloss_s, "preserve")) cfg.inverse_loss = TP_INVERSE_PRESERVE;
-        else if (!strcmp(invloss_s, "denoise")) cfg.inverse_loss = TP_INVERSE_DENOISE;
-        else { fprintf(stderr, "train: --inverse-loss \"%s\": expected preserve or denoise\n", invloss_s); return 2; }
+    r = ex_train(&net, &run, &st);
+    clear_bar(&c);
+    if (c.log && fclose(c.log) != 0 && r == TP_OK) { fprintf(stderr, "train: --log %s: cannot write\n", o.log); r = TP_ERROR_IO; }
+    if (r != TP_OK) fprintf(stderr, "train: epoch %d, batch %d: %s: %s%s%s\n", c.alt ? (st.step + 1) / 2 : st.step, st.batch,
+                            tp_result_string(r), net.error, o.ckpt ? "; the last checkpoint written before is kept: " : "",
+                            o.ckpt ? o.ckpt : "");
+    else if (st.step <= c.steps) r = TP_ERROR_IO; /* a hook stopped the run after its message */
+    else if (o.save && !save(&net, "--save", o.save, &st)) r = TP_ERROR_IO;
+    else if (!o.quiet) {
+        printf("best test error %.2f%%\n", 100.0 * st.best);
+        if (o.log) printf("log:        %s\n", o.log);
+        if (o.ckpt) printf("checkpoint: %s (continue with --resume %s and a larger --epochs)\n", o.ckpt, o.ckpt);
+        if (o.save) printf("saved:      %s\n", o.save);
     }
-    if (init_s) {
-        if (!strcmp(init_s, "glorot")) cfg.init = TP_INIT_GLOROT;
-        else if (!strcmp(init_s, "lecun")) cfg.init = TP_INIT_LECUN;
-        else { fprintf(stderr, "train: --init \"%s\": expected glorot or lecun\n", init_s); return 2; }
-    }
-    {
-        float *dst[] = {&cfg.forward.lr, &cfg.forward.beta1, &cfg.forward.beta2, &cfg.forward.eps,
-                        &cfg.inverse.lr, &cfg.inverse.beta1, &cfg.inverse.beta2, &cfg.inverse.eps,
-                        &cfg.alpha, &cfg.sigma, &cfg.hybrid};
-        for (int k = 0; k < n_fopts; k++) if (fopts[k].set) *dst[k] = *fopts[k].dst;
-    }
-    cfg.forward.sgd = sgd;
-
-    memset(&state, 0, sizeof state);
-    if (resume_path) {
-        size_t len = 0;
-        if ((r = tp_net_load(&net, resume_path, &state, sizeof state, &len)) != TP_OK || len != sizeof state) {
-            fprintf(stderr, "train: --resume %s: %s\n", resume_path,
-                    r != TP_OK ? net.error : "the checkpoint was not written by this program");
-            return 1;
-        }
-        cfg = net.cfg;
-        rule = cfg.rule;
-        sched = cfg.schedule;
-        rule_s = tp_rule_name(rule);
-        sched_s = sched == TP_ALTERNATING ? "alternating" : "parallel";
-        batch = cfg.max_batch;
-    } else if ((r = tp_net_create(&net, arch, &cfg)) != TP_OK) {
-        fprintf(stderr, "train: %s: %s\n", tp_result_string(r), net.error);
-        return 1;
-    }
-
-    /* data */
-    memset(&train, 0, sizeof train);
-    memset(&test, 0, sizeof test);
-    if (!strcmp(dataset, "mnist") || !strcmp(dataset, "cifar10")) {
-        if (!ex_load_data("train", dataset, data_dir, &train, &test)) return 1;
-    } else if (!strcmp(dataset, "records")) {
-        char p[2][1024];
-        const char *tr[1], *te[1];
-        const char *dir = data_dir ? data_dir : "data/imagenet";
-        snprintf(p[0], sizeof p[0], "%s/train.bin", dir);
-        snprintf(p[1], sizeof p[1], "%s/val.bin", dir);
-        tr[0] = p[0]; te[0] = p[1];
-        if ((r = tp_load_records(&train, tr, 1, net.in_h, net.in_w, net.in_c, net.n_out)) != TP_OK ||
-            (r = tp_load_records(&test, te, 1, net.in_h, net.in_w, net.in_c, net.n_out)) != TP_OK) {
-            fprintf(stderr, "train: %s\n  (see the README, \"ImageNet\", for the record format)\n",
-                    train.error[0] ? train.error : test.error);
-            return 1;
-        }
-    } else if (!ex_synthetic(&train, &net, synthetic_n > 0 ? synthetic_n : 8 * batch, seed + 99) ||
-               !ex_synthetic(&test, &net, batch, seed + 100)) {
-        fprintf(stderr, "train: out of memory for the synthetic data\n");
-        return 1;
-    }
-    {
-        char why[256];
-        if (!ex_net_fits(&net, &train, why, sizeof why)) { fprintf(stderr, "train: %s\n", why); return 1; }
-    }
-    if (train.n < batch) { fprintf(stderr, "train: %d training examples, fewer than one batch of %d\n", train.n, batch); return 1; }
-
-    if (log_path) {
-        if (resume_path) {
-            if (ex_csv_truncate(log_path, state.epoch) != 0 || !(logf = fopen(log_path, "a"))) {
-                fprintf(stderr, "train: %s: cannot rewrite the log to match the checkpoint\n", log_path);
-                return 1;
-            }
-        } else {
-            if (!(logf = fopen(log_path, "w"))) { fprintf(stderr, "train: %s: cannot open for writing\n", log_path); return 1; }
-            fprintf(logf, "epoch,train_loss,train_error,test_error,best_test_error,seconds,examples_per_s,phase,inverse_loss");
-            if (diagnostics) {
-                for (int l = 1; l <= net.n_layers; l++) fprintf(logf, ",angle_%d", l);
-                for (int l = 1; l <= net.n_layers; l++) fprintf(logf, ",recon_%d", l);
-                for (int l = 1; l <= net.n_layers; l++) fprintf(logf, ",target_%d", l);
-            }
-            fprintf(logf, "\n");
-            fflush(logf);
-        }
-    }
-    if (!quiet) {
-        printf("net    %s\n       %.2f M parameters, %.1f MB, %.2f M multiply-adds per example\n", net.spec,
-               (double)(net.n_params + net.n_iparams) / 1e6, (double)tp_net_bytes(&net) / 1048576.0, tp_net_macs(&net) / 1e6);
-        printf("rule   %s, %s", rule_s, sched_s);
-        printf(", lr %g b1 %g b2 %g eps %g", (double)cfg.forward.lr, (double)cfg.forward.beta1,
-               (double)cfg.forward.beta2, (double)cfg.forward.eps);
-        if (rule >= TP_DTP)
-            printf(", inverse lr %g b1 %g b2 %g eps %g, %s alpha %g sigma %g aux %d hybrid %g",
-                   (double)cfg.inverse.lr, (double)cfg.inverse.beta1, (double)cfg.inverse.beta2,
-                   (double)cfg.inverse.eps, cfg.inverse_loss == TP_INVERSE_PRESERVE ? "preserve" : "denoise",
-                   (double)cfg.alpha, (double)cfg.sigma, rule == TP_AOSDTP ? cfg.n_aux : 0, (double)cfg.hybrid);
-        if (cfg.init == TP_INIT_LECUN) printf(", lecun init");
-        printf("\ndata   %s: %d training, %d test examples; batch %d, %d threads\n", dataset, train.n, test.n, batch,
-               tp_get_threads());
-        fflush(stdout);
-    }
-
-    {
-        int *order = (int *)malloc((size_t)train.n * sizeof(int));
-        float *x = (float *)malloc((size_t)batch * train.dim * sizeof(float));
-        float *y = (float *)malloc((size_t)batch * net.n_out * sizeof(float));
-        int per_epoch = train.n / batch, is_tp = rule >= TP_DTP;
-        int total_epochs = sched == TP_ALTERNATING && is_tp ? 2 * epochs : epochs;
-        double best = resume_path ? state.best : 1.0, t_start = ex_now();
-        int first_epoch = resume_path ? state.epoch : 1;
-        tp_diag diag;
-        if (!order || !x || !y) { fprintf(stderr, "train: out of memory\n"); return 1; }
-        if (max_batches > 0 && max_batches < per_epoch) per_epoch = max_batches;
-        for (int e = first_epoch; e <= total_epochs; e++) {
-            tp_phase phase = !(sched == TP_ALTERNATING && is_tp) ? TP_PHASE_BOTH :
-                             (e % 2 == 1 ? TP_PHASE_INVERSE : TP_PHASE_FORWARD);
-            const char *phase_s = phase == TP_PHASE_BOTH ? (is_tp ? "parallel" : "forward") :
-                                  phase == TP_PHASE_INVERSE ? "inverse" : "forward";
-            double loss = 0, inv = 0, t0 = ex_now(), secs, test_loss, test_err;
-            long wrong = 0;
-            int start = 0;
-            if (resume_path && e == first_epoch && state.batch > 0) {   /* mid-epoch: same order, same sums */
-                tp_rng again;
-                again.state = state.epoch_rng;
-                tp_shuffle(&again, order, train.n);
-                start = state.batch; loss = state.loss; inv = state.inv; wrong = (long)state.wrong;
-            } else {
-                state.epoch_rng = net.rng.state;
-                tp_shuffle(&net.rng, order, train.n);
-            }
-            for (int i = start; i < per_epoch; i++) {
-                tp_stats st;
-                tp_dataset_batch(&train, order + (size_t)i * batch, batch, x, net.loss == TP_SOFTMAX_XENT ? y : NULL);
-                if (net.loss == TP_SQUARED_ERROR) memcpy(y, x, (size_t)batch * train.dim * sizeof(float));
-                if (augment && !strcmp(dataset, "cifar10"))
-                    tp_augment_crop_flip(&net.rng, x, batch, train.h, train.w, train.c, 4);
-                if ((r = tp_train_step(&net, x, y, batch, phase, &st)) != TP_OK) {
-                    fprintf(stderr, "%strain: epoch %d, batch %d: %s: %s\n", tty ? "\n" : "", e, i + 1,
-                            tp_result_string(r), net.error);
-                    if (logf) fclose(logf);
-                    return 3;
-                }
-                loss += st.loss; wrong += st.errors; inv += st.inverse_loss;
-                if (ckpt_path && ckpt_every > 0 && (i + 1) % ckpt_every == 0 && i + 1 < per_epoch) {
-                    state.epoch = e; state.batch = i + 1; state.wrong = wrong;
-                    state.loss = loss; state.inv = inv; state.best = best;
-                    if (tp_net_save(&net, ckpt_path, &state, sizeof state) != TP_OK) {
-                        fprintf(stderr, "train: checkpoint: %s\n", net.error);
-                        return 1;
-                    }
-                }
-                if (tty && !quiet && (i % 8 == 0 || i + 1 == per_epoch)) {
-                    int w = 30, fill = (int)((double)(i + 1) / per_epoch * w);
-                    printf("\repoch %3d %-8s [%.*s%*s] %3d%%  loss %.4f", e, phase_s, fill,
-                           "##############################", w - fill, "", (int)(100.0 * (i + 1) / per_epoch), loss / (i + 1));
-                    fflush(stdout);
-                }
-            }
-            secs = ex_now() - t0;
-            if ((r = tp_evaluate_dataset(&net, &test, &test_loss, &test_err)) != TP_OK) {
-                fprintf(stderr, "train: %s\n", net.error);
-                return 1;
-            }
-            if (phase != TP_PHASE_INVERSE && test_err < best) best = test_err;
-            if (diagnostics) {
-                tp_dataset_batch(&train, order, batch, x, net.loss == TP_SOFTMAX_XENT ? y : NULL);
-                if (net.loss == TP_SQUARED_ERROR) memcpy(y, x, (size_t)batch * train.dim * sizeof(float));
-                if ((r = tp_diagnose(&net, x, y, batch, &diag)) != TP_OK) {
-                    fprintf(stderr, "train: diagnostics: %s\n", net.error);
-                    return 3;
-                }
-            }
-            if (!quiet) {
-                printf("%sepoch %3d %-8s loss %.4f train %6.2f%% test %6.2f%% best %6.2f%%  %6.1fs %8.0f ex/s",
-                       tty ? "\r" : "", e, phase_s, loss / per_epoch, 100.0 * wrong / ((double)per_epoch * batch),
-                       100.0 * test_err, 100.0 * best, ex_now() - t_start, (double)per_epoch * batch / secs);
-                if (is_tp) printf("  inverse %.4f", inv / per_epoch);
-                printf("%s\n", tty ? "          " : "");
-                if (diagnostics) {
-                    printf("          angle to BP (deg):");
-                    for (int l = 0; l < net.n_layers; l++) printf(" %.1f", (double)diag.angle[l]);
-                    printf("\n");
-                    if (is_tp) {
-                        printf("          ||h - target||^2 / n:");
-                        for (int l = 0; l + 1 < net.n_layers; l++) printf(" %.3g", (double)diag.target[l]);
-                        printf("\n");
-                    }
-                }
-                fflush(stdout);
-            }
-            if (logf) {
-                fprintf(logf, "%d,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f,%s,%.6f", e, loss / per_epoch,
-                        (double)wrong / ((double)per_epoch * batch), test_err, best, ex_now() - t_start,
-                        (double)per_epoch * batch / secs, phase_s, inv / per_epoch);
-                if (diagnostics) {
-                    for (int l = 0; l < net.n_layers; l++) fprintf(logf, ",%.4f", (double)diag.angle[l]);
-                    for (int l = 0; l < net.n_layers; l++) fprintf(logf, ",%.6g", (double)diag.recon[l]);
-                    for (int l = 0; l < net.n_layers; l++) fprintf(logf, ",%.6g", (double)diag.target[l]);
-                }
-                fprintf(logf, "\n");
-                fflush(logf);
-            }
-            state.epoch = e + 1; state.batch = 0; state.wrong = 0;
-            state.loss = 0; state.inv = 0; state.best = best;
-            if (ckpt_path && tp_net_save(&net, ckpt_path, &state, sizeof state) != TP_OK) {
-                fprintf(stderr, "train: checkpoint: %s\n", net.error);
-                return 1;
-            }
-        }
-        if (save_path && tp_net_save(&net, save_path, &state, sizeof state) != TP_OK) {
-            fprintf(stderr, "train: --save: %s\n", net.error);
-            return 1;
-        }
-        if (!quiet) printf("best test error %.2f%%\n", 100.0 * best);
-        free(order); free(x); free(y);
-    }
-    if (logf) fclose(logf);
     tp_dataset_free(&train);
     tp_dataset_free(&test);
     tp_net_destroy(&net);
-    return 0;
+    return r == TP_OK ? 0 : r == TP_ERROR_DIVERGED ? 3 : 1;
 }

@@ -1654,7 +1654,7 @@ static void test_checkpoint_counts(void)
         crc = tp_crc32(0, f, (size_t)len - 4);
         for (int i = 0; i < 4; i++) f[len - 4 + i] = (unsigned char)(crc >> (8 * i));
         CHECK(write_file(p, f, (size_t)len), "cannot write %s", p);
-        CHECK(tp_net_load(&back, p, NULL, 0, NULL) == TP_ERROR_FORMAT && strstr(back.error, "parameters and") &&
+        CHECK(tp_net_load(&back, p, NULL, 0, NULL) == TP_ERROR_FORMAT && strstr(back.error, "parameters stored") &&
               strstr(back.error, p), "a lying parameter count: \"%s\"", back.error);
     }
     free(f);
@@ -1753,26 +1753,26 @@ static void test_config_paper(void)
 {
     tp_config c = tp_config_default(TP_BP), keep;
     c.max_batch = 64; c.seed = 7;
-    CHECK(tp_config_paper(&c, "mnist-fc", TP_DTP, TP_ALTERNATING) == TP_OK, "mnist-fc DTP alternating");
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_DTP, TP_ALTERNATING, TP_HPARAMS_TABLE5, NULL) == TP_OK, "mnist-fc DTP alternating");
     CHECK(c.rule == TP_DTP && c.schedule == TP_ALTERNATING && c.inverse_loss == TP_INVERSE_PRESERVE &&
           c.forward.lr == 0.000308f && c.forward.beta1 == 0.99f && c.forward.beta2 == 0.99f && c.forward.eps == 1e-4f &&
           c.inverse.lr == 0.004593f && c.inverse.eps == 1e-4f && c.alpha == 0.231758f && c.sigma == 0.220444f &&
           c.max_batch == 64 && c.seed == 7, "DTP alternating row: lr %g ilr %g alpha %g sigma %g loss %d",
           (double)c.forward.lr, (double)c.inverse.lr, (double)c.alpha, (double)c.sigma, (int)c.inverse_loss);
-    CHECK(tp_config_paper(&c, "mnist-fc", TP_AOSDTP, TP_PARALLEL) == TP_OK && c.n_aux == 512 &&
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_AOSDTP, TP_PARALLEL, TP_HPARAMS_TABLE5, NULL) == TP_OK && c.n_aux == 512 &&
           c.inverse_loss == TP_INVERSE_DENOISE && c.forward.lr == 0.000402f && c.inverse.beta2 == 0.95f &&
           c.sigma == 0.213995f, "AO-SDTP uses SDTP's row: n_aux %d lr %g", c.n_aux, (double)c.forward.lr);
     c.n_aux = 100;
-    CHECK(tp_config_paper(&c, "mnist-fc", TP_AOSDTP, TP_PARALLEL) == TP_OK && c.n_aux == 100, "a chosen n_aux is kept");
-    CHECK(tp_config_paper(&c, "mnist-conv", TP_BP, TP_PARALLEL) == TP_OK && c.forward.lr == 0.000297f,
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_AOSDTP, TP_PARALLEL, TP_HPARAMS_TABLE5, NULL) == TP_OK && c.n_aux == 100, "a chosen n_aux is kept");
+    CHECK(tp_config_paper(&c, "mnist-conv", TP_BP, TP_PARALLEL, TP_HPARAMS_TABLE5, NULL) == TP_OK && c.forward.lr == 0.000297f,
           "BP ConvNet column: lr %g", (double)c.forward.lr);
     keep = c;
-    CHECK(tp_config_paper(&c, "cifar-fc", TP_AOSDTP, TP_ALTERNATING) == TP_OK, "cifar-fc AO-SDTP alternating");
+    CHECK(tp_config_paper(&c, "cifar-fc", TP_AOSDTP, TP_ALTERNATING, TP_HPARAMS_TABLE5, NULL) == TP_OK, "cifar-fc AO-SDTP alternating");
     c = keep;
-    CHECK(tp_config_paper(&c, "imagenet-lc", TP_SDTP, TP_ALTERNATING) == TP_ERROR_SPEC &&
+    CHECK(tp_config_paper(&c, "imagenet-lc", TP_SDTP, TP_ALTERNATING, TP_HPARAMS_TABLE5, NULL) == TP_ERROR_SPEC &&
           memcmp(&c, &keep, sizeof c) == 0, "a row the paper lacks changed the config");
-    CHECK(tp_config_paper(&c, "mnist-fcc", TP_BP, TP_PARALLEL) == TP_ERROR_SPEC, "unknown preset accepted");
-    CHECK(tp_config_paper(NULL, "mnist-fc", TP_BP, TP_PARALLEL) == TP_ERROR_ARGUMENT, "NULL config");
+    CHECK(tp_config_paper(&c, "mnist-fcc", TP_BP, TP_PARALLEL, TP_HPARAMS_TABLE5, NULL) == TP_ERROR_SPEC, "unknown preset accepted");
+    CHECK(tp_config_paper(NULL, "mnist-fc", TP_BP, TP_PARALLEL, TP_HPARAMS_TABLE5, NULL) == TP_ERROR_ARGUMENT, "NULL config");
 }
 
 /* Every weight matrix is uniform in (-lim, lim) with the initialiser's limit for its fans
@@ -1893,9 +1893,23 @@ static void test_spec_parser(void)
     }
     {
         tp_rule rr;
-        for (int i = 0; i < 6; i++)
-            CHECK(tp_rule_parse(tp_rule_name((tp_rule)i), &rr) == TP_OK && rr == (tp_rule)i, "rule name round trip %d", i);
-        CHECK(tp_rule_parse("backprop", &rr) != TP_OK && tp_rule_parse(NULL, &rr) != TP_OK, "bad rule name accepted");
+        tp_schedule ss;
+        char why[TP_ERROR_LEN];
+        for (int i = 0; i < tp_rule_count(); i++)
+            CHECK(tp_rule_parse(tp_rule_name((tp_rule)i), &rr, NULL) == TP_OK && rr == (tp_rule)i, "rule name round trip %d", i);
+        CHECK(strcmp(tp_rule_name((tp_rule)tp_rule_count()), "?") == 0, "a rule past the count has a name");
+        CHECK(tp_rule_parse("DTP", &rr, NULL) == TP_OK && rr == TP_DTP && tp_rule_parse("AoSdtp", &rr, NULL) == TP_OK &&
+              rr == TP_AOSDTP, "rule names are case-insensitive");
+        CHECK(tp_rule_parse("backprop", &rr, why) == TP_ERROR_ARGUMENT && strstr(why, "\"backprop\"") &&
+              strstr(why, "bp, fa, dfa, dtp, sdtp, aosdtp"), "bad rule name: \"%s\"", why);
+        CHECK(tp_rule_parse(NULL, &rr, why) != TP_OK && strstr(why, "(NULL)"), "NULL rule name: \"%s\"", why);
+        CHECK(tp_rule_parse("dtp ", &rr, NULL) != TP_OK && tp_rule_parse("", &rr, NULL) != TP_OK, "near-miss rule name accepted");
+        CHECK(tp_schedule_parse("Alternating", &ss, NULL) == TP_OK && ss == TP_ALTERNATING &&
+              strcmp(tp_schedule_name(ss), "alternating") == 0, "schedule name round trip");
+        CHECK(tp_schedule_parse("serial", &ss, why) == TP_ERROR_ARGUMENT && strstr(why, "parallel, alternating"),
+              "bad schedule: \"%s\"", why);
+        for (int i = 0; i < tp_rule_count(); i++)
+            CHECK(strstr(tp_rule_list(), tp_rule_name((tp_rule)i)) != NULL, "tp_rule_list lacks %s", tp_rule_name((tp_rule)i));
     }
 }
 
@@ -2027,7 +2041,8 @@ static void test_divergence(void)
         x[7] = NAN;
         p0 = fdup(net.params, net.n_params);
         tp_result r = tp_train_step(&net, x, y, 4, TP_PHASE_BOTH, NULL);
-        CHECK(r == TP_ERROR_DIVERGED && net.error[0], "NaN input: %s (%s)", tp_result_string(r), net.error);
+        CHECK(r == TP_ERROR_ARGUMENT && strstr(net.error, "input row 1 has x[1][1] = nan"), "NaN input: %s (%s)",
+              tp_result_string(r), net.error);
         CHECK(memcmp(p0, net.params, net.n_params * sizeof(float)) == 0, "NaN input: parameters were updated");
         free(p0);
         tp_net_destroy(&net);
@@ -2064,8 +2079,8 @@ static void test_divergence(void)
     }
 }
 
-/* a NaN in the input of a tanh net: tp_gradients checks the activations for NaN before any
-   update, so the step must fail without touching the weights */
+/* a NaN weight in a tanh net: tp_gradients checks the activations for NaN before any update,
+   so the step must fail without touching the weights */
 static void test_divergence_nan_through_tanh(void)
 {
     tp_config cfg = cfg_make(TP_BP, 4);
@@ -2074,7 +2089,7 @@ static void test_divergence_nan_through_tanh(void)
     tp_result r;
     MAKE_NET(&net, "6 fc5 fc3", &cfg);
     rand_xy(&net, x, y, 4);
-    x[7] = NAN;
+    net.layers[0].w[1 * 5 + 0] = NAN;   /* W[1][0]: every row's unit 0 of h_1 becomes NaN */
     p0 = fdup(net.params, net.n_params);
     r = tp_train_step(&net, x, y, 4, TP_PHASE_BOTH, NULL);
     CHECK(r == TP_ERROR_DIVERGED && net.error[0], "%s (%s)", tp_result_string(r), net.error);
@@ -2168,6 +2183,269 @@ static void test_augment_pad_exceeds_image(void)
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
           "tp_augment_crop_flip(h 3, w 2, pad 4) %s %d (|dx| >= w makes the row memmove length negative)",
           WIFSIGNALED(status) ? "crashed with signal" : "child exited with", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+}
+#endif
+
+/* ================================================================ 17. the API's edges === */
+
+/* A hand-built dataset whose label is not below n_classes: tp_dataset_batch refuses it before
+   writing anything (it used to store the one-hot 1 past the end of y), tp_dataset_check and
+   tp_evaluate_dataset name the example. */
+static void test_dataset_labels(void)
+{
+    float xs[3 * 4] = {0}, bx[2 * 4], by[2 * 2 + 1];
+    uint16_t ys[3] = {1, 0, 7};
+    int idx[2] = {0, 2};
+    tp_dataset ds;
+    tp_config cfg = cfg_make(TP_BP, 2);
+    tp_net net;
+    double err;
+    memset(&ds, 0, sizeof ds);
+    ds.n = 3; ds.h = 1; ds.w = 1; ds.c = 4; ds.dim = 4; ds.n_classes = 2; ds.x = xs; ds.y = ys;
+    by[4] = 42.0f;   /* the float after y */
+    CHECK(tp_dataset_batch(&ds, idx, 2, bx, by) == TP_ERROR_ARGUMENT && strstr(ds.error, "example 2 has label 7") &&
+          by[4] == 42.0f, "label 7 of 2 classes: \"%s\", y[4] %g", ds.error, (double)by[4]);
+    idx[1] = 3;
+    CHECK(tp_dataset_batch(&ds, idx, 2, bx, NULL) == TP_ERROR_ARGUMENT && strstr(ds.error, "idx[1] = 3"),
+          "index past n: \"%s\"", ds.error);
+    CHECK(tp_dataset_check(&ds) == TP_ERROR_ARGUMENT && strstr(ds.error, "example 2 has label 7"), "check: \"%s\"", ds.error);
+    MAKE_NET(&net, "4 fc3 fc2", &cfg);
+    ys[2] = 60000;
+    CHECK(tp_evaluate_dataset(&net, &ds, NULL, &err) == TP_ERROR_ARGUMENT && strstr(net.error, "example 2 has label 60000"),
+          "evaluate_dataset with label 60000: \"%s\"", net.error);
+    ys[2] = 1;
+    CHECK(tp_dataset_check(&ds) == TP_OK && tp_evaluate_dataset(&net, &ds, NULL, &err) == TP_OK, "a good dataset refused");
+    idx[1] = 2;
+    CHECK(tp_dataset_batch(&ds, idx, 2, bx, by) == TP_OK && by[2] == 0.0f && by[3] == 1.0f && by[4] == 42.0f,
+          "one-hot rows");
+    tp_net_destroy(&net);
+}
+
+/* tp_evaluate names the row of a non-finite input or of a target that is not a distribution,
+   counting rows as the caller does (across its internal batches). */
+static void test_evaluate_rows(void)
+{
+    enum { N = 11 };
+    tp_config cfg = cfg_make(TP_BP, 4);
+    tp_net net;
+    float x[N * 3], y[N * 2];
+    double loss, err;
+    MAKE_NET(&net, "3 fc4 fc2", &cfg);
+    rand_xy(&net, x, y, N);
+    CHECK(tp_evaluate(&net, x, y, N, &loss, &err) == TP_OK, "clean data refused: %s", net.error);
+    x[9 * 3 + 2] = NAN;
+    CHECK(tp_evaluate(&net, x, y, N, &loss, &err) == TP_ERROR_ARGUMENT && strstr(net.error, "input row 9 has x[9][2] = nan"),
+          "NaN input: \"%s\"", net.error);
+    x[9 * 3 + 2] = INFINITY;
+    CHECK(tp_evaluate(&net, x, y, N, &loss, &err) == TP_ERROR_ARGUMENT && strstr(net.error, "input row 9"), "inf input");
+    x[9 * 3 + 2] = 0.5f;
+    y[6 * 2] = y[6 * 2 + 1] = 0.0f;
+    CHECK(tp_evaluate(&net, x, y, N, &loss, &err) == TP_ERROR_ARGUMENT && strstr(net.error, "target row 6 sums to 0"),
+          "all-zero target: \"%s\"", net.error);
+    y[6 * 2] = 2.0f; y[6 * 2 + 1] = -1.0f;
+    CHECK(tp_evaluate(&net, x, y, N, &loss, &err) == TP_ERROR_ARGUMENT && strstr(net.error, "y[6][1] = -1"),
+          "negative target: \"%s\"", net.error);
+    y[6 * 2] = 0.25f; y[6 * 2 + 1] = 0.75f;   /* a soft label is a distribution */
+    CHECK(tp_evaluate(&net, x, y, N, &loss, &err) == TP_OK, "soft label refused: %s", net.error);
+    y[6 * 2] = 1.0f; y[6 * 2 + 1] = 1.0f;
+    CHECK(tp_train_step(&net, x, y, 4, TP_PHASE_BOTH, NULL) == TP_OK, "rows 0..3 are fine");
+    CHECK(tp_train_step(&net, x + 4 * 3, y + 4 * 2, 4, TP_PHASE_BOTH, NULL) == TP_ERROR_ARGUMENT &&
+          strstr(net.error, "target row 2 sums to 2"), "two-hot target in training: \"%s\"", net.error);
+    tp_net_destroy(&net);
+}
+
+/* tp_forward returns an error for a batch outside 1..max_batch (it asserted, and overflowed the
+   workspace without assertions); tp_predict takes any number of rows and gives what
+   tp_forward gives row by row, without AO-SDTP's auxiliary units. */
+static void test_forward_predict(void)
+{
+    enum { N = 23 };
+    const tp_rule rules[] = {TP_BP, TP_AOSDTP};
+    for (int k = 0; k < 2; k++) {
+        tp_config cfg = cfg_make(rules[k], 4);
+        tp_net net;
+        float x[N * 5], y[N * 3], probs[N * 3 + 1];
+        int classes[N + 1];
+        cfg.n_aux = rules[k] == TP_AOSDTP ? 6 : 0;
+        MAKE_NET(&net, "5 fc7 fc3", &cfg);
+        rand_xy(&net, x, y, N);
+        CHECK(tp_forward(&net, x, 0) == TP_ERROR_ARGUMENT && strstr(net.error, "batch 0, expected 1..4"), "batch 0: \"%s\"", net.error);
+        CHECK(tp_forward(&net, x, 5) == TP_ERROR_ARGUMENT && strstr(net.error, "batch 5"), "batch 5 of 4: \"%s\"", net.error);
+        CHECK(tp_forward(&net, NULL, 2) == TP_ERROR_ARGUMENT, "NULL input");
+        probs[N * 3] = 42.0f; classes[N] = 42;
+        CHECK(tp_predict(&net, x, N, classes, probs) == TP_OK, "predict %d rows: %s", N, net.error);
+        CHECK(probs[N * 3] == 42.0f && classes[N] == 42, "predict wrote past n rows");
+        for (int i = 0; i < N; i++) {
+            int best = 0;
+            CHECK(tp_forward(&net, x + i * 5, 1) == TP_OK, "forward row %d", i);
+            for (int j = 0; j < 3; j++) {
+                CHECK(probs[i * 3 + j] == net.out[j], "%s row %d column %d: predict %g, forward %g", tp_rule_name(rules[k]), i, j,
+                      (double)probs[i * 3 + j], (double)net.out[j]);
+                best = net.out[j] > net.out[best] ? j : best;
+            }
+            CHECK(classes[i] == best, "row %d: class %d, expected %d", i, classes[i], best);
+        }
+        CHECK(tp_predict(&net, x, N, NULL, NULL) == TP_OK && tp_predict(&net, x, 0, classes, probs) == TP_OK, "nothing asked");
+        CHECK(tp_predict(&net, x, -1, classes, probs) == TP_ERROR_ARGUMENT, "negative count");
+        x[17 * 5] = NAN;
+        CHECK(tp_predict(&net, x, N, classes, NULL) == TP_ERROR_ARGUMENT && strstr(net.error, "input row 17"),
+              "NaN row: \"%s\"", net.error);
+        tp_net_destroy(&net);
+    }
+}
+
+/* The user blob: skipped with user NULL (its size reported), refused with its size when the
+   buffer is small, copied when it fits. */
+static void test_load_user_blob(void)
+{
+    tp_config cfg = cfg_make(TP_SDTP, 2);
+    tp_net net, back;
+    const char *p = tmp_path("blob.ckpt");
+    unsigned char blob[100], got[100];
+    size_t len = 0;
+    for (int i = 0; i < 100; i++) blob[i] = (unsigned char)(i * 7);
+    MAKE_NET(&net, "4 fc3 fc2", &cfg);
+    CHECK(tp_net_save(&net, p, blob, sizeof blob) == TP_OK, "save: %s", net.error);
+    CHECK(tp_net_load(&back, p, NULL, 0, &len) == TP_OK && len == 100 && back.params &&
+          memcmp(back.params, net.params, net.n_params * sizeof(float)) == 0, "load without the blob: len %lu, %s",
+          (unsigned long)len, back.error);
+    tp_net_destroy(&back);
+    len = 0;
+    CHECK(tp_net_load(&back, p, got, 10, &len) == TP_ERROR_ARGUMENT && len == 100 && !back.params &&
+          strstr(back.error, "100 bytes"), "small buffer: len %lu, \"%s\"", (unsigned long)len, back.error);
+    CHECK(tp_net_load(&back, p, got, sizeof got, &len) == TP_OK && len == 100 && memcmp(got, blob, 100) == 0, "blob copied");
+    tp_net_destroy(&back);
+    CHECK(tp_net_save(&net, "", NULL, 0) == TP_ERROR_ARGUMENT && strstr(net.error, "path is empty"), "empty path: \"%s\"", net.error);
+    tp_net_destroy(&net);
+}
+
+/* Memory is counted before anything is allocated: tp_net_plan gives what tp_net_create then
+   takes, and a net beyond the machine's memory is refused with its size. */
+static void test_memory_plan(void)
+{
+    tp_config cfg = cfg_make(TP_SDTP, 16);
+    tp_net net;
+    size_t bytes = 0;
+    char why[TP_ERROR_LEN];
+    CHECK(tp_net_plan("6x6x2 lc3x3/3/s2 fc5 fc3", &cfg, &bytes, why) == TP_OK, "plan: %s", why);
+    MAKE_NET(&net, "6x6x2 lc3x3/3/s2 fc5 fc3", &cfg);
+    CHECK(bytes == tp_net_bytes(&net) && bytes > 0, "plan %lu bytes, the net took %lu", (unsigned long)bytes,
+          (unsigned long)tp_net_bytes(&net));
+    tp_net_destroy(&net);
+    CHECK(tp_net_plan("2 fc100000000 fc100000000", &cfg, &bytes, why) == TP_ERROR_SPEC && strstr(why, "weights"),
+          "two layers of 1e8 units planned: \"%s\"", why);
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+    if ((double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) < 50e9) {   /* the net needs 58 GB */
+        cfg.rule = TP_BP;
+        CHECK(tp_net_plan("784 fc2000000 fc1000", &cfg, &bytes, why) == TP_ERROR_NOMEM && strstr(why, "needs 58.02 GB") &&
+              strstr(why, "this machine's memory"), "57 GB: \"%s\"", why);
+        CHECK(tp_net_create(&net, "784 fc2000000 fc1000", &cfg) == TP_ERROR_NOMEM && !net.params && strstr(net.error, "GB"),
+              "create beyond memory: \"%s\"", net.error);
+    }
+#endif
+    CHECK(tp_net_plan("2 fc3", NULL, &bytes, why) == TP_ERROR_ARGUMENT, "NULL config");
+}
+
+/* The defaults learn: every rule, tp_config_default as it is, a small dense net, 100 epochs on
+   the spirals of examples/minimal.c (4 classes, chance 75%) and on XOR (chance 50%). */
+static void test_defaults_learn(void)
+{
+    enum { N = 512, B = 64 };
+    static float x[N * 2], y[N * 4];
+    for (int task = 0; task < 2; task++) {
+        int K = task == 0 ? 4 : 2;
+        tp_rng rng;
+        tp_rng_seed(&rng, 7);
+        for (int i = 0; i < N; i++) {
+            int k;
+            if (task == 0) {
+                float t = 0.3f + (float)(i / 4) / (N / 4), a;
+                k = i % 4;
+                a = 2.0f * t + 6.2831853f * (float)k / 4;
+                x[2 * i] = t * cosf(a) + 0.02f * tp_rng_normal(&rng);
+                x[2 * i + 1] = t * sinf(a) + 0.02f * tp_rng_normal(&rng);
+            } else {
+                x[2 * i] = 2.0f * tp_rng_uniform(&rng) - 1.0f;
+                x[2 * i + 1] = 2.0f * tp_rng_uniform(&rng) - 1.0f;
+                k = (x[2 * i] > 0) != (x[2 * i + 1] > 0);
+            }
+            for (int j = 0; j < K; j++) y[K * i + j] = (float)(j == k);
+        }
+        for (int r = 0; r < tp_rule_count(); r++) {
+            tp_config cfg = tp_config_default((tp_rule)r);
+            tp_net net;
+            int order[N];
+            double err = 1.0;
+            float bx[B * 2], by[B * 4];
+            tp_result res = TP_OK;
+            MAKE_NET(&net, task == 0 ? "2 fc64x3 fc4" : "2 fc64x3 fc2", &cfg);
+            for (int e = 0; e < 100 && res == TP_OK; e++) {
+                tp_shuffle(&net.rng, order, N);
+                for (int i = 0; i + B <= N && res == TP_OK; i += B) {
+                    for (int b = 0; b < B; b++) {
+                        memcpy(bx + 2 * b, x + 2 * order[i + b], 2 * sizeof(float));
+                        memcpy(by + K * b, y + K * order[i + b], (size_t)K * sizeof(float));
+                    }
+                    res = tp_train_step(&net, bx, by, B, TP_PHASE_BOTH, NULL);
+                }
+            }
+            CHECK(res == TP_OK && tp_evaluate(&net, x, y, N, NULL, &err) == TP_OK && err < (task == 0 ? 0.2 : 0.15),
+                  "%s on %s with the defaults: error %.1f%% (%s)", tp_rule_name((tp_rule)r), task == 0 ? "spirals" : "XOR",
+                  100 * err, net.error);
+            tp_net_destroy(&net);
+        }
+    }
+}
+
+/* tp_config_paper: the library's best measured rows where they beat Table 5, the row as printed
+   on request, and a sentence when there is no row. */
+static void test_config_best(void)
+{
+    tp_config c = tp_config_default(TP_BP);
+    char why[TP_ERROR_LEN];
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_SDTP, TP_PARALLEL, TP_HPARAMS_TABLE5, NULL) == TP_OK &&
+          c.forward.lr == 0.000402f && c.inverse.beta1 == 0.99f, "SDTP Table 5 row");
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_SDTP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK &&
+          c.forward.lr == 0.000713893f && c.inverse.lr == 1.16651e-5f && c.sigma == 0.372729f, "SDTP best row: lr %g",
+          (double)c.forward.lr);
+    c.n_aux = 0;
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_AOSDTP, TP_ALTERNATING, TP_HPARAMS_BEST, NULL) == TP_OK && c.n_aux == 256 &&
+          c.inverse.lr == 0.009572f, "AO-SDTP alternating best: n_aux %d", c.n_aux);
+    c.n_aux = 0;
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_AOSDTP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.n_aux == 512 &&
+          c.forward.lr == 0.000402f, "AO-SDTP parallel best is SDTP's Table 5 row: n_aux %d", c.n_aux);
+    c.init = TP_INIT_GLOROT;
+    CHECK(tp_config_paper(&c, "mnist-lc", TP_SDTP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.init == TP_INIT_LECUN,
+          "SDTP parallel on MNIST LC takes LeCun's initialiser");
+    CHECK(tp_config_paper(&c, "mnist-lc", TP_SDTP, TP_ALTERNATING, TP_HPARAMS_BEST, NULL) == TP_OK && c.inverse.lr == 1.5e-5f &&
+          c.forward.lr == 0.000651f, "SDTP alternating on MNIST LC: inverse lr %g", (double)c.inverse.lr);
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_DTP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.forward.lr == 0.000757f,
+          "DTP's best is its Table 5 row");
+    CHECK(tp_config_paper(&c, "imagenet-lc", TP_SDTP, TP_ALTERNATING, TP_HPARAMS_BEST, why) == TP_ERROR_SPEC &&
+          strstr(why, "sdtp") && strstr(why, "alternating") && strstr(why, "imagenet-lc"), "no row: \"%s\"", why);
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_BP, TP_PARALLEL, (tp_hparams)7, why) == TP_ERROR_ARGUMENT, "bad which");
+}
+
+#ifdef TEST_POSIX
+#include <signal.h>
+#include <sys/stat.h>
+/* A FIFO is refused by name, without blocking in fopen (an alarm ends a hanging test), and
+   so is a directory. */
+static void test_not_regular_files(void)
+{
+    const char *fifo = tmp_path("fifo"), *dir = tmp_path("");
+    tp_dataset ds;
+    tp_net net;
+    CHECK(mkfifo(fifo, 0600) == 0, "mkfifo %s", fifo);
+    alarm(20);
+    CHECK(tp_load_idx(&ds, fifo, fifo) == TP_ERROR_IO && strstr(ds.error, "a FIFO") && strstr(ds.error, fifo),
+          "FIFO as IDX: \"%s\"", ds.error);
+    CHECK(tp_net_load(&net, fifo, NULL, 0, NULL) == TP_ERROR_IO && strstr(net.error, "not a regular file"),
+          "FIFO as checkpoint: \"%s\"", net.error);
+    CHECK(tp_net_load(&net, dir, NULL, 0, NULL) == TP_ERROR_IO && strstr(net.error, "a directory"),
+          "directory as checkpoint: \"%s\"", net.error);
+    alarm(0);
+    remove(fifo);
 }
 #endif
 
@@ -2341,6 +2619,10 @@ int main(void)
         RUN(load_records);
         RUN(checkpoint_counts);
         RUN(evaluate_arguments);
+        RUN(load_user_blob);
+#ifdef TEST_POSIX
+        RUN(not_regular_files);
+#endif
     } else {
         h_begin("temp directory");
         h_fail(__LINE__, "cannot create a temporary directory");
@@ -2356,6 +2638,12 @@ int main(void)
     RUN(evaluate);
     RUN(divergence);
     RUN(divergence_nan_through_tanh);
+    RUN(dataset_labels);
+    RUN(evaluate_rows);
+    RUN(forward_predict);
+    RUN(memory_plan);
+    RUN(defaults_learn);
+    RUN(config_best);
     RUN(augment);
 #ifdef TEST_POSIX
     RUN(augment_pad_exceeds_image);

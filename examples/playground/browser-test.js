@@ -1,0 +1,212 @@
+/* browser-test.js: the playground in headless Chromium, driven through the DevTools protocol
+   over a pipe (no npm package). Run by tests/playground.sh:
+
+     node examples/playground/browser-test.js build/playground [screenshot.png]
+
+   Checks, for every rule the page lists: training for a few seconds lowers the loss, changes
+   the decision regions and plots the angle to the BP gradient (and, for TP rules, the
+   inverses' reconstruction error and target distance); the alternating schedule runs; the
+   default page (BP beside DTP on the spirals) reaches 100% training accuracy with BP, and how
+   fast; a link round-trips the whole setting, through a fresh load and a changed control.
+   Prints one line per check and "N passed, N failed". */
+'use strict';
+const { spawn } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const dir = path.resolve(process.argv[2] || 'build/playground');
+const shot = process.argv[3] || path.join(dir, 'screenshot.png');
+const exe = process.env.CHROMIUM || '/usr/bin/chromium';
+const SECONDS = Number(process.env.PLAYGROUND_SECONDS || 3);   /* training per rule */
+const page = 'file://' + path.join(dir, 'index.html');
+
+let passed = 0, failed = 0;
+function check(ok, what, detail) {
+  if (ok) passed++; else failed++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? ': ' + detail : ''}`);
+}
+
+/* ---------------------------------------------------------- DevTools over a pipe ---- */
+
+class Browser {
+  constructor() {
+    this.profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-playground-'));
+    const args = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--no-default-browser-check',
+                  '--disable-extensions', '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+                  '--disable-backgrounding-occluded-windows', '--allow-file-access-from-files',
+                  `--user-data-dir=${this.profile}`, '--remote-debugging-pipe', 'about:blank'];
+    this.log = fs.openSync(path.join(this.profile, 'chromium.log'), 'w');
+    this.proc = spawn(exe, args, { stdio: ['ignore', this.log, this.log, 'pipe', 'pipe'] });
+    this.proc.on('exit', code => { this.exited = true; for (const p of this.pending.values()) p.reject(new Error(`chromium exited (${code})`)); });
+    this.pending = new Map();
+    this.listeners = [];
+    this.next = 1;
+    this.buf = Buffer.alloc(0);
+    this.proc.stdio[4].on('data', d => {
+      this.buf = Buffer.concat([this.buf, d]);
+      for (let i; (i = this.buf.indexOf(0)) >= 0;) {
+        const msg = JSON.parse(this.buf.subarray(0, i).toString());
+        this.buf = this.buf.subarray(i + 1);
+        if (msg.id && this.pending.has(msg.id)) {
+          const p = this.pending.get(msg.id);
+          this.pending.delete(msg.id);
+          if (msg.error) p.reject(new Error(`${p.method}: ${msg.error.message}`)); else p.resolve(msg.result);
+        } else {
+          for (const l of this.listeners) l(msg);
+        }
+      }
+    });
+  }
+
+  send(method, params = {}, sessionId = this.session) {
+    const id = this.next++;
+    const msg = { id, method, params };
+    if (sessionId) msg.sessionId = sessionId;
+    this.proc.stdio[3].write(JSON.stringify(msg) + '\0');
+    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, method }));
+  }
+
+  async open(width, height) {
+    const { targetId } = await this.send('Target.createTarget', { url: 'about:blank' }, null);
+    this.session = (await this.send('Target.attachToTarget', { targetId, flatten: true }, null)).sessionId;
+    this.errors = [];
+    this.listeners.push(m => {
+      if (m.method === 'Runtime.exceptionThrown') this.errors.push(m.params.exceptionDetails.exception?.description || m.params.exceptionDetails.text);
+      if (m.method === 'Runtime.consoleAPICalled' && m.params.type === 'error') this.errors.push(m.params.args.map(a => a.value).join(' '));
+    });
+    await this.send('Runtime.enable');
+    await this.send('Page.enable');
+    await this.send('Emulation.setDeviceMetricsOverride', { width, height, deviceScaleFactor: 1, mobile: false });
+  }
+
+  async eval(expr) {
+    const r = await this.send('Runtime.evaluate', { expression: expr, awaitPromise: true, returnByValue: true });
+    if (r.exceptionDetails) throw new Error(`${expr.slice(0, 60)}: ${r.exceptionDetails.exception?.description || r.exceptionDetails.text}`);
+    return r.result.value;
+  }
+
+  async load(url) {
+    await this.send('Page.navigate', { url: 'about:blank' });
+    await this.send('Page.navigate', { url });
+    const t0 = Date.now();
+    for (;;) {
+      const s = await this.eval('window.pg ? (window.pg.failed || window.pg.ready) : false').catch(() => false);
+      if (s === true) return;
+      if (typeof s === 'string') throw new Error('the page failed: ' + s);
+      if (Date.now() - t0 > 20000) throw new Error('the page did not start in 20 s');
+      await sleep(50);
+    }
+  }
+
+  close() {
+    try { this.proc.kill('SIGTERM'); } catch (e) { /* gone already */ }
+    setTimeout(() => fs.rmSync(this.profile, { recursive: true, force: true }), 500);
+  }
+}
+
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+
+/* ---------------------------------------------------------- the checks -------------- */
+
+async function trainFor(b, seconds) {
+  await b.eval('pg.play()');
+  await sleep(seconds * 1000);
+  await b.eval('pg.pause()');
+  await sleep(150);   /* a last frame draws */
+  return b.eval('pg.summary()');
+}
+
+async function main() {
+  const b = new Browser();
+  const deadline = setTimeout(() => { console.log('FAIL the browser test took more than 5 minutes'); b.close(); process.exit(1); }, 300000);
+  try {
+    await b.open(1400, 1000);
+    await b.load(page);
+    const rules = await b.eval('pg.rules');
+    check(rules.length >= 6 && ['bp', 'fa', 'dfa', 'dtp', 'sdtp', 'aosdtp'].every(r => rules.includes(r)),
+          'the page lists every rule', rules.join(' '));
+    const defaults = await b.eval('pg.encode(pg.setting)');
+
+    /* every rule, alone, on the spirals; then a TP rule in the alternating schedule */
+    const runs = rules.map(r => [r, 'parallel']).concat([['dtp', 'alternating']]);
+    for (const [rule, schedule] of runs) {
+      const s = await b.eval(`(() => { const s = pg.decode(''); s.compare = false; s.a.rule = ${JSON.stringify(rule)};
+                              s.a.schedule = ${JSON.stringify(schedule)}; return s; })()`);
+      await b.eval(`pg.apply(pg.encode(${JSON.stringify(s)}))`);
+      const before = await b.eval('pg.regionsHash(0)');
+      const [r] = await trainFor(b, SECONDS);
+      const after = await b.eval('pg.regionsHash(0)');
+      const name = `${rule}${schedule === 'alternating' ? ' alternating' : ''}`;
+      const tp = ['dtp', 'sdtp', 'aosdtp'].includes(rule);
+      check(!r.error && r.step > 0 && r.last.loss < 0.5 * r.first.loss, `${name}: the loss fell`,
+            `${r.first.loss.toFixed(4)} -> ${r.last.loss.toFixed(4)} in ${r.step} steps (${Math.round(r.step / (r.playMs / 1000))} steps/s)` +
+            (r.error ? ', ' + r.error : ''));
+      check(before !== after, `${name}: the decision regions changed`);
+      check(r.plotted.angle > 0 && r.lastDiag && r.lastDiag.angle.length === r.layers && r.lastDiag.angle.every(a => a >= 0 && a <= 180),
+            `${name}: the angle chart has points`, `${r.plotted.angle} points, last ${r.lastDiag ? r.lastDiag.angle.map(a => a.toFixed(1)).join(' ') : '-'} degrees`);
+      if (rule === 'bp') check(r.lastDiag.angle.every(a => a < 1), 'bp: its update is the BP gradient (angles ~0)');
+      if (tp) check(r.plotted.recon > 0 && r.plotted.target > 0, `${name}: reconstruction and target charts have points`,
+                    `recon ${r.lastDiag.recon.map(v => v.toExponential(1)).join(' ')}, target ${r.lastDiag.target.map(v => v.toExponential(1)).join(' ')}`);
+    }
+
+    /* steps per second of BP alone on the default net, for the README */
+    {
+      const s = await b.eval(`(() => { const s = pg.decode(''); s.compare = false; return pg.encode(s); })()`);
+      await b.eval(`pg.apply(${JSON.stringify(s)})`);
+      const [r] = await trainFor(b, 5);
+      const rate = r.step / (r.playMs / 1000);
+      check(r.perfect && r.perfect.seconds < 10, 'bp alone on the default net reaches 100% training accuracy in under 10 s',
+            r.perfect ? `step ${r.perfect.step} after ${r.perfect.seconds.toFixed(2)} s` : 'not reached');
+      console.log(`     bp alone, default net: ${r.step} steps in ${(r.playMs / 1000).toFixed(2)} s of wall time = ${Math.round(rate)} steps/s ` +
+                  `(${Math.round(r.step / (r.trainMs / 1000))} steps/s inside pg_train), final loss ${r.last.loss.toExponential(2)}`);
+    }
+
+    /* the default page: BP beside DTP on the spirals; its screenshot */
+    {
+      await b.load(page);
+      const [bp, dtp] = await trainFor(b, 6);
+      check(bp.rule === 'bp' && dtp && dtp.rule === 'dtp', 'the default page puts bp beside dtp');
+      check(bp.perfect && bp.perfect.seconds < 10, 'default page: bp reaches 100% training accuracy in under 10 s',
+            bp.perfect ? `step ${bp.perfect.step} after ${bp.perfect.seconds.toFixed(2)} s, ${Math.round(bp.rate)} steps/s beside dtp's ${Math.round(dtp.rate)}` : 'not reached');
+      const png = await b.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: false });
+      fs.writeFileSync(shot, Buffer.from(png.data, 'base64'));
+      console.log(`     screenshot: ${shot}`);
+    }
+
+    /* links: a setting unlike the defaults in every key survives a fresh load, and a changed
+       control lands in the link */
+    {
+      const s = {
+        data: 'moons', depth: 2, width: 24, act: 'relu', batch: 32, seed: 5, compare: true,
+        a: { rule: 'fa', schedule: 'alternating', lr: 0.01, ilr: 0.002, alpha: 0.05, sigma: 0.2, hybrid: 0.25, aux: 16 },
+        b: { rule: 'aosdtp', schedule: 'alternating', lr: 0.0005, ilr: 0.004, alpha: 0.3, sigma: 0.15, hybrid: 0.5, aux: 32 },
+      };
+      const hash = await b.eval(`pg.encode(${JSON.stringify(s)})`);
+      check(hash !== defaults, 'a non-default setting has its own link');
+      await b.load(page + hash);
+      const got = await b.eval('({ hash: location.hash, setting: pg.setting, ' +
+        'controls: [...document.querySelectorAll("#controls [id], .side:not(.hidden) [data-k]")].map(e => e.type === "checkbox" ? e.checked : e.value) })');
+      check(got.hash === hash, 'the link round-trips through a fresh load', got.hash);
+      check(JSON.stringify(got.setting) === JSON.stringify(s), 'the loaded setting equals the one encoded');
+      check(got.controls.includes('moons') && got.controls.includes('relu') && got.controls.includes('aosdtp') &&
+            got.controls.includes('0.25') && got.controls.includes('0.0005'), 'the controls show the linked setting');
+      await b.eval(`(() => { const e = document.querySelector('[data-side=b] [data-k=sigma]'); e.value = '0.33';
+                    e.dispatchEvent(new Event('change')); })()`);
+      const h2 = await b.eval('location.hash');
+      check(h2.includes('b.sigma=0.33') && h2 === hash.replace('b.sigma=0.15', 'b.sigma=0.33'), 'a changed control lands in the link');
+      await b.load(page + h2);
+      const v = await b.eval("document.querySelector('[data-side=b] [data-k=sigma]').value");
+      check(v === '0.33', 'and that link restores it', v);
+    }
+    check(b.errors.length === 0, 'no script errors', b.errors.slice(0, 3).join(' | '));
+  } catch (e) {
+    check(false, 'the browser test ran to the end', e.stack || String(e));
+  }
+  clearTimeout(deadline);
+  b.close();
+  console.log(`${passed} passed, ${failed} failed`);
+  setTimeout(() => process.exit(failed ? 1 : 0), 600);
+}
+
+main();

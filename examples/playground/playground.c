@@ -1,0 +1,361 @@
+/* playground.c: what the browser playground runs, compiled to WebAssembly (make playground),
+   and the same training loop as a native program that times it.
+
+   The page (index.html, playground.js) calls the pg_* functions below through the module's
+   exports; they hold one run each (a data set, a net, a shuffled order) and call only
+   targetprop.h's public API. Built natively, main() trains one run and prints its speed:
+
+     cc -O2 -I. examples/playground/playground.c -o build/playground-native -lm
+     ./build/playground-native --rule bp --steps 3000
+
+   Not part of the library: targetprop.h knows nothing of the playground. */
+#define TARGETPROP_IMPLEMENTATION
+#include "targetprop.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef __wasm__
+#define PG_EXPORT(name) __attribute__((export_name(#name))) name
+#else
+#define PG_EXPORT(name) name
+#endif
+
+enum { PG_SPIRALS, PG_XOR, PG_CIRCLES, PG_MOONS, PG_N_DATA };
+#define PG_N 1024          /* points in every data set; a quarter on each spiral */
+#define PG_STATS 12        /* floats of pg_stats */
+
+typedef struct pg_run {
+    tp_net net;
+    int n, k;              /* points, classes */
+    float *x, *y;          /* (n, 2) points, (n, k) one-hot labels */
+    int *order, pos;       /* this epoch's shuffled order, next place in it */
+    int batch, alt;        /* minibatch; 1 if a TP rule alternates inverse and forward epochs */
+    long epoch;            /* epochs begun, 1-based; alternating: odd epochs train the inverses */
+    float *bx, *by;        /* (batch, 2), (batch, k) */
+    double loss, errors, inv; /* sums since the last pg_stats */
+    int steps;             /* steps in those sums */
+    float stats[PG_STATS]; /* see pg_stats */
+    float diag[3 * TP_MAX_LAYERS];
+    float *grid;           /* (res*res, k) probabilities of pg_grid */
+    int grid_cap;
+    char error[320];       /* room for tp_result_string and net.error */
+} pg_run;
+
+/* ------------------------------------------------------------------------ data ------- */
+
+/* The four data sets, each PG_N points in about [-1.3, 1.3]^2, drawn from a fixed seed so
+   every run (and both sides of the page) sees the same points. The spirals are exactly
+   examples/minimal.c's. */
+static int pg_make_data(int which, float *x, float *y, int n)
+{
+    tp_rng rng;
+    int k = which == PG_SPIRALS ? 4 : 2;
+    tp_rng_seed(&rng, 7);
+    for (int i = 0; i < n; i++) {
+        float a, b, t;
+        int c = 0;
+        if (which == PG_SPIRALS) {
+            c = i % k;
+            t = 0.3f + (float)(i / k) / (n / k);
+            a = 2.0f * t + 6.2831853f * (float)c / k;
+            x[2 * i] = t * cosf(a) + 0.02f * tp_rng_normal(&rng);
+            x[2 * i + 1] = t * sinf(a) + 0.02f * tp_rng_normal(&rng);
+        } else if (which == PG_XOR) {        /* quadrants, kept 0.05 off the axes */
+            a = 2.0f * tp_rng_uniform(&rng) - 1.0f;
+            b = 2.0f * tp_rng_uniform(&rng) - 1.0f;
+            a += a < 0 ? -0.05f : 0.05f;
+            b += b < 0 ? -0.05f : 0.05f;
+            c = (a > 0) == (b > 0);
+            x[2 * i] = a; x[2 * i + 1] = b;
+        } else if (which == PG_CIRCLES) {    /* a disc of radius 0.5 inside a ring 0.7 .. 1 */
+            c = i % 2;
+            t = c ? 0.7f + 0.3f * tp_rng_uniform(&rng) : 0.5f * sqrtf(tp_rng_uniform(&rng));
+            a = 6.2831853f * tp_rng_uniform(&rng);
+            x[2 * i] = t * cosf(a) + 0.03f * tp_rng_normal(&rng);
+            x[2 * i + 1] = t * sinf(a) + 0.03f * tp_rng_normal(&rng);
+        } else {                             /* two interleaved half circles */
+            c = i % 2;
+            a = 3.14159265f * tp_rng_uniform(&rng);
+            x[2 * i] = (c ? 1.0f - cosf(a) : cosf(a)) - 0.5f;
+            x[2 * i + 1] = (c ? 0.5f - sinf(a) : sinf(a)) - 0.25f;
+            x[2 * i] = 0.8f * x[2 * i] + 0.08f * tp_rng_normal(&rng);
+            x[2 * i + 1] = 0.8f * x[2 * i + 1] + 0.08f * tp_rng_normal(&rng);
+        }
+        for (int j = 0; j < k; j++) y[k * i + j] = (float)(j == c);
+    }
+    return k;
+}
+
+/* ------------------------------------------------------------------------ runs ------- */
+
+/* The rules the library has, by number (tp_rule), and their names. */
+int PG_EXPORT(pg_rule_count)(void) { return TP_AOSDTP + 1; }
+const char *PG_EXPORT(pg_rule_name)(int i) { return tp_rule_name((tp_rule)i); }
+const char *PG_EXPORT(pg_act_name)(int i) { return tp_act_name((tp_act)i); }
+const char *PG_EXPORT(pg_version)(void) { return TARGETPROP_VERSION_STRING; }
+
+void PG_EXPORT(pg_free)(pg_run *r)
+{
+    if (!r) return;
+    tp_net_destroy(&r->net);
+    free(r->x); free(r->y); free(r->order); free(r->bx); free(r->by); free(r->grid);
+    free(r);
+}
+
+/* A new run: data set `data` (PG_*), `depth` hidden layers of `width` units with activation
+   `act` (tp_act), the rule and schedule, minibatch, seed, forward and inverse learning rates
+   (Adam), alpha, sigma, hybrid beta and AO-SDTP's auxiliary units. NULL if out of memory;
+   otherwise pg_error says whether the net could be built (empty: yes). */
+pg_run *PG_EXPORT(pg_new)(int data, int depth, int width, int act, int rule, int schedule, int batch,
+                          int seed, float lr, float ilr, float alpha, float sigma, float hybrid, int n_aux)
+{
+    pg_run *r = (pg_run *)calloc(1, sizeof *r);
+    tp_config cfg;
+    char spec[128];
+    tp_result res;
+    if (!r) return NULL;
+    if (data < 0 || data >= PG_N_DATA) data = PG_SPIRALS;
+    if (rule < 0 || rule > TP_AOSDTP) rule = TP_BP;
+    r->n = PG_N;
+    r->batch = batch < 1 ? 1 : batch > PG_N ? PG_N : batch;
+    r->x = (float *)malloc(sizeof(float) * 2 * PG_N);
+    r->y = (float *)malloc(sizeof(float) * 4 * PG_N);
+    r->order = (int *)malloc(sizeof(int) * PG_N);
+    r->bx = (float *)malloc(sizeof(float) * 2 * (size_t)r->batch);
+    r->by = (float *)malloc(sizeof(float) * 4 * (size_t)r->batch);
+    if (!r->x || !r->y || !r->order || !r->bx || !r->by) { pg_free(r); return NULL; }
+    r->k = pg_make_data(data, r->x, r->y, PG_N);
+
+    cfg = tp_config_default((tp_rule)rule);
+    cfg.schedule = schedule ? TP_ALTERNATING : TP_PARALLEL;
+    cfg.forward.lr = lr;
+    cfg.inverse.lr = ilr;
+    cfg.alpha = alpha;
+    cfg.sigma = sigma;
+    cfg.hybrid = hybrid;
+    cfg.n_aux = rule == TP_AOSDTP ? n_aux : 0;
+    cfg.max_batch = r->batch > 256 ? r->batch : 256;   /* the grid and the evaluation go 256 at a time */
+    cfg.seed = (uint64_t)(unsigned)seed;
+    snprintf(spec, sizeof spec, "2 fc%dx%d:%s fc%d", width, depth, tp_act_name((tp_act)act), r->k);
+    if ((res = tp_net_create(&r->net, spec, &cfg)) != TP_OK)
+        snprintf(r->error, sizeof r->error, "%s: %s", tp_result_string(res), r->net.error);
+    r->alt = rule >= TP_DTP && schedule;
+    r->pos = r->n;   /* the first step shuffles */
+    return r;
+}
+
+const char *PG_EXPORT(pg_error)(pg_run *r) { return r ? r->error : "out of memory"; }
+const char *PG_EXPORT(pg_spec)(pg_run *r) { return r->net.spec; }
+int PG_EXPORT(pg_classes)(pg_run *r) { return r->k; }
+int PG_EXPORT(pg_layers)(pg_run *r) { return r->net.n_layers; }
+const float *PG_EXPORT(pg_points)(pg_run *r) { return r->x; }
+const float *PG_EXPORT(pg_labels)(pg_run *r) { return r->y; }
+
+/* `steps` training steps. An epoch is n / batch steps over a fresh shuffle (as in
+   examples/minimal.c); in the alternating schedule odd epochs train only the inverses, even
+   ones only the forward weights. Returns 0, or the tp_result of a failed step (pg_error). */
+int PG_EXPORT(pg_train)(pg_run *r, int steps)
+{
+    for (int s = 0; s < steps; s++) {
+        tp_stats st;
+        tp_phase phase;
+        tp_result res;
+        if (r->pos + r->batch > r->n) {
+            tp_shuffle(&r->net.rng, r->order, r->n);
+            r->pos = 0;
+            r->epoch++;
+        }
+        for (int b = 0; b < r->batch; b++) {
+            int i = r->order[r->pos + b];
+            memcpy(r->bx + 2 * b, r->x + 2 * i, 2 * sizeof(float));
+            memcpy(r->by + r->k * b, r->y + r->k * i, (size_t)r->k * sizeof(float));
+        }
+        r->pos += r->batch;
+        phase = !r->alt ? TP_PHASE_BOTH : r->epoch % 2 ? TP_PHASE_INVERSE : TP_PHASE_FORWARD;
+        if ((res = tp_train_step(&r->net, r->bx, r->by, r->batch, phase, &st)) != TP_OK) {
+            snprintf(r->error, sizeof r->error, "%s: %s", tp_result_string(res), r->net.error);
+            return (int)res;
+        }
+        r->loss += st.loss;
+        r->errors += (double)st.errors / r->batch;
+        r->inv += st.inverse_loss;
+        r->steps++;
+    }
+    return 0;
+}
+
+/* Statistics, then the sums restart: [0] steps taken, [1] epoch, [2] 1 if the current epoch
+   trains only the inverses, [3] mean batch loss, [4] mean batch error rate, [5] mean inverse
+   loss (each over the steps since the last call; -1 if none), [6] loss and [7] error rate
+   on all n points, [8] points, [9] classes. */
+const float *PG_EXPORT(pg_stats)(pg_run *r)
+{
+    double loss = 0, err = 0;
+    float *s = r->stats;
+    tp_evaluate(&r->net, r->x, r->y, r->n, &loss, &err);
+    s[0] = (float)r->net.step;
+    s[1] = (float)r->epoch;
+    s[2] = (float)(r->alt && r->epoch % 2);
+    s[3] = r->steps ? (float)(r->loss / r->steps) : -1.0f;
+    s[4] = r->steps ? (float)(r->errors / r->steps) : -1.0f;
+    s[5] = r->steps ? (float)(r->inv / r->steps) : -1.0f;
+    s[6] = (float)loss;
+    s[7] = (float)err;
+    s[8] = (float)r->n;
+    s[9] = (float)r->k;
+    r->loss = r->errors = r->inv = 0.0;
+    r->steps = 0;
+    return s;
+}
+
+/* tp_diagnose on a fixed minibatch (the first max_batch points, every class in it): per layer
+   l, [l] the angle in degrees between the rule's dW_l and BP's, [L + l] the inverse's
+   reconstruction error (-1 if none), [2L + l] the target distance (-1 if none). NULL on failure. */
+const float *PG_EXPORT(pg_diagnose)(pg_run *r)
+{
+    tp_diag d;
+    int L = r->net.n_layers, b = r->net.cfg.max_batch < r->n ? r->net.cfg.max_batch : r->n;
+    tp_result res = tp_diagnose(&r->net, r->x, r->y, b, &d);
+    if (res != TP_OK) {
+        snprintf(r->error, sizeof r->error, "%s: %s", tp_result_string(res), r->net.error);
+        return NULL;
+    }
+    for (int l = 0; l < L; l++) {
+        r->diag[l] = d.angle[l];
+        r->diag[L + l] = d.recon[l];
+        r->diag[2 * L + l] = d.target[l];
+    }
+    return r->diag;
+}
+
+/* Class probabilities on a res x res grid over [lo, hi]^2, row by row from the top (y = hi):
+   (res*res, k) floats, or NULL if out of memory. */
+const float *PG_EXPORT(pg_grid)(pg_run *r, int res, float lo, float hi)
+{
+    int n = res * res, mb = r->net.cfg.max_batch, k = r->k, stride = r->net.n_out + r->net.cfg.n_aux;
+    float *x;
+    if (res < 2) return NULL;
+    if (n > r->grid_cap) {
+        float *g = (float *)realloc(r->grid, sizeof(float) * (size_t)n * k);
+        if (!g) return NULL;
+        r->grid = g;
+        r->grid_cap = n;
+    }
+    if (!(x = (float *)malloc(sizeof(float) * 2 * (size_t)mb))) return NULL;
+    for (int i = 0; i < n; i += mb) {
+        int b = n - i < mb ? n - i : mb;
+        for (int j = 0; j < b; j++) {
+            int p = i + j;
+            x[2 * j] = lo + (hi - lo) * (float)(p % res) / (float)(res - 1);
+            x[2 * j + 1] = hi - (hi - lo) * (float)(p / res) / (float)(res - 1);
+        }
+        tp_forward(&r->net, x, b);
+        for (int j = 0; j < b; j++) memcpy(r->grid + (size_t)(i + j) * k, r->net.out + (size_t)j * stride, sizeof(float) * k);
+    }
+    free(x);
+    return r->grid;
+}
+
+/* Scratch memory for the page to pass strings or arrays in. */
+void *PG_EXPORT(pg_alloc)(int bytes) { return malloc((size_t)bytes); }
+void PG_EXPORT(pg_release)(void *p) { free(p); }
+
+/* ------------------------------------------------------------------------ native ----- */
+#ifndef __wasm__
+#include <time.h>
+
+static double pg_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int pg_usage(const char *prog, int code)
+{
+    fprintf(code ? stderr : stdout,
+            "usage: %s [options]: train one playground run natively and time it\n"
+            "  --data spirals|xor|circles|moons   (spirals)\n"
+            "  --rule bp|fa|dfa|dtp|sdtp|aosdtp   (bp)\n"
+            "  --schedule parallel|alternating    (parallel)\n"
+            "  --depth N --width N --act tanh|relu|sigmoid   hidden layers (3 x 64 tanh)\n"
+            "  --batch N --seed N                  (64, 1)\n"
+            "  --lr F --ilr F --alpha F --sigma F --hybrid F --aux N   (0.01, 0.001, 0.1, 0.1, 0, 64)\n"
+            "  --steps N      steps to time (3000)\n"
+            "  --every N      evaluate on all points every N steps, report the first at 100%% (16)\n",
+            prog);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    static const char *datas[] = {"spirals", "xor", "circles", "moons"};
+    int data = 0, depth = 3, width = 64, act = TP_TANH, rule = TP_BP, schedule = 0, batch = 64, seed = 1;
+    int steps = 3000, every = 16, aux = 64, first = -1;
+    float lr = 0.01f, ilr = 0.001f, alpha = 0.1f, sigma = 0.1f, hybrid = 0.0f;
+    double t_train = 0, t0, t_first = 0;
+    pg_run *r;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int found = 0;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return pg_usage(argv[0], 0);
+        if (!v) return pg_usage(argv[0], 2);
+        i++;
+        if (!strcmp(a, "--data")) {
+            for (int j = 0; j < PG_N_DATA; j++) if (!strcmp(v, datas[j])) { data = j; found = 1; }
+        } else if (!strcmp(a, "--rule")) {
+            tp_rule rr;
+            if ((found = tp_rule_parse(v, &rr) == TP_OK)) rule = (int)rr;
+        } else if (!strcmp(a, "--schedule")) {
+            schedule = !strcmp(v, "alternating");
+            found = schedule || !strcmp(v, "parallel");
+        } else if (!strcmp(a, "--act")) {
+            for (int j = 0; j < 3; j++) if (!strcmp(v, tp_act_name((tp_act)j))) { act = j; found = 1; }
+        } else {
+            char *end;
+            double d = strtod(v, &end);
+            found = *v && !*end;
+            if (!strcmp(a, "--depth")) depth = (int)d;
+            else if (!strcmp(a, "--width")) width = (int)d;
+            else if (!strcmp(a, "--batch")) batch = (int)d;
+            else if (!strcmp(a, "--seed")) seed = (int)d;
+            else if (!strcmp(a, "--steps")) steps = (int)d;
+            else if (!strcmp(a, "--every")) every = (int)d;
+            else if (!strcmp(a, "--aux")) aux = (int)d;
+            else if (!strcmp(a, "--lr")) lr = (float)d;
+            else if (!strcmp(a, "--ilr")) ilr = (float)d;
+            else if (!strcmp(a, "--alpha")) alpha = (float)d;
+            else if (!strcmp(a, "--sigma")) sigma = (float)d;
+            else if (!strcmp(a, "--hybrid")) hybrid = (float)d;
+            else found = 0;
+        }
+        if (!found) { fprintf(stderr, "%s: %s \"%s\": not understood\n", argv[0], a, v); return 2; }
+    }
+    if (every < 1) every = 1;
+    r = pg_new(data, depth, width, act, rule, schedule, batch, seed, lr, ilr, alpha, sigma, hybrid, aux);
+    if (!r || r->error[0]) { fprintf(stderr, "%s: %s\n", argv[0], pg_error(r)); pg_free(r); return 1; }
+    printf("%s on %s, net \"%s\", batch %d, seed %d\n", tp_rule_name((tp_rule)rule), datas[data], r->net.spec, batch, seed);
+    t0 = pg_now();
+    for (int s = 0; s < steps; s += every) {
+        double t = pg_now();
+        const float *st;
+        int n = steps - s < every ? steps - s : every;
+        if (pg_train(r, n)) { fprintf(stderr, "%s: %s\n", argv[0], r->error); pg_free(r); return 1; }
+        t_train += pg_now() - t;
+        st = pg_stats(r);
+        if (first < 0 && st[7] == 0.0f) { first = s + n; t_first = pg_now() - t0; }
+    }
+    {
+        const float *st = pg_stats(r);
+        printf("steps %d  training %.3f s  %.0f steps/s  (%.0f with the evaluations, %.3f s)\n", steps, t_train,
+               steps / t_train, steps / (pg_now() - t0), pg_now() - t0);
+        printf("final loss %.4f  error %.2f%%\n", st[6], 100.0 * st[7]);
+        if (first >= 0) printf("100%% training accuracy first at step %d, after %.3f s\n", first, t_first);
+        else printf("100%% training accuracy not reached\n");
+    }
+    pg_free(r);
+    return 0;
+}
+#endif

@@ -1,0 +1,495 @@
+/* playground.js: the page over targetprop.h compiled to WebAssembly (playground.c).
+   Plain JavaScript, no framework. The module arrives base64-encoded in targetprop-wasm.js
+   (window.TP_WASM), so the page also works opened straight from disk. Training runs on the
+   page's thread in slices of a few milliseconds per animation frame, so the page never
+   freezes. window.pg is what tests/playground.sh drives. */
+'use strict';
+
+const DATA = ['spirals', 'xor', 'circles', 'moons'];
+const ACTS = ['tanh', 'relu', 'sigmoid'];
+const TP_RULES = ['dtp', 'sdtp', 'aosdtp'];           /* rules with learned inverses */
+const SIDE_DEFAULTS = { rule: 'bp', schedule: 'parallel', lr: 0.003, ilr: 0.001, alpha: 0.1, sigma: 0.1, hybrid: 0, aux: 64 };
+const DEFAULTS = { data: 'spirals', depth: 3, width: 64, act: 'tanh', batch: 64, seed: 1, compare: true,
+                   a: { ...SIDE_DEFAULTS, rule: 'bp' }, b: { ...SIDE_DEFAULTS, rule: 'dtp' } };
+const GRID = 64, LO = -1.5, HI = 1.5;                 /* decision regions: GRID x GRID over [LO, HI]^2 */
+const BUDGET_MS = 12;                                 /* training time per animation frame, both sides */
+const REFRESH_MS = 100;                               /* regions and diagnostics at most this often */
+const MAX_POINTS = 600;                               /* chart points kept per series */
+const CLASS_RGB = [[31, 95, 168], [214, 95, 30], [46, 140, 70], [150, 60, 160]];
+const LAYER_COLORS = ['#1f5fa8', '#d65f1e', '#2e8c46', '#9a3ca0', '#b8860b', '#17a2b8', '#c2185b', '#555'];
+
+/* ---------------------------------------------------------------- the module -------- */
+
+let wasm = null, RULES = [];
+
+async function loadModule() {
+  const bytes = Uint8Array.from(atob(window.TP_WASM), c => c.charCodeAt(0));
+  const module = await WebAssembly.compile(bytes);
+  /* the library never prints or opens files here: every WASI call libc links in answers ENOSYS */
+  const imports = {};
+  for (const im of WebAssembly.Module.imports(module)) {
+    (imports[im.module] = imports[im.module] || {})[im.name] = () => 52;
+  }
+  const instance = await WebAssembly.instantiate(module, imports);
+  wasm = instance.exports;
+  if (wasm._initialize) wasm._initialize();
+  RULES = [];
+  for (let i = 0; i < wasm.pg_rule_count(); i++) RULES.push(cstr(wasm.pg_rule_name(i)));
+}
+
+function cstr(p) {
+  const m = new Uint8Array(wasm.memory.buffer);
+  let e = p;
+  while (m[e]) e++;
+  return new TextDecoder().decode(m.subarray(p, e));
+}
+
+function floats(p, n) { return new Float32Array(wasm.memory.buffer, p, n).slice(); }
+
+/* ---------------------------------------------------------------- the setting ------- */
+
+/* The whole setting as a URL hash: every key, always, so a link says exactly what it shows. */
+function encode(s) {
+  const q = [['data', s.data], ['depth', s.depth], ['width', s.width], ['act', s.act], ['batch', s.batch],
+             ['seed', s.seed], ['compare', s.compare ? 1 : 0]];
+  for (const k of ['a', 'b'])
+    for (const f of Object.keys(SIDE_DEFAULTS)) q.push([f === 'rule' ? k : k + '.' + f, s[k][f]]);
+  return '#' + q.map(([k, v]) => k + '=' + encodeURIComponent(String(v))).join('&');
+}
+
+/* A hash back into a setting; what is missing or out of range takes the default. */
+function decode(hash) {
+  const s = JSON.parse(JSON.stringify(DEFAULTS)), p = {};
+  for (const kv of (hash || '').replace(/^#/, '').split('&')) {
+    const i = kv.indexOf('=');
+    if (i > 0) p[kv.slice(0, i)] = decodeURIComponent(kv.slice(i + 1));
+  }
+  const int = (v, lo, hi, d) => { const n = Number(v); return Number.isInteger(n) && n >= lo && n <= hi ? n : d; };
+  const num = (v, lo, hi, d) => { const n = Number(v); return v !== undefined && v !== '' && isFinite(n) && n >= lo && n <= hi ? n : d; };
+  const pick = (v, list, d) => list.includes(v) ? v : d;
+  s.data = pick(p.data, DATA, s.data);
+  s.depth = int(p.depth, 1, 8, s.depth);
+  s.width = int(p.width, 2, 256, s.width);
+  s.act = pick(p.act, ACTS, s.act);
+  s.batch = int(p.batch, 1, 1024, s.batch);
+  s.seed = int(p.seed, 0, 2147483647, s.seed);
+  if (p.compare !== undefined) s.compare = p.compare === '1';
+  for (const k of ['a', 'b']) {
+    const d = s[k];
+    d.rule = pick(p[k], RULES.length ? RULES : ['bp', 'fa', 'dfa', 'dtp', 'sdtp', 'aosdtp'], d.rule);
+    d.schedule = pick(p[k + '.schedule'], ['parallel', 'alternating'], d.schedule);
+    d.lr = num(p[k + '.lr'], 0, 10, d.lr);
+    d.ilr = num(p[k + '.ilr'], 0, 10, d.ilr);
+    d.alpha = num(p[k + '.alpha'], 0, 100, d.alpha);
+    d.sigma = num(p[k + '.sigma'], 0, 100, d.sigma);
+    d.hybrid = num(p[k + '.hybrid'], 0, 1, d.hybrid);
+    d.aux = int(p[k + '.aux'], 0, 1024, d.aux);
+  }
+  return s;
+}
+
+/* ---------------------------------------------------------------- runs -------------- */
+
+/* One side of the page: a run in the module and what the page has seen of it. */
+class Side {
+  constructor(key, el) {
+    this.key = key;
+    this.el = el;
+    this.ptr = 0;
+    this.error = '';
+  }
+
+  create(s) {
+    this.destroy();
+    const d = s[this.key];
+    this.setting = d;
+    this.ptr = wasm.pg_new(DATA.indexOf(s.data), s.depth, s.width, ACTS.indexOf(s.act), RULES.indexOf(d.rule),
+                           d.schedule === 'alternating' ? 1 : 0, s.batch, s.seed, d.lr, d.ilr, d.alpha, d.sigma,
+                           d.hybrid, d.aux);
+    this.error = this.ptr ? cstr(wasm.pg_error(this.ptr)) : 'out of memory';
+    this.hist = [];           /* {step, loss, err, bloss, berr, inv} */
+    this.diag = [];           /* {step, angle[], recon[], target[]} */
+    this.trainMs = 0;         /* time inside pg_train */
+    this.playMs = 0;          /* wall time while playing */
+    this.chunk = 1;           /* steps per pg_train call, adapted to about a millisecond */
+    this.perfect = null;      /* {step, seconds} when all points were first classified right */
+    this.rate = 0;            /* steps per second of wall time, last second */
+    this.rateWindow = [];
+    this.step = 0;
+    if (this.error) return;
+    this.layers = wasm.pg_layers(this.ptr);
+    this.k = wasm.pg_classes(this.ptr);
+    this.spec = cstr(wasm.pg_spec(this.ptr));
+    const n = 1024;
+    this.points = floats(wasm.pg_points(this.ptr), 2 * n);
+    const y = floats(wasm.pg_labels(this.ptr), this.k * n);
+    this.labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) for (let c = 0; c < this.k; c++) if (y[i * this.k + c] > 0.5) this.labels[i] = c;
+    this.refresh(true);
+  }
+
+  destroy() {
+    if (this.ptr) wasm.pg_free(this.ptr);
+    this.ptr = 0;
+  }
+
+  get ok() { return this.ptr && !this.error; }
+
+  /* Trains for about ms milliseconds; returns the steps taken. */
+  train(ms) {
+    if (!this.ok) return 0;
+    const t0 = performance.now();
+    let steps = 0;
+    while (performance.now() - t0 < ms) {
+      const t = performance.now();
+      if (wasm.pg_train(this.ptr, this.chunk) !== 0) { this.error = cstr(wasm.pg_error(this.ptr)); break; }
+      const dt = performance.now() - t;
+      steps += this.chunk;
+      this.chunk = Math.max(1, Math.min(256, Math.round(this.chunk * (dt < 0.5 ? 2 : dt > 2 ? 0.5 : 1))));
+    }
+    this.trainMs += performance.now() - t0;
+    return steps;
+  }
+
+  trainSteps(n) {
+    if (!this.ok) return;
+    const t0 = performance.now();
+    if (wasm.pg_train(this.ptr, n) !== 0) this.error = cstr(wasm.pg_error(this.ptr));
+    this.trainMs += performance.now() - t0;
+  }
+
+  /* Loss and error on every point; with full, the regions and the diagnostics too. */
+  refresh(full) {
+    if (!this.ptr) return;
+    const st = floats(wasm.pg_stats(this.ptr), 12);
+    this.step = st[0];
+    this.epoch = st[1];
+    this.inverseEpoch = st[2] > 0;
+    const last = this.hist[this.hist.length - 1];
+    if (!last || last.step !== st[0]) {
+      this.hist.push({ step: st[0], loss: st[6], err: st[7], bloss: st[3], berr: st[4], inv: st[5] });
+      thin(this.hist);
+    }
+    if (st[7] === 0 && !this.perfect && st[0] > 0) this.perfect = { step: st[0], seconds: this.playMs / 1000 };
+    if (!full || this.error) return;
+    const L = this.layers, p = wasm.pg_diagnose(this.ptr);
+    if (p) {
+      const d = floats(p, 3 * L);
+      const lastd = this.diag[this.diag.length - 1];
+      if (!lastd || lastd.step !== st[0]) {
+        this.diag.push({ step: st[0], angle: Array.from(d.subarray(0, L)), recon: Array.from(d.subarray(L, 2 * L)),
+                         target: Array.from(d.subarray(2 * L, 3 * L)) });
+        thin(this.diag);
+      }
+    } else {
+      this.error = cstr(wasm.pg_error(this.ptr));
+    }
+    const g = wasm.pg_grid(this.ptr, GRID, LO, HI);
+    if (g) this.grid = floats(g, GRID * GRID * this.k);
+  }
+}
+
+/* Keeps a series under MAX_POINTS by dropping every other point of its older half. */
+function thin(a) {
+  if (a.length <= MAX_POINTS) return;
+  const half = a.length >> 1, kept = a.slice(0, half).filter((_, i) => i % 2 === 0);
+  a.splice(0, half, ...kept);
+}
+
+/* ---------------------------------------------------------------- drawing ----------- */
+
+function drawRegions(side) {
+  const cv = side.el.querySelector('canvas.regions'), ctx = cv.getContext('2d');
+  const W = cv.width, H = cv.height;
+  ctx.clearRect(0, 0, W, H);
+  if (!side.ok && !side.grid) return;
+  if (side.grid) {
+    const img = ctx.createImageData(GRID, GRID), k = side.k;
+    for (let i = 0; i < GRID * GRID; i++) {
+      let r = 0, g = 0, b = 0, best = 0;
+      for (let c = 0; c < k; c++) {
+        const p = side.grid[i * k + c];
+        r += p * CLASS_RGB[c][0]; g += p * CLASS_RGB[c][1]; b += p * CLASS_RGB[c][2];
+        best = Math.max(best, p);
+      }
+      const w = 0.25 + 0.35 * (best - 1 / k) / (1 - 1 / k);   /* lighter where the net is unsure */
+      img.data[4 * i] = 255 - w * (255 - r);
+      img.data[4 * i + 1] = 255 - w * (255 - g);
+      img.data[4 * i + 2] = 255 - w * (255 - b);
+      img.data[4 * i + 3] = 255;
+    }
+    const off = document.createElement('canvas');
+    off.width = off.height = GRID;
+    off.getContext('2d').putImageData(img, 0, 0);
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(off, 0, 0, W, H);
+  }
+  const sx = x => (x - LO) / (HI - LO) * W, sy = y => (HI - y) / (HI - LO) * H;
+  for (let i = 0; i < side.labels.length; i++) {
+    const c = CLASS_RGB[side.labels[i]];
+    ctx.beginPath();
+    ctx.arc(sx(side.points[2 * i]), sy(side.points[2 * i + 1]), 2.2, 0, 2 * Math.PI);
+    ctx.fillStyle = `rgb(${c[0] * 0.8},${c[1] * 0.8},${c[2] * 0.8})`;
+    ctx.fill();
+    ctx.lineWidth = 0.6;
+    ctx.strokeStyle = '#fff';
+    ctx.stroke();
+  }
+}
+
+/* A small line chart: series [{label, color, pts: [[x, y]...]}], opts {title, log, ymin, ymax, note}. */
+function lineChart(cv, series, opts) {
+  const dpr = window.devicePixelRatio || 1, W = cv.clientWidth || 400, H = cv.clientHeight || 120;
+  if (cv.width !== Math.round(W * dpr)) { cv.width = Math.round(W * dpr); cv.height = Math.round(H * dpr); }
+  const ctx = cv.getContext('2d');
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, W, H);
+  const l = 44, r = 8, t = 16, b = 16;
+  ctx.font = '10px system-ui, "DejaVu Sans", sans-serif';
+  ctx.fillStyle = '#222';
+  ctx.fillText(opts.title, l, 11);
+  let xmax = 1, ymin = opts.ymin, ymax = opts.ymax, n = 0;
+  const tr = v => opts.log ? Math.log10(Math.max(v, 1e-8)) : v;
+  for (const s of series) for (const [x, y] of s.pts) {
+    if (!(y >= 0 || !opts.log) || !isFinite(y)) continue;
+    xmax = Math.max(xmax, x); n++;
+    if (opts.ymin === undefined) ymin = ymin === undefined ? tr(y) : Math.min(ymin, tr(y));
+    if (opts.ymax === undefined) ymax = ymax === undefined ? tr(y) : Math.max(ymax, tr(y));
+  }
+  ctx.strokeStyle = '#ccc';
+  ctx.strokeRect(l, t, W - l - r, H - t - b);
+  if (!n) {
+    ctx.fillStyle = '#888';
+    ctx.fillText(opts.note || 'no points yet', l + 8, t + 20);
+    return 0;
+  }
+  if (opts.log) { ymin = Math.floor(ymin); ymax = Math.max(Math.ceil(ymax), ymin + 1); }
+  else if (ymax - ymin < 1e-9) { ymax = ymin + 1; }
+  const X = x => l + x / xmax * (W - l - r), Y = y => t + (1 - (tr(y) - ymin) / (ymax - ymin)) * (H - t - b);
+  ctx.fillStyle = '#666';
+  const ticks = opts.log ? Array.from({ length: ymax - ymin + 1 }, (_, i) => ymin + i).filter((_, i, a) => a.length < 6 || i % 2 === 0)
+                         : (opts.ticks || [ymin, (ymin + ymax) / 2, ymax]);
+  for (const v of ticks) {
+    const py = t + (1 - (v - ymin) / (ymax - ymin)) * (H - t - b);
+    ctx.fillText(opts.log ? '1e' + v : String(+v.toFixed(2)), 2, py + 3);
+    ctx.strokeStyle = '#eee';
+    ctx.beginPath(); ctx.moveTo(l + 1, py); ctx.lineTo(W - r - 1, py); ctx.stroke();
+  }
+  ctx.fillText('step ' + xmax, W - r - 60, H - 4);
+  let lx = l + 120;
+  for (const s of series) {
+    ctx.strokeStyle = s.color;
+    ctx.lineWidth = 1.5;
+    ctx.setLineDash(s.dash || []);
+    ctx.beginPath();
+    let started = false;
+    for (const [x, y] of s.pts) {
+      if (!isFinite(y) || (opts.log && y < 0)) { started = false; continue; }
+      const py = Math.max(t, Math.min(H - b, Y(y)));
+      if (started) ctx.lineTo(X(x), py); else ctx.moveTo(X(x), py);
+      started = true;
+    }
+    ctx.stroke();
+    ctx.setLineDash([]);
+    if (s.label && lx < W - 40) {
+      ctx.fillStyle = s.color;
+      ctx.fillText(s.label, lx, 11);
+      lx += ctx.measureText(s.label).width + 10;
+    }
+  }
+  return n;
+}
+
+function drawCharts(side) {
+  const c = name => side.el.querySelector(`canvas[data-chart=${name}]`);
+  const L = side.layers || 0, tp = TP_RULES.includes(side.setting.rule);
+  side.plotted = {};
+  side.plotted.loss = lineChart(c('loss'), [
+    { label: 'loss', color: '#222', pts: side.hist.map(h => [h.step, h.loss]) },
+    { label: 'error', color: '#d65f1e', pts: side.hist.map(h => [h.step, Math.max(h.err, 1e-4)]), dash: [4, 3] },
+  ], { title: 'training loss and error, all points (log)', log: true });
+  const layerSeries = key => Array.from({ length: L }, (_, l) => ({
+    label: 'layer ' + (l + 1), color: LAYER_COLORS[l % LAYER_COLORS.length],
+    pts: side.diag.map(d => [d.step, d[key][l]]).filter(p => key === 'angle' || p[1] >= 0),
+  })).filter(s => s.pts.length);
+  side.plotted.angle = lineChart(c('angle'), layerSeries('angle'),
+    { title: 'angle to the BP gradient (degrees)', ymin: 0, ymax: 120, ticks: [0, 45, 90] });
+  side.plotted.recon = lineChart(c('recon'), tp ? layerSeries('recon') : [],
+    { title: 'inverse reconstruction error (log)', log: true, note: tp ? '' : `${side.setting.rule} learns no inverses` });
+  side.plotted.target = lineChart(c('target'), tp ? layerSeries('target') : [],
+    { title: 'target distance ||h - target||² (log)', log: true, note: tp ? '' : `${side.setting.rule} computes no targets` });
+}
+
+function fmt(v, d) { return v < 0 || !isFinite(v) ? '-' : v.toFixed(d); }
+
+function drawStatus(side) {
+  const el = side.el.querySelector('.status');
+  if (side.error && !side.ptr) { el.innerHTML = `<span class="err">${escapeHtml(side.error)}</span>`; return; }
+  const h = side.hist[side.hist.length - 1] || { loss: -1, err: -1 };
+  const phase = TP_RULES.includes(side.setting.rule) && side.setting.schedule === 'alternating'
+    ? (side.inverseEpoch ? ' (inverse epoch)' : ' (forward epoch)') : '';
+  el.innerHTML =
+    `step <b>${side.step}</b>, epoch ${side.epoch}${phase} &middot; loss <b>${fmt(h.loss, 4)}</b> &middot; ` +
+    `accuracy <b>${fmt(100 * (1 - h.err), 1)}%</b> &middot; <span class="rate">${Math.round(side.rate)}</span> steps/s<br>` +
+    `<span class="note">${escapeHtml(side.spec || '')}</span>` +
+    (side.perfect ? ` &middot; <span class="note">100% at step ${side.perfect.step} after ${side.perfect.seconds.toFixed(2)} s</span>` : '') +
+    (side.error ? `<br><span class="err">${escapeHtml(side.error)}</span>` : '');
+}
+
+function escapeHtml(s) { return s.replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]); }
+
+/* ---------------------------------------------------------------- the page ---------- */
+
+const $ = id => document.getElementById(id);
+let setting = null, sides = [], playing = false, lastRefresh = 0, lastFrame = 0, frames = 0;
+
+function buildControls() {
+  for (const d of DATA) $('data').add(new Option(d, d));
+  for (const a of ACTS) $('act').add(new Option(a, a));
+  const tpl = $('side-template');
+  for (const k of ['a', 'b']) {
+    const el = tpl.content.firstElementChild.cloneNode(true);
+    el.dataset.side = k;
+    el.querySelector('h2').textContent = k === 'a' ? 'left' : 'right';
+    const sel = el.querySelector('[data-k=rule]');
+    for (const r of RULES) sel.add(new Option(r, r));
+    $('sides').appendChild(el);
+    sides.push(new Side(k, el));
+    el.querySelectorAll('[data-k]').forEach(inp => inp.addEventListener('change', () => {
+      setting[k][inp.dataset.k] = inp.type === 'number' ? Number(inp.value) : inp.value;
+      settingChanged();
+    }));
+  }
+  for (const id of ['data', 'depth', 'width', 'act', 'batch', 'seed', 'compare'])
+    $(id).addEventListener('change', () => {
+      const inp = $(id);
+      setting[id] = inp.type === 'checkbox' ? inp.checked : inp.type === 'number' ? Number(inp.value) : inp.value;
+      settingChanged();
+    });
+  $('play').addEventListener('click', () => setPlaying(!playing));
+  $('step').addEventListener('click', () => { setPlaying(false); stepOnce(1); });
+  $('reset').addEventListener('click', () => reset());
+  $('link').addEventListener('click', () => {
+    const url = location.href.replace(/#.*$/, '') + encode(setting);
+    if (navigator.clipboard) navigator.clipboard.writeText(url).catch(() => {});
+    $('link').textContent = 'link copied';
+    setTimeout(() => { $('link').textContent = 'copy link'; }, 1500);
+  });
+  window.addEventListener('hashchange', () => {
+    if (location.hash !== encode(setting)) { setting = decode(location.hash); showSetting(); reset(); }
+  });
+  $('version').textContent = 'targetprop.h ' + cstr(wasm.pg_version()) + '.';
+}
+
+/* Writes the setting into the controls, normalised (what decode kept is what shows). */
+function showSetting() {
+  for (const id of ['data', 'depth', 'width', 'act', 'batch', 'seed']) $(id).value = setting[id];
+  $('compare').checked = setting.compare;
+  for (const side of sides) {
+    const d = setting[side.key], rule = d.rule, el = side.el;
+    el.querySelectorAll('[data-k]').forEach(inp => { inp.value = d[inp.dataset.k]; });
+    el.querySelectorAll('[data-show]').forEach(lab => {
+      const show = lab.dataset.show;
+      lab.classList.toggle('hidden', !(show === rule || (show === 'tp' && TP_RULES.includes(rule))));
+    });
+    el.querySelector('h2').textContent = (side.key === 'a' ? 'left: ' : 'right: ') + rule;
+  }
+  sides[1].el.classList.toggle('hidden', !setting.compare);
+}
+
+function settingChanged() {
+  /* read the controls back through the hash, so what is kept is exactly what a link would give */
+  setting = decode(encode(setting));
+  history.replaceState(null, '', encode(setting));
+  showSetting();
+  reset();
+}
+
+function activeSides() { return setting.compare ? sides : sides.slice(0, 1); }
+
+function reset() {
+  for (const side of sides) side.destroy();
+  for (const side of activeSides()) side.create(setting);
+  render(true);
+}
+
+function setPlaying(p) {
+  playing = p;
+  $('play').textContent = p ? 'pause' : 'play';
+  lastFrame = performance.now();
+}
+
+function stepOnce(n) {
+  for (const side of activeSides()) { side.trainSteps(n); side.refresh(true); }
+  render(true);
+}
+
+function render(full) {
+  for (const side of activeSides()) {
+    if (full) { drawRegions(side); drawCharts(side); }
+    drawStatus(side);
+  }
+}
+
+function frame(now) {
+  if (playing) {
+    const act = activeSides().filter(s => s.ok), dt = now - lastFrame;
+    lastFrame = now;
+    for (const side of act) {
+      const steps = side.train(BUDGET_MS / act.length);
+      side.playMs += dt;
+      side.rateWindow.push([now, steps]);
+      while (side.rateWindow.length && now - side.rateWindow[0][0] > 1000) side.rateWindow.shift();
+      const span = side.rateWindow.length > 1 ? now - side.rateWindow[0][0] : 0;
+      side.rate = span > 0 ? side.rateWindow.slice(1).reduce((a, w) => a + w[1], 0) / span * 1000 : 0;
+    }
+    const full = now - lastRefresh > REFRESH_MS;
+    if (full) lastRefresh = now;
+    for (const side of act) side.refresh(full);
+    render(full);
+    frames++;
+  }
+  $('speed').textContent = playing ? activeSides().map(s => `${s.setting.rule} ${Math.round(s.rate)} steps/s`).join(', ') : '';
+  requestAnimationFrame(frame);
+}
+
+async function main() {
+  await loadModule();
+  setting = decode(location.hash);
+  buildControls();
+  showSetting();
+  history.replaceState(null, '', encode(setting));
+  reset();
+  requestAnimationFrame(frame);
+  window.pg.ready = true;
+}
+
+/* What tests/playground.sh drives. */
+window.pg = {
+  ready: false, encode, decode,
+  get setting() { return setting; },
+  get rules() { return RULES.slice(); },
+  get sides() { return activeSides(); },
+  play: () => setPlaying(true), pause: () => setPlaying(false), reset, step: stepOnce,
+  apply(hash) { setting = decode(hash); history.replaceState(null, '', encode(setting)); showSetting(); reset(); },
+  summary() {
+    return activeSides().map(s => ({
+      rule: s.setting.rule, step: s.step, error: s.error, rate: s.rate, trainMs: s.trainMs, playMs: s.playMs,
+      perfect: s.perfect, first: s.hist[0], last: s.hist[s.hist.length - 1], diagPoints: s.diag.length,
+      plotted: s.plotted, layers: s.layers,
+      lastDiag: s.diag[s.diag.length - 1],
+    }));
+  },
+  regionsHash(i) {   /* a checksum of a side's decision-region canvas */
+    const cv = activeSides()[i].el.querySelector('canvas.regions');
+    const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+    let h = 0;
+    for (let j = 0; j < d.length; j += 4) h = (h * 31 + d[j] + 7 * d[j + 1] + 13 * d[j + 2]) >>> 0;
+    return h;
+  },
+};
+
+main().catch(e => {
+  document.body.insertAdjacentHTML('afterbegin', `<p style="color:#b00020;padding:8px 16px">The playground could not start: ${escapeHtml(String(e))}</p>`);
+  window.pg.failed = String(e);
+});
