@@ -7,6 +7,7 @@
 #include <string.h>
 
 static long alloc_calls, fail_at, live;
+static size_t largest;                 /* the largest block asked for */
 static long change_at;                 /* at this allocation, run change_file (0: never) */
 static void (*change_file)(void);
 static void *test_malloc(size_t n)
@@ -14,6 +15,7 @@ static void *test_malloc(size_t n)
     void *p;
     if (++alloc_calls == change_at && change_file) change_file();
     if (alloc_calls == fail_at) return NULL;
+    if (n > largest) largest = n;
     p = malloc(n);
     if (p) live++;
     return p;
@@ -58,7 +60,7 @@ static tp_result create_rules(void)
             cfg.max_batch = 2;
             cfg.n_aux = 3;
             if ((r = tp_net_create(&net, specs[s], &cfg)) != TP_OK) return r;
-            y[0] = y[5 + 1] = 1.0f;
+            y[0] = y[net.n_out + 1] = 1.0f;   /* one-hot rows */
             r = tp_train_step(&net, x, y, 2, TP_PHASE_BOTH, NULL);
             if (r == TP_OK) r = tp_diagnose(&net, x, y, 2, &d);
             tp_net_destroy(&net);
@@ -148,6 +150,34 @@ static void changing_file(const char *name, void (*fn)(void), const char *says)
     }
 }
 
+/* A 2 GB file that is not what it claims to be is refused from its header: nothing near its
+   size is allocated (the loaders used to read such a file whole before looking at it). */
+static void big_file(const char *name, const char *head, size_t head_len)
+{
+    char path[128];
+    FILE *f;
+    tp_dataset ds;
+    tp_net net;
+    tp_result r;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (!(f = fopen(path, "wb")) || fwrite(head, 1, head_len, f) != head_len || fseek(f, 2147483000L, SEEK_SET) != 0 ||
+        fputc(0, f) == EOF || fclose(f) != 0) {
+        printf("FAIL big-%s: cannot write a sparse file %s\n", name, path);
+        failures++;
+        return;
+    }
+    alloc_calls = 0; fail_at = 0; live = 0; largest = 0;
+    r = name[0] == 'i' ? tp_load_idx(&ds, path, path) : tp_net_load(&net, path, NULL, 0, NULL);
+    if (r == TP_ERROR_FORMAT && largest < (1u << 20) && live == 0)
+        printf("ok big-%s: refused, largest allocation %lu bytes: \"%s\"\n", name, (unsigned long)largest,
+               name[0] == 'i' ? ds.error : net.error);
+    else {
+        printf("FAIL big-%s: %s, largest allocation %lu bytes\n", name, tp_result_string(r), (unsigned long)largest);
+        failures++;
+    }
+    remove(path);
+}
+
 int main(void)
 {
     FILE *f;
@@ -169,6 +199,9 @@ int main(void)
     snprintf(cifar_path, sizeof cifar_path, "%s/changing", dir);
     changing_file("grow", grow, "grew to 9219 bytes while it was being loaded");
     changing_file("shrink", shrink, "shrank from 2 to 1 records");
+    big_file("idx", "JUNK", 4);
+    big_file("idx-header", "\0\0\x08\x03\0\0\0\x02\0\0\0\x02\0\0\0\x02", 16);   /* a valid header, a wrong size */
+    big_file("checkpoint", "TPCK\x01\0\0\0", 8);
     snprintf(path, sizeof path, "rm -rf %s", dir);
     if (system(path) != 0) return 1;
     printf("alloc-fail: %d failed\n", failures);

@@ -84,8 +84,8 @@ static int tpfuzz_checkpoint(const uint8_t *data, size_t size)
         path = tpfuzz_write("in.tpck", fixed, size);
         r = tp_net_load(&net, path, user, TPFUZZ_USER_CAP, &ulen);
     }
-    TPFUZZ_CHECK(r == TP_OK || r == TP_ERROR_FORMAT || r == TP_ERROR_NOMEM, "tp_net_load returned %d (%s)",
-                 (int)r, net.error);
+    TPFUZZ_CHECK(r == TP_OK || r == TP_ERROR_FORMAT || r == TP_ERROR_NOMEM || (r == TP_ERROR_ARGUMENT && ulen > TPFUZZ_USER_CAP),
+                 "tp_net_load returned %d (%s), user blob %zu bytes", (int)r, net.error, ulen);
     if (r == TP_OK) {
         TPFUZZ_CHECK(ulen <= TPFUZZ_USER_CAP, "user blob of %zu bytes in a %d-byte buffer", ulen, TPFUZZ_USER_CAP);
         tpfuzz_loaded(&net, file, size, user, ulen);
