@@ -117,7 +117,9 @@
 #endif
 #define TP_ERROR_LEN 256   /* bytes of every error sentence: tp_net.error, tp_dataset.error */
 
-/* ---------------------------------------------------------------- 1. results -------- */
+/* ======================================================================================
+   PART A: THE CORE API, all a training program needs
+   ====================================================================================== */
 
 typedef enum tp_result {
     TP_OK = 0,
@@ -129,47 +131,69 @@ typedef enum tp_result {
     TP_ERROR_DIVERGED    /* a loss, activation or update became NaN or infinite */
 } tp_result;
 
-TPDEF const char *tp_result_string(tp_result r);
-
-/* ---------------------------------------------------------------- 2. random numbers -- */
+TPDEF const char *tp_result_string(tp_result r);   /* the kind; net.error / ds.error say what exactly */
 
 typedef struct tp_rng { uint64_t state; } tp_rng;   /* splitmix64 stream */
-
-TPDEF void     tp_rng_seed(tp_rng *r, uint64_t seed);
-TPDEF uint64_t tp_rng_u64(tp_rng *r);
-TPDEF float    tp_rng_uniform(tp_rng *r);               /* [0, 1) */
-TPDEF float    tp_rng_normal(tp_rng *r);                /* N(0, 1) */
-TPDEF void     tp_shuffle(tp_rng *r, int *order, int n); /* order = random permutation of 0..n-1 */
-
-/* ---------------------------------------------------------------- 3. kernels --------- */
-
-/* C = op(A) op(B) (+ C when accumulate), op(X) = X or X^T; row-major, leading dimensions
-   in floats. op(A) is M x K, op(B) is K x N. tp_gemm is blocked, vectorised and
-   OpenMP-parallel; tp_gemm_ref is the plain triple loop the tests hold it equal to. */
-TPDEF void tp_gemm(int trans_a, int trans_b, int m, int n, int k,
-                   const float *a, int lda, const float *b, int ldb,
-                   int accumulate, float *c, int ldc);
-TPDEF void tp_gemm_ref(int trans_a, int trans_b, int m, int n, int k,
-                       const float *a, int lda, const float *b, int ldb,
-                       int accumulate, float *c, int ldc);
-TPDEF void tp_set_threads(int n);   /* OpenMP thread count; no-op without OpenMP */
-TPDEF int  tp_get_threads(void);
-
-/* ---------------------------------------------------------------- 4. activations ----- */
-
 typedef enum tp_act { TP_TANH, TP_RELU, TP_SIGMOID, TP_IDENTITY } tp_act;
 
-TPDEF void tp_act_forward(tp_act f, float *h, size_t n);                 /* h = f(h) in place */
-TPDEF void tp_act_backward(tp_act f, const float *h, float *d, size_t n); /* d *= f'(a), from h = f(a) */
-TPDEF const char *tp_act_name(tp_act f);
+/* ---------------------------------------------------------------- configuration ------ */
 
-/* ---------------------------------------------------------------- 5. layers ---------- */
+/* The rules: tp_rule_name gives their names ("bp", "fa", ...), tp_rule_info their description
+   (part B). */
+typedef enum tp_rule { TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP, TP_RULE_USER } tp_rule;   /* TP_RULE_USER + i: TP_EXTRA_RULES' row i */
+/* Parallel: every step trains the forward weights and the rule's learned feedback (inverses)
+   together. Alternating: epochs that train only the feedback (TP_PHASE_INVERSE) interleaved
+   with epochs that train only the forward weights (TP_PHASE_FORWARD); tp_schedule_phase says
+   which epoch is which. */
+typedef enum tp_schedule { TP_PARALLEL, TP_ALTERNATING } tp_schedule;
+typedef enum tp_phase { TP_PHASE_BOTH = 3, TP_PHASE_INVERSE = 1, TP_PHASE_FORWARD = 2 } tp_phase;
+typedef enum tp_inverse_loss { TP_INVERSE_PRESERVE, TP_INVERSE_DENOISE } tp_inverse_loss;
+typedef enum tp_loss { TP_SOFTMAX_XENT, TP_SQUARED_ERROR } tp_loss;
+typedef enum tp_init { TP_INIT_GLOROT, TP_INIT_LECUN } tp_init;  /* uniform, limit sqrt(6/(in+out)) or sqrt(3/in) */
+typedef enum tp_hparams { TP_HPARAMS_BEST, TP_HPARAMS_TABLE5 } tp_hparams;   /* see tp_config_paper */
 
-typedef enum tp_kind { TP_DENSE, TP_LOCAL, TP_CONV } tp_kind;
+typedef struct tp_adam {
+    float lr, beta1, beta2, eps;
+    int sgd;                    /* 1: plain SGD, p -= lr g (beta1, beta2, eps unused); else 0 */
+    long t;                     /* steps taken, for the bias correction (>= 0) */
+} tp_adam;
 
-/* One layer: a = A(W) x + b, h = act(a). The three kinds differ only in the linear
-   operator A(W). Shapes: an image is (h, w, c) channels-last; a dense layer's input is
-   flattened. Parameter pointers are views into the network's blocks. */
+typedef struct tp_config {
+    tp_rule rule;
+    tp_schedule schedule;       /* read by tp_schedule_phase; recorded in checkpoints */
+    tp_inverse_loss inverse_loss;
+    float alpha;                /* DTP penultimate step size */
+    float sigma;                /* std of the noise the inverses are trained on */
+    float hybrid;               /* beta of hybrid targets: 0 pure TP, 1 pure BP Jacobian */
+    int n_aux;                  /* AO-SDTP auxiliary output units */
+    tp_init init;               /* initialiser of the weights: read by tp_net_create only (a
+                                   checkpoint holds the weights; tp_net_load sets Glorot) */
+    tp_adam forward, inverse;   /* optimisers of the forward and the learned feedback weights */
+    int max_batch;              /* largest batch the workspace is sized for */
+    uint64_t seed;
+} tp_config;
+
+/* Defaults that learn on small problems (the spirals of examples/minimal.c, XOR): Adam with
+   lr 1e-3 for both weight sets, alpha 0.1, sigma 0.1, batch up to 128, seed 1, the rule's
+   own inverse loss and auxiliary units. */
+TPDEF tp_config  tp_config_default(tp_rule rule);
+/* The hyperparameters of one of the paper's nets (a preset name) for a rule and schedule,
+   written into cfg with the rule's own inverse loss and, for AO-SDTP, 512 auxiliary units if
+   cfg has none. TP_HPARAMS_TABLE5 is the paper's Table 5 row as printed; TP_HPARAMS_BEST is
+   this library's best measured configuration, the row itself except where a measured run did
+   better (SDTP on MNIST FC and LC, AO-SDTP alternating on MNIST FC: see results/README.md).
+   TP_ERROR_SPEC if there is no such row (cfg unchanged, the reason in error). Batch size,
+   seed and the rest stay as they were. error: TP_ERROR_LEN bytes, or NULL. */
+TPDEF tp_result  tp_config_paper(tp_config *cfg, const char *preset, tp_rule rule, tp_schedule s,
+                                 tp_hparams which, char *error);
+
+/* ---------------------------------------------------------------- networks ----------- */
+
+typedef enum tp_kind { TP_DENSE, TP_LOCAL, TP_CONV } tp_kind;   /* "fc", "lc", "conv": see tp_kind_info */
+
+/* One layer: a = A(W) x + b, h = act(a). The kinds differ only in the linear operator A(W).
+   Shapes: an image is (h, w, c) channels-last; a dense layer's input is flattened.
+   Parameter pointers are views into the network's blocks. */
 typedef struct tp_layer {
     tp_kind kind;
     tp_act act;
@@ -182,56 +206,15 @@ typedef struct tp_layer {
     size_t n_w, n_b;            /* n_pos*patch*out_c weights; n_out biases (conv: out_c) */
     float *w, *b;               /* forward weights (n_pos, patch, out_c), biases (n_b) */
     float *dw, *db;             /* their gradients */
-    float *v, *c;               /* learned inverse: v shaped like w (v_out columns), c (n_in); or NULL */
+    float *v, *c;               /* the rule's learned feedback, or NULL: an inverse g_l's V (shaped
+                                   like w with v_out columns) and c (n_in) */
     float *dv, *dc;             /* their gradients */
     int v_out;                  /* columns of v: out_c, plus the auxiliary units on the top layer */
-    float *fb;                  /* FA feedback matrix B, shaped like w, fixed; or NULL */
-    float *dfa;                 /* DFA feedback matrix D (n_classes, n_out), fixed; or NULL */
+    float *fb;                  /* the rule's fixed feedback matrix, or NULL: FA's B (shaped like
+                                   w), DFA's D (n_classes, n_out) */
 } tp_layer;
 
-/* The three kernels every rule is written with; scratch holds tp_layer_scratch floats (a
-   dense layer also runs without: scratch NULL, and its transpose takes the slower way; an
-   LC layer with kernel rows of TP_LOCAL_DIRECT floats or more needs none). */
-TPDEF void   tp_layer_forward(const tp_layer *l, const float *w, const float *x, float *a,
-                              int batch, float *scratch);               /* a = A(w) x      */
-TPDEF void   tp_layer_transpose(const tp_layer *l, const float *w, const float *d, float *x,
-                                int batch, float *scratch);             /* x = A(w)^T d    */
-TPDEF void   tp_layer_weight_grad(const tp_layer *l, const float *x, const float *d, float *dw,
-                                  int batch, float *scratch);           /* dw += d<d,A(w)x>/dw */
-TPDEF void   tp_add_bias(float *a, const float *b, int rows, int n, int nb);  /* a[r][j] += b[j % nb] */
-TPDEF void   tp_bias_grad(const float *d, float *db, int rows, int n, int nb); /* db[j % nb] += sum_r d[r][j] */
-TPDEF size_t tp_layer_scratch(const tp_layer *l, int batch);
-
-/* ---------------------------------------------------------------- 6. networks -------- */
-
-typedef enum tp_rule { TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP } tp_rule;
-typedef enum tp_schedule { TP_PARALLEL, TP_ALTERNATING } tp_schedule;
-typedef enum tp_inverse_loss { TP_INVERSE_PRESERVE, TP_INVERSE_DENOISE } tp_inverse_loss;
-typedef enum tp_loss { TP_SOFTMAX_XENT, TP_SQUARED_ERROR } tp_loss;
-typedef enum tp_init { TP_INIT_GLOROT, TP_INIT_LECUN } tp_init;  /* uniform, limit sqrt(6/(in+out)) or sqrt(3/in) */
-typedef enum tp_phase { TP_PHASE_BOTH = 3, TP_PHASE_INVERSE = 1, TP_PHASE_FORWARD = 2 } tp_phase;
-typedef enum tp_hparams { TP_HPARAMS_BEST, TP_HPARAMS_TABLE5 } tp_hparams;   /* see tp_config_paper */
-
-typedef struct tp_adam {
-    float lr, beta1, beta2, eps;
-    int sgd;                    /* 1: plain SGD, p -= lr g (beta1, beta2, eps unused); else 0 */
-    long t;                     /* steps taken, for the bias correction (>= 0) */
-} tp_adam;
-
-typedef struct tp_config {
-    tp_rule rule;
-    tp_schedule schedule;       /* used by the caller's epoch loop; recorded for logs */
-    tp_inverse_loss inverse_loss;
-    float alpha;                /* DTP penultimate step size */
-    float sigma;                /* std of the noise the inverses are trained on */
-    float hybrid;               /* beta of hybrid targets: 0 pure TP, 1 pure BP Jacobian */
-    int n_aux;                  /* AO-SDTP auxiliary output units */
-    tp_init init;               /* initialiser of the weights: read by tp_net_create only (a
-                                   checkpoint holds the weights; tp_net_load sets Glorot) */
-    tp_adam forward, inverse;   /* optimisers of the forward and the inverse weights */
-    int max_batch;              /* largest batch the workspace is sized for */
-    uint64_t seed;
-} tp_config;
+struct tp__work;   /* the workspace: private to the implementation */
 
 /* A network: layers, one block per parameter set, one workspace. Owns all its memory. */
 typedef struct tp_net {
@@ -246,68 +229,46 @@ typedef struct tp_net {
 
     float *params, *grads, *m1, *m2;     /* forward W, b: values, gradients, Adam moments */
     size_t n_params;
-    float *iparams, *igrads, *im1, *im2; /* inverse V, c */
+    float *iparams, *igrads, *im1, *im2; /* learned feedback (inverse V, c) */
     size_t n_iparams;
-    float *fixed;                        /* FA B, DFA D, AO-SDTP W_z: never trained */
+    float *fixed;                        /* fixed feedback (FA B, DFA D), AO-SDTP W_z: never trained */
     size_t n_fixed;
     float *wz;                           /* AO-SDTP (n_{L-1}, n_aux) view into fixed; or NULL */
 
+    /* After tp_forward of `batch` rows (the building blocks read and write these): */
     float *h[TP_MAX_LAYERS + 1];    /* h[0] the input (borrowed), h[l] layer l's output rows */
-    float *d[TP_MAX_LAYERS + 1];    /* deltas (BP, FA, DFA) or target differences (TP) */
+    float *d[TP_MAX_LAYERS + 1];    /* after a rule: the (batch, n_l) signal layer l's weights learned
+                                       from, dloss/da_l (BP, FA, DFA; the TP rules' top layer) or
+                                       (2/batch) D_l * act'(a_l), D_l = h_l - target_l (TP hidden layers) */
     float *out;                     /* (batch, n_out + n_aux): [o, z], o the output probabilities */
-    float *err;                     /* (batch, n_out): per-example dloss/da_L */
-    float *s1, *s2, *s3, *s4;       /* (batch, widest) scratch rows */
-    float *ybuf;                    /* (batch, n_out) one-hot targets for tp_evaluate_dataset */
-    float *scratch;                 /* im2col workspace */
-    const float *y;                 /* the targets of the current step (borrowed) */
+    float *err;                     /* (batch, n_out): per-example dloss/da_L, after tp_task_loss */
+    int batch;                      /* rows of the last tp_forward */
     long step;                      /* training steps taken */
-    float *mem;                     /* one allocation behind the workspace */
-    size_t n_mem;                   /* its floats */
-    float *diag;                    /* copy of grads for the angle diagnostic */
-    int batch;                      /* rows in h[] after the last forward pass */
+    struct tp__work *work;          /* scratch buffers, private */
 
     tp_rng rng;                     /* noise and shuffling */
     uint64_t noise_step;            /* counter that keys the inverse-training noise */
     char error[TP_ERROR_LEN];       /* the sentence behind the last failed call */
 } tp_net;
 
-/* Defaults that learn on small problems (the spirals of examples/minimal.c, XOR): Adam with
-   lr 1e-3 for both weight sets, alpha 0.1, sigma 0.1, batch up to 128, seed 1. */
-TPDEF tp_config  tp_config_default(tp_rule rule);
-/* The hyperparameters of one of the paper's nets (a preset name) for a rule and schedule,
-   written into cfg with the rule's own inverse loss and, for AO-SDTP, 512 auxiliary units if
-   cfg has none. TP_HPARAMS_TABLE5 is the paper's Table 5 row as printed; TP_HPARAMS_BEST is
-   this library's best measured configuration, the row itself except where a measured run did
-   better (SDTP on MNIST FC and LC, AO-SDTP alternating on MNIST FC: see the README's results).
-   TP_ERROR_SPEC if there is no such row (cfg unchanged, the reason in error). Batch size,
-   seed and the rest stay as they were. error: TP_ERROR_LEN bytes, or NULL. */
-TPDEF tp_result  tp_config_paper(tp_config *cfg, const char *preset, tp_rule rule, tp_schedule s,
-                                 tp_hparams which, char *error);
-TPDEF const char *tp_preset(const char *name);              /* spec of a preset, or NULL */
-/* The bytes tp_net_create would allocate for this spec and config, without allocating;
-   error (TP_ERROR_LEN bytes, or NULL) says why a spec or config is refused. */
-TPDEF tp_result  tp_net_plan(const char *spec_or_preset, const tp_config *cfg, size_t *bytes, char *error);
-/* Builds the net; refuses (TP_ERROR_NOMEM, the size in net->error) a net larger than the
-   machine's physical memory, where the platform tells it (POSIX sysconf). */
+/* Builds the net from a spec or a preset name (tp_preset), or returns an error with the
+   reason in net->error (no memory left allocated). The spec:  INPUT LAYER... [LOSS]
+     INPUT  784 | 28x28x1
+     LAYER  fcN[xR] | lcKxK/C[/sS] | convKxK/C[/sS], each with an optional :tanh :relu
+            :sigmoid :linear (hidden default tanh, last layer linear)
+     LOSS   softmax (default, cross-entropy) | mse (squared error)
+   Tokens are separated by spaces or commas; "784-256x6-10" is short for "784 fc256x6 fc10".
+   A net larger than the machine's physical memory (where POSIX sysconf tells it) is refused
+   (TP_ERROR_NOMEM, its size in net->error); tp_net_plan gives the size beforehand. */
 TPDEF tp_result  tp_net_create(tp_net *net, const char *spec_or_preset, const tp_config *cfg);
 TPDEF void       tp_net_destroy(tp_net *net);
-TPDEF size_t     tp_net_bytes(const tp_net *net);          /* everything the net allocated */
-TPDEF double     tp_net_macs(const tp_net *net);           /* multiply-adds of one forward pass, per example */
-TPDEF int        tp_rule_count(void);                      /* rules are 0 .. tp_rule_count() - 1 */
-TPDEF const char *tp_rule_name(tp_rule r);                 /* "bp", "fa", ...; "?" if out of range */
-TPDEF const char *tp_rule_list(void);                      /* "bp, fa, dfa, dtp, sdtp, aosdtp" */
-TPDEF const char *tp_schedule_name(tp_schedule s);         /* "parallel", "alternating" */
-/* Names as tp_rule_name and tp_schedule_name give them, in any case; error (TP_ERROR_LEN bytes,
-   or NULL) names the word and the choices. */
-TPDEF tp_result  tp_rule_parse(const char *s, tp_rule *r, char *error);
-TPDEF tp_result  tp_schedule_parse(const char *s, tp_schedule *out, char *error);
 
-/* ---------------------------------------------------------------- 7-9. training ------ */
+/* ---------------------------------------------------------------- training ----------- */
 
 typedef struct tp_stats {
     double loss;                /* mean task loss of the batch, before the update */
     int errors;                 /* misclassified examples in the batch (xent only) */
-    double inverse_loss;        /* mean inverse reconstruction loss (TP rules) */
+    double inverse_loss;        /* mean reconstruction loss of the learned feedback (TP rules), or 0 */
 } tp_stats;
 
 typedef struct tp_diag {
@@ -316,16 +277,18 @@ typedef struct tp_diag {
     float target[TP_MAX_LAYERS];    /* ||h_l - target_l||^2 / n_l of a TP rule's hidden layer, or -1 */
 } tp_diag;
 
-/* Every call in this section checks what it is given and returns an error (the sentence in
+/* Every call in this part checks what it is given and returns an error (the sentence in
    net->error) instead of failing: a NULL pointer, a batch outside 1..max_batch, an input
    that is not finite, a target row that is not a probability distribution (softmax: entries
    >= 0 summing to 1, as one-hot rows do; squared error: finite), each named by its row.
-   tp_train_step and tp_gradients take one batch; tp_evaluate and tp_predict any number of
-   rows, which they cut into batches. */
+   tp_train_step takes one batch (stats may be NULL); tp_evaluate and tp_predict any number
+   of rows, which they cut into batches. */
 TPDEF tp_result tp_train_step(tp_net *net, const float *x, const float *y, int batch,
                               tp_phase phase, tp_stats *stats);
-TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int batch,
-                             tp_phase phase, tp_stats *stats);       /* grads, no update */
+/* The phase of epoch `epoch` (0, 1, 2, ...) of an epoch loop under cfg's schedule, and the
+   number of forward epochs that epochs 0..epoch hold: alternating starts with a feedback-only
+   epoch; a rule without learned feedback, or the parallel schedule, trains both every epoch. */
+TPDEF tp_phase  tp_schedule_phase(const tp_config *cfg, long epoch, long *forward_epochs);
 TPDEF tp_result tp_evaluate(tp_net *net, const float *x, const float *y, int n,
                             double *loss, double *error_rate);
 struct tp_dataset;
@@ -334,28 +297,11 @@ TPDEF tp_result tp_evaluate_dataset(tp_net *net, const struct tp_dataset *ds, do
    (n, n_out) output rows (softmax probabilities; a squared-error net's outputs) or NULL;
    AO-SDTP's auxiliary units are not part of them. */
 TPDEF tp_result tp_predict(tp_net *net, const float *x, int n, int *classes, float *probs);
+/* How the rule's updates relate to backprop's on one batch (no update is made). */
 TPDEF tp_result tp_diagnose(tp_net *net, const float *x, const float *y, int batch, tp_diag *out);
-/* One forward pass of 1..max_batch rows into h[] and out (rows of n_out + n_aux): the first
-   step of the building blocks below. Checks its arguments as the calls above do. */
-TPDEF tp_result tp_forward(tp_net *net, const float *x, int batch);
+TPDEF void      tp_set_threads(int n);   /* OpenMP thread count (n >= 1); no-op without OpenMP */
 
-/* Building blocks, for a training loop of one's own. These are the low-level calls whose
-   preconditions are programmer contracts, checked by TP_ASSERT (assert() unless replaced):
-   each runs on the batch of the last tp_forward, in this order: tp_task_loss, then the
-   inverse gradients and/or one rule's forward gradients, then tp_adam_step. The layer
-   kernels, tp_gemm and the activations below are asserted likewise (sizes are the
-   caller's). Each rule writes (not adds to) every entry of net->grads, tp_inverse_grads
-   every entry of net->igrads. */
-TPDEF double    tp_task_loss(tp_net *net, const float *y, int batch, int *errors);  /* batch of the last tp_forward */
-TPDEF int       tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float *m2, size_t n);
-                                                             /* returns 1 if a new p is not finite */
-TPDEF void tp_rule_bp(tp_net *net, int batch);
-TPDEF void tp_rule_fa(tp_net *net, int batch);
-TPDEF void tp_rule_dfa(tp_net *net, int batch);
-TPDEF void tp_rule_tp(tp_net *net, int batch);                 /* DTP, SDTP, AO-SDTP forward weights */
-TPDEF double tp_inverse_grads(tp_net *net, int batch);          /* TP inverse weights */
-
-/* ---------------------------------------------------------------- 10. data ----------- */
+/* ---------------------------------------------------------------- data --------------- */
 
 typedef struct tp_dataset {
     int n;                      /* examples */
@@ -378,11 +324,15 @@ TPDEF tp_result tp_load_records(tp_dataset *ds, const char *const *paths, int n_
 TPDEF tp_result tp_dataset_check(tp_dataset *ds);
 TPDEF void      tp_dataset_free(tp_dataset *ds);
 /* x = the examples idx[0..batch), y (unless NULL) their one-hot labels, n_classes columns;
-   TP_ERROR_ARGUMENT if an index or a label is out of range (nothing written past x and y). */
+   TP_ERROR_ARGUMENT if an index or a label is out of range (nothing written past x and y).
+   An autoencoder's target is x itself: pass y NULL and use x. */
 TPDEF tp_result tp_dataset_batch(tp_dataset *ds, const int *idx, int batch, float *x, float *y);
+TPDEF void      tp_shuffle(tp_rng *r, int *order, int n); /* order = random permutation of 0..n-1 */
+/* Training-set augmentation: each image shifted by a random crop of its zero-padded copy
+   (offsets -pad..pad in each direction) and flipped left-right with probability 1/2. */
 TPDEF void      tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int w, int c, int pad);
 
-/* ---------------------------------------------------------------- 11. checkpoints ---- */
+/* ---------------------------------------------------------------- checkpoints -------- */
 
 /* A checkpoint holds everything a run needs to continue bit for bit: the spec, the config
    with both optimisers' step counts, every parameter with its Adam moments, the fixed
@@ -404,6 +354,138 @@ TPDEF tp_result tp_net_save(tp_net *net, const char *path, const void *user, siz
    no net) with *user_len set to the size needed. Anything but a regular file is refused, and
    the header is checked before the rest is read. */
 TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t user_cap, size_t *user_len);
+
+/* ======================================================================================
+   PART B: BUILDING BLOCKS, for programs that look inside or write their own loop
+   ====================================================================================== */
+
+/* ---------------------------------------------------------------- names and sizes ---- */
+
+TPDEF int        tp_rule_count(void);                      /* rules are 0 .. tp_rule_count() - 1 */
+TPDEF const char *tp_rule_name(tp_rule r);                 /* "bp", "fa", ...; "?" if out of range */
+TPDEF const char *tp_rule_list(char *buf, size_t cap);     /* buf = "bp, fa, dfa, dtp, sdtp, aosdtp" */
+TPDEF const char *tp_schedule_name(tp_schedule s);         /* "parallel", "alternating" */
+/* Names as tp_rule_name and tp_schedule_name give them, in any case; error (TP_ERROR_LEN bytes,
+   or NULL) names the word and the choices. */
+TPDEF tp_result  tp_rule_parse(const char *s, tp_rule *r, char *error);
+TPDEF tp_result  tp_schedule_parse(const char *s, tp_schedule *out, char *error);
+TPDEF const char *tp_preset(const char *name);              /* spec of a preset, or NULL */
+/* The bytes tp_net_create would allocate for this spec and config, without allocating;
+   error (TP_ERROR_LEN bytes, or NULL) says why a spec or config is refused. */
+TPDEF tp_result  tp_net_plan(const char *spec_or_preset, const tp_config *cfg, size_t *bytes, char *error);
+TPDEF size_t     tp_net_bytes(const tp_net *net);          /* everything the net allocated */
+TPDEF double     tp_net_macs(const tp_net *net);           /* multiply-adds of one forward pass, per example */
+
+/* ---------------------------------------------------------------- rules -------------- */
+
+/* What a rule adds to a layer besides W and b: a block shaped like W (FA's B), a block from
+   the output straight to the layer (DFA's D: n_out of the net x n_l), or an inverse g_l
+   (V shaped like W with v_out columns, and c with n_in entries). */
+typedef enum tp_shape { TP_SHAPE_NONE, TP_SHAPE_W, TP_SHAPE_DIRECT, TP_SHAPE_INVERSE } tp_shape;
+typedef struct tp_blocks {
+    tp_shape shape;
+    int first, last;            /* carried by layers first <= l <= L + last (1-based, last <= 0) */
+} tp_blocks;
+
+/* Multiply-adds per example of one training step (TP_PHASE_BOTH), per layer: the forward
+   pass, the weight gradients, the propagation of errors or targets down to the layer, and the
+   training of its learned feedback. */
+typedef struct tp_cost { double fwd, wgrad, prop, inv; } tp_cost;
+
+/* A learning rule, described once (HOW TO ADD A RULE, at the top). */
+typedef struct tp_rule_desc {
+    const char *name;               /* as train --rule takes it: "dtp" */
+    const char *summary;            /* one line for help texts */
+    tp_blocks fixed;                /* fixed random feedback, drawn at creation, never trained */
+    tp_blocks learned;              /* learned feedback, trained by cfg.inverse */
+    tp_inverse_loss inverse_loss;   /* the default of tp_config_default */
+    int n_aux;                      /* default auxiliary output units (AO-SDTP), 0: none taken */
+    /* Forward-weight gradients of the batch of the last tp_forward, after tp_task_loss of its
+       targets y: writes (not adds to) every entry of net->grads. */
+    void (*grads)(tp_net *net, const float *y, int batch);
+    /* Gradients of the learned feedback (writes every entry of net->igrads); returns the mean
+       loss it trained on. NULL for a rule without learned feedback. */
+    double (*learned_grads)(tp_net *net, const float *y, int batch);
+    /* Target differences D_l = h_l - target_l of the hidden layers into net->d[l], for
+       tp_diagnose; NULL for a rule without targets. */
+    void (*targets)(tp_net *net, const float *y, int batch);
+    /* This rule's prop and inv multiply-adds of layer l (fwd and wgrad are filled already). */
+    void (*cost)(const tp_net *net, int l, tp_cost *c);
+} tp_rule_desc;
+
+TPDEF const tp_rule_desc *tp_rule_info(tp_rule r);          /* NULL if r is not a rule */
+TPDEF double tp_step_macs(const tp_net *net, tp_cost *per_layer);   /* total per example; per_layer may be NULL */
+
+/* The steps of tp_train_step, for a training loop of one's own. tp_forward and
+   tp_gradients check their arguments like part A; the others are programmer contracts,
+   checked by TP_ASSERT (assert() unless replaced): each runs on the batch of the last
+   tp_forward, in this order: tp_task_loss, then the learned feedback's and/or the rule's
+   forward gradients, then tp_adam_step. The layer kernels, tp_gemm and the activations
+   below are asserted likewise (sizes are the caller's). */
+TPDEF tp_result tp_forward(tp_net *net, const float *x, int batch);   /* fills h[], out */
+TPDEF double    tp_task_loss(tp_net *net, const float *y, int batch, int *errors);  /* fills err */
+TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int batch,
+                             tp_phase phase, tp_stats *stats);       /* grads, no update */
+TPDEF void      tp_rule_bp(tp_net *net, const float *y, int batch);
+TPDEF void      tp_rule_fa(tp_net *net, const float *y, int batch);
+TPDEF void      tp_rule_dfa(tp_net *net, const float *y, int batch);
+TPDEF void      tp_rule_tp(tp_net *net, const float *y, int batch);           /* DTP, SDTP, AO-SDTP */
+TPDEF double    tp_inverse_grads(tp_net *net, const float *y, int batch);     /* TP inverses */
+TPDEF int       tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float *m2, size_t n);
+                                                             /* returns 1 if a new p is not finite */
+
+/* ---------------------------------------------------------------- layer kinds -------- */
+
+/* A layer kind, described once (HOW TO ADD A LAYER KIND, at the top): its spec token, its
+   geometry, and the three kernels every rule is written with. */
+typedef struct tp_kind_desc {
+    const char *name;               /* the spec token's prefix: "fc", "lc", "conv" */
+    int spatial;                    /* 1: token KxK/C[/sS] over an image; 0: N[xR] over a flat input */
+    int local;                      /* 1: a filter of its own per position (n_pos = out_h*out_w) */
+    int shared_bias;                /* 1: one bias per channel (n_b = out_c); 0: per unit */
+    void (*forward)(const tp_layer *l, const float *w, const float *x, float *a, int batch, float *scratch);
+    void (*transpose)(const tp_layer *l, const float *w, const float *d, float *x, int batch, float *scratch);
+    void (*weight_grad)(const tp_layer *l, const float *x, const float *d, float *dw, int batch,
+                        float *scratch, int accumulate);
+    double (*scratch)(const tp_layer *l, int batch);   /* floats of scratch the kernels need */
+} tp_kind_desc;
+
+TPDEF const tp_kind_desc *tp_kind_info(tp_kind k);          /* NULL if k is not a kind */
+
+/* The three kernels, through the kind's table; scratch holds tp_layer_scratch floats (a
+   dense layer also runs without: scratch NULL, and its transpose takes the slower way; an
+   LC layer with kernel rows of TP_LOCAL_DIRECT floats or more needs none). */
+TPDEF void   tp_layer_forward(const tp_layer *l, const float *w, const float *x, float *a,
+                              int batch, float *scratch);               /* a = A(w) x      */
+TPDEF void   tp_layer_transpose(const tp_layer *l, const float *w, const float *d, float *x,
+                                int batch, float *scratch);             /* x = A(w)^T d    */
+TPDEF void   tp_layer_weight_grad(const tp_layer *l, const float *x, const float *d, float *dw,
+                                  int batch, float *scratch);           /* dw += d<d,A(w)x>/dw */
+TPDEF void   tp_add_bias(float *a, const float *b, int rows, int n, int nb);  /* a[r][j] += b[j % nb] */
+TPDEF void   tp_bias_grad(const float *d, float *db, int rows, int n, int nb); /* db[j % nb] += sum_r d[r][j] */
+TPDEF size_t tp_layer_scratch(const tp_layer *l, int batch);
+
+/* ---------------------------------------------------------------- kernels, activations, RNG */
+
+/* C = op(A) op(B) (+ C when accumulate), op(X) = X or X^T; row-major, leading dimensions
+   in floats. op(A) is M x K, op(B) is K x N. tp_gemm is blocked, vectorised and
+   OpenMP-parallel; tp_gemm_ref is the plain triple loop the tests hold it equal to. */
+TPDEF void tp_gemm(int trans_a, int trans_b, int m, int n, int k,
+                   const float *a, int lda, const float *b, int ldb,
+                   int accumulate, float *c, int ldc);
+TPDEF void tp_gemm_ref(int trans_a, int trans_b, int m, int n, int k,
+                       const float *a, int lda, const float *b, int ldb,
+                       int accumulate, float *c, int ldc);
+TPDEF int  tp_get_threads(void);
+
+TPDEF void tp_act_forward(tp_act f, float *h, size_t n);                 /* h = f(h) in place */
+TPDEF void tp_act_backward(tp_act f, const float *h, float *d, size_t n); /* d *= f'(a), from h = f(a) */
+TPDEF const char *tp_act_name(tp_act f);
+
+TPDEF void     tp_rng_seed(tp_rng *r, uint64_t seed);
+TPDEF uint64_t tp_rng_u64(tp_rng *r);
+TPDEF float    tp_rng_uniform(tp_rng *r);               /* [0, 1) */
+TPDEF float    tp_rng_normal(tp_rng *r);                /* N(0, 1) */
 /* CRC-32 (IEEE, as zlib, PNG and the checkpoints use it) of n bytes, continuing from crc (0 to start). */
 TPDEF uint32_t tp_crc32(uint32_t crc, const void *p, size_t n);
 
@@ -461,6 +543,12 @@ int fileno(FILE *stream);   /* POSIX; hidden by strict ISO C modes */
 #  define TP__OMP(x)
 #endif
 #define TP__STR(x) #x
+
+/* Element counts above which an element-wise loop is split over the threads: loops with
+   arithmetic per element (activations, softmax, bias) from TP__PAR_ARITH elements, loops that
+   mostly stream memory (scaling, checks, Adam, transposes) from TP__PAR_STREAM. */
+#define TP__PAR_ARITH 16384
+#define TP__PAR_STREAM 65536
 
 #define TP__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TP__MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -855,15 +943,15 @@ TPDEF void tp_act_forward(tp_act f, float *h, size_t n)
     ptrdiff_t i, nn = (ptrdiff_t)n;
     switch (f) {
     case TP_TANH:
-        TP__OMP(parallel for schedule(static) if (nn > 16384))
+        TP__OMP(parallel for schedule(static) if (nn > TP__PAR_ARITH))
         for (i = 0; i < nn; i++) h[i] = tp__tanhf(h[i]);
         break;
     case TP_RELU:
-        TP__OMP(parallel for schedule(static) if (nn > 16384))
+        TP__OMP(parallel for schedule(static) if (nn > TP__PAR_ARITH))
         for (i = 0; i < nn; i++) h[i] = h[i] > 0.0f ? h[i] : 0.0f;
         break;
     case TP_SIGMOID:
-        TP__OMP(parallel for schedule(static) if (nn > 16384))
+        TP__OMP(parallel for schedule(static) if (nn > TP__PAR_ARITH))
         for (i = 0; i < nn; i++) h[i] = 1.0f / (1.0f + tp__expf(-h[i]));
         break;
     case TP_IDENTITY:
@@ -876,15 +964,15 @@ TPDEF void tp_act_backward(tp_act f, const float *h, float *d, size_t n)
     ptrdiff_t i, nn = (ptrdiff_t)n;
     switch (f) {
     case TP_TANH:
-        TP__OMP(parallel for schedule(static) if (nn > 16384))
+        TP__OMP(parallel for schedule(static) if (nn > TP__PAR_ARITH))
         for (i = 0; i < nn; i++) d[i] *= 1.0f - h[i] * h[i];
         break;
     case TP_RELU:
-        TP__OMP(parallel for schedule(static) if (nn > 16384))
+        TP__OMP(parallel for schedule(static) if (nn > TP__PAR_ARITH))
         for (i = 0; i < nn; i++) d[i] = h[i] > 0.0f ? d[i] : 0.0f;
         break;
     case TP_SIGMOID:
-        TP__OMP(parallel for schedule(static) if (nn > 16384))
+        TP__OMP(parallel for schedule(static) if (nn > TP__PAR_ARITH))
         for (i = 0; i < nn; i++) d[i] *= h[i] * (1.0f - h[i]);
         break;
     case TP_IDENTITY:
@@ -909,7 +997,7 @@ TPDEF void tp_act_backward(tp_act f, const float *h, float *d, size_t n)
 #ifndef TP_LOCAL_DIRECT
 #define TP_LOCAL_DIRECT 32
 #endif
-static int tp__local_direct(const tp_layer *l) { return l->kind == TP_LOCAL && l->k * l->in_c >= TP_LOCAL_DIRECT; }
+static int tp__local_direct(const tp_layer *l) { return l->k * l->in_c >= TP_LOCAL_DIRECT; }   /* of an LC layer */
 
 /* A dense layer's transpose x = d W^T packs all of W^T, an element-by-element transpose as
    large as W. When W is large beside the batch it is cheaper to compute x^T = W d^T, reading
@@ -920,20 +1008,11 @@ static int tp__dense_swap(const tp_layer *l, int batch)
     return (double)l->n_in * l->n_out > 2.0 * batch * ((double)l->n_in + l->n_out);
 }
 
-static double tp__layer_scratch(const tp_layer *l, int batch)   /* in double: it may not fit a size_t */
-{
-    if (l->kind == TP_DENSE) return (double)batch * l->n_in;   /* x^T for tp__dense_swap */
-    if (tp__local_direct(l)) return 0;                          /* x read in place */
-    return (double)batch * l->out_h * l->out_w * l->patch;
-}
-
-TPDEF size_t tp_layer_scratch(const tp_layer *l, int batch) { return (size_t)tp__layer_scratch(l, batch); }
-
 /* dst (cols x rows) = src (rows x cols)^T, in 32 x 32 tiles split over the threads */
 static void tp__transpose(const float *src, int rows, int cols, float *dst)
 {
     int t, nr = (rows + 31) / 32, nc = (cols + 31) / 32;
-    TP__OMP(parallel for schedule(static) if ((size_t)rows * cols > 65536))
+    TP__OMP(parallel for schedule(static) if ((size_t)rows * cols > TP__PAR_STREAM))
     for (t = 0; t < nr * nc; t++) {
         int r0 = t / nc * 32, c0 = t % nc * 32, r1 = TP__MIN(rows, r0 + 32), c1 = TP__MIN(cols, c0 + 32);
         for (int c = c0; c < c1; c++)
@@ -1054,92 +1133,125 @@ static void tp__local_weight_grad(const tp_layer *l, const float *x, const float
     }
 }
 
-TPDEF void tp_layer_forward(const tp_layer *l, const float *w, const float *x, float *a,
-                            int batch, float *scratch)
+/* The three kinds' kernels. Dense: one product over the batch. */
+static void tp__dense_forward(const tp_layer *l, const float *w, const float *x, float *a, int batch, float *scratch)
+{
+    (void)scratch;
+    tp_gemm(0, 0, batch, l->n_out, l->n_in, x, l->n_in, w, l->n_out, 0, a, l->n_out);       /* a = x W */
+}
+
+static void tp__dense_transpose(const tp_layer *l, const float *w, const float *d, float *x, int batch, float *scratch)
+{
+    if (scratch && tp__dense_swap(l, batch)) {                                           /* x^T = W d^T */
+        tp_gemm(0, 1, l->n_in, batch, l->n_out, w, l->n_out, d, l->n_out, 0, scratch, batch);
+        tp__transpose(scratch, l->n_in, batch, x);
+        return;
+    }
+    tp_gemm(0, 1, batch, l->n_in, l->n_out, d, l->n_out, w, l->n_out, 0, x, l->n_in);       /* x = d W^T */
+}
+
+/* acc 0 overwrites dw: the rules' gradients, which need no zeroed block and no reads of it */
+static void tp__dense_weight_grad(const tp_layer *l, const float *x, const float *d, float *dw, int batch,
+                                  float *scratch, int acc)
+{
+    (void)scratch;
+    tp_gemm(1, 0, l->n_in, l->n_out, batch, x, l->n_in, d, l->n_out, acc, dw, l->n_out);    /* dW += x^T d */
+}
+
+static double tp__dense_scratch(const tp_layer *l, int batch) { return (double)batch * l->n_in; }   /* x^T of the swap */
+
+/* Locally connected: long kernel rows read in place, short ones through im2col, a product
+   per position. */
+static void tp__local_forward_k(const tp_layer *l, const float *w, const float *x, float *a, int batch, float *scratch)
 {
     int p, P = l->n_pos, cout = l->out_c;
-    if (l->kind == TP_DENSE) {                                   /* a = x W */
-        tp_gemm(0, 0, batch, l->n_out, l->n_in, x, l->n_in, w, l->n_out, 0, a, l->n_out);
-        return;
-    }
-    if (tp__local_direct(l)) {
-        tp__local_forward(l, w, x, a, batch);
-        return;
-    }
+    if (tp__local_direct(l)) { tp__local_forward(l, w, x, a, batch); return; }
     tp__im2col(l, x, scratch, batch);
-    if (l->kind == TP_CONV) {                                    /* a = cols W */
-        tp_gemm(0, 0, batch * l->out_h * l->out_w, cout, l->patch, scratch, l->patch, w, cout, 0, a, cout);
-        return;
-    }
     TP__OMP(parallel for schedule(static)                    /* a_p = cols_p W_p */)
     for (p = 0; p < P; p++)
         tp__gemm_serial(0, 0, batch, cout, l->patch, scratch + (size_t)p * l->patch, P * l->patch,
                         w + (size_t)p * l->patch * cout, cout, 0, a + (size_t)p * cout, P * cout);
 }
 
-TPDEF void tp_layer_transpose(const tp_layer *l, const float *w, const float *d, float *x,
-                              int batch, float *scratch)
+static void tp__local_transpose_k(const tp_layer *l, const float *w, const float *d, float *x, int batch, float *scratch)
 {
     int p, P = l->n_pos, cout = l->out_c;
-    if (l->kind == TP_DENSE && scratch && tp__dense_swap(l, batch)) {   /* x^T = W d^T */
-        tp_gemm(0, 1, l->n_in, batch, l->n_out, w, l->n_out, d, l->n_out, 0, scratch, batch);
-        tp__transpose(scratch, l->n_in, batch, x);
-        return;
-    }
-    if (l->kind == TP_DENSE) {                                   /* x = d W^T */
-        tp_gemm(0, 1, batch, l->n_in, l->n_out, d, l->n_out, w, l->n_out, 0, x, l->n_in);
-        return;
-    }
-    if (tp__local_direct(l)) {
-        tp__local_transpose(l, w, d, x, batch);
-        return;
-    }
-    if (l->kind == TP_CONV) {                                    /* cols = d W^T */
-        tp_gemm(0, 1, batch * l->out_h * l->out_w, l->patch, cout, d, cout, w, cout, 0, scratch, l->patch);
-    } else {
-        TP__OMP(parallel for schedule(static)                /* cols_p = d_p W_p^T */)
-        for (p = 0; p < P; p++)
-            tp__gemm_serial(0, 1, batch, l->patch, cout, d + (size_t)p * cout, P * cout,
-                            w + (size_t)p * l->patch * cout, cout, 0,
-                            scratch + (size_t)p * l->patch, P * l->patch);
-    }
+    if (tp__local_direct(l)) { tp__local_transpose(l, w, d, x, batch); return; }
+    TP__OMP(parallel for schedule(static)                    /* cols_p = d_p W_p^T */)
+    for (p = 0; p < P; p++)
+        tp__gemm_serial(0, 1, batch, l->patch, cout, d + (size_t)p * cout, P * cout,
+                        w + (size_t)p * l->patch * cout, cout, 0, scratch + (size_t)p * l->patch, P * l->patch);
     tp__col2im(l, scratch, x, batch);
 }
 
-/* acc 0 overwrites dw: the rules' gradients, which need no zeroed block and no reads of it */
-static void tp__weight_grad(const tp_layer *l, const float *x, const float *d, float *dw,
-                            int batch, float *scratch, int acc)
+static void tp__local_weight_grad_k(const tp_layer *l, const float *x, const float *d, float *dw, int batch,
+                                    float *scratch, int acc)
 {
     int p, P = l->n_pos, cout = l->out_c;
-    if (l->kind == TP_DENSE) {                                   /* dW += x^T d */
-        tp_gemm(1, 0, l->n_in, l->n_out, batch, x, l->n_in, d, l->n_out, acc, dw, l->n_out);
-        return;
-    }
-    if (tp__local_direct(l)) {
-        tp__local_weight_grad(l, x, d, dw, batch, acc);
-        return;
-    }
+    if (tp__local_direct(l)) { tp__local_weight_grad(l, x, d, dw, batch, acc); return; }
     tp__im2col(l, x, scratch, batch);
-    if (l->kind == TP_CONV) {                                    /* dW += cols^T d */
-        tp_gemm(1, 0, l->patch, cout, batch * l->out_h * l->out_w, scratch, l->patch, d, cout, acc, dw, cout);
-        return;
-    }
     TP__OMP(parallel for schedule(static)                    /* dW_p += cols_p^T d_p */)
     for (p = 0; p < P; p++)
         tp__gemm_serial(1, 0, l->patch, cout, batch, scratch + (size_t)p * l->patch, P * l->patch,
                         d + (size_t)p * cout, P * cout, acc, dw + (size_t)p * l->patch * cout, cout);
 }
 
-TPDEF void tp_layer_weight_grad(const tp_layer *l, const float *x, const float *d, float *dw,
-                                int batch, float *scratch)
+static double tp__im2col_scratch(const tp_layer *l, int batch) { return (double)batch * l->out_h * l->out_w * l->patch; }
+static double tp__local_scratch(const tp_layer *l, int batch) { return tp__local_direct(l) ? 0.0 : tp__im2col_scratch(l, batch); }
+
+/* Convolution: one product over every (image, position) patch. */
+static void tp__conv_forward(const tp_layer *l, const float *w, const float *x, float *a, int batch, float *scratch)
 {
-    tp__weight_grad(l, x, d, dw, batch, scratch, 1);
+    tp__im2col(l, x, scratch, batch);
+    tp_gemm(0, 0, batch * l->out_h * l->out_w, l->out_c, l->patch, scratch, l->patch, w, l->out_c, 0, a, l->out_c);  /* a = cols W */
+}
+
+static void tp__conv_transpose(const tp_layer *l, const float *w, const float *d, float *x, int batch, float *scratch)
+{
+    tp_gemm(0, 1, batch * l->out_h * l->out_w, l->patch, l->out_c, d, l->out_c, w, l->out_c, 0, scratch, l->patch); /* cols = d W^T */
+    tp__col2im(l, scratch, x, batch);
+}
+
+static void tp__conv_weight_grad(const tp_layer *l, const float *x, const float *d, float *dw, int batch,
+                                 float *scratch, int acc)
+{
+    tp__im2col(l, x, scratch, batch);
+    tp_gemm(1, 0, l->patch, l->out_c, batch * l->out_h * l->out_w, scratch, l->patch, d, l->out_c, acc, dw, l->out_c); /* dW += cols^T d */
+}
+
+/* The layer kinds, each described once (HOW TO ADD A LAYER KIND, at the top), in tp_kind's order. */
+static const tp_kind_desc tp__kinds[] = {
+    {"fc", 0, 0, 0, tp__dense_forward, tp__dense_transpose, tp__dense_weight_grad, tp__dense_scratch},
+    {"lc", 1, 1, 0, tp__local_forward_k, tp__local_transpose_k, tp__local_weight_grad_k, tp__local_scratch},
+    {"conv", 1, 0, 1, tp__conv_forward, tp__conv_transpose, tp__conv_weight_grad, tp__im2col_scratch},
+};
+
+TPDEF const tp_kind_desc *tp_kind_info(tp_kind k)
+{
+    return (unsigned)k < sizeof tp__kinds / sizeof tp__kinds[0] ? &tp__kinds[k] : NULL;
+}
+
+TPDEF size_t tp_layer_scratch(const tp_layer *l, int batch) { return (size_t)tp__kinds[l->kind].scratch(l, batch); }
+
+TPDEF void tp_layer_forward(const tp_layer *l, const float *w, const float *x, float *a, int batch, float *scratch)
+{
+    tp__kinds[l->kind].forward(l, w, x, a, batch, scratch);
+}
+
+TPDEF void tp_layer_transpose(const tp_layer *l, const float *w, const float *d, float *x, int batch, float *scratch)
+{
+    tp__kinds[l->kind].transpose(l, w, d, x, batch, scratch);
+}
+
+TPDEF void tp_layer_weight_grad(const tp_layer *l, const float *x, const float *d, float *dw, int batch, float *scratch)
+{
+    tp__kinds[l->kind].weight_grad(l, x, d, dw, batch, scratch, 1);
 }
 
 TPDEF void tp_add_bias(float *a, const float *b, int rows, int n, int nb)
 {
     int r;
-    TP__OMP(parallel for schedule(static) if ((size_t)rows * n > 16384))
+    TP__OMP(parallel for schedule(static) if ((size_t)rows * n > TP__PAR_ARITH))
     for (r = 0; r < rows; r++) {
         float *ar = a + (size_t)r * n;
         for (int j0 = 0; j0 < n; j0 += nb)
@@ -1151,7 +1263,7 @@ static void tp__bias_grad(const float *d, float *db, int rows, int n, int nb, in
 {
     int jb, reps = n / nb, nblk = (nb + 63) / 64;
     /* 64 sums side by side read whole rows; each sum still adds rows, then repeats, in order */
-    TP__OMP(parallel for schedule(static) if ((size_t)rows * n > 16384))
+    TP__OMP(parallel for schedule(static) if ((size_t)rows * n > TP__PAR_ARITH))
     for (jb = 0; jb < nblk; jb++) {
         int j0 = jb * 64, w = TP__MIN(64, nb - j0);
         float s[64];
@@ -1195,17 +1307,59 @@ TPDEF const char *tp_preset(const char *name)
     return NULL;
 }
 
-static const char *const tp__rule_names[] = {"bp", "fa", "dfa", "dtp", "sdtp", "aosdtp"};
+/* ---- the rules, each described once (HOW TO ADD A RULE, at the top). Their functions are
+   in section 8; the table is here, where construction reads it. */
+static void tp__targets_dtp(tp_net *net, const float *y, int batch);
+static void tp__targets_sdtp(tp_net *net, const float *y, int batch);
+static void tp__cost_backprop(const tp_net *net, int l, tp_cost *c);
+static void tp__cost_dfa(const tp_net *net, int l, tp_cost *c);
+static void tp__cost_dtp(const tp_net *net, int l, tp_cost *c);
+static void tp__cost_sdtp(const tp_net *net, int l, tp_cost *c);
+
+static const tp_rule_desc tp__rules[] = {
+    {"bp", "backprop: errors through W^T", {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0,
+     tp_rule_bp, NULL, NULL, tp__cost_backprop},
+    {"fa", "feedback alignment: errors through a fixed random B", {TP_SHAPE_W, 1, 0}, {TP_SHAPE_NONE, 0, 0},
+     TP_INVERSE_DENOISE, 0, tp_rule_fa, NULL, NULL, tp__cost_backprop},
+    {"dfa", "direct feedback alignment: the output error through a fixed random D to each hidden layer",
+     {TP_SHAPE_DIRECT, 1, -1}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, tp_rule_dfa, NULL, NULL, tp__cost_dfa},
+    {"dtp", "difference target propagation: a gradient step at the top, learned inverses below",
+     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, -1}, TP_INVERSE_PRESERVE, 0,
+     tp_rule_tp, tp_inverse_grads, tp__targets_dtp, tp__cost_dtp},
+    {"sdtp", "simplified DTP: the output's inverse makes the top target, no gradient at all",
+     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, 0}, TP_INVERSE_DENOISE, 0,
+     tp_rule_tp, tp_inverse_grads, tp__targets_sdtp, tp__cost_sdtp},
+    {"aosdtp", "augmented-output SDTP: SDTP whose output inverse also reads fixed random auxiliary units",
+     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, 0}, TP_INVERSE_DENOISE, 512,
+     tp_rule_tp, tp_inverse_grads, tp__targets_sdtp, tp__cost_sdtp},
+#ifdef TP_EXTRA_RULES
+    TP_EXTRA_RULES
+#endif
+};
 static const char *const tp__schedule_names[] = {"parallel", "alternating"};
 #define TP__COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-TPDEF int tp_rule_count(void) { return TP__COUNT(tp__rule_names); }
-TPDEF const char *tp_rule_name(tp_rule r) { return (unsigned)r < (unsigned)tp_rule_count() ? tp__rule_names[r] : "?"; }
-TPDEF const char *tp_rule_list(void) { return "bp, fa, dfa, dtp, sdtp, aosdtp"; }
+TPDEF int tp_rule_count(void) { return TP__COUNT(tp__rules); }
+TPDEF const tp_rule_desc *tp_rule_info(tp_rule r) { return (unsigned)r < (unsigned)tp_rule_count() ? &tp__rules[r] : NULL; }
+TPDEF const char *tp_rule_name(tp_rule r) { return tp_rule_info(r) ? tp__rules[r].name : "?"; }
 TPDEF const char *tp_schedule_name(tp_schedule s)
 {
     return (unsigned)s < (unsigned)TP__COUNT(tp__schedule_names) ? tp__schedule_names[s] : "?";
 }
+static const char *tp__rule_name_i(int i) { return tp__rules[i].name; }
+static const char *tp__schedule_name_i(int i) { return tp__schedule_names[i]; }
+
+/* "a, b, c": the names name(0..n-1) into buf */
+static const char *tp__names(const char *(*name)(int), int n, char *buf, size_t cap)
+{
+    size_t o = 0;
+    if (!buf || cap == 0) return "";
+    buf[0] = 0;
+    for (int i = 0; i < n && o < cap; i++) o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? ", " : "", name(i));
+    return buf;
+}
+
+TPDEF const char *tp_rule_list(char *buf, size_t cap) { return tp__names(tp__rule_name_i, tp_rule_count(), buf, cap); }
 
 /* s printed for a message: at most 40 characters, bytes outside printable ASCII as \xNN */
 static const char *tp__quote(const char *s, char out[200])
@@ -1229,22 +1383,20 @@ static int tp__word_is(const char *a, const char *b)   /* equal ignoring ASCII c
     return *a == 0 && *b == 0;
 }
 
-/* i such that s is names[i] in any case, or -1 with a message naming s and the choices */
-static int tp__lookup(const char *s, const char *const *names, int n, const char *what, char *error)
+/* i such that s is name(i) in any case, or -1 with a message naming s and the choices */
+static int tp__lookup(const char *s, const char *(*name)(int), int n, const char *what, char *error)
 {
     char q[200], list[160];
-    size_t o = 0;
     for (int i = 0; s && i < n; i++)
-        if (tp__word_is(s, names[i])) return i;
-    for (int i = 0; i < n && o < sizeof list; i++)
-        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "", names[i]);
-    if (error) tp__msg(error, "%s \"%s\", expected one of %s", what, s ? tp__quote(s, q) : "(NULL)", list);
+        if (tp__word_is(s, name(i))) return i;
+    if (error) tp__msg(error, "%s \"%s\", expected one of %s", what, s ? tp__quote(s, q) : "(NULL)",
+                       tp__names(name, n, list, sizeof list));
     return -1;
 }
 
 TPDEF tp_result tp_rule_parse(const char *s, tp_rule *r, char *error)
 {
-    int i = tp__lookup(s, tp__rule_names, tp_rule_count(), "rule", error);
+    int i = tp__lookup(s, tp__rule_name_i, tp_rule_count(), "rule", error);
     if (i < 0 || !r) return TP_ERROR_ARGUMENT;
     *r = (tp_rule)i;
     return TP_OK;
@@ -1252,25 +1404,24 @@ TPDEF tp_result tp_rule_parse(const char *s, tp_rule *r, char *error)
 
 TPDEF tp_result tp_schedule_parse(const char *s, tp_schedule *out, char *error)
 {
-    int i = tp__lookup(s, tp__schedule_names, TP__COUNT(tp__schedule_names), "schedule", error);
+    int i = tp__lookup(s, tp__schedule_name_i, TP__COUNT(tp__schedule_names), "schedule", error);
     if (i < 0 || !out) return TP_ERROR_ARGUMENT;
     *out = (tp_schedule)i;
     return TP_OK;
 }
 
-static int tp__is_tp(tp_rule r) { return r == TP_DTP || r == TP_SDTP || r == TP_AOSDTP; }
-
 TPDEF tp_config tp_config_default(tp_rule rule)
 {
     tp_config c;
+    const tp_rule_desc *r = tp_rule_info(rule);
     memset(&c, 0, sizeof c);
     c.rule = rule;
     c.schedule = TP_PARALLEL;
-    c.inverse_loss = rule == TP_DTP ? TP_INVERSE_PRESERVE : TP_INVERSE_DENOISE;
+    c.inverse_loss = r ? r->inverse_loss : TP_INVERSE_DENOISE;
     c.alpha = 0.1f;
     c.sigma = 0.1f;
     c.hybrid = 0.0f;
-    c.n_aux = rule == TP_AOSDTP ? 512 : 0;
+    c.n_aux = r ? r->n_aux : 0;
     c.forward.lr = 1e-3f; c.forward.beta1 = 0.9f; c.forward.beta2 = 0.999f; c.forward.eps = 1e-8f;
     c.inverse = c.forward;
     c.max_batch = 128;
@@ -1349,11 +1500,12 @@ TPDEF tp_result tp_config_paper(tp_config *cfg, const char *preset, tp_rule rule
                                 tp_hparams which, char *error)
 {
     tp_rule r = rule == TP_AOSDTP ? TP_SDTP : rule;   /* the paper gives AO-SDTP SDTP's rows */
+    const tp_rule_desc *desc = tp_rule_info(rule);
     const tp__hp *h = NULL;
-    int n_aux = 512, init = -1;
-    if (!cfg || !preset || (unsigned)which > TP_HPARAMS_TABLE5) {
+    int n_aux = desc ? desc->n_aux : 0, init = -1;
+    if (!cfg || !preset || !desc || (unsigned)which > TP_HPARAMS_TABLE5) {
         if (error) tp__msg(error, "tp_config_paper: %s", !cfg ? "the config is NULL" : !preset ? "the preset is NULL" :
-                           "which is neither TP_HPARAMS_BEST nor TP_HPARAMS_TABLE5");
+                           !desc ? "the rule is not one of tp_rule's" : "which is neither TP_HPARAMS_BEST nor TP_HPARAMS_TABLE5");
         return TP_ERROR_ARGUMENT;
     }
     for (int i = 0; which == TP_HPARAMS_BEST && !h && i < TP__COUNT(tp__best_rows); i++)
@@ -1372,15 +1524,15 @@ TPDEF tp_result tp_config_paper(tp_config *cfg, const char *preset, tp_rule rule
     }
     cfg->rule = rule;
     cfg->schedule = s;
-    cfg->inverse_loss = r == TP_DTP ? TP_INVERSE_PRESERVE : TP_INVERSE_DENOISE;
-    if (rule == TP_AOSDTP && cfg->n_aux == 0) cfg->n_aux = n_aux;
+    cfg->inverse_loss = desc->inverse_loss;
+    if (n_aux > 0 && cfg->n_aux == 0) cfg->n_aux = n_aux;
     if (init >= 0) cfg->init = (tp_init)init;
     cfg->forward.lr = h->lr; cfg->forward.beta1 = h->b1; cfg->forward.beta2 = h->b2; cfg->forward.eps = h->eps;
     if (h->sched >= 0) {
         cfg->inverse.lr = h->ilr; cfg->inverse.beta1 = h->ib1;
         cfg->inverse.beta2 = h->ib2; cfg->inverse.eps = h->ieps;
         cfg->sigma = h->sigma;
-        if (r == TP_DTP) cfg->alpha = h->alpha;
+        if (h->alpha > 0.0f) cfg->alpha = h->alpha;
     }
     return TP_OK;
 }
@@ -1417,12 +1569,13 @@ static tp_result tp__add_layer(tp_net *net, tp_kind kind, int k, int c, int s, t
                                const char *tok)
 {
     tp_layer *l;
+    const tp_kind_desc *kd = &tp__kinds[kind];
     int ih, iw, ic;
     if (net->n_layers >= TP_MAX_LAYERS) {
         tp__msg(net->error, "spec token \"%s\": more than %d layers", tok, TP_MAX_LAYERS);
         return TP_ERROR_SPEC;
     }
-    if (c < 1 || (kind != TP_DENSE && (k < 1 || s < 1))) {
+    if (c < 1 || (kd->spatial && (k < 1 || s < 1))) {
         tp__msg(net->error, "spec token \"%s\": %s %d, expected >= 1", tok,
                 c < 1 ? "channel count" : k < 1 ? "kernel size" : "stride", c < 1 ? c : k < 1 ? k : s);
         return TP_ERROR_SPEC;
@@ -1430,9 +1583,9 @@ static tp_result tp__add_layer(tp_net *net, tp_kind kind, int k, int c, int s, t
     if (net->n_layers == 0) { ih = net->in_h; iw = net->in_w; ic = net->in_c; }
     else { tp_layer *p = &net->layers[net->n_layers - 1]; ih = p->out_h; iw = p->out_w; ic = p->out_c; }
     {   /* every size must fit an int (and the weights a size_t) before anything is stored */
-        double oh = kind == TP_DENSE ? 1 : (ih + (double)s - 1) / s, ow = kind == TP_DENSE ? 1 : (iw + (double)s - 1) / s;
-        double patch = kind == TP_DENSE ? (double)ih * iw * ic : (double)k * k * ic;
-        double nw = (kind == TP_LOCAL ? oh * ow : 1.0) * patch * c;
+        double oh = !kd->spatial ? 1 : (ih + (double)s - 1) / s, ow = !kd->spatial ? 1 : (iw + (double)s - 1) / s;
+        double patch = !kd->spatial ? (double)ih * iw * ic : (double)k * k * ic;
+        double nw = (kd->local ? oh * ow : 1.0) * patch * c;
         if ((double)ih * iw * ic > 1e9 || patch > 1e9 || oh * ow * c > 1e9 || nw > 2e9) {
             tp__msg(net->error, "spec token \"%s\": %.0f inputs, %.0f outputs and %.0f weights; this build takes at most"
                     " 1e9 units and 2e9 weights per layer", tok, (double)ih * iw * ic, oh * ow * c, nw);
@@ -1445,7 +1598,7 @@ static tp_result tp__add_layer(tp_net *net, tp_kind kind, int k, int c, int s, t
     l->act = explicit_act ? act : TP_TANH;
     l->in_h = ih; l->in_w = iw; l->in_c = ic;
     l->n_in = ih * iw * ic;
-    if (kind == TP_DENSE) {
+    if (!kd->spatial) {
         l->out_h = l->out_w = 1; l->out_c = c;
         l->k = 1; l->stride = 1; l->pad = 0;
         l->patch = l->n_in;
@@ -1459,11 +1612,11 @@ static tp_result tp__add_layer(tp_net *net, tp_kind kind, int k, int c, int s, t
         l->pad = total_h / 2;   /* "same" padding, any odd row/column at the bottom/right */
         l->pad_l = total_w / 2;
         l->patch = k * k * ic;
-        l->n_pos = kind == TP_LOCAL ? l->out_h * l->out_w : 1;
+        l->n_pos = kd->local ? l->out_h * l->out_w : 1;
     }
     l->n_out = l->out_h * l->out_w * l->out_c;
     l->n_w = (size_t)l->n_pos * l->patch * l->out_c;
-    l->n_b = kind == TP_CONV ? (size_t)l->out_c : (size_t)l->n_out;
+    l->n_b = kd->shared_bias ? (size_t)l->out_c : (size_t)l->n_out;
     l->v_out = l->out_c;
     return TP_OK;
 }
@@ -1562,14 +1715,16 @@ static tp_result tp__parse_spec(tp_net *net, const char *spec)
             loss_seen = 1;
             continue;
         }
-        if (strncmp(p, "fc", 2) == 0) {
-            kind = TP_DENSE; p += 2;
+        for (kind = (tp_kind)0; tp_kind_info(kind); kind = (tp_kind)(kind + 1))   /* the kind whose name starts the token */
+            if (strncmp(p, tp__kinds[kind].name, strlen(tp__kinds[kind].name)) == 0 && p[strlen(tp__kinds[kind].name)] >= '0' &&
+                p[strlen(tp__kinds[kind].name)] <= '9') break;
+        if (!tp_kind_info(kind)) goto bad;
+        p += strlen(tp__kinds[kind].name);
+        if (!tp__kinds[kind].spatial) {
             if (!tp__parse_uint(&p, &c)) goto bad;
             if (*p == 'x') { p++; if (!tp__parse_uint(&p, &reps) || reps < 1) goto bad; }
-        } else if (strncmp(p, "lc", 2) == 0 || strncmp(p, "conv", 4) == 0) {
+        } else {
             int k2;
-            kind = p[0] == 'l' ? TP_LOCAL : TP_CONV;
-            p += kind == TP_LOCAL ? 2 : 4;
             if (!tp__parse_uint(&p, &k) || *p++ != 'x' || !tp__parse_uint(&p, &k2) || *p++ != '/' ||
                 !tp__parse_uint(&p, &c)) goto bad;
             if (k2 != k) {
@@ -1577,14 +1732,21 @@ static tp_result tp__parse_spec(tp_net *net, const char *spec)
                 return TP_ERROR_SPEC;
             }
             if (*p == '/') { p++; if (*p++ != 's' || !tp__parse_uint(&p, &s)) goto bad; }
-        } else goto bad;
+        }
         if (*p) goto bad;
         last_explicit = explicit_act;
         while (reps-- > 0)
             if ((r = tp__add_layer(net, kind, k, c, s, act, explicit_act, tok)) != TP_OK) return r;
         continue;
     bad:
-        tp__msg(net->error, "spec token \"%s\": expected fcN[xR], lcKxK/C[/sS], convKxK/C[/sS], softmax or mse", tok);
+        {
+            char kinds[200];
+            size_t o = 0;
+            for (int i = 0; tp_kind_info((tp_kind)i) && o < sizeof kinds; i++)
+                o += (size_t)snprintf(kinds + o, sizeof kinds - o, "%s%s", tp__kinds[i].name,
+                                      tp__kinds[i].spatial ? "KxK/C[/sS], " : "N[xR], ");
+            tp__msg(net->error, "spec token \"%s\": expected %ssoftmax or mse", tok, kinds);
+        }
         return TP_ERROR_SPEC;
     }
     if (first || net->n_layers == 0) {
@@ -1596,15 +1758,25 @@ static tp_result tp__parse_spec(tp_net *net, const char *spec)
     return TP_OK;
 }
 
-static int tp__n_aux(const tp_net *net) { return net->cfg.rule == TP_AOSDTP ? net->cfg.n_aux : 0; }
+static const tp_rule_desc *tp__rule(const tp_net *net) { return &tp__rules[net->cfg.rule]; }   /* checked at creation */
+static int tp__n_aux(const tp_net *net) { return tp__rule(net)->n_aux > 0 ? net->cfg.n_aux : 0; }
 
-/* Layers l = first..last (1-based) have a learned inverse g_l: DTP needs g_2..g_{L-1} for
-   the difference correction, SDTP and AO-SDTP also g_L (from the output back to h_{L-1}). */
-static int tp__has_inverse(const tp_net *net, int l)
+/* Does layer l (1-based) carry the block? */
+static int tp__carries(const tp_net *net, int l, const tp_blocks *b)
 {
-    int L = net->n_layers;
-    if (!tp__is_tp(net->cfg.rule) || l < 2) return 0;
-    return net->cfg.rule == TP_DTP ? l <= L - 1 : l <= L;
+    return b->shape != TP_SHAPE_NONE && l >= b->first && l <= net->n_layers + b->last;
+}
+
+/* Floats of a block of layer l: its matrix (and c, n_in floats, for an inverse) */
+static double tp__block_size(const tp_net *net, const tp_layer *ly, tp_shape shape)
+{
+    switch (shape) {
+    case TP_SHAPE_W:       return (double)ly->n_w;
+    case TP_SHAPE_DIRECT:  return (double)net->n_out * ly->n_out;
+    case TP_SHAPE_INVERSE: return (double)ly->n_w / ly->out_c * ly->v_out + ly->n_in;
+    case TP_SHAPE_NONE:    break;
+    }
+    return 0.0;
 }
 
 /* Uniform in (-lim, lim): Glorot's lim = sqrt(6 / (fan_in + fan_out)) keeps the variance
@@ -1617,7 +1789,7 @@ static void tp__init(tp_rng *r, tp_init kind, float *w, size_t n, double fan_in,
 
 static double tp__fan(const tp_layer *l, int out) /* fan of a filter: K*K*C, as for a convolution */
 {
-    if (l->kind == TP_DENSE) return out ? l->n_out : l->n_in;
+    if (!tp__kinds[l->kind].spatial) return out ? l->n_out : l->n_in;
     return (double)l->k * l->k * (out ? l->out_c : l->in_c);
 }
 
@@ -1641,15 +1813,34 @@ static float *tp__calloc(size_t n)
     return p;
 }
 
+/* The workspace: every buffer sized for max_batch rows at creation, carved from one
+   allocation, and what each holds when. */
+struct tp__work {
+    float *mem;                 /* the allocation behind every buffer but diag */
+    size_t n_mem;               /* its floats */
+    float *cols;                /* the im2col patches of the layer kernel running now */
+    float *rowloss;             /* (B): each row's task loss, inside tp_task_loss */
+    float *onehot;              /* (B, n_out): tp_evaluate_dataset's targets */
+    /* The inverses' rows, while a rule makes its targets and while the inverses train: */
+    float *g_in;                /* (B, widest): what g_l reads, [y, z] or h_{l+1} - D_{l+1};
+                                   in inverse training the noisy h_{l-1} that f_l reads */
+    float *g_h;                 /* (B, widest): g_l(h_{l+1}), g_L([o, z]); in training f_l(noisy) */
+    float *g_t;                 /* (B, widest): g_l at the target; in training g_l(f_l(noisy)) */
+    float *g_grad;              /* (B, widest): in training, dloss/d(g_l's pre-activation) */
+    float *diag;                /* (n_params): tp_diagnose's copy of the rule's gradients, or NULL */
+};
+
 TPDEF void tp_net_destroy(tp_net *net)
 {
     if (!net) return;
     TP_FREE(net->params); TP_FREE(net->grads); TP_FREE(net->m1); TP_FREE(net->m2);
     TP_FREE(net->iparams); TP_FREE(net->igrads); TP_FREE(net->im1); TP_FREE(net->im2);
-    TP_FREE(net->fixed); TP_FREE(net->mem); TP_FREE(net->diag);
+    TP_FREE(net->fixed);
+    if (net->work) { TP_FREE(net->work->mem); TP_FREE(net->work->diag); TP_FREE(net->work); }
     net->params = net->grads = net->m1 = net->m2 = NULL;
     net->iparams = net->igrads = net->im1 = net->im2 = NULL;
-    net->fixed = net->mem = net->diag = NULL;
+    net->fixed = NULL;
+    net->work = NULL;
 }
 
 static int tp__adam_bad(const tp_adam *a, const char *which, char *error)
@@ -1672,8 +1863,8 @@ static int tp__adam_bad(const tp_adam *a, const char *which, char *error)
 /* Every field of a config checked, with the first bad one named. */
 static tp_result tp__check_config(const tp_config *c, char *error)
 {
-    if ((unsigned)c->rule > TP_AOSDTP)
-        tp__msg(error, "config: rule %d, expected %d..%d (tp_rule)", (int)c->rule, TP_BP, TP_AOSDTP);
+    if (!tp_rule_info(c->rule))
+        tp__msg(error, "config: rule %d, expected 0..%d (tp_rule)", (int)c->rule, tp_rule_count() - 1);
     else if ((unsigned)c->schedule > TP_ALTERNATING)
         tp__msg(error, "config: schedule %d, expected %d or %d (tp_schedule)", (int)c->schedule, TP_PARALLEL, TP_ALTERNATING);
     else if ((unsigned)c->inverse_loss > TP_INVERSE_DENOISE)
@@ -1691,14 +1882,16 @@ static tp_result tp__check_config(const tp_config *c, char *error)
         tp__msg(error, "config: sigma %g, expected a finite value >= 0", (double)c->sigma);
     else if (!(c->alpha - c->alpha == 0.0f))
         tp__msg(error, "config: alpha %g, expected a finite value", (double)c->alpha);
-    else if (!tp__adam_bad(&c->forward, "forward", error) && !(tp__is_tp(c->rule) && tp__adam_bad(&c->inverse, "inverse", error)))
+    else if (!tp__adam_bad(&c->forward, "forward", error) &&
+             !(tp__rules[c->rule].learned.shape != TP_SHAPE_NONE && tp__adam_bad(&c->inverse, "inverse", error)))
         return TP_OK;
     return TP_ERROR_SPEC;
 }
 
 /* Parses the spec, checks it against the config and counts every block (n_params, n_iparams,
    n_fixed, n_mem) without allocating anything; *widest is the widest activation row. */
-static tp_result tp__plan(tp_net *net, const char *spec_or_preset, const tp_config *cfg, int *widest_out)
+static tp_result tp__plan(tp_net *net, const char *spec_or_preset, const tp_config *cfg, int *widest_out,
+                          size_t *n_mem_out)
 {
     const char *spec;
     tp_result r;
@@ -1731,11 +1924,11 @@ static tp_result tp__plan(tp_net *net, const char *spec_or_preset, const tp_conf
     net->n_in = net->in_h * net->in_w * net->in_c;
     net->n_out = net->layers[L - 1].n_out;
     net->out_act = net->layers[L - 1].act;
-    if (n_aux > 0 && (L < 2 || net->layers[L - 1].kind != TP_DENSE)) {
+    if (n_aux > 0 && (L < 2 || tp__kinds[net->layers[L - 1].kind].spatial)) {
         tp__msg(net->error, "AO-SDTP with %d auxiliary units needs a dense top layer after at least one hidden layer", n_aux);
         return TP_ERROR_SPEC;
     }
-    if (tp__is_tp(cfg->rule) && L < 2) {
+    if (tp__rule(net)->targets && L < 2) {
         tp__msg(net->error, "rule %s needs at least one hidden layer; the spec has %d layer", tp_rule_name(cfg->rule), L);
         return TP_ERROR_SPEC;
     }
@@ -1745,15 +1938,14 @@ static tp_result tp__plan(tp_net *net, const char *spec_or_preset, const tp_conf
     for (int l = 1; l <= L; l++) {
         tp_layer *ly = &net->layers[l - 1];
         np += (double)ly->n_w + (double)ly->n_b;
-        if (tp__has_inverse(net, l)) ni += (double)ly->n_w / ly->out_c * ly->v_out + ly->n_in;
-        if (cfg->rule == TP_FA) nf += (double)ly->n_w;
-        if (cfg->rule == TP_DFA && l < L) nf += (double)net->n_out * ly->n_out;
+        if (tp__carries(net, l, &tp__rule(net)->learned)) ni += tp__block_size(net, ly, tp__rule(net)->learned.shape);
+        if (tp__carries(net, l, &tp__rule(net)->fixed)) nf += tp__block_size(net, ly, tp__rule(net)->fixed.shape);
         widest = TP__MAX(widest, ly->n_out);
-        scratch = TP__MAX(scratch, tp__layer_scratch(ly, B));
+        scratch = TP__MAX(scratch, tp__kinds[ly->kind].scratch(ly, B));
         nmem += 2.0 * B * ly->n_out;                           /* h[l], d[l] */
     }
     nf += (double)net->layers[L - 1].n_in * n_aux;
-    nmem += (double)B * (net->n_out + n_aux) + 2.0 * B * net->n_out + 4.0 * B * widest + scratch;
+    nmem += (double)B * (net->n_out + n_aux) + 2.0 * B * net->n_out + B + 4.0 * B * widest + scratch;
     bytes = 4.0 * (4.0 * np + 4.0 * ni + nf + nmem);
     if (bytes > (double)((size_t)-1) / 2 || (have > 0 && bytes > have)) {
         int addressable = bytes > (double)((size_t)-1) / 2;
@@ -1762,70 +1954,92 @@ static tp_result tp__plan(tp_net *net, const char *spec_or_preset, const tp_conf
                 (addressable ? (double)((size_t)-1) / 2 : have) / 1e9);
         return TP_ERROR_NOMEM;
     }
-    net->n_params = (size_t)np; net->n_iparams = (size_t)ni; net->n_fixed = (size_t)nf; net->n_mem = (size_t)nmem;
+    net->n_params = (size_t)np; net->n_iparams = (size_t)ni; net->n_fixed = (size_t)nf;
     *widest_out = widest;
+    *n_mem_out = (size_t)nmem;
     return TP_OK;
+}
+
+static size_t tp__bytes(const tp_net *net, size_t n_mem)
+{
+    return (4 * net->n_params + 4 * net->n_iparams + net->n_fixed + n_mem) * sizeof(float);
 }
 
 TPDEF tp_result tp_net_plan(const char *spec_or_preset, const tp_config *cfg, size_t *bytes, char *error)
 {
     tp_net *net = (tp_net *)TP_MALLOC(sizeof(tp_net));   /* 8 KB: off the stack */
     int widest;
+    size_t n_mem;
     tp_result r;
     if (!net) { if (error) tp__msg(error, "out of memory planning a network"); return TP_ERROR_NOMEM; }
-    r = tp__plan(net, spec_or_preset, cfg, &widest);
-    if (r == TP_OK && bytes) *bytes = tp_net_bytes(net);
+    r = tp__plan(net, spec_or_preset, cfg, &widest, &n_mem);
+    if (r == TP_OK && bytes) *bytes = tp__bytes(net, n_mem);
     if (r != TP_OK && error) memcpy(error, net->error, TP_ERROR_LEN);
     TP_FREE(net);
     return r;
+}
+
+/* Points a rule's block of layer l at *next (advancing it) and draws it: uniform with the
+   initialiser's limit for the block's fans; an inverse's c starts at zero. */
+static void tp__carve(tp_net *net, tp_layer *ly, tp_shape shape, float **next, float **grad, float **v, float **dv)
+{
+    size_t n = (size_t)tp__block_size(net, ly, shape);
+    *v = *next; *next += n;
+    if (grad) { *dv = *grad; *grad += n; }
+    if (shape == TP_SHAPE_INVERSE) {
+        size_t nv = n - (size_t)ly->n_in;
+        ly->c = *v + nv;
+        ly->dc = grad ? *dv + nv : NULL;
+        tp__init(&net->rng, net->cfg.init, *v, nv, tp__fan(ly, 1) + (ly->v_out - ly->out_c), tp__fan(ly, 0));
+    } else if (shape == TP_SHAPE_W) {
+        tp__init(&net->rng, net->cfg.init, *v, n, tp__fan(ly, 0), tp__fan(ly, 1));
+    } else {
+        tp__init(&net->rng, net->cfg.init, *v, n, net->n_out, ly->n_out);
+    }
 }
 
 TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_config *cfg)
 {
     tp_result r;
     int L, B, n_aux, widest = 0;
-    size_t np, ni, nf, nmem;
-    if ((r = tp__plan(net, spec_or_preset, cfg, &widest)) != TP_OK) return r;
+    size_t np, ni, nf, nmem = 0;
+    struct tp__work *w;
+    if ((r = tp__plan(net, spec_or_preset, cfg, &widest, &nmem)) != TP_OK) return r;
     L = net->n_layers;
     B = cfg->max_batch;
     n_aux = tp__n_aux(net);
-    np = net->n_params; ni = net->n_iparams; nf = net->n_fixed; nmem = net->n_mem;
+    np = net->n_params; ni = net->n_iparams; nf = net->n_fixed;
     net->params = tp__calloc(np); net->grads = tp__calloc(np);
     net->m1 = tp__calloc(np); net->m2 = tp__calloc(np);
     net->iparams = tp__calloc(ni); net->igrads = tp__calloc(ni);
     net->im1 = tp__calloc(ni); net->im2 = tp__calloc(ni);
-    net->fixed = tp__calloc(nf); net->mem = tp__calloc(nmem);
+    net->fixed = tp__calloc(nf);
+    if ((net->work = w = (struct tp__work *)TP_MALLOC(sizeof *w)) != NULL) {
+        memset(w, 0, sizeof *w);
+        w->mem = tp__calloc(nmem);
+        w->n_mem = nmem;
+    }
     if (!net->params || !net->grads || !net->m1 || !net->m2 || !net->iparams || !net->igrads ||
-        !net->im1 || !net->im2 || !net->fixed || !net->mem) {
+        !net->im1 || !net->im2 || !net->fixed || !w || !w->mem) {
         tp_net_destroy(net);
         tp__msg(net->error, "out of memory allocating %.1f MB for network \"%s\"",
-                (double)(4 * np + 4 * ni + nf + nmem) * 4.0 / 1048576.0, spec_or_preset);
+                (double)tp__bytes(net, nmem) / 1048576.0, spec_or_preset);
         return TP_ERROR_NOMEM;
     }
-    /* carve the views and initialise: uniform weights (Glorot or LeCun), zero biases */
+    /* carve the views and initialise: uniform weights (Glorot or LeCun), zero biases, then the
+       rule's learned and fixed blocks of each layer */
     tp_rng_seed(&net->rng, cfg->seed);
     {
+        const tp_rule_desc *rule = tp__rule(net);
         float *p = net->params, *g = net->grads, *ip = net->iparams, *ig = net->igrads, *f = net->fixed;
-        float *m = net->mem;
+        float *m = w->mem;
         for (int l = 1; l <= L; l++) {
             tp_layer *ly = &net->layers[l - 1];
-            size_t nv = ly->n_w / ly->out_c * ly->v_out;
             ly->w = p; ly->dw = g; p += ly->n_w; g += ly->n_w;
             ly->b = p; ly->db = g; p += ly->n_b; g += ly->n_b;
             tp__init(&net->rng, cfg->init, ly->w, ly->n_w, tp__fan(ly, 0), tp__fan(ly, 1));
-            if (tp__has_inverse(net, l)) {
-                ly->v = ip; ly->dv = ig; ip += nv; ig += nv;
-                ly->c = ip; ly->dc = ig; ip += ly->n_in; ig += ly->n_in;
-                tp__init(&net->rng, cfg->init, ly->v, nv, tp__fan(ly, 1) + (ly->v_out - ly->out_c), tp__fan(ly, 0));
-            }
-            if (cfg->rule == TP_FA) {
-                ly->fb = f; f += ly->n_w;
-                tp__init(&net->rng, cfg->init, ly->fb, ly->n_w, tp__fan(ly, 0), tp__fan(ly, 1));
-            }
-            if (cfg->rule == TP_DFA && l < L) {
-                ly->dfa = f; f += (size_t)net->n_out * ly->n_out;
-                tp__init(&net->rng, cfg->init, ly->dfa, (size_t)net->n_out * ly->n_out, net->n_out, ly->n_out);
-            }
+            if (tp__carries(net, l, &rule->learned)) tp__carve(net, ly, rule->learned.shape, &ip, &ig, &ly->v, &ly->dv);
+            if (tp__carries(net, l, &rule->fixed)) tp__carve(net, ly, rule->fixed.shape, &f, NULL, &ly->fb, NULL);
             net->h[l] = m; m += (size_t)B * ly->n_out;
             net->d[l] = m; m += (size_t)B * ly->n_out;
         }
@@ -1835,12 +2049,13 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
         }
         net->out = m; m += (size_t)B * (net->n_out + n_aux);
         net->err = m; m += (size_t)B * net->n_out;
-        net->ybuf = m; m += (size_t)B * net->n_out;
-        net->s1 = m; m += (size_t)B * widest;
-        net->s2 = m; m += (size_t)B * widest;
-        net->s3 = m; m += (size_t)B * widest;
-        net->s4 = m; m += (size_t)B * widest;
-        net->scratch = m;
+        w->onehot = m; m += (size_t)B * net->n_out;
+        w->rowloss = m; m += (size_t)B;
+        w->g_in = m; m += (size_t)B * widest;
+        w->g_h = m; m += (size_t)B * widest;
+        w->g_t = m; m += (size_t)B * widest;
+        w->g_grad = m; m += (size_t)B * widest;
+        w->cols = m;
     }
     /* the normalised spec */
     {
@@ -1848,12 +2063,12 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
         o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, "%dx%dx%d", net->in_h, net->in_w, net->in_c);
         for (int l = 0; l < L && o < sizeof net->spec; l++) {
             const tp_layer *ly = &net->layers[l];
-            if (ly->kind == TP_DENSE)
-                o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " fc%d:%s", ly->out_c, tp_act_name(ly->act));
+            const tp_kind_desc *kd = tp_kind_info(ly->kind);
+            if (!kd->spatial)
+                o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s%d:%s", kd->name, ly->out_c, tp_act_name(ly->act));
             else
-                o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s%dx%d/%d/s%d:%s",
-                                      ly->kind == TP_LOCAL ? "lc" : "conv", ly->k, ly->k, ly->out_c,
-                                      ly->stride, tp_act_name(ly->act));
+                o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s%dx%d/%d/s%d:%s", kd->name, ly->k, ly->k,
+                                      ly->out_c, ly->stride, tp_act_name(ly->act));
         }
         if (o < sizeof net->spec)
             o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s", net->loss == TP_SQUARED_ERROR ? "mse" : "softmax");
@@ -1870,9 +2085,9 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
 
 TPDEF size_t tp_net_bytes(const tp_net *net)
 {
-    size_t n = 4 * net->n_params + 4 * net->n_iparams + net->n_fixed + net->n_mem;
-    if (net->diag) n += net->n_params;
-    return n * sizeof(float);
+    size_t n = net->work ? tp__bytes(net, net->work->n_mem) : 0;
+    if (net->work && net->work->diag) n += net->n_params * sizeof(float);
+    return n;
 }
 
 TPDEF double tp_net_macs(const tp_net *net)
@@ -1892,7 +2107,7 @@ TPDEF double tp_net_macs(const tp_net *net)
 static void tp__output(tp_net *net, const float *hprev, const float *hL, float *out, int batch)
 {
     int C = net->n_out, A = tp__n_aux(net), W = C + A, b;
-    TP__OMP(parallel for schedule(static) if (batch * C > 16384))
+    TP__OMP(parallel for schedule(static) if (batch * C > TP__PAR_ARITH))
     for (b = 0; b < batch; b++) {
         const float *a = hL + (size_t)b * C;
         float *o = out + (size_t)b * W;
@@ -1915,7 +2130,7 @@ static void tp__output(tp_net *net, const float *hprev, const float *hL, float *
 /* h = act(A(W) x + b): one layer's whole forward pass */
 static void tp__layer_apply(tp_net *net, const tp_layer *ly, const float *x, float *h, int batch)
 {
-    tp_layer_forward(ly, ly->w, x, h, batch, net->scratch);
+    tp_layer_forward(ly, ly->w, x, h, batch, net->work->cols);
     tp_add_bias(h, ly->b, batch, ly->n_out, (int)ly->n_b);
     tp_act_forward(ly->act, h, (size_t)batch * ly->n_out);
 }
@@ -1924,7 +2139,7 @@ static int tp__finite(const float *x, size_t n)
 {
     ptrdiff_t i, nn = (ptrdiff_t)n;
     int bad = 0;
-    TP__OMP(parallel for schedule(static) reduction(|:bad) if (nn > 65536))
+    TP__OMP(parallel for schedule(static) reduction(|:bad) if (nn > TP__PAR_STREAM))
     for (i = 0; i < nn; i++) bad |= !(x[i] - x[i] == 0.0f);   /* NaN or inf give NaN */
     return !bad;
 }
@@ -2006,10 +2221,9 @@ TPDEF double tp_task_loss(tp_net *net, const float *y, int batch, int *errors)
     int C = net->n_out, W = C + tp__n_aux(net), b, wrong = 0;
     const tp_layer *top = &net->layers[net->n_layers - 1];
     double total = 0.0;
+    float *rowloss = net->work->rowloss;
     TP_ASSERT(batch >= 1 && batch == net->batch);   /* the rows of the last tp_forward */
-    float *rowloss = net->s4;
-    net->y = y;
-    TP__OMP(parallel for schedule(static) if (batch * C > 16384))
+    TP__OMP(parallel for schedule(static) if (batch * C > TP__PAR_ARITH))
     for (b = 0; b < batch; b++) {
         const float *o = net->out + (size_t)b * W, *t = y + (size_t)b * C;
         float *e = net->err + (size_t)b * C, s = 0.0f;
@@ -2049,7 +2263,7 @@ TPDEF int tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float 
     int bad = 0;
     opt->t++;
     if (opt->sgd) {
-        TP__OMP(parallel for schedule(static) reduction(|:bad) if (nn > 65536))
+        TP__OMP(parallel for schedule(static) reduction(|:bad) if (nn > TP__PAR_STREAM))
         for (i = 0; i < nn; i++) {
             p[i] -= lr * g[i];
             bad |= !(p[i] - p[i] == 0.0f);
@@ -2058,7 +2272,7 @@ TPDEF int tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float 
     }
     c1 = (float)(1.0 / (1.0 - pow((double)b1, (double)opt->t)));
     c2 = (float)(1.0 / (1.0 - pow((double)b2, (double)opt->t)));
-    TP__OMP(parallel for schedule(static) reduction(|:bad) if (nn > 65536))
+    TP__OMP(parallel for schedule(static) reduction(|:bad) if (nn > TP__PAR_STREAM))
     for (i = 0; i < nn; i++) {
         m1[i] = b1 * m1[i] + (1.0f - b1) * g[i];
         m2[i] = b2 * m2[i] + (1.0f - b2) * g[i] * g[i];
@@ -2073,7 +2287,7 @@ TPDEF int tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float 
 static void tp__scale(float *dst, const float *src, float s, size_t n)
 {
     ptrdiff_t i, nn = (ptrdiff_t)n;
-    TP__OMP(parallel for schedule(static) if (nn > 65536))
+    TP__OMP(parallel for schedule(static) if (nn > TP__PAR_STREAM))
     for (i = 0; i < nn; i++) dst[i] = s * src[i];
 }
 
@@ -2082,12 +2296,15 @@ static void tp__scale(float *dst, const float *src, float s, size_t n)
 static void tp__layer_grads(tp_net *net, int l, const float *delta, int batch)
 {
     tp_layer *ly = &net->layers[l - 1];
-    tp__weight_grad(ly, net->h[l - 1], delta, ly->dw, batch, net->scratch, 0);
+    tp__kinds[ly->kind].weight_grad(ly, net->h[l - 1], delta, ly->dw, batch, net->work->cols, 0);
     tp__bias_grad(delta, ly->db, batch, ly->n_out, (int)ly->n_b, 0);
 }
 
-/* BP and FA: delta_L = dL/da_L, delta_{l-1} = (M_l^T delta_l) * act'(a_{l-1}), with M_l = W_l
-   (backprop) or the fixed random B_l (feedback alignment). */
+/* M_l, the multiply-adds of layer l's operator per example, with `cols` output channels */
+static double tp__layer_macs(const tp_layer *ly, int cols) { return (double)ly->out_h * ly->out_w * ly->patch * cols; }
+
+/* ---- BP and FA: delta_L = dL/da_L, delta_{l-1} = (M_l^T delta_l) * act'(a_{l-1}), with
+   M_l = W_l (backprop) or the fixed random B_l (feedback alignment). */
 static void tp__backprop(tp_net *net, int batch, int feedback)
 {
     int L = net->n_layers;
@@ -2097,28 +2314,41 @@ static void tp__backprop(tp_net *net, int batch, int feedback)
         tp_layer *ly = &net->layers[l - 1];
         tp__layer_grads(net, l, net->d[l], batch);
         if (l > 1) {
-            tp_layer_transpose(ly, feedback ? ly->fb : ly->w, net->d[l], net->d[l - 1], batch, net->scratch);
+            tp_layer_transpose(ly, feedback ? ly->fb : ly->w, net->d[l], net->d[l - 1], batch, net->work->cols);
             tp_act_backward(net->layers[l - 2].act, net->h[l - 1], net->d[l - 1], (size_t)batch * ly->n_in);
         }
     }
 }
 
-TPDEF void tp_rule_bp(tp_net *net, int batch) { tp__backprop(net, batch, 0); }
-TPDEF void tp_rule_fa(tp_net *net, int batch) { tp__backprop(net, batch, 1); }
+TPDEF void tp_rule_bp(tp_net *net, const float *y, int batch) { (void)y; tp__backprop(net, batch, 0); }
+TPDEF void tp_rule_fa(tp_net *net, const float *y, int batch) { (void)y; tp__backprop(net, batch, 1); }
 
-/* DFA: the output error goes straight to every hidden layer, delta_l = (e D_l) * act'(a_l). */
-TPDEF void tp_rule_dfa(tp_net *net, int batch)
+static void tp__cost_backprop(const tp_net *net, int l, tp_cost *c)   /* the error through A^T of layers L..2 */
+{
+    if (l > 1) c->prop = tp__layer_macs(&net->layers[l - 1], net->layers[l - 1].out_c);
+}
+
+/* ---- DFA: the output error goes straight to every hidden layer, delta_l = (e D_l) * act'(a_l). */
+TPDEF void tp_rule_dfa(tp_net *net, const float *y, int batch)
 {
     int L = net->n_layers, C = net->n_out;
+    (void)y;
     TP_ASSERT(batch >= 1 && batch == net->batch);
     tp__scale(net->d[L], net->err, 1.0f / (float)batch, (size_t)batch * C);
     for (int l = 1; l < L; l++) {
         tp_layer *ly = &net->layers[l - 1];
-        tp_gemm(0, 0, batch, ly->n_out, C, net->d[L], C, ly->dfa, ly->n_out, 0, net->d[l], ly->n_out);
+        tp_gemm(0, 0, batch, ly->n_out, C, net->d[L], C, ly->fb, ly->n_out, 0, net->d[l], ly->n_out);
         tp_act_backward(ly->act, net->h[l], net->d[l], (size_t)batch * ly->n_out);
     }
     for (int l = 1; l <= L; l++) tp__layer_grads(net, l, net->d[l], batch);
 }
+
+static void tp__cost_dfa(const tp_net *net, int l, tp_cost *c)   /* e D_l for every hidden layer */
+{
+    if (l < net->n_layers) c->prop = (double)net->n_out * net->layers[l - 1].n_out;
+}
+
+/* ---- The target-propagation family: learned inverses g_l, targets, local losses. */
 
 /* The geometry of g_l: layer l's, widened to v_out columns on an AO-SDTP top layer. */
 static const tp_layer *tp__inv_geometry(const tp_net *net, int l, tp_layer *tmp)
@@ -2135,12 +2365,12 @@ static void tp__inverse(tp_net *net, int l, const float *in, float *out, int bat
 {
     tp_layer tmp;
     const tp_layer *g = tp__inv_geometry(net, l, &tmp);
-    tp_layer_transpose(g, g->v, in, out, batch, net->scratch);
+    tp_layer_transpose(g, g->v, in, out, batch, net->work->cols);
     tp_add_bias(out, g->c, batch, g->n_in, g->n_in);
     tp_act_forward(net->layers[l - 2].act, out, (size_t)batch * g->n_in);
 }
 
-/* f_l(x) as g_l reads it: h_l for a hidden layer, [o, z] for the top layer. */
+/* f_l(x) as g_l reads it: h_l for a hidden layer, [o, z] for the top layer (tmp its h_L). */
 static void tp__f(tp_net *net, int l, const float *x, float *out, float *tmp, int batch)
 {
     const tp_layer *ly = &net->layers[l - 1];
@@ -2149,56 +2379,67 @@ static void tp__f(tp_net *net, int l, const float *x, float *out, float *tmp, in
     tp__output(net, x, tmp, out, batch);
 }
 
-/* Target differences D_l = h_l - target_l of the hidden layers, top down.
-     DTP       D_{L-1} = alpha * dloss/dh_{L-1}                     (one gradient step)
-     (AO-)SDTP D_{L-1} = g_L([o, z]) - g_L([y, z])                  (no gradient at all)
-     below     D_l = beta * J_{l+1}^T (D_{l+1} * act'(a_{l+1}))     (g_bp, backprop's Jacobian)
-                   + (1 - beta) * (g_{l+1}(h_{l+1}) - g_{l+1}(h_{l+1} - D_{l+1}))   (difference correction) */
-static void tp__targets(tp_net *net, int batch)
+/* Target differences D_l = h_l - target_l below the penultimate layer, top down, from
+   D_{L-1} (each rule's own):
+     D_l = beta * J_{l+1}^T (D_{l+1} * act'(a_{l+1}))                   (g_bp, backprop's Jacobian)
+         + (1 - beta) * (g_{l+1}(h_{l+1}) - g_{l+1}(h_{l+1} - D_{l+1}))  (difference correction) */
+static void tp__targets_below(tp_net *net, int batch)
 {
-    int L = net->n_layers, C = net->n_out, W = C + tp__n_aux(net);
+    struct tp__work *w = net->work;
     float beta = net->cfg.hybrid;
-    const tp_layer *top = &net->layers[L - 1];
-    if (net->cfg.rule == TP_DTP) {
-        tp_layer_transpose(top, top->w, net->err, net->d[L - 1], batch, net->scratch);
-        tp__scale(net->d[L - 1], net->d[L - 1], net->cfg.alpha, (size_t)batch * top->n_in);
-    } else {
-        size_t n = (size_t)batch * top->n_in;
-        memcpy(net->s1, net->out, (size_t)batch * W * sizeof(float));
-        for (int b = 0; b < batch; b++)
-            memcpy(net->s1 + (size_t)b * W, net->y + (size_t)b * C, (size_t)C * sizeof(float));
-        tp__inverse(net, L, net->out, net->s2, batch);
-        tp__inverse(net, L, net->s1, net->s3, batch);
-        for (size_t i = 0; i < n; i++) net->d[L - 1][i] = net->s2[i] - net->s3[i];
-    }
-    for (int l = L - 2; l >= 1; l--) {
+    for (int l = net->n_layers - 2; l >= 1; l--) {
         const tp_layer *up = &net->layers[l];
         size_t n = (size_t)batch * up->n_in, nup = (size_t)batch * up->n_out;
         float *D = net->d[l], *Dup = net->d[l + 1], *hup = net->h[l + 1];
         if (beta > 0.0f) {
-            memcpy(net->s1, Dup, nup * sizeof(float));
-            tp_act_backward(up->act, hup, net->s1, nup);
-            tp_layer_transpose(up, up->w, net->s1, D, batch, net->scratch);
+            memcpy(w->g_in, Dup, nup * sizeof(float));
+            tp_act_backward(up->act, hup, w->g_in, nup);
+            tp_layer_transpose(up, up->w, w->g_in, D, batch, w->cols);
             if (beta != 1.0f) tp__scale(D, D, beta, n);
         } else {
             memset(D, 0, n * sizeof(float));
         }
         if (beta < 1.0f) {
-            for (size_t i = 0; i < nup; i++) net->s1[i] = hup[i] - Dup[i];
-            tp__inverse(net, l + 1, hup, net->s2, batch);
-            tp__inverse(net, l + 1, net->s1, net->s3, batch);
-            for (size_t i = 0; i < n; i++) D[i] += (1.0f - beta) * (net->s2[i] - net->s3[i]);
+            for (size_t i = 0; i < nup; i++) w->g_in[i] = hup[i] - Dup[i];
+            tp__inverse(net, l + 1, hup, w->g_h, batch);
+            tp__inverse(net, l + 1, w->g_in, w->g_t, batch);
+            for (size_t i = 0; i < n; i++) D[i] += (1.0f - beta) * (w->g_h[i] - w->g_t[i]);
         }
     }
 }
 
-/* DTP, SDTP, AO-SDTP forward weights: the top layer learns from the task loss, every hidden
-   layer from its local loss ||h_l - target_l||^2, whose gradient is (2/B) D_l * act'(a_l). */
-TPDEF void tp_rule_tp(tp_net *net, int batch)
+/* DTP: D_{L-1} = alpha * dloss/dh_{L-1}, one gradient step (per example). */
+static void tp__targets_dtp(tp_net *net, const float *y, int batch)
+{
+    const tp_layer *top = &net->layers[net->n_layers - 1];
+    (void)y;
+    tp_layer_transpose(top, top->w, net->err, net->d[net->n_layers - 1], batch, net->work->cols);
+    tp__scale(net->d[net->n_layers - 1], net->d[net->n_layers - 1], net->cfg.alpha, (size_t)batch * top->n_in);
+    tp__targets_below(net, batch);
+}
+
+/* (AO-)SDTP: D_{L-1} = g_L([o, z]) - g_L([y, z]), no gradient at all. */
+static void tp__targets_sdtp(tp_net *net, const float *y, int batch)
+{
+    struct tp__work *w = net->work;
+    int L = net->n_layers, C = net->n_out, W = C + tp__n_aux(net);
+    size_t n = (size_t)batch * net->layers[L - 1].n_in;
+    memcpy(w->g_in, net->out, (size_t)batch * W * sizeof(float));
+    for (int b = 0; b < batch; b++) memcpy(w->g_in + (size_t)b * W, y + (size_t)b * C, (size_t)C * sizeof(float));
+    tp__inverse(net, L, net->out, w->g_h, batch);
+    tp__inverse(net, L, w->g_in, w->g_t, batch);
+    for (size_t i = 0; i < n; i++) net->d[L - 1][i] = w->g_h[i] - w->g_t[i];
+    tp__targets_below(net, batch);
+}
+
+/* The TP rules' forward weights: the rule's targets, then the top layer learns from the task
+   loss, every hidden layer from its local loss ||h_l - target_l||^2, whose gradient is
+   (2/B) D_l * act'(a_l). */
+TPDEF void tp_rule_tp(tp_net *net, const float *y, int batch)
 {
     int L = net->n_layers;
-    TP_ASSERT(batch >= 1 && batch == net->batch);
-    tp__targets(net, batch);
+    TP_ASSERT(batch >= 1 && batch == net->batch && tp__rule(net)->targets);
+    tp__rule(net)->targets(net, y, batch);
     tp__scale(net->d[L], net->err, 1.0f / (float)batch, (size_t)batch * net->n_out);
     tp__layer_grads(net, L, net->d[L], batch);
     for (int l = 1; l < L; l++) {
@@ -2210,6 +2451,31 @@ TPDEF void tp_rule_tp(tp_net *net, int batch)
     }
 }
 
+/* The TP rules' cost: the top target (top_macs), the targets of layers L-2..1 through g_l
+   (2 G_l: g_l(h_l) and g_l(h_l - D_l)) and/or J^T (M_l), and the training of each inverse
+   (f_l of the noisy input, g_l of that, V_l's gradient: M_l + 2 G_l, plus z on the top). */
+static void tp__cost_tp(const tp_net *net, int l, tp_cost *c, double top_macs)
+{
+    const tp_layer *ly = &net->layers[l - 1];
+    double M = tp__layer_macs(ly, ly->out_c), G = tp__layer_macs(ly, ly->v_out), beta = net->cfg.hybrid;
+    int L = net->n_layers, aux = tp__n_aux(net);
+    if (l == L) c->prop = top_macs;
+    else if (l >= 2) c->prop = (beta > 0.0 ? M : 0.0) + (beta < 1.0 ? 2.0 * G : 0.0);
+    if (ly->v) c->inv = M + 2.0 * G + (l == L ? (double)ly->n_in * aux : 0.0);
+}
+
+static void tp__cost_dtp(const tp_net *net, int l, tp_cost *c)   /* top: dloss/dh_{L-1} = err W_L^T */
+{
+    const tp_layer *ly = &net->layers[l - 1];
+    tp__cost_tp(net, l, c, tp__layer_macs(ly, ly->out_c));
+}
+
+static void tp__cost_sdtp(const tp_net *net, int l, tp_cost *c)   /* top: g_L([o, z]) and g_L([y, z]) */
+{
+    const tp_layer *ly = &net->layers[l - 1];
+    tp__cost_tp(net, l, c, 2.0 * tp__layer_macs(ly, ly->v_out));
+}
+
 /* grad = scale * (a - t), and the sum of (a - t)^2: each row summed in eight lanes, the rows
    added in order, blocks of rows split over the threads; the same for any thread count. */
 static double tp__sq_diff(const float *a, const float *t, float *grad, float scale, int rows, int n)
@@ -2218,7 +2484,7 @@ static double tp__sq_diff(const float *a, const float *t, float *grad, float sca
     for (int r0 = 0; r0 < rows; r0 += 64) {
         double part[64];
         int r, nr = TP__MIN(64, rows - r0);
-        TP__OMP(parallel for schedule(static) if ((size_t)nr * n > 65536))
+        TP__OMP(parallel for schedule(static) if ((size_t)nr * n > TP__PAR_STREAM))
         for (r = 0; r < nr; r++) {
             size_t o = (size_t)(r0 + r) * n;
             double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0}, tail = 0.0;
@@ -2245,28 +2511,30 @@ static double tp__sq_diff(const float *a, const float *t, float *grad, float sca
      noise-preserving  ||g_l(f_l(x~)) - x~||^2        (DTP)
      de-noising        ||g_l(f_l(x~)) - h_{l-1}||^2   (SDTP, AO-SDTP)
    The gradient reaches only V_l and c_l: dV_l += weight_grad(e, f), dc_l += sum e. */
-TPDEF double tp_inverse_grads(tp_net *net, int batch)
+TPDEF double tp_inverse_grads(tp_net *net, const float *y, int batch)
 {
+    struct tp__work *w = net->work;
     double total = 0.0;
+    (void)y;
     TP_ASSERT(batch >= 1 && batch == net->batch);
     for (int l = 2; l <= net->n_layers; l++) {
         tp_layer tmp;
         const tp_layer *g, *below = &net->layers[l - 2];
         size_t n;
         const float *target;
-        if (!tp__has_inverse(net, l)) continue;
+        if (!net->layers[l - 1].v) continue;
         g = tp__inv_geometry(net, l, &tmp);
         n = (size_t)batch * below->n_out;
-        memcpy(net->s1, net->h[l - 1], n * sizeof(float));
-        tp__add_noise(net->s1, batch, below->n_out, net->cfg.sigma,
+        memcpy(w->g_in, net->h[l - 1], n * sizeof(float));
+        tp__add_noise(w->g_in, batch, below->n_out, net->cfg.sigma,
                       tp__mix(net->cfg.seed ^ tp__mix(net->noise_step * 131u + (uint64_t)l)));
-        tp__f(net, l, net->s1, net->s2, net->s3, batch);
-        tp__inverse(net, l, net->s2, net->s3, batch);
-        target = net->cfg.inverse_loss == TP_INVERSE_PRESERVE ? net->s1 : net->h[l - 1];
-        total += tp__sq_diff(net->s3, target, net->s4, 2.0f / (float)batch, batch, below->n_out);
-        tp_act_backward(below->act, net->s3, net->s4, n);
-        tp__weight_grad(g, net->s4, net->s2, g->dv, batch, net->scratch, 0);
-        tp__bias_grad(net->s4, g->dc, batch, below->n_out, below->n_out, 0);
+        tp__f(net, l, w->g_in, w->g_h, w->g_t, batch);
+        tp__inverse(net, l, w->g_h, w->g_t, batch);
+        target = net->cfg.inverse_loss == TP_INVERSE_PRESERVE ? w->g_in : net->h[l - 1];
+        total += tp__sq_diff(w->g_t, target, w->g_grad, 2.0f / (float)batch, batch, below->n_out);
+        tp_act_backward(below->act, w->g_t, w->g_grad, n);
+        tp__kinds[g->kind].weight_grad(g, w->g_grad, w->g_h, g->dv, batch, w->cols, 0);
+        tp__bias_grad(w->g_grad, g->dc, batch, below->n_out, below->n_out, 0);
     }
     net->noise_step++;
     return total / batch;
@@ -2290,7 +2558,6 @@ TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int ba
         (r = tp__check_y(net, "training step", y, batch, 0)) != TP_OK) return r;
     L = net->n_layers;
     tp__forward(net, x, batch);
-    net->y = y;
     loss = tp_task_loss(net, y, batch, &errors);
     for (int l = 1; l <= L; l++)
         if (!tp__finite(net->h[l], (size_t)batch * net->layers[l - 1].n_out)) {
@@ -2301,29 +2568,22 @@ TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int ba
         tp__msg(net->error, "step %ld: task loss is %g", net->step, loss);
         return TP_ERROR_DIVERGED;
     }
-    if (tp__is_tp(net->cfg.rule) && (phase & TP_PHASE_INVERSE)) {
-        inv = tp_inverse_grads(net, batch);
+    if (tp__rule(net)->learned_grads && (phase & TP_PHASE_INVERSE)) {
+        inv = tp__rule(net)->learned_grads(net, y, batch);
         if (!(inv == inv) || inv > 1e30) {
-            tp__msg(net->error, "step %ld: inverse reconstruction loss is %g", net->step, inv);
+            tp__msg(net->error, "step %ld: the %s feedback's loss is %g", net->step, tp__rule(net)->name, inv);
             return TP_ERROR_DIVERGED;
         }
     }
-    if (phase & TP_PHASE_FORWARD) {
-        switch (net->cfg.rule) {
-        case TP_BP:  tp_rule_bp(net, batch); break;
-        case TP_FA:  tp_rule_fa(net, batch); break;
-        case TP_DFA: tp_rule_dfa(net, batch); break;
-        default:     tp_rule_tp(net, batch); break;
-        }
-    }
+    if (phase & TP_PHASE_FORWARD) tp__rule(net)->grads(net, y, batch);
     if (stats) { stats->loss = loss; stats->errors = errors; stats->inverse_loss = inv; }
     return TP_OK;
 }
 
 /* The first non-finite block of layer l: its parameters (grads = 0) or their gradients. */
-static const char *tp__nonfinite(const tp_layer *ly, int grads)
+static const char *tp__nonfinite(const tp_net *net, const tp_layer *ly, int grads)
 {
-    size_t nv = ly->n_w / ly->out_c * ly->v_out;
+    size_t nv = (size_t)tp__block_size(net, ly, tp__rule(net)->learned.shape) - (ly->c ? (size_t)ly->n_in : 0);
     if (!tp__finite(grads ? ly->dw : ly->w, ly->n_w)) return grads ? "gradient of the forward weights W" : "forward weights W";
     if (!tp__finite(grads ? ly->db : ly->b, ly->n_b)) return grads ? "gradient of the forward biases b" : "forward biases b";
     if (ly->v && !tp__finite(grads ? ly->dv : ly->v, nv)) return grads ? "gradient of the inverse weights V" : "inverse weights V";
@@ -2338,11 +2598,11 @@ TPDEF tp_result tp_train_step(tp_net *net, const float *x, const float *y, int b
     int bad = 0, fwd, inv;
     if (r != TP_OK) return r;
     fwd = (phase & TP_PHASE_FORWARD) != 0;
-    inv = tp__is_tp(net->cfg.rule) && (phase & TP_PHASE_INVERSE);
+    inv = tp__rule(net)->learned_grads && (phase & TP_PHASE_INVERSE);
     /* nothing non-finite reaches the weights: one vectorised pass, then a slow search for the name */
     if ((fwd && !tp__finite(net->grads, net->n_params)) || (inv && !tp__finite(net->igrads, net->n_iparams))) {
         for (int l = 1; l <= net->n_layers; l++) {
-            const char *what = tp__nonfinite(&net->layers[l - 1], 1);
+            const char *what = tp__nonfinite(net, &net->layers[l - 1], 1);
             if (what) {
                 tp__msg(net->error, "step %ld: the %s of layer %d is not finite; weights left unchanged", net->step, what, l);
                 return TP_ERROR_DIVERGED;
@@ -2352,7 +2612,7 @@ TPDEF tp_result tp_train_step(tp_net *net, const float *x, const float *y, int b
     if (fwd) bad |= tp_adam_step(&net->cfg.forward, net->params, net->grads, net->m1, net->m2, net->n_params);
     if (inv) bad |= tp_adam_step(&net->cfg.inverse, net->iparams, net->igrads, net->im1, net->im2, net->n_iparams);
     for (int l = 1; bad && l <= net->n_layers; l++) {
-        const char *what = tp__nonfinite(&net->layers[l - 1], 0);
+        const char *what = tp__nonfinite(net, &net->layers[l - 1], 0);
         if (what) {
             tp__msg(net->error, "step %ld: the update made the %s of layer %d non-finite", net->step, what, l);
             return TP_ERROR_DIVERGED;
@@ -2425,39 +2685,66 @@ static double tp__angle(const float *a, const float *b, size_t n)
 
 TPDEF tp_result tp_diagnose(tp_net *net, const float *x, const float *y, int batch, tp_diag *out)
 {
+    struct tp__work *w;
     tp_result r;
     int L;
-    if (!net || !out) return TP_ERROR_ARGUMENT;
-    if (!net->diag && !(net->diag = tp__calloc(net->n_params))) {
+    if (!net || !net->params || !out) return TP_ERROR_ARGUMENT;
+    w = net->work;
+    if (!w->diag && !(w->diag = tp__calloc(net->n_params))) {
         tp__msg(net->error, "out of memory for the diagnostic copy of %lu gradients", (unsigned long)net->n_params);
         return TP_ERROR_NOMEM;
     }
     if ((r = tp_gradients(net, x, y, batch, TP_PHASE_FORWARD, NULL)) != TP_OK) return r;
     L = net->n_layers;
-    memcpy(net->diag, net->grads, net->n_params * sizeof(float));
-    if (tp__is_tp(net->cfg.rule)) tp__targets(net, batch);   /* D_l = h_l - target_l, again */
+    memcpy(w->diag, net->grads, net->n_params * sizeof(float));
+    if (tp__rule(net)->targets) tp__rule(net)->targets(net, y, batch);   /* D_l = h_l - target_l, again */
     for (int l = 1; l <= L; l++) {
         size_t n = (size_t)batch * net->layers[l - 1].n_out;
         double s = 0.0;
         out->target[l - 1] = -1.0f;
-        if (l == L || !tp__is_tp(net->cfg.rule)) continue;
+        if (l == L || !tp__rule(net)->targets) continue;
         for (size_t i = 0; i < n; i++) s += (double)net->d[l][i] * net->d[l][i];
         out->target[l - 1] = (float)(s / (double)n);
     }
-    tp_rule_bp(net, batch);   /* overwrites grads and d[] */
+    tp_rule_bp(net, y, batch);   /* overwrites grads and d[] */
     for (int l = 1; l <= L; l++) {
         const tp_layer *ly = &net->layers[l - 1];
-        out->angle[l - 1] = (float)tp__angle(net->diag + (ly->dw - net->grads), ly->dw, ly->n_w);
+        out->angle[l - 1] = (float)tp__angle(w->diag + (ly->dw - net->grads), ly->dw, ly->n_w);
         out->recon[l - 1] = -1.0f;
-        if (tp__has_inverse(net, l)) {
+        if (ly->v && ly->c) {   /* an inverse g_l */
             size_t n = (size_t)batch * ly->n_in;
             double s = 0.0;
-            tp__inverse(net, l, l < L ? net->h[l] : net->out, net->s2, batch);
-            for (size_t i = 0; i < n; i++) { double e = net->s2[i] - net->h[l - 1][i]; s += e * e; }
+            tp__inverse(net, l, l < L ? net->h[l] : net->out, w->g_h, batch);
+            for (size_t i = 0; i < n; i++) { double e = w->g_h[i] - net->h[l - 1][i]; s += e * e; }
             out->recon[l - 1] = (float)(s / (double)n);
         }
     }
     return TP_OK;
+}
+
+TPDEF tp_phase tp_schedule_phase(const tp_config *cfg, long epoch, long *forward_epochs)
+{
+    const tp_rule_desc *r = cfg ? tp_rule_info(cfg->rule) : NULL;
+    int alternate = r && r->learned_grads && cfg->schedule == TP_ALTERNATING;
+    if (forward_epochs) *forward_epochs = alternate ? (epoch + 1) / 2 : epoch + 1;
+    return !alternate ? TP_PHASE_BOTH : epoch % 2 == 0 ? TP_PHASE_INVERSE : TP_PHASE_FORWARD;
+}
+
+TPDEF double tp_step_macs(const tp_net *net, tp_cost *per_layer)
+{
+    double total = 0.0;
+    int L = net->n_layers;
+    for (int l = 1; l <= L; l++) {
+        const tp_layer *ly = &net->layers[l - 1];
+        tp_cost c;
+        c.fwd = tp__layer_macs(ly, ly->out_c) + (l == L ? (double)ly->n_in * tp__n_aux(net) : 0.0);   /* z on the top */
+        c.wgrad = tp__layer_macs(ly, ly->out_c);
+        c.prop = c.inv = 0.0;
+        tp__rule(net)->cost(net, l, &c);
+        total += c.fwd + c.wgrad + c.prop + c.inv;
+        if (per_layer) per_layer[l - 1] = c;
+    }
+    return total;
 }
 
 TPDEF tp_result tp_evaluate_dataset(tp_net *net, const struct tp_dataset *ds, double *loss, double *error_rate)
@@ -2480,20 +2767,20 @@ TPDEF tp_result tp_evaluate_dataset(tp_net *net, const struct tp_dataset *ds, do
         tp_result r = tp__check_x(net, "tp_evaluate_dataset", x, b, i);
         if (r != TP_OK) return r;
         if (net->loss == TP_SQUARED_ERROR && C == ds->dim) {
-            memcpy(net->ybuf, x, (size_t)b * C * sizeof(float));
+            memcpy(net->work->onehot, x, (size_t)b * C * sizeof(float));
         } else {
-            memset(net->ybuf, 0, (size_t)b * C * sizeof(float));
+            memset(net->work->onehot, 0, (size_t)b * C * sizeof(float));
             for (int k = 0; k < b; k++) {
                 if (ds->y[i + k] >= ds->n_classes) {
                     tp__msg(net->error, "tp_evaluate_dataset: example %d has label %u, expected 0..%d (n_classes %d)",
                             i + k, (unsigned)ds->y[i + k], ds->n_classes - 1, ds->n_classes);
                     return TP_ERROR_ARGUMENT;
                 }
-                net->ybuf[(size_t)k * C + ds->y[i + k]] = 1.0f;
+                net->work->onehot[(size_t)k * C + ds->y[i + k]] = 1.0f;
             }
         }
         tp__forward(net, x, b);
-        total += tp_task_loss(net, net->ybuf, b, &e) * b;
+        total += tp_task_loss(net, net->work->onehot, b, &e) * b;
         wrong += e;
     }
     if (loss) *loss = ds->n > 0 ? total / ds->n : 0.0;
@@ -3048,6 +3335,7 @@ TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t us
     unsigned char c4[4];
     tp_result res = TP_ERROR_FORMAT;
     int widest = 0;
+    size_t n_mem = 0;
     if (!net) return TP_ERROR_ARGUMENT;
     memset(net, 0, sizeof *net);
     memset(&cfg, 0, sizeof cfg);
@@ -3119,7 +3407,7 @@ TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t us
     }
     if (!r.ok) { fclose(r.f); return TP_ERROR_FORMAT; }
     /* the file is what was written: build the stored network, then read its blocks again */
-    if ((res = tp__plan(net, spec, &cfg, &widest)) == TP_OK &&
+    if ((res = tp__plan(net, spec, &cfg, &widest, &n_mem)) == TP_OK &&
         (np != net->n_params || ni != net->n_iparams || nf != net->n_fixed)) {
         tp__msg(net->error, "%s: %lu/%lu/%lu parameters stored, the spec needs %lu/%lu/%lu", path, (unsigned long)np,
                 (unsigned long)ni, (unsigned long)nf, (unsigned long)net->n_params, (unsigned long)net->n_iparams,

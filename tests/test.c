@@ -693,7 +693,7 @@ static size_t n_units(const tp_net *net, int B)
 static double fd_loss(tp_net *net, const fd_ctx *c)
 {
     double L;
-    if (c->inverse) { net->noise_step = 0; return tp_inverse_grads(net, c->B); }
+    if (c->inverse) { net->noise_step = 0; return tp_inverse_grads(net, c->y, c->B); }
     tp_forward(net, c->x, c->B);
     L = tp_task_loss(net, c->y, c->B, NULL);
     if (c->mask) {
@@ -755,7 +755,7 @@ static void gradcheck_bp(const char *spec)
     memset(net.grads, 0, net.n_params * sizeof(float));
     tp_forward(&net, x, B);
     tp_task_loss(&net, y, B, NULL);
-    tp_rule_bp(&net, B);
+    tp_rule_bp(&net, y, B);
     g = fdup(net.grads, net.n_params);
     c.x = x; c.y = y; c.B = B; c.inverse = 0; c.relu = relu; c.mask = NULL;
     fd_check(&net, &c, net.params, g, net.n_params, spec);
@@ -789,7 +789,7 @@ static void gradcheck_inverse(const char *spec, tp_rule rule, int n_aux)
     tp_forward(&net, x, B);
     memset(net.igrads, 0, net.n_iparams * sizeof(float));
     net.noise_step = 0;
-    tp_inverse_grads(&net, B);
+    tp_inverse_grads(&net, y, B);
     g = fdup(net.igrads, net.n_iparams);
     c.x = x; c.y = y; c.B = B; c.inverse = 1; c.relu = 0; c.mask = NULL;
     fd_check(&net, &c, net.iparams, g, net.n_iparams, spec);
@@ -904,14 +904,14 @@ static void test_dfa_equals_bp_one_hidden(void)
     rand_biases(&dfa, 0.2f);
     copy_params(&bp, &dfa);
     rand_xy(&dfa, x, y, B);
-    CHECK(dfa.layers[0].dfa != NULL && top->dfa == NULL, "feedback matrices: layer 1 %p, top %p",
-          (void *)dfa.layers[0].dfa, (void *)top->dfa);
-    if (!dfa.layers[0].dfa) { tp_net_destroy(&dfa); tp_net_destroy(&bp); return; }
+    CHECK(dfa.layers[0].fb != NULL && top->fb == NULL, "feedback matrices: layer 1 %p, top %p",
+          (void *)dfa.layers[0].fb, (void *)top->fb);
+    if (!dfa.layers[0].fb) { tp_net_destroy(&dfa); tp_net_destroy(&bp); return; }
     CHECK(tp_gradients(&bp, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "BP gradients");
     CHECK(tp_gradients(&dfa, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "DFA gradients");
     CHECK(layer_rel_diff(&dfa, &bp, 0) > 1e-2, "DFA with random D equals BP: D unused?");
     for (int c = 0; c < 3; c++)
-        for (int j = 0; j < 5; j++) dfa.layers[0].dfa[c * 5 + j] = top->w[j * 3 + c];   /* D = W_2^T */
+        for (int j = 0; j < 5; j++) dfa.layers[0].fb[c * 5 + j] = top->w[j * 3 + c];   /* D = W_2^T */
     CHECK(tp_gradients(&dfa, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "DFA gradients");
     for (size_t i = 0; i < dfa.n_params; i++)
         CHECK_NEAR(dfa.grads[i], bp.grads[i], 1e-9, 1e-6, "DFA (D = W2^T) vs BP gradient %lu", (unsigned long)i);
@@ -948,7 +948,7 @@ static void test_dfa_reference(void)
                 double s = 0;
                 if (l == L) s = e[b * C + j];
                 else {
-                    for (int c = 0; c < C; c++) s += e[b * C + c] * ly->dfa[(size_t)c * n + j];
+                    for (int c = 0; c < C; c++) s += e[b * C + c] * ly->fb[(size_t)c * n + j];
                     s *= ref_dact_h(ly->act, net.h[l][(size_t)b * n + j]);
                 }
                 delta[(size_t)b * n + j] = s;
@@ -979,7 +979,7 @@ static void hybrid_identity(const char *spec)
     CHECK(tp_gradients(&net, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "DTP gradients");
     gtp = fdup(net.grads, net.n_params);
     memset(net.grads, 0, net.n_params * sizeof(float));
-    tp_rule_bp(&net, B);
+    tp_rule_bp(&net, y, B);
     for (int l = 1; l <= L; l++) {
         const tp_layer *ly = &net.layers[l - 1];
         size_t ow = (size_t)(ly->dw - net.grads), ob = (size_t)(ly->db - net.grads);
@@ -1215,18 +1215,18 @@ static void test_inverse_losses_exact_inverse(void)
     rand_xy(&net, x, y, B);
     tp_forward(&net, x, B);
     memset(net.igrads, 0, net.n_iparams * sizeof(float));
-    l_pres = tp_inverse_grads(&net, B);
+    l_pres = tp_inverse_grads(&net, y, B);
     CHECK(l_pres >= 0 && l_pres < 1e-8, "noise-preserving loss of an exact inverse %g, expected 0", l_pres);
     CHECK(fmaxabs(net.igrads, net.n_iparams) < 1e-5, "noise-preserving gradient of an exact inverse %g, expected 0",
           fmaxabs(net.igrads, net.n_iparams));
     net.cfg.inverse_loss = TP_INVERSE_DENOISE;
-    l_den1 = tp_inverse_grads(&net, B);
-    l_den2 = tp_inverse_grads(&net, B);
+    l_den1 = tp_inverse_grads(&net, y, B);
+    l_den2 = tp_inverse_grads(&net, y, B);
     CHECK(fabs(l_den1 / (3.0 * 0.25) - 1.0) < 0.3 && fabs(l_den2 / (3.0 * 0.25) - 1.0) < 0.3,
           "de-noising loss per example %g, %g, expected about n sigma^2 = 0.75", l_den1, l_den2);
     CHECK(l_den1 != l_den2, "the same noise twice: %g", l_den1);
     net.cfg.sigma = 0.0f;
-    CHECK(tp_inverse_grads(&net, B) < 1e-8, "de-noising loss with sigma 0 is not 0");
+    CHECK(tp_inverse_grads(&net, y, B) < 1e-8, "de-noising loss with sigma 0 is not 0");
     tp_net_destroy(&net);
 }
 
@@ -1283,9 +1283,9 @@ static void test_exact_inverse_correction(void)
     tp_net_destroy(&net);
 }
 
-/* tp_rule_tp is public and documented to work "on the current h[]" like tp_rule_bp, whose
-   gradients follow tp_forward + tp_task_loss; the targets it reads must be the ones
-   given to tp_task_loss, not those of an earlier tp_gradients call. */
+/* tp_rule_tp is public and works "on the current h[]" like tp_rule_bp, whose gradients follow
+   tp_forward + tp_task_loss; the targets it uses are the ones it is given, not those of an
+   earlier tp_gradients call. */
 static void test_rule_tp_after_task_loss(void)
 {
     const int B = 4;
@@ -1303,14 +1303,14 @@ static void test_rule_tp_after_task_loss(void)
     memset(net.grads, 0, net.n_params * sizeof(float));
     tp_forward(&net, x, B);
     tp_task_loss(&net, y2, B, NULL);
-    tp_rule_tp(&net, B);
+    tp_rule_tp(&net, y2, B);
     {
         int bad = 0;
         size_t first = 0;
         for (size_t i = 0; i < net.n_params; i++)
             if (!h_close(net.grads[i], g[i], 1e-7, 1e-5) && !bad++) first = i;
         CHECK(bad == 0, "tp_forward + tp_task_loss(y2) + tp_rule_tp: %d gradients differ from tp_gradients(y2), "
-              "first [%lu] %g vs %g: the targets of the previous tp_gradients call (net->y) were used",
+              "first [%lu] %g vs %g: the targets of the previous tp_gradients call were used",
               bad, (unsigned long)first, (double)net.grads[first], (double)g[first]);
     }
     free(g);
@@ -1800,7 +1800,7 @@ static void test_init(void)
             check_uniform(net.layers[0].w, net.layers[0].n_w, 18, 36, init, "LC W_1");
             check_uniform(net.layers[1].w, net.layers[1].n_w, 64, 16, init, "dense W_2");
             if (rules[q] == TP_FA) check_uniform(net.layers[0].fb, net.layers[0].n_w, 18, 36, init, "FA B_1");
-            if (rules[q] == TP_DFA) check_uniform(net.layers[1].dfa, 10 * 16, 10, 16, init, "DFA D_2");
+            if (rules[q] == TP_DFA) check_uniform(net.layers[1].fb, 10 * 16, 10, 16, init, "DFA D_2");
             if (rules[q] == TP_AOSDTP) {
                 check_uniform(net.layers[1].v, 16 * 64, 16, 64, init, "inverse V_2");
                 check_uniform(net.layers[2].v, (10 + 32) * 16, 10 + 32, 16, init, "top inverse V_3 reading [o, z]");
@@ -1909,7 +1909,8 @@ static void test_spec_parser(void)
         CHECK(tp_schedule_parse("serial", &ss, why) == TP_ERROR_ARGUMENT && strstr(why, "parallel, alternating"),
               "bad schedule: \"%s\"", why);
         for (int i = 0; i < tp_rule_count(); i++)
-            CHECK(strstr(tp_rule_list(), tp_rule_name((tp_rule)i)) != NULL, "tp_rule_list lacks %s", tp_rule_name((tp_rule)i));
+            CHECK(strstr(tp_rule_list(why, sizeof why), tp_rule_name((tp_rule)i)) != NULL, "tp_rule_list lacks %s",
+                  tp_rule_name((tp_rule)i));
     }
 }
 
@@ -2510,7 +2511,7 @@ static void test_diagnose(void)
         CHECK(tp_gradients(&net, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "gradients");
         gr = fdup(net.grads, net.n_params);
         memset(net.grads, 0, net.n_params * sizeof(float));
-        tp_rule_bp(&net, B);
+        tp_rule_bp(&net, y, B);
         gbp = fdup(net.grads, net.n_params);
         CHECK(tp_diagnose(&net, x, y, B, &dg) == TP_OK, "tp_diagnose: %s", net.error);
         for (int l = 1; l <= L; l++) {
