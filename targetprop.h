@@ -18,19 +18,46 @@
      differ, so compare runs, and resume checkpoints, with one build.
          cc -O3 -march=native -fno-math-errno -fopenmp -I. prog.c -o prog -lm
 
-   CONTENTS (the implementation follows the same order, the order the data flows)
-     1. results and errors         tp_result, tp_result_string
-     2. random numbers             tp_rng
-     3. kernels                    tp_gemm (fast, blocked) and tp_gemm_ref (plain)
-     4. activations                tanh, relu, sigmoid, identity
-     5. layers                     dense, locally connected, convolution: three kernels each
-     6. networks                   text spec, presets, construction
-     7. losses and Adam
-     8. learning rules             BP, FA, DFA, DTP, SDTP, AO-SDTP, hybrid targets
-     9. training and evaluation    tp_train_step, tp_evaluate, diagnostics
-    10. data                       IDX (MNIST), CIFAR-10 and image-record loaders, minibatches
-    11. checkpoints                tp_net_save, tp_net_load (versioned, CRC-checked, atomic), tp_crc32
-    12. license
+   CONTENTS
+     Declarations, part A, the core API: results, configuration (tp_config_default,
+       tp_config_paper), networks (tp_net_create, tp_net_destroy), training (tp_train_step,
+       tp_schedule_phase, tp_evaluate, tp_predict, tp_diagnose), data (tp_load_idx,
+       tp_load_cifar10, tp_load_records, tp_dataset_batch), checkpoints (tp_net_save, tp_net_load).
+     Declarations, part B, the building blocks: names and sizes, the rule table (tp_rule_desc)
+       and the steps of a training step, the layer-kind table (tp_kind_desc) and the three
+       kernels, tp_gemm, activations, random numbers.
+     The implementation, in the order the data flows:
+       1. results and errors   2. random numbers   3. kernels (tp_gemm fast and plain)
+       4. activations   5. layer kinds: dense, locally connected, convolution, three kernels each
+       6. networks: the rule table, configs, the text spec, construction   7. forward, losses, Adam
+       8. learning rules: BP, FA, DFA, DTP, SDTP, AO-SDTP, hybrid targets
+       9. training and evaluation   10. data   11. checkpoints   12. license
+
+   HOW TO ADD A RULE
+     A rule is one row of tp_rule_desc and the functions it names; nothing else changes.
+       1. Write its functions over the building blocks (part B): grads(net, y, batch) writes
+          every entry of net->grads from the batch of the last tp_forward (after tp_task_loss:
+          net->err holds dloss/da_L per example); if it learns feedback weights, learned_grads
+          writes net->igrads and returns its loss; if it makes targets, targets fills d[l];
+          cost adds its propagation and feedback-training multiply-adds of layer l.
+       2. Describe the blocks each layer carries: fixed (drawn once, never trained) and/or
+          learned (trained by cfg.inverse), each TP_SHAPE_W (like W: l->fb or l->v),
+          TP_SHAPE_DIRECT (n_out x n_l) or TP_SHAPE_INVERSE (V and c of g_l), and on which layers.
+       3. Add the row: inside this file, to tp__rules (and a name to enum tp_rule); from a
+          program of one's own, without editing the header, define TP_EXTRA_RULES as the rows
+          (each followed by a comma) before the implementation, with the functions declared
+          above it; the rule is then TP_RULE_USER + i. tests/extra-rule.c does exactly this.
+     Construction, checkpoints, tp_train_step, tp_diagnose, the names, train's --rule and
+     bench's cost column then know the rule.
+
+   HOW TO ADD A LAYER KIND
+     A kind is one row of tp_kind_desc (tp__kinds, in enum tp_kind's order): the spec token's
+     prefix, whether it reads an image (KxK/C[/sS]) or a flat input (N[xR]), whether each
+     position has its own filter, whether biases are per channel, the three kernels
+     forward (a = A(W) x), transpose (x = A(W)^T d) and weight_grad (dW (+)= d<d, A(W) x>/dW,
+     accumulating or overwriting), and the scratch they need. The spec parser, construction,
+     printing, every rule and the inverses then use it; the tests' adjoint and finite-difference
+     checks (tests/test.c, section 1) are what a new kind must pass.
 
    OPTIONS (define before including the implementation)
      TARGETPROP_STATIC        make every function static to the including file
@@ -178,8 +205,8 @@ typedef struct tp_config {
    own inverse loss and auxiliary units. */
 TPDEF tp_config  tp_config_default(tp_rule rule);
 /* The hyperparameters of one of the paper's nets (a preset name) for a rule and schedule,
-   written into cfg with the rule's own inverse loss and, for AO-SDTP, 512 auxiliary units if
-   cfg has none. TP_HPARAMS_TABLE5 is the paper's Table 5 row as printed; TP_HPARAMS_BEST is
+   written into cfg with the rule's own inverse loss and, for AO-SDTP, the row's auxiliary
+   units (512, the paper's; set cfg->n_aux afterwards for another count). TP_HPARAMS_TABLE5 is the paper's Table 5 row as printed; TP_HPARAMS_BEST is
    this library's best measured configuration, the row itself except where a measured run did
    better (SDTP on MNIST FC and LC, AO-SDTP alternating on MNIST FC: see results/README.md).
    TP_ERROR_SPEC if there is no such row (cfg unchanged, the reason in error). Batch size,
@@ -1525,7 +1552,7 @@ TPDEF tp_result tp_config_paper(tp_config *cfg, const char *preset, tp_rule rule
     cfg->rule = rule;
     cfg->schedule = s;
     cfg->inverse_loss = desc->inverse_loss;
-    if (n_aux > 0 && cfg->n_aux == 0) cfg->n_aux = n_aux;
+    if (n_aux > 0) cfg->n_aux = n_aux;
     if (init >= 0) cfg->init = (tp_init)init;
     cfg->forward.lr = h->lr; cfg->forward.beta1 = h->b1; cfg->forward.beta2 = h->b2; cfg->forward.eps = h->eps;
     if (h->sched >= 0) {

@@ -1763,7 +1763,8 @@ static void test_config_paper(void)
           c.inverse_loss == TP_INVERSE_DENOISE && c.forward.lr == 0.000402f && c.inverse.beta2 == 0.95f &&
           c.sigma == 0.213995f, "AO-SDTP uses SDTP's row: n_aux %d lr %g", c.n_aux, (double)c.forward.lr);
     c.n_aux = 100;
-    CHECK(tp_config_paper(&c, "mnist-fc", TP_AOSDTP, TP_PARALLEL, TP_HPARAMS_TABLE5, NULL) == TP_OK && c.n_aux == 100, "a chosen n_aux is kept");
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_AOSDTP, TP_PARALLEL, TP_HPARAMS_TABLE5, NULL) == TP_OK && c.n_aux == 512,
+          "the row's n_aux: %d", c.n_aux);
     CHECK(tp_config_paper(&c, "mnist-conv", TP_BP, TP_PARALLEL, TP_HPARAMS_TABLE5, NULL) == TP_OK && c.forward.lr == 0.000297f,
           "BP ConvNet column: lr %g", (double)c.forward.lr);
     keep = c;
@@ -2409,10 +2410,9 @@ static void test_config_best(void)
     CHECK(tp_config_paper(&c, "mnist-fc", TP_SDTP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK &&
           c.forward.lr == 0.000713893f && c.inverse.lr == 1.16651e-5f && c.sigma == 0.372729f, "SDTP best row: lr %g",
           (double)c.forward.lr);
-    c.n_aux = 0;
+    c = tp_config_default(TP_AOSDTP);
     CHECK(tp_config_paper(&c, "mnist-fc", TP_AOSDTP, TP_ALTERNATING, TP_HPARAMS_BEST, NULL) == TP_OK && c.n_aux == 256 &&
           c.inverse.lr == 0.009572f, "AO-SDTP alternating best: n_aux %d", c.n_aux);
-    c.n_aux = 0;
     CHECK(tp_config_paper(&c, "mnist-fc", TP_AOSDTP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.n_aux == 512 &&
           c.forward.lr == 0.000402f, "AO-SDTP parallel best is SDTP's Table 5 row: n_aux %d", c.n_aux);
     c.init = TP_INIT_GLOROT;
