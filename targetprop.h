@@ -194,7 +194,7 @@ typedef struct tp_config {
     float hybrid;               /* beta of hybrid targets: 0 pure TP, 1 pure BP Jacobian */
     int n_aux;                  /* AO-SDTP auxiliary output units */
     tp_init init;               /* initialiser of the weights: read by tp_net_create only (a
-                                   checkpoint holds the weights; tp_net_load sets Glorot) */
+                                   checkpoint holds the weights, and records init) */
     tp_adam forward, inverse;   /* optimisers of the forward and the learned feedback weights */
     int max_batch;              /* largest batch the workspace is sized for */
     uint64_t seed;
@@ -367,13 +367,13 @@ TPDEF void      tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int 
    position and shuffled order). The file is written to PATH.tmp, flushed, synced and renamed
    over PATH, so a crash at any moment leaves either the old or the new checkpoint.
 
-   Format, version 1, all integers and floats little-endian:
+   Format, version 2, all integers and floats little-endian (version 1, still read, lacks init):
      "TPCK" u32 version | u32 spec_len, spec | u32 rule, schedule, inverse_loss | f32 alpha,
-     sigma, hybrid | u32 n_aux, max_batch | u64 seed | forward Adam: f32 lr, beta1, beta2, eps,
+     sigma, hybrid | u32 n_aux, max_batch | u32 init | u64 seed | forward Adam: f32 lr, beta1, beta2, eps,
      u32 sgd, u64 t | inverse Adam: the same | u64 rng state, noise_step, step |
      u64 user_len, user bytes | u64 n_params, n_iparams, n_fixed | f32 params, m1, m2 |
      f32 iparams, im1, im2 | f32 fixed | u32 CRC-32 (IEEE) of every byte before it */
-#define TP_CHECKPOINT_VERSION 1u
+#define TP_CHECKPOINT_VERSION 2u
 TPDEF tp_result tp_net_save(tp_net *net, const char *path, const void *user, size_t user_len);
 /* Creates *net from the checkpoint (destroy any previous net first). The user blob's length
    goes to *user_len (unless NULL) and the blob into user; with user NULL the blob is skipped,
@@ -3240,6 +3240,7 @@ TPDEF tp_result tp_net_save(tp_net *net, const char *path, const void *user, siz
     tp__put_u32(&w, (uint32_t)net->cfg.inverse_loss);
     tp__put_f32s(&w, &net->cfg.alpha, 1); tp__put_f32s(&w, &net->cfg.sigma, 1); tp__put_f32s(&w, &net->cfg.hybrid, 1);
     tp__put_u32(&w, (uint32_t)net->cfg.n_aux); tp__put_u32(&w, (uint32_t)net->cfg.max_batch);
+    tp__put_u32(&w, (uint32_t)net->cfg.init);
     tp__put_u64(&w, net->cfg.seed);
     tp__put_adam(&w, &net->cfg.forward);
     tp__put_adam(&w, &net->cfg.inverse);
@@ -3376,8 +3377,8 @@ TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t us
         return TP_ERROR_FORMAT;
     }
     r.crc = tp_crc32(0, magic, 4); r.at = 4;
-    if ((version = tp__get_u32(&r, "version")) != TP_CHECKPOINT_VERSION) {
-        tp__msg(net->error, "%s: checkpoint version %u, expected %u", path, (unsigned)version, TP_CHECKPOINT_VERSION);
+    if ((version = tp__get_u32(&r, "version")) != TP_CHECKPOINT_VERSION && version != 1) {
+        tp__msg(net->error, "%s: checkpoint version %u, expected 1 or %u", path, (unsigned)version, TP_CHECKPOINT_VERSION);
         fclose(r.f);
         return TP_ERROR_FORMAT;
     }
@@ -3389,6 +3390,7 @@ TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t us
     cfg.inverse_loss = (tp_inverse_loss)tp__get_u32(&r, "inverse loss");
     cfg.alpha = tp__get_f32(&r, "alpha"); cfg.sigma = tp__get_f32(&r, "sigma"); cfg.hybrid = tp__get_f32(&r, "hybrid");
     cfg.n_aux = (int)tp__get_u32(&r, "n_aux"); cfg.max_batch = (int)tp__get_u32(&r, "max_batch");
+    if (version >= 2) cfg.init = (tp_init)tp__get_u32(&r, "init");
     cfg.seed = tp__get_u64(&r, "seed");
     tp__get_adam(&r, &cfg.forward);
     tp__get_adam(&r, &cfg.inverse);

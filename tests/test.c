@@ -402,7 +402,7 @@ static void test_gemm_k0(void)
     for (int i = 0; i < 6; i++) CHECK(c[i] == 0.0f, "k=0 left C[%d] = %g", i, (double)c[i]);
 }
 
-/* ================================================================ activations, bias === */
+/* ================================================================ 2. activations, bias === */
 
 static void test_activations(void)
 {
@@ -490,7 +490,7 @@ static void test_bias_add_grad(void)
     }
 }
 
-/* ================================================================ layers ============== */
+/* ================================================================ 3. layers: adjoints === */
 
 static const char *const g_layer_specs[] = {
     "13 fc7", "4x3x2 fc5", "70 fc61",   /* the last computes x^T = W d^T (tp__dense_swap) */
@@ -673,7 +673,7 @@ static void test_lc_full_kernel_equals_dense(void)
     }
 }
 
-/* ================================================================ 2. finite differences */
+/* ================================================================ 4. finite differences === */
 
 typedef struct fd_ctx {
     const float *x, *y;
@@ -1008,10 +1008,10 @@ static void test_hybrid_identity_lc(void)
 }
 static void test_hybrid_identity_conv(void) { hybrid_identity("6x6x2 conv3x3/3/s2 lc3x3/2:relu fc5:sigmoid fc4"); }
 
-/* ================================================================ 8. targets =========== */
+/* ================================================================ 8. targets ========== */
 
-/* The whole target computation redone in double from the definitions (ALGORITHMS.md):
-   D_{L-1} = alpha W_L e (DTP) or g_L([o, z]) - g_L([y, z]) (SDTP, AO-SDTP); below,
+/* The whole target computation redone in double from the definitions (the header's comments
+   on tp__targets_dtp, tp__targets_sdtp and tp__targets_below): D_{L-1} = alpha W_L e (DTP) or g_L([o, z]) - g_L([y, z]) (SDTP, AO-SDTP); below,
    D_l = beta J^T(D_{l+1} act') + (1 - beta)(g(h_{l+1}) - g(h_{l+1} - D_{l+1})); then the
    library's deltas must be d_l = (2/B) D_l act'(a_l), and its dW_l = h_{l-1}^T d_l. */
 static void targets_check(const char *spec, tp_rule rule, float beta, int n_aux)
@@ -1317,7 +1317,7 @@ static void test_rule_tp_after_task_loss(void)
     tp_net_destroy(&net);
 }
 
-/* ================================================================ 9. AO-SDTP =========== */
+/* ================================================================ 9. AO-SDTP ========== */
 
 static void test_aosdtp_wz_fixed(void)
 {
@@ -1380,7 +1380,7 @@ static void test_aosdtp_without_aux_is_sdtp(void)
     }
 }
 
-/* ================================================================ 10. phases =========== */
+/* ================================================================ 10. phases ========== */
 
 static void test_phases(void)
 {
@@ -1439,7 +1439,7 @@ static void test_gradients_overwrite(void)
         }
 }
 
-/* ================================================================ 11. threads ========== */
+/* ================================================================ 11. threads ========= */
 
 typedef struct run_result { float *p, *ip; size_t np, ni; double loss; } run_result;
 
@@ -1491,7 +1491,7 @@ static void test_threads_bitwise(void)
 #endif
 }
 
-/* ================================================================ 12. loaders ========== */
+/* ================================================================ 12. loaders ========= */
 
 typedef struct bytes { unsigned char *p; size_t n; } bytes;
 
@@ -1713,7 +1713,7 @@ static void test_load_cifar10(void)
     free(f1); free(f2);
 }
 
-/* ================================================================ 13. spec parser ====== */
+/* ================================================================ 13. spec parser ===== */
 
 static void test_presets_build(void)
 {
@@ -1935,7 +1935,7 @@ static void test_gradients_arguments(void)
     tp_net_destroy(&net);
 }
 
-/* ================================================================ 14. smoke ============ */
+/* ================================================================ 14. smoke =========== */
 
 static void make_blobs(float *x, float *y, int n, int dim)
 {
@@ -2030,7 +2030,7 @@ static void test_evaluate(void)
     tp_net_destroy(&net);
 }
 
-/* ================================================================ 15. divergence ======= */
+/* ================================================================ 15. divergence ====== */
 
 static void test_divergence(void)
 {
@@ -2102,7 +2102,7 @@ static void test_divergence_nan_through_tanh(void)
     tp_net_destroy(&net);
 }
 
-/* ================================================================ 16. augmentation ===== */
+/* ================================================================ 16. augmentation ==== */
 
 /* out must be in shifted by (dy, dx) within [-pad, pad] and possibly mirrored, zeros outside */
 static int is_crop_flip(const float *in, const float *out, int h, int w, int c, int pad, int *fl, int *ody, int *odx)
@@ -2450,7 +2450,7 @@ static void test_not_regular_files(void)
 }
 #endif
 
-/* ================================================================ misc ================= */
+/* ================================================================ 18. misc ============ */
 
 /* The standard check value of CRC-32/IEEE, and continuation across pieces. */
 static void test_crc32(void)

@@ -92,7 +92,7 @@ static int tpfuzz_checkpoint(const uint8_t *data, size_t size)
         tpfuzz_exercise(&net, size);
         tp_net_destroy(&net);
     } else {
-        TPFUZZ_CHECK(net.params == NULL && net.mem == NULL && net.error[0], "failed load left memory or no error");
+        TPFUZZ_CHECK(net.params == NULL && net.work == NULL && net.error[0], "failed load left memory or no error");
     }
     free(fixed);
     free(user);

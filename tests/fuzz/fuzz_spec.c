@@ -29,7 +29,7 @@ static int tpfuzz_spec(const uint8_t *data, size_t size)
     TPFUZZ_CHECK(r == TP_OK || r == TP_ERROR_SPEC || r == TP_ERROR_NOMEM, "tp_net_create returned %d (%s)",
                  (int)r, net.error);
     if (r != TP_OK) {
-        TPFUZZ_CHECK(net.params == NULL && net.mem == NULL && net.error[0], "failed create left memory or no error");
+        TPFUZZ_CHECK(net.params == NULL && net.work == NULL && net.error[0], "failed create left memory or no error");
         free(spec);
         return 0;
     }
