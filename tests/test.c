@@ -2321,6 +2321,50 @@ static void test_load_user_blob(void)
     tp_net_destroy(&net);
 }
 
+/* Version 2 records the initialiser; a version-1 file (no init field) still loads, as Glorot. */
+static void test_checkpoint_versions(void)
+{
+    tp_config cfg = cfg_make(TP_FA, 2);
+    tp_net net, back;
+    const char *p = tmp_path("v1.ckpt");
+    unsigned char *f = NULL;
+    long len = 0;
+    FILE *fp;
+    cfg.init = TP_INIT_LECUN;
+    MAKE_NET(&net, "4 fc3 fc2", &cfg);
+    CHECK(tp_net_save(&net, p, "ab", 2) == TP_OK, "save: %s", net.error);
+    CHECK(tp_net_load(&back, p, NULL, 0, NULL) == TP_OK && back.cfg.init == TP_INIT_LECUN, "init kept: %s", back.error);
+    tp_net_destroy(&back);
+    if ((fp = fopen(p, "rb")) != NULL) {
+        fseek(fp, 0, SEEK_END); len = ftell(fp); fseek(fp, 0, SEEK_SET);
+        f = (unsigned char *)malloc((size_t)len);
+        if (f && fread(f, 1, (size_t)len, fp) != (size_t)len) len = 0;
+        fclose(fp);
+    }
+    CHECK(f && len > 100 && f[4] == 2, "cannot read back %s, or not version 2", p);
+    if (f && len > 100) {
+        size_t at = 12 + (size_t)(f[8] | f[9] << 8) + 32;   /* the init field, after n_aux and max_batch */
+        uint32_t crc;
+        f[4] = 1;
+        memmove(f + at, f + at + 4, (size_t)len - at - 4);
+        len -= 4;
+        crc = tp_crc32(0, f, (size_t)len - 4);
+        for (int i = 0; i < 4; i++) f[len - 4 + i] = (unsigned char)(crc >> (8 * i));
+        CHECK(write_file(p, f, (size_t)len), "cannot write %s", p);
+        CHECK(tp_net_load(&back, p, NULL, 0, NULL) == TP_OK && back.cfg.init == TP_INIT_GLOROT &&
+              memcmp(back.params, net.params, net.n_params * sizeof(float)) == 0 &&
+              memcmp(back.fixed, net.fixed, net.n_fixed * sizeof(float)) == 0, "version 1: %s", back.error);
+        tp_net_destroy(&back);
+        f[4] = 3;
+        crc = tp_crc32(0, f, (size_t)len - 4);
+        for (int i = 0; i < 4; i++) f[len - 4 + i] = (unsigned char)(crc >> (8 * i));
+        CHECK(write_file(p, f, (size_t)len) && tp_net_load(&back, p, NULL, 0, NULL) == TP_ERROR_FORMAT &&
+              strstr(back.error, "version 3, expected 1 or 2"), "version 3: \"%s\"", back.error);
+    }
+    free(f);
+    tp_net_destroy(&net);
+}
+
 /* Memory is counted before anything is allocated: tp_net_plan gives what tp_net_create then
    takes, and a net beyond the machine's memory is refused with its size. */
 static void test_memory_plan(void)
@@ -2621,6 +2665,7 @@ int main(void)
         RUN(checkpoint_counts);
         RUN(evaluate_arguments);
         RUN(load_user_blob);
+        RUN(checkpoint_versions);
 #ifdef TEST_POSIX
         RUN(not_regular_files);
 #endif
