@@ -5,7 +5,9 @@
    family (DTP, simplified DTP, augmented-output SDTP, hybrid BP/TP targets) for dense,
    locally-connected and convolution networks, as assessed by Bartunov et al.,
    "Assessing the Scalability of Biologically-Motivated Deep Learning Algorithms and
-   Architectures" (NeurIPS 2018).
+   Architectures" (NeurIPS 2018), and rules that answered it: sign symmetry (Liao et al.
+   2016, Xiao et al. 2019), direct random target projection (Frenkel et al. 2021),
+   fixed-weight DTP (Shibuya et al. 2023).
 
    USAGE
      In exactly one C or C++ file:
@@ -109,6 +111,12 @@
        and K*K*C_out, as for a convolution. Biases start at zero.
      - The inverse-training noise comes from a stream keyed by (seed, step, layer, row).
      - The top layer of every TP rule learns from the task loss directly.
+     - Sign symmetry signs every layer's feedback, the top layer's too, with the fixed scale
+       s_l = sqrt(2 / (fan_in + fan_out)) (Glorot's std), so the signal keeps its size with depth.
+     - DRTP's hidden signal is (y D_l) * act'(a_l) / B with y the one-hot label (softmax
+       cross-entropy at the top, as for the other rules); D_l is drawn like DFA's D.
+     - FW-DTP's inverses g_l = act(A(V_l)^T h + c_l) are DTP's, drawn as DTP draws them
+       (Glorot or LeCun, c_l = 0) and never trained; no noise is drawn for them.
 
    LIMITS AND THREADS
      One tp_net may be used by one thread at a time; two nets are independent (there is no
@@ -167,7 +175,8 @@ typedef enum tp_act { TP_TANH, TP_RELU, TP_SIGMOID, TP_IDENTITY } tp_act;
 
 /* The rules: tp_rule_name gives their names ("bp", "fa", ...), tp_rule_info their description
    (part B). */
-typedef enum tp_rule { TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP, TP_RULE_USER } tp_rule;   /* TP_RULE_USER + i: TP_EXTRA_RULES' row i */
+typedef enum tp_rule { TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP, TP_SS, TP_DRTP, TP_FWDTP,
+                       TP_RULE_USER } tp_rule;   /* TP_RULE_USER + i: TP_EXTRA_RULES' row i */
 /* Parallel: every step trains the forward weights and the rule's learned feedback (inverses)
    together. Alternating: epochs that train only the feedback (TP_PHASE_INVERSE) interleaved
    with epochs that train only the forward weights (TP_PHASE_FORWARD); tp_schedule_phase says
@@ -237,8 +246,9 @@ typedef struct tp_layer {
                                    like w with v_out columns) and c (n_in) */
     float *dv, *dc;             /* their gradients */
     int v_out;                  /* columns of v: out_c, plus the auxiliary units on the top layer */
-    float *fb;                  /* the rule's fixed feedback matrix, or NULL: FA's B (shaped like
-                                   w), DFA's D (n_classes, n_out) */
+    float *fb;                  /* the rule's fixed feedback matrix, or NULL: FA's B and sign
+                                   symmetry's s sign(W) (shaped like w), DFA's and DRTP's D
+                                   (n_classes, n_out), FW-DTP's inverse V (its c in c) */
 } tp_layer;
 
 struct tp__work;   /* the workspace: private to the implementation */
@@ -390,7 +400,7 @@ TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t us
 
 TPDEF int        tp_rule_count(void);                      /* rules are 0 .. tp_rule_count() - 1 */
 TPDEF const char *tp_rule_name(tp_rule r);                 /* "bp", "fa", ...; "?" if out of range */
-TPDEF const char *tp_rule_list(char *buf, size_t cap);     /* buf = "bp, fa, dfa, dtp, sdtp, aosdtp" */
+TPDEF const char *tp_rule_list(char *buf, size_t cap);     /* buf = "bp, fa, dfa, dtp, sdtp, aosdtp, ss, ..." */
 TPDEF const char *tp_schedule_name(tp_schedule s);         /* "parallel", "alternating" */
 /* Names as tp_rule_name and tp_schedule_name give them, in any case; error (TP_ERROR_LEN bytes,
    or NULL) names the word and the choices. */
@@ -456,7 +466,9 @@ TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int ba
 TPDEF void      tp_rule_bp(tp_net *net, const float *y, int batch);
 TPDEF void      tp_rule_fa(tp_net *net, const float *y, int batch);
 TPDEF void      tp_rule_dfa(tp_net *net, const float *y, int batch);
-TPDEF void      tp_rule_tp(tp_net *net, const float *y, int batch);           /* DTP, SDTP, AO-SDTP */
+TPDEF void      tp_rule_tp(tp_net *net, const float *y, int batch);           /* DTP, SDTP, AO-SDTP, FW-DTP */
+TPDEF void      tp_rule_ss(tp_net *net, const float *y, int batch);
+TPDEF void      tp_rule_drtp(tp_net *net, const float *y, int batch);
 TPDEF double    tp_inverse_grads(tp_net *net, const float *y, int batch);     /* TP inverses */
 TPDEF int       tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float *m2, size_t n);
                                                              /* returns 1 if a new p is not finite */
@@ -1359,6 +1371,12 @@ static const tp_rule_desc tp__rules[] = {
     {"aosdtp", "augmented-output SDTP: SDTP whose output inverse also reads fixed random auxiliary units",
      {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, 0}, TP_INVERSE_DENOISE, 512,
      tp_rule_tp, tp_inverse_grads, tp__targets_sdtp, tp__cost_sdtp},
+    {"ss", "sign symmetry: errors through s_l sign(W_l) of the current weights", {TP_SHAPE_W, 2, 0},
+     {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, tp_rule_ss, NULL, NULL, tp__cost_backprop},
+    {"drtp", "direct random target projection: the label through a fixed random D to each hidden layer",
+     {TP_SHAPE_DIRECT, 1, -1}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, tp_rule_drtp, NULL, NULL, tp__cost_dfa},
+    {"fwdtp", "fixed-weight DTP: DTP whose inverses keep their random start", {TP_SHAPE_INVERSE, 2, -1},
+     {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_PRESERVE, 0, tp_rule_tp, NULL, tp__targets_dtp, tp__cost_dtp},
 #ifdef TP_EXTRA_RULES
     TP_EXTRA_RULES
 #endif
@@ -2355,6 +2373,23 @@ static void tp__cost_backprop(const tp_net *net, int l, tp_cost *c)   /* the err
     if (l > 1) c->prop = tp__layer_macs(&net->layers[l - 1], net->layers[l - 1].out_c);
 }
 
+/* ---- Sign symmetry: backprop through S_l = s_l sign(W_l), rebuilt from the current W_l every
+   step (sign(0) = 0) into the layer's feedback block, s_l = sqrt(2 / (fan_in + fan_out)), the
+   standard deviation of Glorot's initialiser, so the signal keeps its scale with depth. Every
+   layer's feedback is signed, the top layer's too. */
+TPDEF void tp_rule_ss(tp_net *net, const float *y, int batch)
+{
+    for (int l = 2; l <= net->n_layers; l++) {
+        tp_layer *ly = &net->layers[l - 1];
+        float s = (float)sqrt(2.0 / (tp__fan(ly, 0) + tp__fan(ly, 1)));
+        ptrdiff_t i, n = (ptrdiff_t)ly->n_w;
+        TP__OMP(parallel for schedule(static) if (n > TP__PAR_STREAM))
+        for (i = 0; i < n; i++) ly->fb[i] = ly->w[i] > 0.0f ? s : ly->w[i] < 0.0f ? -s : 0.0f;
+    }
+    (void)y;
+    tp__backprop(net, batch, 1);
+}
+
 /* ---- DFA: the output error goes straight to every hidden layer, delta_l = (e D_l) * act'(a_l). */
 TPDEF void tp_rule_dfa(tp_net *net, const float *y, int batch)
 {
@@ -2370,7 +2405,23 @@ TPDEF void tp_rule_dfa(tp_net *net, const float *y, int batch)
     for (int l = 1; l <= L; l++) tp__layer_grads(net, l, net->d[l], batch);
 }
 
-static void tp__cost_dfa(const tp_net *net, int l, tp_cost *c)   /* e D_l for every hidden layer */
+/* ---- DRTP: the label itself goes to every hidden layer, delta_l = (y D_l) * act'(a_l) / B; the
+   top layer learns from its own error. No signal from the output reaches a hidden layer. */
+TPDEF void tp_rule_drtp(tp_net *net, const float *y, int batch)
+{
+    int L = net->n_layers, C = net->n_out;
+    TP_ASSERT(batch >= 1 && batch == net->batch);
+    tp__scale(net->d[L], net->err, 1.0f / (float)batch, (size_t)batch * C);
+    for (int l = 1; l < L; l++) {
+        tp_layer *ly = &net->layers[l - 1];
+        tp_gemm(0, 0, batch, ly->n_out, C, y, C, ly->fb, ly->n_out, 0, net->d[l], ly->n_out);
+        tp__scale(net->d[l], net->d[l], 1.0f / (float)batch, (size_t)batch * ly->n_out);
+        tp_act_backward(ly->act, net->h[l], net->d[l], (size_t)batch * ly->n_out);
+    }
+    for (int l = 1; l <= L; l++) tp__layer_grads(net, l, net->d[l], batch);
+}
+
+static void tp__cost_dfa(const tp_net *net, int l, tp_cost *c)   /* e D_l (DFA) or y D_l (DRTP) for every hidden layer */
 {
     if (l < net->n_layers) c->prop = (double)net->n_out * net->layers[l - 1].n_out;
 }
@@ -2392,7 +2443,7 @@ static void tp__inverse(tp_net *net, int l, const float *in, float *out, int bat
 {
     tp_layer tmp;
     const tp_layer *g = tp__inv_geometry(net, l, &tmp);
-    tp_layer_transpose(g, g->v, in, out, batch, net->work->cols);
+    tp_layer_transpose(g, g->v ? g->v : g->fb, in, out, batch, net->work->cols);   /* learned or fixed (FW-DTP) */
     tp_add_bias(out, g->c, batch, g->n_in, g->n_in);
     tp_act_forward(net->layers[l - 2].act, out, (size_t)batch * g->n_in);
 }
@@ -2610,11 +2661,11 @@ TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int ba
 /* The first non-finite block of layer l: its parameters (grads = 0) or their gradients. */
 static const char *tp__nonfinite(const tp_net *net, const tp_layer *ly, int grads)
 {
-    size_t nv = (size_t)tp__block_size(net, ly, tp__rule(net)->learned.shape) - (ly->c ? (size_t)ly->n_in : 0);
+    size_t nv = (size_t)tp__block_size(net, ly, tp__rule(net)->learned.shape) - (ly->dc ? (size_t)ly->n_in : 0);
     if (!tp__finite(grads ? ly->dw : ly->w, ly->n_w)) return grads ? "gradient of the forward weights W" : "forward weights W";
     if (!tp__finite(grads ? ly->db : ly->b, ly->n_b)) return grads ? "gradient of the forward biases b" : "forward biases b";
     if (ly->v && !tp__finite(grads ? ly->dv : ly->v, nv)) return grads ? "gradient of the inverse weights V" : "inverse weights V";
-    if (ly->c && !tp__finite(grads ? ly->dc : ly->c, ly->n_in)) return grads ? "gradient of the inverse biases c" : "inverse biases c";
+    if (ly->dc && !tp__finite(grads ? ly->dc : ly->c, ly->n_in)) return grads ? "gradient of the inverse biases c" : "inverse biases c";
     return NULL;
 }
 
@@ -2738,7 +2789,7 @@ TPDEF tp_result tp_diagnose(tp_net *net, const float *x, const float *y, int bat
         const tp_layer *ly = &net->layers[l - 1];
         out->angle[l - 1] = (float)tp__angle(w->diag + (ly->dw - net->grads), ly->dw, ly->n_w);
         out->recon[l - 1] = -1.0f;
-        if (ly->v && ly->c) {   /* an inverse g_l */
+        if (ly->c) {   /* an inverse g_l, learned or fixed */
             size_t n = (size_t)batch * ly->n_in;
             double s = 0.0;
             tp__inverse(net, l, l < L ? net->h[l] : net->out, w->g_h, batch);

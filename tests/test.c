@@ -2393,7 +2393,8 @@ static void test_memory_plan(void)
 }
 
 /* The defaults learn: every rule, tp_config_default as it is, a small dense net, 100 epochs on
-   the spirals of examples/minimal.c (4 classes, chance 75%) and on XOR (chance 50%). */
+   the spirals of examples/minimal.c (4 classes, chance 75%; every rule below 20%) and on XOR
+   (chance 50%; below 15%, DRTP below 40%). */
 static void test_defaults_learn(void)
 {
     enum { N = 512, B = 64 };
@@ -2435,7 +2436,10 @@ static void test_defaults_learn(void)
                     res = tp_train_step(&net, bx, by, B, TP_PHASE_BOTH, NULL);
                 }
             }
-            CHECK(res == TP_OK && tp_evaluate(&net, x, y, N, NULL, &err) == TP_OK && err < (task == 0 ? 0.2 : 0.15),
+            /* DRTP's hidden layers see only the label projected through fixed D's: on XOR's two
+               classes that leaves 32% here, so it is asked to beat chance by 10 points */
+            double limit = task == 0 ? 0.2 : r == TP_DRTP ? 0.4 : 0.15;
+            CHECK(res == TP_OK && tp_evaluate(&net, x, y, N, NULL, &err) == TP_OK && err < limit,
                   "%s on %s with the defaults: error %.1f%% (%s)", tp_rule_name((tp_rule)r), task == 0 ? "spirals" : "XOR",
                   100 * err, net.error);
             tp_net_destroy(&net);
@@ -2494,7 +2498,94 @@ static void test_not_regular_files(void)
 }
 #endif
 
-/* ================================================================ 18. misc ============ */
+/* ================================================================ 18. newer rules ===== */
+
+/* Sign symmetry: S_l = s_l sign(W_l), s_l Glorot's std, rebuilt every step. When every entry
+   of W_l (l >= 2) is +-s_l, S_l is W_l and the gradients are backprop's, bit for bit. */
+static void test_ss_identity(void)
+{
+    const int B = 5;
+    tp_config cs = cfg_make(TP_SS, B), cb = cfg_make(TP_BP, B);
+    tp_net ss, bp;
+    float x[5 * 6], y[5 * 3];
+    MAKE_NET(&ss, "6 fc5 fc4 fc3", &cs);
+    MAKE_NET(&bp, "6 fc5 fc4 fc3", &cb);
+    CHECK(ss.layers[0].fb == NULL && ss.layers[1].fb && ss.layers[2].fb && ss.n_iparams == 0, "sign symmetry's blocks");
+    rand_biases(&ss, 0.2f);
+    rand_xy(&ss, x, y, B);
+    CHECK(tp_gradients(&ss, x, y, B, TP_PHASE_BOTH, NULL) == TP_OK, "%s", ss.error);
+    for (int l = 1; l < 3; l++) {
+        tp_layer *ly = &ss.layers[l];
+        float s = (float)sqrt(2.0 / (ly->n_in + ly->n_out));
+        int bad = 0;
+        for (size_t i = 0; i < ly->n_w; i++) bad += ly->fb[i] != (ly->w[i] > 0 ? s : ly->w[i] < 0 ? -s : 0.0f);
+        CHECK(bad == 0, "layer %d: %d entries of S are not s sign(W)", l + 1, bad);
+        for (size_t i = 0; i < ly->n_w; i++) ly->w[i] = ly->w[i] >= 0 ? s : -s;
+    }
+    memcpy(bp.params, ss.params, ss.n_params * sizeof(float));
+    CHECK(tp_gradients(&ss, x, y, B, TP_PHASE_BOTH, NULL) == TP_OK && tp_gradients(&bp, x, y, B, TP_PHASE_BOTH, NULL) == TP_OK,
+          "gradients");
+    CHECK(memcmp(ss.grads, bp.grads, ss.n_params * sizeof(float)) == 0, "|W| = s: sign symmetry's gradients are not BP's");
+    CHECK(fmaxabs(ss.grads, ss.layers[0].n_w) > 0, "no gradient reached layer 1");
+    tp_net_destroy(&ss);
+    tp_net_destroy(&bp);
+}
+
+/* DRTP: a hidden layer's update does not depend on anything above it (the top weights changed,
+   the hidden gradients stay the same bits), and its delta is (y D_l) act'(a_l) / B. */
+static void test_drtp(void)
+{
+    const int B = 4, C = 3;
+    tp_config cfg = cfg_make(TP_DRTP, B);
+    tp_net net;
+    float x[4 * 6], y[4 * 3], *g;
+    size_t hidden;
+    MAKE_NET(&net, "6 fc5 fc4 fc3", &cfg);
+    CHECK(net.layers[0].fb && net.layers[1].fb && !net.layers[2].fb, "DRTP's D on the hidden layers only");
+    rand_biases(&net, 0.2f);
+    rand_xy(&net, x, y, B);
+    CHECK(tp_gradients(&net, x, y, B, TP_PHASE_BOTH, NULL) == TP_OK, "%s", net.error);
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < 4; j++) {
+            double s = 0, h = net.h[2][b * 4 + j];
+            for (int c = 0; c < C; c++) s += y[b * C + c] * net.layers[1].fb[c * 4 + j];
+            CHECK_NEAR(net.d[2][b * 4 + j], s * (1 - h * h) / B, 1e-7, 1e-5, "delta_2[%d][%d]", b, j);
+        }
+    hidden = (size_t)(net.layers[2].w - net.params);
+    g = fdup(net.grads, hidden);
+    fill(net.layers[2].w, net.layers[2].n_w, 1.0f);
+    fill(net.layers[2].b, net.layers[2].n_b, 1.0f);
+    CHECK(tp_gradients(&net, x, y, B, TP_PHASE_BOTH, NULL) == TP_OK, "%s", net.error);
+    CHECK(memcmp(g, net.grads, hidden * sizeof(float)) == 0, "the hidden updates changed with the top layer");
+    free(g);
+    tp_net_destroy(&net);
+}
+
+/* FW-DTP is DTP whose inverses keep their random start: drawn as DTP draws them (the same
+   seed gives the same V), never trained, and the forward gradients are DTP's. */
+static void test_fwdtp(void)
+{
+    const int B = 4;
+    tp_config cf = cfg_make(TP_FWDTP, B), cd = cfg_make(TP_DTP, B);
+    tp_net fw, dtp;
+    float x[4 * 7], y[4 * 3], *fixed0;
+    MAKE_NET(&fw, "7 fc6 fc5 fc4 fc3", &cf);
+    MAKE_NET(&dtp, "7 fc6 fc5 fc4 fc3", &cd);
+    CHECK(fw.n_iparams == 0 && fw.n_fixed == dtp.n_iparams && memcmp(fw.fixed, dtp.iparams, fw.n_fixed * sizeof(float)) == 0 &&
+          memcmp(fw.params, dtp.params, fw.n_params * sizeof(float)) == 0, "FW-DTP's start is not DTP's");
+    rand_xy(&fw, x, y, B);
+    CHECK(tp_gradients(&fw, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK && tp_gradients(&dtp, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK,
+          "gradients");
+    CHECK(memcmp(fw.grads, dtp.grads, fw.n_params * sizeof(float)) == 0, "FW-DTP's gradients are not DTP's with the same V");
+    fixed0 = fdup(fw.fixed, fw.n_fixed);
+    for (int s = 0; s < 5; s++) CHECK(tp_train_step(&fw, x, y, B, TP_PHASE_BOTH, NULL) == TP_OK, "step: %s", fw.error);
+    CHECK(memcmp(fixed0, fw.fixed, fw.n_fixed * sizeof(float)) == 0 && fw.cfg.inverse.t == 0, "an inverse weight changed");
+    free(fixed0);
+    tp_net_destroy(&fw);
+    tp_net_destroy(&dtp);
+}
+
+/* ================================================================ 19. misc ============ */
 
 /* The standard check value of CRC-32/IEEE, and continuation across pieces. */
 static void test_crc32(void)
@@ -2690,6 +2781,9 @@ int main(void)
     RUN(memory_plan);
     RUN(defaults_learn);
     RUN(config_best);
+    RUN(ss_identity);
+    RUN(drtp);
+    RUN(fwdtp);
     RUN(augment);
 #ifdef TEST_POSIX
     RUN(augment_pad_exceeds_image);
