@@ -6,8 +6,8 @@
    locally-connected and convolution networks, as assessed by Bartunov et al.,
    "Assessing the Scalability of Biologically-Motivated Deep Learning Algorithms and
    Architectures" (NeurIPS 2018), and rules that answered it: sign symmetry (Liao et al.
-   2016, Xiao et al. 2019), direct random target projection (Frenkel et al. 2021),
-   fixed-weight DTP (Shibuya et al. 2023).
+   2016, Xiao et al. 2019), Kolen-Pollack (Akrout et al. 2019), direct random target
+   projection (Frenkel et al. 2021), fixed-weight DTP (Shibuya et al. 2023).
 
    USAGE
      In exactly one C or C++ file:
@@ -113,6 +113,9 @@
      - The top layer of every TP rule learns from the task loss directly.
      - Sign symmetry signs every layer's feedback, the top layer's too, with the fixed scale
        s_l = sqrt(2 / (fan_in + fan_out)) (Glorot's std), so the signal keeps its size with depth.
+     - Kolen-Pollack's B_l (layers 2..L, drawn like W_l) takes W_l's Adam step and decoupled
+       decay (cfg.forward.decay, default 1e-4 per step for it), so W_l - B_l shrinks by
+       (1 - decay) per step; it trains only in the parallel schedule.
      - DRTP's hidden signal is (y D_l) * act'(a_l) / B with y the one-hot label (softmax
        cross-entropy at the top, as for the other rules); D_l is drawn like DFA's D.
      - FW-DTP's inverses g_l = act(A(V_l)^T h + c_l) are DTP's, drawn as DTP draws them
@@ -175,7 +178,7 @@ typedef enum tp_act { TP_TANH, TP_RELU, TP_SIGMOID, TP_IDENTITY } tp_act;
 
 /* The rules: tp_rule_name gives their names ("bp", "fa", ...), tp_rule_info their description
    (part B). */
-typedef enum tp_rule { TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP, TP_SS, TP_DRTP, TP_FWDTP,
+typedef enum tp_rule { TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP, TP_SS, TP_KP, TP_DRTP, TP_FWDTP,
                        TP_RULE_USER } tp_rule;   /* TP_RULE_USER + i: TP_EXTRA_RULES' row i */
 /* Parallel: every step trains the forward weights and the rule's learned feedback (inverses)
    together. Alternating: epochs that train only the feedback (TP_PHASE_INVERSE) interleaved
@@ -192,6 +195,7 @@ typedef struct tp_adam {
     float lr, beta1, beta2, eps;
     int sgd;                    /* 1: plain SGD, p -= lr g (beta1, beta2, eps unused); else 0 */
     long t;                     /* steps taken, for the bias correction (>= 0) */
+    float decay;                /* decoupled weight decay: p -= step + decay * p, in [0, 1) */
 } tp_adam;
 
 typedef struct tp_config {
@@ -377,10 +381,11 @@ TPDEF void      tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int 
    position and shuffled order). The file is written to PATH.tmp, flushed, synced and renamed
    over PATH, so a crash at any moment leaves either the old or the new checkpoint.
 
-   Format, version 2, all integers and floats little-endian (version 1, still read, lacks init):
+   Format, version 2, all integers and floats little-endian (version 1, still read, lacks init
+   and the decays):
      "TPCK" u32 version | u32 spec_len, spec | u32 rule, schedule, inverse_loss | f32 alpha,
      sigma, hybrid | u32 n_aux, max_batch | u32 init | u64 seed | forward Adam: f32 lr, beta1, beta2, eps,
-     u32 sgd, u64 t | inverse Adam: the same | u64 rng state, noise_step, step |
+     u32 sgd, u64 t, f32 decay | inverse Adam: the same | u64 rng state, noise_step, step |
      u64 user_len, user bytes | u64 n_params, n_iparams, n_fixed | f32 params, m1, m2 |
      f32 iparams, im1, im2 | f32 fixed | u32 CRC-32 (IEEE) of every byte before it */
 #define TP_CHECKPOINT_VERSION 2u
@@ -437,11 +442,16 @@ typedef struct tp_rule_desc {
     tp_blocks learned;              /* learned feedback, trained by cfg.inverse */
     tp_inverse_loss inverse_loss;   /* the default of tp_config_default */
     int n_aux;                      /* default auxiliary output units (AO-SDTP), 0: none taken */
+    float decay;                    /* default decoupled weight decay of cfg.forward */
+    int with_forward;               /* 1: the learned feedback takes the forward weights' optimiser
+                                       step by step (their settings and step count; KP), so it
+                                       trains only when they do, and not in the alternating schedule */
     /* Forward-weight gradients of the batch of the last tp_forward, after tp_task_loss of its
        targets y: writes (not adds to) every entry of net->grads. */
     void (*grads)(tp_net *net, const float *y, int batch);
-    /* Gradients of the learned feedback (writes every entry of net->igrads); returns the mean
-       loss it trained on. NULL for a rule without learned feedback. */
+    /* Gradients of the learned feedback (writes every entry of net->igrads), run after grads
+       when a step trains both; returns the mean loss it trained on. NULL for a rule without
+       learned feedback. */
     double (*learned_grads)(tp_net *net, const float *y, int batch);
     /* Target differences D_l = h_l - target_l of the hidden layers into net->d[l], for
        tp_diagnose; NULL for a rule without targets. */
@@ -468,6 +478,7 @@ TPDEF void      tp_rule_fa(tp_net *net, const float *y, int batch);
 TPDEF void      tp_rule_dfa(tp_net *net, const float *y, int batch);
 TPDEF void      tp_rule_tp(tp_net *net, const float *y, int batch);           /* DTP, SDTP, AO-SDTP, FW-DTP */
 TPDEF void      tp_rule_ss(tp_net *net, const float *y, int batch);
+TPDEF void      tp_rule_kp(tp_net *net, const float *y, int batch);
 TPDEF void      tp_rule_drtp(tp_net *net, const float *y, int batch);
 TPDEF double    tp_inverse_grads(tp_net *net, const float *y, int batch);     /* TP inverses */
 TPDEF int       tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float *m2, size_t n);
@@ -1354,29 +1365,42 @@ static void tp__cost_backprop(const tp_net *net, int l, tp_cost *c);
 static void tp__cost_dfa(const tp_net *net, int l, tp_cost *c);
 static void tp__cost_dtp(const tp_net *net, int l, tp_cost *c);
 static void tp__cost_sdtp(const tp_net *net, int l, tp_cost *c);
+static double tp__kp_feedback_grads(tp_net *net, const float *y, int batch);
 
 static const tp_rule_desc tp__rules[] = {
-    {"bp", "backprop: errors through W^T", {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0,
+    /* name, summary,
+       fixed feedback, learned feedback, inverse loss, n_aux, decay, with_forward,
+       grads, learned_grads, targets, cost */
+    {"bp", "backprop: errors through W^T",
+     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0,
      tp_rule_bp, NULL, NULL, tp__cost_backprop},
-    {"fa", "feedback alignment: errors through a fixed random B", {TP_SHAPE_W, 1, 0}, {TP_SHAPE_NONE, 0, 0},
-     TP_INVERSE_DENOISE, 0, tp_rule_fa, NULL, NULL, tp__cost_backprop},
+    {"fa", "feedback alignment: errors through a fixed random B",
+     {TP_SHAPE_W, 1, 0}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0,
+     tp_rule_fa, NULL, NULL, tp__cost_backprop},
     {"dfa", "direct feedback alignment: the output error through a fixed random D to each hidden layer",
-     {TP_SHAPE_DIRECT, 1, -1}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, tp_rule_dfa, NULL, NULL, tp__cost_dfa},
+     {TP_SHAPE_DIRECT, 1, -1}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0,
+     tp_rule_dfa, NULL, NULL, tp__cost_dfa},
     {"dtp", "difference target propagation: a gradient step at the top, learned inverses below",
-     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, -1}, TP_INVERSE_PRESERVE, 0,
+     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, -1}, TP_INVERSE_PRESERVE, 0, 0.0f, 0,
      tp_rule_tp, tp_inverse_grads, tp__targets_dtp, tp__cost_dtp},
     {"sdtp", "simplified DTP: the output's inverse makes the top target, no gradient at all",
-     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, 0}, TP_INVERSE_DENOISE, 0,
+     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0,
      tp_rule_tp, tp_inverse_grads, tp__targets_sdtp, tp__cost_sdtp},
     {"aosdtp", "augmented-output SDTP: SDTP whose output inverse also reads fixed random auxiliary units",
-     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, 0}, TP_INVERSE_DENOISE, 512,
+     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, 0}, TP_INVERSE_DENOISE, 512, 0.0f, 0,
      tp_rule_tp, tp_inverse_grads, tp__targets_sdtp, tp__cost_sdtp},
-    {"ss", "sign symmetry: errors through s_l sign(W_l) of the current weights", {TP_SHAPE_W, 2, 0},
-     {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, tp_rule_ss, NULL, NULL, tp__cost_backprop},
+    {"ss", "sign symmetry: errors through s_l sign(W_l) of the current weights",
+     {TP_SHAPE_W, 2, 0}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0,
+     tp_rule_ss, NULL, NULL, tp__cost_backprop},
+    {"kp", "Kolen-Pollack: errors through a learned B that takes W's steps and decay, so B tends to W",
+     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_W, 2, 0}, TP_INVERSE_DENOISE, 0, 1e-4f, 1,
+     tp_rule_kp, tp__kp_feedback_grads, NULL, tp__cost_backprop},
     {"drtp", "direct random target projection: the label through a fixed random D to each hidden layer",
-     {TP_SHAPE_DIRECT, 1, -1}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, tp_rule_drtp, NULL, NULL, tp__cost_dfa},
-    {"fwdtp", "fixed-weight DTP: DTP whose inverses keep their random start", {TP_SHAPE_INVERSE, 2, -1},
-     {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_PRESERVE, 0, tp_rule_tp, NULL, tp__targets_dtp, tp__cost_dtp},
+     {TP_SHAPE_DIRECT, 1, -1}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0,
+     tp_rule_drtp, NULL, NULL, tp__cost_dfa},
+    {"fwdtp", "fixed-weight DTP: DTP whose inverses keep their random start",
+     {TP_SHAPE_INVERSE, 2, -1}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_PRESERVE, 0, 0.0f, 0,
+     tp_rule_tp, NULL, tp__targets_dtp, tp__cost_dtp},
 #ifdef TP_EXTRA_RULES
     TP_EXTRA_RULES
 #endif
@@ -1469,6 +1493,7 @@ TPDEF tp_config tp_config_default(tp_rule rule)
     c.n_aux = r ? r->n_aux : 0;
     c.forward.lr = 1e-3f; c.forward.beta1 = 0.9f; c.forward.beta2 = 0.999f; c.forward.eps = 1e-8f;
     c.inverse = c.forward;
+    c.forward.decay = r ? r->decay : 0.0f;
     c.max_batch = 128;
     c.seed = 1;
     return c;
@@ -1873,6 +1898,7 @@ struct tp__work {
     float *g_t;                 /* (B, widest): g_l at the target; in training g_l(f_l(noisy)) */
     float *g_grad;              /* (B, widest): in training, dloss/d(g_l's pre-activation) */
     float *diag;                /* (n_params): tp_diagnose's copy of the rule's gradients, or NULL */
+    int forward_done;           /* grads holds the rule's forward gradients of the last tp_forward */
 };
 
 TPDEF void tp_net_destroy(tp_net *net)
@@ -1896,6 +1922,8 @@ static int tp__adam_bad(const tp_adam *a, const char *which, char *error)
         tp__msg(error, "config: %s sgd %d, expected 0 (Adam) or 1 (plain SGD)", which, a->sgd);
     else if (a->t < 0)
         tp__msg(error, "config: %s step count t %ld, expected >= 0", which, a->t);
+    else if (!(a->decay >= 0.0f && a->decay < 1.0f))
+        tp__msg(error, "config: %s decay %g, expected a value in [0, 1)", which, (double)a->decay);
     else if (!a->sgd && !(a->beta1 >= 0.0f && a->beta1 < 1.0f && a->beta2 >= 0.0f && a->beta2 < 1.0f))
         tp__msg(error, "config: %s Adam beta1 %g, beta2 %g, expected each in [0, 1)", which, (double)a->beta1, (double)a->beta2);
     else if (!a->sgd && !(a->eps > 0.0f && a->eps - a->eps == 0.0f))
@@ -1912,6 +1940,9 @@ static tp_result tp__check_config(const tp_config *c, char *error)
         tp__msg(error, "config: rule %d, expected 0..%d (tp_rule)", (int)c->rule, tp_rule_count() - 1);
     else if ((unsigned)c->schedule > TP_ALTERNATING)
         tp__msg(error, "config: schedule %d, expected %d or %d (tp_schedule)", (int)c->schedule, TP_PARALLEL, TP_ALTERNATING);
+    else if (c->schedule == TP_ALTERNATING && tp__rules[c->rule].with_forward)
+        tp__msg(error, "config: rule %s trains its feedback with the forward weights, expected the parallel schedule",
+                tp__rules[c->rule].name);
     else if ((unsigned)c->inverse_loss > TP_INVERSE_DENOISE)
         tp__msg(error, "config: inverse loss %d, expected %d or %d (tp_inverse_loss)", (int)c->inverse_loss,
                 TP_INVERSE_PRESERVE, TP_INVERSE_DENOISE);
@@ -2245,6 +2276,7 @@ static void tp__forward(tp_net *net, const float *x, int batch)
 {
     int L = net->n_layers;
     net->h[0] = (float *)x;
+    net->work->forward_done = 0;
     for (int l = 1; l <= L; l++) tp__layer_apply(net, &net->layers[l - 1], net->h[l - 1], net->h[l], batch);
     tp__output(net, net->h[L - 1], net->h[L], net->out, batch);
     net->batch = batch;
@@ -2304,13 +2336,15 @@ TPDEF double tp_task_loss(tp_net *net, const float *y, int batch, int *errors)
 TPDEF int tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float *m2, size_t n)
 {
     ptrdiff_t i, nn = (ptrdiff_t)n;
-    float lr = opt->lr, b1 = opt->beta1, b2 = opt->beta2, eps = opt->eps, c1, c2;
+    float lr = opt->lr, b1 = opt->beta1, b2 = opt->beta2, eps = opt->eps, decay = opt->decay, c1, c2;
     int bad = 0;
     opt->t++;
     if (opt->sgd) {
         TP__OMP(parallel for schedule(static) reduction(|:bad) if (nn > TP__PAR_STREAM))
         for (i = 0; i < nn; i++) {
+            float p0 = p[i];
             p[i] -= lr * g[i];
+            if (decay != 0.0f) p[i] -= decay * p0;
             bad |= !(p[i] - p[i] == 0.0f);
         }
         return bad;
@@ -2320,8 +2354,10 @@ TPDEF int tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float 
     TP__OMP(parallel for schedule(static) reduction(|:bad) if (nn > TP__PAR_STREAM))
     for (i = 0; i < nn; i++) {
         m1[i] = b1 * m1[i] + (1.0f - b1) * g[i];
+        float p0 = p[i];
         m2[i] = b2 * m2[i] + (1.0f - b2) * g[i] * g[i];
         p[i] -= lr * (m1[i] * c1) / (sqrtf(m2[i] * c2) + eps);
+        if (decay != 0.0f) p[i] -= decay * p0;   /* decoupled: the decay of the old value */
         bad |= !(p[i] - p[i] == 0.0f);   /* NaN or inf give NaN */
     }
     return bad;
@@ -2349,8 +2385,10 @@ static void tp__layer_grads(tp_net *net, int l, const float *delta, int batch)
 static double tp__layer_macs(const tp_layer *ly, int cols) { return (double)ly->out_h * ly->out_w * ly->patch * cols; }
 
 /* ---- BP and FA: delta_L = dL/da_L, delta_{l-1} = (M_l^T delta_l) * act'(a_{l-1}), with
-   M_l = W_l (backprop) or the fixed random B_l (feedback alignment). */
-static void tp__backprop(tp_net *net, int batch, int feedback)
+   M_l = W_l (backprop), the fixed feedback B_l (feedback alignment, sign symmetry) or the
+   learned one (Kolen-Pollack). */
+enum { TP__THROUGH_W, TP__THROUGH_FIXED, TP__THROUGH_LEARNED };
+static void tp__backprop(tp_net *net, int batch, int through)
 {
     int L = net->n_layers;
     TP_ASSERT(batch >= 1 && batch == net->batch);
@@ -2359,14 +2397,15 @@ static void tp__backprop(tp_net *net, int batch, int feedback)
         tp_layer *ly = &net->layers[l - 1];
         tp__layer_grads(net, l, net->d[l], batch);
         if (l > 1) {
-            tp_layer_transpose(ly, feedback ? ly->fb : ly->w, net->d[l], net->d[l - 1], batch, net->work->cols);
+            tp_layer_transpose(ly, through == TP__THROUGH_W ? ly->w : through == TP__THROUGH_FIXED ? ly->fb : ly->v,
+                               net->d[l], net->d[l - 1], batch, net->work->cols);
             tp_act_backward(net->layers[l - 2].act, net->h[l - 1], net->d[l - 1], (size_t)batch * ly->n_in);
         }
     }
 }
 
-TPDEF void tp_rule_bp(tp_net *net, const float *y, int batch) { (void)y; tp__backprop(net, batch, 0); }
-TPDEF void tp_rule_fa(tp_net *net, const float *y, int batch) { (void)y; tp__backprop(net, batch, 1); }
+TPDEF void tp_rule_bp(tp_net *net, const float *y, int batch) { (void)y; tp__backprop(net, batch, TP__THROUGH_W); }
+TPDEF void tp_rule_fa(tp_net *net, const float *y, int batch) { (void)y; tp__backprop(net, batch, TP__THROUGH_FIXED); }
 
 static void tp__cost_backprop(const tp_net *net, int l, tp_cost *c)   /* the error through A^T of layers L..2 */
 {
@@ -2387,7 +2426,23 @@ TPDEF void tp_rule_ss(tp_net *net, const float *y, int batch)
         for (i = 0; i < n; i++) ly->fb[i] = ly->w[i] > 0.0f ? s : ly->w[i] < 0.0f ? -s : 0.0f;
     }
     (void)y;
-    tp__backprop(net, batch, 1);
+    tp__backprop(net, batch, TP__THROUGH_FIXED);
+}
+
+/* ---- Kolen-Pollack: backprop through a learned B_l (layers 2..L) whose gradient is W_l's own,
+   under W's optimiser settings and step count (with_forward), so W_l and B_l take identical
+   steps and identical decoupled decay: W_l - B_l shrinks by (1 - decay) every step from any
+   start, and B_l tends to W_l (Akrout et al. 2019, with Adam as its pitfall (a) asks). */
+TPDEF void tp_rule_kp(tp_net *net, const float *y, int batch) { (void)y; tp__backprop(net, batch, TP__THROUGH_LEARNED); }
+
+static double tp__kp_feedback_grads(tp_net *net, const float *y, int batch)
+{
+    if (!net->work->forward_done) tp_rule_kp(net, y, batch);   /* a step that trains B alone */
+    for (int l = 2; l <= net->n_layers; l++) {
+        const tp_layer *ly = &net->layers[l - 1];
+        memcpy(ly->dv, ly->dw, ly->n_w * sizeof(float));
+    }
+    return 0.0;
 }
 
 /* ---- DFA: the output error goes straight to every hidden layer, delta_l = (e D_l) * act'(a_l). */
@@ -2646,6 +2701,10 @@ TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int ba
         tp__msg(net->error, "step %ld: task loss is %g", net->step, loss);
         return TP_ERROR_DIVERGED;
     }
+    if (phase & TP_PHASE_FORWARD) {
+        tp__rule(net)->grads(net, y, batch);
+        net->work->forward_done = 1;
+    }
     if (tp__rule(net)->learned_grads && (phase & TP_PHASE_INVERSE)) {
         inv = tp__rule(net)->learned_grads(net, y, batch);
         if (!(inv == inv) || inv > 1e30) {
@@ -2653,7 +2712,6 @@ TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int ba
             return TP_ERROR_DIVERGED;
         }
     }
-    if (phase & TP_PHASE_FORWARD) tp__rule(net)->grads(net, y, batch);
     if (stats) { stats->loss = loss; stats->errors = errors; stats->inverse_loss = inv; }
     return TP_OK;
 }
@@ -2686,6 +2744,13 @@ TPDEF tp_result tp_train_step(tp_net *net, const float *x, const float *y, int b
                 return TP_ERROR_DIVERGED;
             }
         }
+    }
+    if (inv && tp__rule(net)->with_forward) {   /* the feedback takes the forward weights' step */
+        tp_adam shared = net->cfg.forward;
+        shared.t = net->cfg.inverse.t;
+        bad |= tp_adam_step(&shared, net->iparams, net->igrads, net->im1, net->im2, net->n_iparams);
+        net->cfg.inverse.t = shared.t;
+        inv = 0;
     }
     if (fwd) bad |= tp_adam_step(&net->cfg.forward, net->params, net->grads, net->m1, net->m2, net->n_params);
     if (inv) bad |= tp_adam_step(&net->cfg.inverse, net->iparams, net->igrads, net->im1, net->im2, net->n_iparams);
@@ -3263,7 +3328,7 @@ static void tp__put_adam(tp__io *w, const tp_adam *a)
 {
     tp__put_f32s(w, &a->lr, 1); tp__put_f32s(w, &a->beta1, 1);
     tp__put_f32s(w, &a->beta2, 1); tp__put_f32s(w, &a->eps, 1);
-    tp__put_u32(w, (uint32_t)a->sgd); tp__put_u64(w, (uint64_t)a->t);
+    tp__put_u32(w, (uint32_t)a->sgd); tp__put_u64(w, (uint64_t)a->t); tp__put_f32s(w, &a->decay, 1);
 }
 
 TPDEF tp_result tp_net_save(tp_net *net, const char *path, const void *user, size_t user_len)
@@ -3395,11 +3460,12 @@ static float tp__get_f32(tp__reader *r, const char *field)
     return v;
 }
 
-static void tp__get_adam(tp__reader *r, tp_adam *a)
+static void tp__get_adam(tp__reader *r, tp_adam *a, uint32_t version)
 {
     a->lr = tp__get_f32(r, "Adam lr"); a->beta1 = tp__get_f32(r, "Adam beta1");
     a->beta2 = tp__get_f32(r, "Adam beta2"); a->eps = tp__get_f32(r, "Adam eps");
     a->sgd = (int)tp__get_u32(r, "Adam sgd flag"); a->t = (long)tp__get_u64(r, "Adam step count");
+    if (version >= 2) a->decay = tp__get_f32(r, "Adam decay");
 }
 
 TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t user_cap, size_t *user_len)
@@ -3443,8 +3509,8 @@ TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t us
     cfg.n_aux = (int)tp__get_u32(&r, "n_aux"); cfg.max_batch = (int)tp__get_u32(&r, "max_batch");
     if (version >= 2) cfg.init = (tp_init)tp__get_u32(&r, "init");
     cfg.seed = tp__get_u64(&r, "seed");
-    tp__get_adam(&r, &cfg.forward);
-    tp__get_adam(&r, &cfg.inverse);
+    tp__get_adam(&r, &cfg.forward, version);
+    tp__get_adam(&r, &cfg.inverse, version);
     rng_state = tp__get_u64(&r, "RNG state");
     noise_step = tp__get_u64(&r, "noise step");
     step = tp__get_u64(&r, "step");

@@ -1871,21 +1871,25 @@ static void test_spec_parser(void)
     }
     {   /* every config field is checked, and the message names the bad one and its value */
         struct { const char *what, *says; } bad[] = {
-            {"rule 9", "rule 9"}, {"schedule 7", "schedule 7"}, {"inverse loss 5", "inverse loss 5"},
+            {"rule 99", "rule 99"}, {"schedule 7", "schedule 7"}, {"inverse loss 5", "inverse loss 5"},
             {"n_aux huge", "n_aux 2147483642"}, {"forward eps 0", "forward Adam epsilon 0"},
             {"inverse beta1 1", "inverse Adam beta1 1"}, {"forward lr nan", "forward learning rate"},
-            {"sigma -1", "sigma -1"},
+            {"forward sgd 5", "forward sgd 5, expected 0"}, {"forward t -3", "forward step count t -3"},
+            {"forward decay 1", "forward decay 1"}, {"sigma -1", "sigma -1"},
         };
         for (int i = 0; i < (int)(sizeof bad / sizeof bad[0]); i++) {
             tp_config c2 = tp_config_default(TP_DTP);
             switch (i) {
-            case 0: c2.rule = (tp_rule)9; break;
+            case 0: c2.rule = (tp_rule)99; break;
             case 1: c2.schedule = (tp_schedule)7; break;
             case 2: c2.inverse_loss = (tp_inverse_loss)5; break;
             case 3: c2.n_aux = 2147483647 - 5; break;
             case 4: c2.forward.eps = 0.0f; break;
             case 5: c2.inverse.beta1 = 1.0f; break;
             case 6: c2.forward.lr = (float)nan(""); break;
+            case 7: c2.forward.sgd = 5; break;
+            case 8: c2.forward.t = -3; break;
+            case 9: c2.forward.decay = 1.0f; break;
             default: c2.sigma = -1.0f; break;
             }
             CHECK(tp_net_create(&net, "784 fc10", &c2) == TP_ERROR_SPEC && strstr(net.error, bad[i].says),
@@ -2344,10 +2348,13 @@ static void test_checkpoint_versions(void)
     CHECK(f && len > 100 && f[4] == 2, "cannot read back %s, or not version 2", p);
     if (f && len > 100) {
         size_t at = 12 + (size_t)(f[8] | f[9] << 8) + 32;   /* the init field, after n_aux and max_batch */
+        const size_t drop[3] = {at + 72, at + 40, at};      /* the inverse and forward Adam decays, init */
         uint32_t crc;
         f[4] = 1;
-        memmove(f + at, f + at + 4, (size_t)len - at - 4);
-        len -= 4;
+        for (int k = 0; k < 3; k++) {
+            memmove(f + drop[k], f + drop[k] + 4, (size_t)len - drop[k] - 4);
+            len -= 4;
+        }
         crc = tp_crc32(0, f, (size_t)len - 4);
         for (int i = 0; i < 4; i++) f[len - 4 + i] = (unsigned char)(crc >> (8 * i));
         CHECK(write_file(p, f, (size_t)len), "cannot write %s", p);
@@ -2529,6 +2536,51 @@ static void test_ss_identity(void)
     CHECK(fmaxabs(ss.grads, ss.layers[0].n_w) > 0, "no gradient reached layer 1");
     tp_net_destroy(&ss);
     tp_net_destroy(&bp);
+}
+
+/* Kolen-Pollack: B_l takes W_l's own Adam step and decay, so W_l - B_l shrinks by (1 - decay)
+   every step from any start; with B_l = W_l its gradients are backprop's, bit for bit. */
+static void test_kp(void)
+{
+    const int B = 4;
+    tp_config cfg = cfg_make(TP_KP, B), cb = cfg_make(TP_BP, B);
+    tp_net kp, bp;
+    float x[4 * 6], y[4 * 3];
+    double d0[3];
+    cfg.forward.decay = 0.05f;
+    CHECK(tp_config_default(TP_KP).forward.decay > 0.0f && tp_config_default(TP_BP).forward.decay == 0.0f,
+          "KP's default decay");
+    MAKE_NET(&kp, "6 fc5 fc4 fc3", &cfg);
+    MAKE_NET(&bp, "6 fc5 fc4 fc3", &cb);
+    CHECK(!kp.layers[0].v && kp.layers[1].v && kp.layers[2].v && !kp.layers[1].c && kp.n_fixed == 0, "KP's blocks");
+    rand_xy(&kp, x, y, B);
+    for (int l = 1; l < 3; l++) {
+        const tp_layer *ly = &kp.layers[l];
+        double s = 0;
+        for (size_t i = 0; i < ly->n_w; i++) s += ((double)ly->w[i] - ly->v[i]) * ((double)ly->w[i] - ly->v[i]);
+        d0[l] = sqrt(s);
+    }
+    for (int step = 1; step <= 6; step++) {
+        CHECK(tp_train_step(&kp, x, y, B, TP_PHASE_BOTH, NULL) == TP_OK, "step %d: %s", step, kp.error);
+        for (int l = 1; l < 3; l++) {
+            const tp_layer *ly = &kp.layers[l];
+            double s = 0;
+            for (size_t i = 0; i < ly->n_w; i++) s += ((double)ly->w[i] - ly->v[i]) * ((double)ly->w[i] - ly->v[i]);
+            CHECK_NEAR(sqrt(s), d0[l] * pow(0.95, step), 1e-6, 1e-4, "layer %d, step %d: ||W - B||", l + 1, step);
+        }
+    }
+    CHECK(kp.cfg.inverse.t == 6 && kp.cfg.forward.t == 6, "step counts %ld %ld", kp.cfg.inverse.t, kp.cfg.forward.t);
+    for (int l = 1; l < 3; l++) memcpy(kp.layers[l].v, kp.layers[l].w, kp.layers[l].n_w * sizeof(float));
+    memcpy(bp.params, kp.params, kp.n_params * sizeof(float));
+    CHECK(tp_gradients(&kp, x, y, B, TP_PHASE_BOTH, NULL) == TP_OK && tp_gradients(&bp, x, y, B, TP_PHASE_BOTH, NULL) == TP_OK,
+          "gradients");
+    CHECK(memcmp(kp.grads, bp.grads, kp.n_params * sizeof(float)) == 0, "B = W: KP's gradients are not BP's");
+    CHECK(memcmp(kp.igrads, kp.layers[1].dw, kp.layers[1].n_w * sizeof(float)) == 0, "B_2's gradient is not W_2's");
+    tp_net_destroy(&kp);
+    tp_net_destroy(&bp);
+    cfg.schedule = TP_ALTERNATING;
+    CHECK(tp_net_create(&kp, "6 fc5 fc3", &cfg) == TP_ERROR_SPEC && strstr(kp.error, "parallel schedule"),
+          "KP alternating: \"%s\"", kp.error);
 }
 
 /* DRTP: a hidden layer's update does not depend on anything above it (the top weights changed,
@@ -2782,6 +2834,7 @@ int main(void)
     RUN(defaults_learn);
     RUN(config_best);
     RUN(ss_identity);
+    RUN(kp);
     RUN(drtp);
     RUN(fwdtp);
     RUN(augment);
