@@ -6,7 +6,7 @@
    locally-connected and convolution networks, as assessed by Bartunov et al.,
    "Assessing the Scalability of Biologically-Motivated Deep Learning Algorithms and
    Architectures" (NeurIPS 2018), and rules that answered it: sign symmetry (Liao et al.
-   2016, Xiao et al. 2019), Kolen-Pollack (Akrout et al. 2019), direct random target
+   2016, Xiao et al. 2019), Kolen-Pollack and weight mirrors (Akrout et al. 2019), direct random target
    projection (Frenkel et al. 2021), fixed-weight DTP (Shibuya et al. 2023).
 
    USAGE
@@ -116,6 +116,9 @@
      - Kolen-Pollack's B_l (layers 2..L, drawn like W_l) takes W_l's Adam step and decoupled
        decay (cfg.forward.decay, default 1e-4 per step for it), so W_l - B_l shrinks by
        (1 - decay) per step; it trains only in the parallel schedule.
+     - Weight mirrors' B_l (layers 2..L, drawn like W_l) learns in the feedback phase from
+       sigma-noise through W_l alone, by Adam (cfg.inverse) on 1/2 ||B||^2 - <B, xi^T z>/(B sigma^2),
+       whose expected minimum is B_l = W_l (the paper's decay-balanced update reaches a multiple).
      - DRTP's hidden signal is (y D_l) * act'(a_l) / B with y the one-hot label (softmax
        cross-entropy at the top, as for the other rules); D_l is drawn like DFA's D.
      - FW-DTP's inverses g_l = act(A(V_l)^T h + c_l) are DTP's, drawn as DTP draws them
@@ -178,8 +181,8 @@ typedef enum tp_act { TP_TANH, TP_RELU, TP_SIGMOID, TP_IDENTITY } tp_act;
 
 /* The rules: tp_rule_name gives their names ("bp", "fa", ...), tp_rule_info their description
    (part B). */
-typedef enum tp_rule { TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP, TP_SS, TP_KP, TP_DRTP, TP_FWDTP,
-                       TP_RULE_USER } tp_rule;   /* TP_RULE_USER + i: TP_EXTRA_RULES' row i */
+typedef enum tp_rule { TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP, TP_SS, TP_KP, TP_WM, TP_DRTP,
+                       TP_FWDTP, TP_RULE_USER } tp_rule;   /* TP_RULE_USER + i: TP_EXTRA_RULES' row i */
 /* Parallel: every step trains the forward weights and the rule's learned feedback (inverses)
    together. Alternating: epochs that train only the feedback (TP_PHASE_INVERSE) interleaved
    with epochs that train only the forward weights (TP_PHASE_FORWARD); tp_schedule_phase says
@@ -479,6 +482,7 @@ TPDEF void      tp_rule_dfa(tp_net *net, const float *y, int batch);
 TPDEF void      tp_rule_tp(tp_net *net, const float *y, int batch);           /* DTP, SDTP, AO-SDTP, FW-DTP */
 TPDEF void      tp_rule_ss(tp_net *net, const float *y, int batch);
 TPDEF void      tp_rule_kp(tp_net *net, const float *y, int batch);
+TPDEF void      tp_rule_wm(tp_net *net, const float *y, int batch);
 TPDEF void      tp_rule_drtp(tp_net *net, const float *y, int batch);
 TPDEF double    tp_inverse_grads(tp_net *net, const float *y, int batch);     /* TP inverses */
 TPDEF int       tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float *m2, size_t n);
@@ -1366,6 +1370,8 @@ static void tp__cost_dfa(const tp_net *net, int l, tp_cost *c);
 static void tp__cost_dtp(const tp_net *net, int l, tp_cost *c);
 static void tp__cost_sdtp(const tp_net *net, int l, tp_cost *c);
 static double tp__kp_feedback_grads(tp_net *net, const float *y, int batch);
+static double tp__mirror_grads(tp_net *net, const float *y, int batch);
+static void tp__cost_mirror(const tp_net *net, int l, tp_cost *c);
 
 static const tp_rule_desc tp__rules[] = {
     /* name, summary,
@@ -1395,6 +1401,9 @@ static const tp_rule_desc tp__rules[] = {
     {"kp", "Kolen-Pollack: errors through a learned B that takes W's steps and decay, so B tends to W",
      {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_W, 2, 0}, TP_INVERSE_DENOISE, 0, 1e-4f, 1,
      tp_rule_kp, tp__kp_feedback_grads, NULL, tp__cost_backprop},
+    {"wm", "weight mirrors: errors through a learned B that noise sent through W teaches to mirror W",
+     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_W, 2, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0,
+     tp_rule_wm, tp__mirror_grads, NULL, tp__cost_mirror},
     {"drtp", "direct random target projection: the label through a fixed random D to each hidden layer",
      {TP_SHAPE_DIRECT, 1, -1}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0,
      tp_rule_drtp, NULL, NULL, tp__cost_dfa},
@@ -2434,6 +2443,44 @@ TPDEF void tp_rule_ss(tp_net *net, const float *y, int batch)
    steps and identical decoupled decay: W_l - B_l shrinks by (1 - decay) every step from any
    start, and B_l tends to W_l (Akrout et al. 2019, with Adam as its pitfall (a) asks). */
 TPDEF void tp_rule_kp(tp_net *net, const float *y, int batch) { (void)y; tp__backprop(net, batch, TP__THROUGH_LEARNED); }
+
+/* ---- Weight mirrors: backprop through a learned B_l (layers 2..L) trained in the mirror
+   phase (TP_PHASE_INVERSE) from noise alone: xi ~ N(0, sigma^2) rows at layer l's input,
+   z = A(W_l) xi, and the mirror loss 1/2 ||B_l||^2 - <B_l, weight_grad(xi, z)> / (B sigma^2),
+   whose expectation is least at B_l = W_l (E[xi^T z] = sigma^2 W_l). */
+TPDEF void tp_rule_wm(tp_net *net, const float *y, int batch) { (void)y; tp__backprop(net, batch, TP__THROUGH_LEARNED); }
+
+static double tp__mirror_grads(tp_net *net, const float *y, int batch)
+{
+    struct tp__work *w = net->work;
+    double loss = 0.0;
+    float k = -1.0f / ((float)batch * net->cfg.sigma * net->cfg.sigma);
+    (void)y;
+    for (int l = 2; l <= net->n_layers; l++) {
+        const tp_layer *ly = &net->layers[l - 1];
+        ptrdiff_t i, n = (ptrdiff_t)ly->n_w;
+        double part = 0.0;
+        memset(w->g_in, 0, (size_t)batch * ly->n_in * sizeof(float));
+        tp__add_noise(w->g_in, batch, ly->n_in, net->cfg.sigma,
+                      tp__mix(net->cfg.seed ^ tp__mix(net->noise_step * 131u + (uint64_t)l)));
+        tp_layer_forward(ly, ly->w, w->g_in, w->g_h, batch, w->cols);                      /* z = A(W) xi */
+        tp__kinds[ly->kind].weight_grad(ly, w->g_in, w->g_h, ly->dv, batch, w->cols, 0);   /* xi^T z */
+        for (i = 0; i < n; i++) {   /* the sums in order: the same for any thread count */
+            float m = k * ly->dv[i];
+            part += 0.5 * (double)ly->v[i] * ly->v[i] + (double)ly->v[i] * m;
+            ly->dv[i] = ly->v[i] + m;
+        }
+        loss += part;
+    }
+    net->noise_step++;
+    return loss;
+}
+
+static void tp__cost_mirror(const tp_net *net, int l, tp_cost *c)   /* backprop's, and A(W) xi, xi^T z */
+{
+    tp__cost_backprop(net, l, c);
+    if (l > 1) c->inv = 2.0 * tp__layer_macs(&net->layers[l - 1], net->layers[l - 1].out_c);
+}
 
 static double tp__kp_feedback_grads(tp_net *net, const float *y, int batch)
 {

@@ -2583,6 +2583,34 @@ static void test_kp(void)
           "KP alternating: \"%s\"", kp.error);
 }
 
+/* Weight mirrors: noise alone teaches B_l to mirror W_l: after mirror steps (the inverse phase,
+   the forward weights untouched) B_l points along W_l (a positive multiple, here about W_l itself). */
+static void test_wm(void)
+{
+    const int B = 32;
+    tp_config cfg = cfg_make(TP_WM, B);
+    tp_net net;
+    float x[32 * 6], y[32 * 3], *p0;
+    cfg.sigma = 1.0f;
+    cfg.inverse.lr = 1e-2f;
+    MAKE_NET(&net, "6 fc5 fc4 fc3", &cfg);
+    CHECK(!net.layers[0].v && net.layers[1].v && net.layers[2].v && net.n_fixed == 0, "WM's blocks");
+    rand_xy(&net, x, y, B);
+    p0 = fdup(net.params, net.n_params);
+    for (int s = 0; s < 1500; s++)
+        if (tp_train_step(&net, x, y, B, TP_PHASE_INVERSE, NULL) != TP_OK) { CHECK(0, "step %d: %s", s, net.error); break; }
+    CHECK(memcmp(p0, net.params, net.n_params * sizeof(float)) == 0, "the mirror phase changed W");
+    for (int l = 1; l < 3; l++) {
+        const tp_layer *ly = &net.layers[l];
+        double ww = 0, bb = 0, wb = 0;
+        for (size_t i = 0; i < ly->n_w; i++) { ww += (double)ly->w[i] * ly->w[i]; bb += (double)ly->v[i] * ly->v[i]; wb += (double)ly->w[i] * ly->v[i]; }
+        CHECK(wb / sqrt(ww * bb) > 0.98 && sqrt(bb / ww) > 0.8 && sqrt(bb / ww) < 1.25,
+              "layer %d: cos(B, W) %.4f, |B|/|W| %.3f", l + 1, wb / sqrt(ww * bb), sqrt(bb / ww));
+    }
+    free(p0);
+    tp_net_destroy(&net);
+}
+
 /* DRTP: a hidden layer's update does not depend on anything above it (the top weights changed,
    the hidden gradients stay the same bits), and its delta is (y D_l) act'(a_l) / B. */
 static void test_drtp(void)
@@ -2835,6 +2863,7 @@ int main(void)
     RUN(config_best);
     RUN(ss_identity);
     RUN(kp);
+    RUN(wm);
     RUN(drtp);
     RUN(fwdtp);
     RUN(augment);
