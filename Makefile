@@ -26,7 +26,7 @@ LDLIBS  = -lm
 EXAMPLES = train minimal bench plot search autoencoder aux_sweep
 BINS     = $(addprefix $(BUILD)/,$(EXAMPLES))
 
-.PHONY: all test sanitize valgrind fuzz check-compile data data-cifar mnist cifar bench figures clean
+.PHONY: all test sanitize valgrind fuzz check-compile data data-cifar mnist cifar bench figures clean playground
 all: $(BINS)
 
 $(BUILD)/%: examples/%.c examples/common.h targetprop.h | $(BUILD)
@@ -42,12 +42,18 @@ $(BUILD):
 	mkdir -p $(BUILD)
 
 test: $(BUILD)/test $(BUILD)/train $(BUILD)/fuzz-regress $(BUILD)/alloc-fail $(BUILD)/search $(BUILD)/plot $(BUILD)/bench \
-      $(BUILD)/pictures check-compile
+      $(BUILD)/pictures $(BUILD)/extra-rule check-compile
 	./$(BUILD)/alloc-fail
+	./$(BUILD)/extra-rule
 	tests/examples.sh $(BUILD)
 	tests/kill-resume.sh $(BUILD)/train
 	./$(BUILD)/fuzz-regress tests/fuzz/crashes tests/fuzz/corpus-min
 	./$(BUILD)/test
+	MAKE="$(MAKE)" tests/playground.sh $(BUILD)
+
+# A rule added from outside the header through TP_EXTRA_RULES, as the header's HOW TO ADD A RULE says.
+$(BUILD)/extra-rule: tests/extra-rule.c targetprop.h | $(BUILD)
+	$(CC) $(ALL_CFLAGS) tests/extra-rule.c -o $@ $(LDLIBS)
 
 $(BUILD)/alloc-fail: tests/alloc-fail.c targetprop.h | $(BUILD)
 	$(CC) -O1 -g -Wall -Wextra -I. tests/alloc-fail.c -o $@ $(LDLIBS)
@@ -84,7 +90,10 @@ sanitize: | $(BUILD)
 		$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 			-Wall -Wextra -I. $$p -o $(BUILD)/asan/$$(basename $$p .c) $(LDLIBS) || exit 1; \
 	done
+	$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+		-Wall -Wextra -I. tests/extra-rule.c -o $(BUILD)/extra-rule-asan $(LDLIBS)
 	./$(BUILD)/alloc-fail-asan
+	./$(BUILD)/extra-rule-asan
 	tests/examples.sh $(BUILD)/asan
 	./$(BUILD)/test-asan
 	./$(BUILD)/fuzz-regress-asan tests/fuzz/crashes tests/fuzz/corpus-min
@@ -119,6 +128,29 @@ figures: all data
 
 bench: $(BUILD)/bench
 	./$(BUILD)/bench
+
+# The browser playground (examples/playground/README.md): targetprop.h built for wasm32 by clang with
+# Debian's wasi-libc, and the page, into $(BUILD)/playground (open its index.html); the same training
+# loop natively, to time it.
+WASM_CC    ?= clang
+WASM_FLAGS ?= --target=wasm32-wasi --sysroot=/usr -O2 -msimd128 -std=c99 -Wall -Wextra
+PG          = $(BUILD)/playground
+playground: $(PG)/index.html $(PG)/playground.js $(PG)/targetprop-wasm.js $(BUILD)/playground-native
+
+$(PG)/targetprop.wasm: examples/playground/playground.c targetprop.h | $(PG)
+	$(WASM_CC) $(WASM_FLAGS) -mexec-model=reactor -Wl,-z,stack-size=1048576 -Wl,--strip-all -I. $< -o $@
+
+$(PG)/targetprop-wasm.js: $(PG)/targetprop.wasm
+	{ printf 'window.TP_WASM = "'; base64 -w0 $<; printf '";\n'; } > $@
+
+$(PG)/index.html $(PG)/playground.js: $(PG)/%: examples/playground/% | $(PG)
+	cp $< $@
+
+$(BUILD)/playground-native: examples/playground/playground.c targetprop.h | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(LDLIBS)
+
+$(PG):
+	mkdir -p $@
 
 clean:
 	rm -rf $(BUILD)

@@ -94,14 +94,20 @@ class Browser {
       const s = await this.eval('window.pg ? (window.pg.failed || window.pg.ready) : false').catch(() => false);
       if (s === true) return;
       if (typeof s === 'string') throw new Error('the page failed: ' + s);
-      if (Date.now() - t0 > 20000) throw new Error('the page did not start in 20 s');
+      if (Date.now() - t0 > 60000) throw new Error('the page did not start in 60 s');
       await sleep(50);
     }
   }
 
-  close() {
-    try { this.proc.kill('SIGTERM'); } catch (e) { /* gone already */ }
-    setTimeout(() => fs.rmSync(this.profile, { recursive: true, force: true }), 500);
+  /* Ends chromium, waits for it (2 s at most) and removes its profile. */
+  async close() {
+    if (!this.exited) {
+      const gone = new Promise(r => this.proc.once('exit', r));
+      try { this.proc.kill('SIGTERM'); } catch (e) { /* gone already */ }
+      await Promise.race([gone, sleep(2000)]);
+    }
+    fs.closeSync(this.log);
+    fs.rmSync(this.profile, { recursive: true, force: true });
   }
 }
 
@@ -119,26 +125,37 @@ async function trainFor(b, seconds) {
 
 async function main() {
   const b = new Browser();
-  const deadline = setTimeout(() => { console.log('FAIL the browser test took more than 5 minutes'); b.close(); process.exit(1); }, 300000);
+  const deadline = setTimeout(async () => {
+    console.log('FAIL the browser test took more than 5 minutes');
+    await b.close();
+    process.exit(1);
+  }, 300000);
   try {
     await b.open(1400, 1000);
     await b.load(page);
-    const rules = await b.eval('pg.rules');
+    const info = await b.eval('pg.rules'), rules = info.map(r => r.name);
     check(rules.length >= 6 && ['bp', 'fa', 'dfa', 'dtp', 'sdtp', 'aosdtp'].every(r => rules.includes(r)),
           'the page lists every rule', rules.join(' '));
+    const named = f => info.filter(r => r[f]).map(r => r.name);
+    check(['dtp', 'sdtp', 'aosdtp'].every(r => named('inverses').includes(r) && named('noise').includes(r) &&
+          named('ownopt').includes(r) && named('targets').includes(r)) && named('aux').includes('aosdtp') &&
+          named('alpha').includes('dtp') && !named('alpha').includes('sdtp') &&
+          ['bp', 'fa', 'dfa'].every(r => !named('inverses').includes(r) && !named('targets').includes(r)),
+          'what each rule offers', Object.keys(info[0]).filter(f => f !== 'name').map(f => `${f}: ${named(f).join(' ')}`).join('; '));
     const defaults = await b.eval('pg.encode(pg.setting)');
 
-    /* every rule, alone, on the spirals; then a TP rule in the alternating schedule */
-    const runs = rules.map(r => [r, 'parallel']).concat([['dtp', 'alternating']]);
-    for (const [rule, schedule] of runs) {
+    /* every rule, alone, on the spirals; then DTP in the alternating schedule and SDTP with
+       hybrid targets */
+    const runs = rules.map(r => [r, 'parallel', 0]).concat([['dtp', 'alternating', 0], ['sdtp', 'parallel', 0.5]]);
+    for (const [rule, schedule, hybrid] of runs) {
       const s = await b.eval(`(() => { const s = pg.decode(''); s.compare = false; s.a.rule = ${JSON.stringify(rule)};
-                              s.a.schedule = ${JSON.stringify(schedule)}; return s; })()`);
+                              s.a.schedule = ${JSON.stringify(schedule)}; s.a.hybrid = ${hybrid}; return s; })()`);
       await b.eval(`pg.apply(pg.encode(${JSON.stringify(s)}))`);
       const before = await b.eval('pg.regionsHash(0)');
       const [r] = await trainFor(b, SECONDS);
       const after = await b.eval('pg.regionsHash(0)');
-      const name = `${rule}${schedule === 'alternating' ? ' alternating' : ''}`;
-      const tp = ['dtp', 'sdtp', 'aosdtp'].includes(rule);
+      const name = `${rule}${schedule === 'alternating' ? ' alternating' : ''}${hybrid ? ' hybrid ' + hybrid : ''}`;
+      const ri = info.find(i => i.name === rule);
       check(!r.error && r.step > 0 && r.last.loss < 0.5 * r.first.loss, `${name}: the loss fell`,
             `${r.first.loss.toFixed(4)} -> ${r.last.loss.toFixed(4)} in ${r.step} steps (${Math.round(r.step / (r.playMs / 1000))} steps/s)` +
             (r.error ? ', ' + r.error : ''));
@@ -146,8 +163,10 @@ async function main() {
       check(r.plotted.angle > 0 && r.lastDiag && r.lastDiag.angle.length === r.layers && r.lastDiag.angle.every(a => a >= 0 && a <= 180),
             `${name}: the angle chart has points`, `${r.plotted.angle} points, last ${r.lastDiag ? r.lastDiag.angle.map(a => a.toFixed(1)).join(' ') : '-'} degrees`);
       if (rule === 'bp') check(r.lastDiag.angle.every(a => a < 1), 'bp: its update is the BP gradient (angles ~0)');
-      if (tp) check(r.plotted.recon > 0 && r.plotted.target > 0, `${name}: reconstruction and target charts have points`,
-                    `recon ${r.lastDiag.recon.map(v => v.toExponential(1)).join(' ')}, target ${r.lastDiag.target.map(v => v.toExponential(1)).join(' ')}`);
+      if (ri.inverses || ri.targets)
+        check((!ri.inverses || r.plotted.recon > 0) && (!ri.targets || r.plotted.target > 0),
+              `${name}: its ${[ri.inverses && 'reconstruction', ri.targets && 'target'].filter(Boolean).join(' and ')} charts have points`,
+              `recon ${r.lastDiag.recon.map(v => v.toExponential(1)).join(' ')}, target ${r.lastDiag.target.map(v => v.toExponential(1)).join(' ')}`);
     }
 
     /* steps per second of BP alone on the default net, for the README */
@@ -179,8 +198,8 @@ async function main() {
     {
       const s = {
         data: 'moons', depth: 2, width: 24, act: 'relu', batch: 32, seed: 5, compare: true,
-        a: { rule: 'fa', schedule: 'alternating', lr: 0.01, ilr: 0.002, alpha: 0.05, sigma: 0.2, hybrid: 0.25, aux: 16 },
-        b: { rule: 'aosdtp', schedule: 'alternating', lr: 0.0005, ilr: 0.004, alpha: 0.3, sigma: 0.15, hybrid: 0.5, aux: 32 },
+        a: { rule: 'fa', schedule: 'alternating', lr: 0.01, ilr: 0.002, alpha: 0.05, sigma: 0.2, hybrid: 0.25, aux: 16, decay: 0.001 },
+        b: { rule: 'aosdtp', schedule: 'alternating', lr: 0.0005, ilr: 0.004, alpha: 0.3, sigma: 0.15, hybrid: 0.5, aux: 32, decay: 0.002 },
       };
       const hash = await b.eval(`pg.encode(${JSON.stringify(s)})`);
       check(hash !== defaults, 'a non-default setting has its own link');
@@ -204,9 +223,9 @@ async function main() {
     check(false, 'the browser test ran to the end', e.stack || String(e));
   }
   clearTimeout(deadline);
-  b.close();
+  await b.close();
   console.log(`${passed} passed, ${failed} failed`);
-  setTimeout(() => process.exit(failed ? 1 : 0), 600);
+  process.exit(failed ? 1 : 0);
 }
 
 main();

@@ -9,6 +9,9 @@
      ./build/playground-native --rule bp --steps 3000
 
    Not part of the library: targetprop.h knows nothing of the playground. */
+#if !defined(__wasm__) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L   /* clock_gettime under -std=c99 */
+#endif
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
 #include <math.h>
@@ -31,8 +34,8 @@ typedef struct pg_run {
     int n, k;              /* points, classes */
     float *x, *y;          /* (n, 2) points, (n, k) one-hot labels */
     int *order, pos;       /* this epoch's shuffled order, next place in it */
-    int batch, alt;        /* minibatch; 1 if a TP rule alternates inverse and forward epochs */
-    long epoch;            /* epochs begun, 1-based; alternating: odd epochs train the inverses */
+    int batch;             /* minibatch */
+    long epoch;            /* epochs begun (the current one is epoch - 1 for tp_schedule_phase) */
     float *bx, *by;        /* (batch, 2), (batch, k) */
     double loss, errors, inv; /* sums since the last pg_stats */
     int steps;             /* steps in those sums */
@@ -90,9 +93,34 @@ static int pg_make_data(int which, float *x, float *y, int n)
 
 /* ------------------------------------------------------------------------ runs ------- */
 
-/* The rules the library has, by number (tp_rule), and their names. */
-int PG_EXPORT(pg_rule_count)(void) { return TP_AOSDTP + 1; }
+/* The rules the library has, by number (tp_rule): name, one-line summary, and what the page
+   shows and offers for them, read from the rule's description (tp_rule_info):
+     PG_INVERSES  inverses g_l, learned or fixed: their reconstruction error
+     PG_TARGETS   hidden-layer targets: their distance, and the hybrid beta
+     PG_AUX       auxiliary output units (AO-SDTP)
+     PG_OWN_OPT   learned feedback on its own optimiser: the schedule, the inverse learning rate
+     PG_NOISE     learned inverses, trained on noisy inputs: sigma
+     PG_ALPHA     DTP's top target, a gradient step of size alpha
+     PG_DECAY     decoupled weight decay by default (Kolen-Pollack) */
+enum { PG_INVERSES = 1, PG_TARGETS = 2, PG_AUX = 4, PG_OWN_OPT = 8, PG_NOISE = 16, PG_ALPHA = 32, PG_DECAY = 64 };
+
+int PG_EXPORT(pg_rule_count)(void) { return tp_rule_count(); }
 const char *PG_EXPORT(pg_rule_name)(int i) { return tp_rule_name((tp_rule)i); }
+const char *PG_EXPORT(pg_rule_summary)(int i) { return tp_rule_info((tp_rule)i) ? tp_rule_info((tp_rule)i)->summary : ""; }
+int PG_EXPORT(pg_rule_flags)(int i)
+{
+    const tp_rule_desc *d = tp_rule_info((tp_rule)i), *dtp = tp_rule_info(TP_DTP);
+    int f = 0;
+    if (!d) return 0;
+    if (d->learned.shape == TP_SHAPE_INVERSE || d->fixed.shape == TP_SHAPE_INVERSE) f |= PG_INVERSES;
+    if (d->targets) f |= PG_TARGETS;
+    if (d->n_aux > 0) f |= PG_AUX;
+    if (d->learned_grads && !d->with_forward) f |= PG_OWN_OPT;
+    if (d->learned.shape == TP_SHAPE_INVERSE) f |= PG_NOISE;
+    if (d->targets && d->targets == dtp->targets) f |= PG_ALPHA;
+    if (d->decay > 0.0f) f |= PG_DECAY;
+    return f;
+}
 const char *PG_EXPORT(pg_act_name)(int i) { return tp_act_name((tp_act)i); }
 const char *PG_EXPORT(pg_version)(void) { return TARGETPROP_VERSION_STRING; }
 
@@ -105,19 +133,22 @@ void PG_EXPORT(pg_free)(pg_run *r)
 }
 
 /* A new run: data set `data` (PG_*), `depth` hidden layers of `width` units with activation
-   `act` (tp_act), the rule and schedule, minibatch, seed, forward and inverse learning rates
-   (Adam), alpha, sigma, hybrid beta and AO-SDTP's auxiliary units. NULL if out of memory;
-   otherwise pg_error says whether the net could be built (empty: yes). */
+   `act` (tp_act), the rule and schedule (1 alternating), minibatch, seed, forward and inverse
+   learning rates (Adam), alpha, sigma, hybrid beta, auxiliary units and weight decay, each
+   taken where the rule has it (pg_rule_flags), the library's defaults elsewhere. NULL if out of
+   memory; otherwise pg_error says whether the net could be built (empty: yes). */
 pg_run *PG_EXPORT(pg_new)(int data, int depth, int width, int act, int rule, int schedule, int batch,
-                          int seed, float lr, float ilr, float alpha, float sigma, float hybrid, int n_aux)
+                          int seed, float lr, float ilr, float alpha, float sigma, float hybrid, int n_aux,
+                          float decay)
 {
     pg_run *r = (pg_run *)calloc(1, sizeof *r);
     tp_config cfg;
     char spec[128];
     tp_result res;
+    int flags;
     if (!r) return NULL;
     if (data < 0 || data >= PG_N_DATA) data = PG_SPIRALS;
-    if (rule < 0 || rule > TP_AOSDTP) rule = TP_BP;
+    if (rule < 0 || rule >= tp_rule_count()) rule = TP_BP;
     r->n = PG_N;
     r->batch = batch < 1 ? 1 : batch > PG_N ? PG_N : batch;
     r->x = (float *)malloc(sizeof(float) * 2 * PG_N);
@@ -129,19 +160,22 @@ pg_run *PG_EXPORT(pg_new)(int data, int depth, int width, int act, int rule, int
     r->k = pg_make_data(data, r->x, r->y, PG_N);
 
     cfg = tp_config_default((tp_rule)rule);
-    cfg.schedule = schedule ? TP_ALTERNATING : TP_PARALLEL;
+    flags = pg_rule_flags(rule);
     cfg.forward.lr = lr;
-    cfg.inverse.lr = ilr;
-    cfg.alpha = alpha;
-    cfg.sigma = sigma;
-    cfg.hybrid = hybrid;
-    cfg.n_aux = rule == TP_AOSDTP ? n_aux : 0;
-    cfg.max_batch = r->batch > 256 ? r->batch : 256;   /* the grid and the evaluation go 256 at a time */
+    if (flags & PG_OWN_OPT) {
+        cfg.schedule = schedule ? TP_ALTERNATING : TP_PARALLEL;
+        cfg.inverse.lr = ilr;
+    }
+    if (flags & PG_ALPHA) cfg.alpha = alpha;
+    if (flags & PG_NOISE) cfg.sigma = sigma;
+    if (flags & PG_TARGETS) cfg.hybrid = hybrid;
+    if (flags & PG_AUX) cfg.n_aux = n_aux;
+    if (flags & PG_DECAY) cfg.forward.decay = decay;
+    cfg.max_batch = r->batch > 256 ? r->batch : 256;   /* tp_evaluate, tp_predict: 256 rows at a time */
     cfg.seed = (uint64_t)(unsigned)seed;
     snprintf(spec, sizeof spec, "2 fc%dx%d:%s fc%d", width, depth, tp_act_name((tp_act)act), r->k);
     if ((res = tp_net_create(&r->net, spec, &cfg)) != TP_OK)
         snprintf(r->error, sizeof r->error, "%s: %s", tp_result_string(res), r->net.error);
-    r->alt = rule >= TP_DTP && schedule;
     r->pos = r->n;   /* the first step shuffles */
     return r;
 }
@@ -154,8 +188,9 @@ const float *PG_EXPORT(pg_points)(pg_run *r) { return r->x; }
 const float *PG_EXPORT(pg_labels)(pg_run *r) { return r->y; }
 
 /* `steps` training steps. An epoch is n / batch steps over a fresh shuffle (as in
-   examples/minimal.c); in the alternating schedule odd epochs train only the inverses, even
-   ones only the forward weights. Returns 0, or the tp_result of a failed step (pg_error). */
+   examples/minimal.c), its phase tp_schedule_phase's (alternating: the first epoch trains only
+   the inverses, the next only the forward weights, and so on). Returns 0, or the tp_result of
+   a failed step (pg_error says why). */
 int PG_EXPORT(pg_train)(pg_run *r, int steps)
 {
     for (int s = 0; s < steps; s++) {
@@ -173,7 +208,7 @@ int PG_EXPORT(pg_train)(pg_run *r, int steps)
             memcpy(r->by + r->k * b, r->y + r->k * i, (size_t)r->k * sizeof(float));
         }
         r->pos += r->batch;
-        phase = !r->alt ? TP_PHASE_BOTH : r->epoch % 2 ? TP_PHASE_INVERSE : TP_PHASE_FORWARD;
+        phase = tp_schedule_phase(&r->net.cfg, r->epoch - 1, NULL);
         if ((res = tp_train_step(&r->net, r->bx, r->by, r->batch, phase, &st)) != TP_OK) {
             snprintf(r->error, sizeof r->error, "%s: %s", tp_result_string(res), r->net.error);
             return (int)res;
@@ -197,7 +232,7 @@ const float *PG_EXPORT(pg_stats)(pg_run *r)
     tp_evaluate(&r->net, r->x, r->y, r->n, &loss, &err);
     s[0] = (float)r->net.step;
     s[1] = (float)r->epoch;
-    s[2] = (float)(r->alt && r->epoch % 2);
+    s[2] = (float)(r->epoch > 0 && tp_schedule_phase(&r->net.cfg, r->epoch - 1, NULL) == TP_PHASE_INVERSE);
     s[3] = r->steps ? (float)(r->loss / r->steps) : -1.0f;
     s[4] = r->steps ? (float)(r->errors / r->steps) : -1.0f;
     s[5] = r->steps ? (float)(r->inv / r->steps) : -1.0f;
@@ -231,30 +266,30 @@ const float *PG_EXPORT(pg_diagnose)(pg_run *r)
 }
 
 /* Class probabilities on a res x res grid over [lo, hi]^2, row by row from the top (y = hi):
-   (res*res, k) floats, or NULL if out of memory. */
+   (res*res, k) floats, or NULL (out of memory, or tp_predict failed: pg_error says why). */
 const float *PG_EXPORT(pg_grid)(pg_run *r, int res, float lo, float hi)
 {
-    int n = res * res, mb = r->net.cfg.max_batch, k = r->k, stride = r->net.n_out + r->net.cfg.n_aux;
+    int n = res * res;
     float *x;
+    tp_result e;
     if (res < 2) return NULL;
     if (n > r->grid_cap) {
-        float *g = (float *)realloc(r->grid, sizeof(float) * (size_t)n * k);
+        float *g = (float *)realloc(r->grid, sizeof(float) * (size_t)n * r->k);
         if (!g) return NULL;
         r->grid = g;
         r->grid_cap = n;
     }
-    if (!(x = (float *)malloc(sizeof(float) * 2 * (size_t)mb))) return NULL;
-    for (int i = 0; i < n; i += mb) {
-        int b = n - i < mb ? n - i : mb;
-        for (int j = 0; j < b; j++) {
-            int p = i + j;
-            x[2 * j] = lo + (hi - lo) * (float)(p % res) / (float)(res - 1);
-            x[2 * j + 1] = hi - (hi - lo) * (float)(p / res) / (float)(res - 1);
-        }
-        tp_forward(&r->net, x, b);
-        for (int j = 0; j < b; j++) memcpy(r->grid + (size_t)(i + j) * k, r->net.out + (size_t)j * stride, sizeof(float) * k);
+    if (!(x = (float *)malloc(sizeof(float) * 2 * (size_t)n))) return NULL;
+    for (int p = 0; p < n; p++) {
+        x[2 * p] = lo + (hi - lo) * (float)(p % res) / (float)(res - 1);
+        x[2 * p + 1] = hi - (hi - lo) * (float)(p / res) / (float)(res - 1);
     }
+    e = tp_predict(&r->net, x, n, NULL, r->grid);
     free(x);
+    if (e != TP_OK) {
+        snprintf(r->error, sizeof r->error, "%s: %s", tp_result_string(e), r->net.error);
+        return NULL;
+    }
     return r->grid;
 }
 
@@ -278,11 +313,11 @@ static int pg_usage(const char *prog, int code)
     fprintf(code ? stderr : stdout,
             "usage: %s [options]: train one playground run natively and time it\n"
             "  --data spirals|xor|circles|moons   (spirals)\n"
-            "  --rule bp|fa|dfa|dtp|sdtp|aosdtp   (bp)\n"
+            "  --rule NAME                        a rule of tp_rule_name (bp)\n"
             "  --schedule parallel|alternating    (parallel)\n"
             "  --depth N --width N --act tanh|relu|sigmoid   hidden layers (3 x 64 tanh)\n"
             "  --batch N --seed N                  (64, 1)\n"
-            "  --lr F --ilr F --alpha F --sigma F --hybrid F --aux N   (0.01, 0.001, 0.1, 0.1, 0, 64)\n"
+            "  --lr F --ilr F --alpha F --sigma F --hybrid F --aux N --decay F   (0.003, 0.001, 0.1, 0.1, 0, 64, 1e-4)\n"
             "  --steps N      steps to time (3000)\n"
             "  --every N      evaluate on all points every N steps, report the first at 100%% (16)\n",
             prog);
@@ -294,7 +329,7 @@ int main(int argc, char **argv)
     static const char *datas[] = {"spirals", "xor", "circles", "moons"};
     int data = 0, depth = 3, width = 64, act = TP_TANH, rule = TP_BP, schedule = 0, batch = 64, seed = 1;
     int steps = 3000, every = 16, aux = 64, first = -1;
-    float lr = 0.01f, ilr = 0.001f, alpha = 0.1f, sigma = 0.1f, hybrid = 0.0f;
+    float lr = 0.003f, ilr = 0.001f, alpha = 0.1f, sigma = 0.1f, hybrid = 0.0f, decay = 1e-4f;   /* the page's defaults */
     double t_train = 0, t0, t_first = 0;
     pg_run *r;
     for (int i = 1; i < argc; i++) {
@@ -307,10 +342,10 @@ int main(int argc, char **argv)
             for (int j = 0; j < PG_N_DATA; j++) if (!strcmp(v, datas[j])) { data = j; found = 1; }
         } else if (!strcmp(a, "--rule")) {
             tp_rule rr;
-            if ((found = tp_rule_parse(v, &rr) == TP_OK)) rule = (int)rr;
+            if ((found = tp_rule_parse(v, &rr, NULL) == TP_OK)) rule = (int)rr;
         } else if (!strcmp(a, "--schedule")) {
-            schedule = !strcmp(v, "alternating");
-            found = schedule || !strcmp(v, "parallel");
+            tp_schedule sc;
+            if ((found = tp_schedule_parse(v, &sc, NULL) == TP_OK)) schedule = sc == TP_ALTERNATING;
         } else if (!strcmp(a, "--act")) {
             for (int j = 0; j < 3; j++) if (!strcmp(v, tp_act_name((tp_act)j))) { act = j; found = 1; }
         } else {
@@ -329,12 +364,13 @@ int main(int argc, char **argv)
             else if (!strcmp(a, "--alpha")) alpha = (float)d;
             else if (!strcmp(a, "--sigma")) sigma = (float)d;
             else if (!strcmp(a, "--hybrid")) hybrid = (float)d;
+            else if (!strcmp(a, "--decay")) decay = (float)d;
             else found = 0;
         }
         if (!found) { fprintf(stderr, "%s: %s \"%s\": not understood\n", argv[0], a, v); return 2; }
     }
     if (every < 1) every = 1;
-    r = pg_new(data, depth, width, act, rule, schedule, batch, seed, lr, ilr, alpha, sigma, hybrid, aux);
+    r = pg_new(data, depth, width, act, rule, schedule, batch, seed, lr, ilr, alpha, sigma, hybrid, aux, decay);
     if (!r || r->error[0]) { fprintf(stderr, "%s: %s\n", argv[0], pg_error(r)); pg_free(r); return 1; }
     printf("%s on %s, net \"%s\", batch %d, seed %d\n", tp_rule_name((tp_rule)rule), datas[data], r->net.spec, batch, seed);
     t0 = pg_now();

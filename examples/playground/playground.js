@@ -1,26 +1,27 @@
 /* playground.js: the page over targetprop.h compiled to WebAssembly (playground.c).
    Plain JavaScript, no framework. The module arrives base64-encoded in targetprop-wasm.js
    (window.TP_WASM), so the page also works opened straight from disk. Training runs on the
-   page's thread in slices of a few milliseconds per animation frame, so the page never
-   freezes. window.pg is what tests/playground.sh drives. */
+   page's thread in slices of a few milliseconds, so the page never
+   freezes (see the pump below). window.pg is what tests/playground.sh drives. */
 'use strict';
 
 const DATA = ['spirals', 'xor', 'circles', 'moons'];
 const ACTS = ['tanh', 'relu', 'sigmoid'];
-const TP_RULES = ['dtp', 'sdtp', 'aosdtp'];           /* rules with learned inverses */
-const SIDE_DEFAULTS = { rule: 'bp', schedule: 'parallel', lr: 0.003, ilr: 0.001, alpha: 0.1, sigma: 0.1, hybrid: 0, aux: 64 };
+const SIDE_DEFAULTS = { rule: 'bp', schedule: 'parallel', lr: 0.003, ilr: 0.001, alpha: 0.1, sigma: 0.1, hybrid: 0, aux: 64,
+                        decay: 0.0001 };
 const DEFAULTS = { data: 'spirals', depth: 3, width: 64, act: 'tanh', batch: 64, seed: 1, compare: true,
                    a: { ...SIDE_DEFAULTS, rule: 'bp' }, b: { ...SIDE_DEFAULTS, rule: 'dtp' } };
-const GRID = 64, LO = -1.5, HI = 1.5;                 /* decision regions: GRID x GRID over [LO, HI]^2 */
-const BUDGET_MS = 12;                                 /* training time per animation frame, both sides */
-const REFRESH_MS = 100;                               /* regions and diagnostics at most this often */
+const GRID = 48, LO = -1.5, HI = 1.5;                 /* decision regions: GRID x GRID over [LO, HI]^2 */
+const SLICE_MS = 10;                                  /* training time per slice, both sides together */
+const FRAME_WAIT_MS = 40;                             /* no animation frame for this long: training waits for one */
+const REFRESH_MS = 100;                               /* loss, regions and diagnostics this often while playing */
 const MAX_POINTS = 600;                               /* chart points kept per series */
 const CLASS_RGB = [[31, 95, 168], [214, 95, 30], [46, 140, 70], [150, 60, 160]];
 const LAYER_COLORS = ['#1f5fa8', '#d65f1e', '#2e8c46', '#9a3ca0', '#b8860b', '#17a2b8', '#c2185b', '#555'];
 
 /* ---------------------------------------------------------------- the module -------- */
 
-let wasm = null, RULES = [];
+let wasm = null, RULES = [], RULE_INFO = {};   /* names; name -> {summary, flags} (pg_rule_flags) */
 
 async function loadModule() {
   const bytes = Uint8Array.from(atob(window.TP_WASM), c => c.charCodeAt(0));
@@ -34,8 +35,23 @@ async function loadModule() {
   wasm = instance.exports;
   if (wasm._initialize) wasm._initialize();
   RULES = [];
-  for (let i = 0; i < wasm.pg_rule_count(); i++) RULES.push(cstr(wasm.pg_rule_name(i)));
+  for (let i = 0; i < wasm.pg_rule_count(); i++) {
+    const name = cstr(wasm.pg_rule_name(i));
+    RULES.push(name);
+    RULE_INFO[name] = { summary: cstr(wasm.pg_rule_summary(i)), flags: wasm.pg_rule_flags(i) };
+  }
 }
+
+/* What a rule has, from its description in the library (pg_rule_flags in playground.c): */
+const FLAGS = { inverses: 1,   /* inverses: their reconstruction error */
+                targets: 2,    /* hidden-layer targets: their distance, the hybrid beta */
+                aux: 4,        /* auxiliary output units */
+                ownopt: 8,     /* learned feedback on its own optimiser: schedule, inverse lr */
+                noise: 16,     /* learned inverses trained on noise: sigma */
+                alpha: 32,     /* DTP's top target: alpha */
+                decay: 64 };   /* weight decay (Kolen-Pollack) */
+const has = (rule, what) => (RULE_INFO[rule]?.flags & FLAGS[what]) !== 0;
+const hasInverses = rule => has(rule, 'inverses'), hasTargets = rule => has(rule, 'targets');
 
 function cstr(p) {
   const m = new Uint8Array(wasm.memory.buffer);
@@ -84,6 +100,7 @@ function decode(hash) {
     d.sigma = num(p[k + '.sigma'], 0, 100, d.sigma);
     d.hybrid = num(p[k + '.hybrid'], 0, 1, d.hybrid);
     d.aux = int(p[k + '.aux'], 0, 1024, d.aux);
+    d.decay = num(p[k + '.decay'], 0, 0.999, d.decay);
   }
   return s;
 }
@@ -105,8 +122,10 @@ class Side {
     this.setting = d;
     this.ptr = wasm.pg_new(DATA.indexOf(s.data), s.depth, s.width, ACTS.indexOf(s.act), RULES.indexOf(d.rule),
                            d.schedule === 'alternating' ? 1 : 0, s.batch, s.seed, d.lr, d.ilr, d.alpha, d.sigma,
-                           d.hybrid, d.aux);
+                           d.hybrid, d.aux, d.decay);
     this.error = this.ptr ? cstr(wasm.pg_error(this.ptr)) : 'out of memory';
+    this.created = !this.error;   /* the net exists (it may fail later: this.error) */
+    this.grid = null;
     this.hist = [];           /* {step, loss, err, bloss, berr, inv} */
     this.diag = [];           /* {step, angle[], recon[], target[]} */
     this.trainMs = 0;         /* time inside pg_train */
@@ -131,6 +150,7 @@ class Side {
   destroy() {
     if (this.ptr) wasm.pg_free(this.ptr);
     this.ptr = 0;
+    this.created = false;
   }
 
   get ok() { return this.ptr && !this.error; }
@@ -160,7 +180,7 @@ class Side {
 
   /* Loss and error on every point; with full, the regions and the diagnostics too. */
   refresh(full) {
-    if (!this.ptr) return;
+    if (!this.created) return;
     const st = floats(wasm.pg_stats(this.ptr), 12);
     this.step = st[0];
     this.epoch = st[1];
@@ -202,7 +222,7 @@ function drawRegions(side) {
   const cv = side.el.querySelector('canvas.regions'), ctx = cv.getContext('2d');
   const W = cv.width, H = cv.height;
   ctx.clearRect(0, 0, W, H);
-  if (!side.ok && !side.grid) return;
+  if (!side.created) return;
   if (side.grid) {
     const img = ctx.createImageData(GRID, GRID), k = side.k;
     for (let i = 0; i < GRID * GRID; i++) {
@@ -225,15 +245,19 @@ function drawRegions(side) {
     ctx.drawImage(off, 0, 0, W, H);
   }
   const sx = x => (x - LO) / (HI - LO) * W, sy = y => (HI - y) / (HI - LO) * H;
-  for (let i = 0; i < side.labels.length; i++) {
-    const c = CLASS_RGB[side.labels[i]];
+  ctx.lineWidth = 1.5;
+  ctx.strokeStyle = 'rgba(255,255,255,0.8)';
+  for (let c = 0; c < side.k; c++) {   /* one path per class: a white halo, then the dots */
     ctx.beginPath();
-    ctx.arc(sx(side.points[2 * i]), sy(side.points[2 * i + 1]), 2.2, 0, 2 * Math.PI);
-    ctx.fillStyle = `rgb(${c[0] * 0.8},${c[1] * 0.8},${c[2] * 0.8})`;
-    ctx.fill();
-    ctx.lineWidth = 0.6;
-    ctx.strokeStyle = '#fff';
+    for (let i = 0; i < side.labels.length; i++) {
+      if (side.labels[i] !== c) continue;
+      const x = sx(side.points[2 * i]), y = sy(side.points[2 * i + 1]);
+      ctx.moveTo(x + 2.2, y);
+      ctx.arc(x, y, 2.2, 0, 2 * Math.PI);
+    }
+    ctx.fillStyle = `rgb(${CLASS_RGB[c].map(v => v * 0.75).join(',')})`;
     ctx.stroke();
+    ctx.fill();
   }
 }
 
@@ -275,8 +299,9 @@ function lineChart(cv, series, opts) {
     ctx.strokeStyle = '#eee';
     ctx.beginPath(); ctx.moveTo(l + 1, py); ctx.lineTo(W - r - 1, py); ctx.stroke();
   }
-  ctx.fillText('step ' + xmax, W - r - 60, H - 4);
-  let lx = l + 120;
+  const xlab = 'step ' + xmax;
+  ctx.fillText(xlab, W - r - ctx.measureText(xlab).width, H - 4);
+  let lx = l + 2;   /* the legend, along the bottom */
   for (const s of series) {
     ctx.strokeStyle = s.color;
     ctx.lineWidth = 1.5;
@@ -291,9 +316,9 @@ function lineChart(cv, series, opts) {
     }
     ctx.stroke();
     ctx.setLineDash([]);
-    if (s.label && lx < W - 40) {
+    if (s.label && lx < W - 140) {
       ctx.fillStyle = s.color;
-      ctx.fillText(s.label, lx, 11);
+      ctx.fillText(s.label, lx, H - 4);
       lx += ctx.measureText(s.label).width + 10;
     }
   }
@@ -302,7 +327,7 @@ function lineChart(cv, series, opts) {
 
 function drawCharts(side) {
   const c = name => side.el.querySelector(`canvas[data-chart=${name}]`);
-  const L = side.layers || 0, tp = TP_RULES.includes(side.setting.rule);
+  const L = side.layers || 0, rule = side.setting.rule;
   side.plotted = {};
   side.plotted.loss = lineChart(c('loss'), [
     { label: 'loss', color: '#222', pts: side.hist.map(h => [h.step, h.loss]) },
@@ -314,19 +339,19 @@ function drawCharts(side) {
   })).filter(s => s.pts.length);
   side.plotted.angle = lineChart(c('angle'), layerSeries('angle'),
     { title: 'angle to the BP gradient (degrees)', ymin: 0, ymax: 120, ticks: [0, 45, 90] });
-  side.plotted.recon = lineChart(c('recon'), tp ? layerSeries('recon') : [],
-    { title: 'inverse reconstruction error (log)', log: true, note: tp ? '' : `${side.setting.rule} learns no inverses` });
-  side.plotted.target = lineChart(c('target'), tp ? layerSeries('target') : [],
-    { title: 'target distance ||h - target||² (log)', log: true, note: tp ? '' : `${side.setting.rule} computes no targets` });
+  side.plotted.recon = lineChart(c('recon'), hasInverses(rule) ? layerSeries('recon') : [],
+    { title: 'inverse reconstruction error (log)', log: true, note: hasInverses(rule) ? '' : `${rule} learns no inverses` });
+  side.plotted.target = lineChart(c('target'), hasTargets(rule) ? layerSeries('target') : [],
+    { title: 'target distance ||h - target||² (log)', log: true, note: hasTargets(rule) ? '' : `${rule} computes no targets` });
 }
 
 function fmt(v, d) { return v < 0 || !isFinite(v) ? '-' : v.toFixed(d); }
 
 function drawStatus(side) {
   const el = side.el.querySelector('.status');
-  if (side.error && !side.ptr) { el.innerHTML = `<span class="err">${escapeHtml(side.error)}</span>`; return; }
+  if (!side.created) { el.innerHTML = `<span class="err">${escapeHtml(side.error)}</span>`; return; }
   const h = side.hist[side.hist.length - 1] || { loss: -1, err: -1 };
-  const phase = TP_RULES.includes(side.setting.rule) && side.setting.schedule === 'alternating'
+  const phase = has(side.setting.rule, 'ownopt') && side.setting.schedule === 'alternating'
     ? (side.inverseEpoch ? ' (inverse epoch)' : ' (forward epoch)') : '';
   el.innerHTML =
     `step <b>${side.step}</b>, epoch ${side.epoch}${phase} &middot; loss <b>${fmt(h.loss, 4)}</b> &middot; ` +
@@ -341,7 +366,8 @@ function escapeHtml(s) { return s.replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': 
 /* ---------------------------------------------------------------- the page ---------- */
 
 const $ = id => document.getElementById(id);
-let setting = null, sides = [], playing = false, lastRefresh = 0, lastFrame = 0, frames = 0;
+let setting = null, sides = [], playing = false, dirty = false, lastRefresh = 0, lastSlice = 0, refreshCost = 0;
+let lastFrameAt = 0, pumpWaits = false, nextRefresh = 0;
 
 function buildControls() {
   for (const d of DATA) $('data').add(new Option(d, d));
@@ -352,7 +378,7 @@ function buildControls() {
     el.dataset.side = k;
     el.querySelector('h2').textContent = k === 'a' ? 'left' : 'right';
     const sel = el.querySelector('[data-k=rule]');
-    for (const r of RULES) sel.add(new Option(r, r));
+    for (const r of RULES) { const o = new Option(r, r); o.title = RULE_INFO[r].summary; sel.add(o); }
     $('sides').appendChild(el);
     sides.push(new Side(k, el));
     el.querySelectorAll('[data-k]').forEach(inp => inp.addEventListener('change', () => {
@@ -388,11 +414,9 @@ function showSetting() {
   for (const side of sides) {
     const d = setting[side.key], rule = d.rule, el = side.el;
     el.querySelectorAll('[data-k]').forEach(inp => { inp.value = d[inp.dataset.k]; });
-    el.querySelectorAll('[data-show]').forEach(lab => {
-      const show = lab.dataset.show;
-      lab.classList.toggle('hidden', !(show === rule || (show === 'tp' && TP_RULES.includes(rule))));
-    });
-    el.querySelector('h2').textContent = (side.key === 'a' ? 'left: ' : 'right: ') + rule;
+    el.querySelectorAll('[data-show]').forEach(lab => lab.classList.toggle('hidden', !has(rule, lab.dataset.show)));
+    el.querySelector('h2').textContent = (!setting.compare ? '' : side.key === 'a' ? 'left: ' : 'right: ') + rule;
+    el.querySelector('h2').title = RULE_INFO[rule]?.summary || '';
   }
   sides[1].el.classList.toggle('hidden', !setting.compare);
 }
@@ -414,9 +438,14 @@ function reset() {
 }
 
 function setPlaying(p) {
+  if (p && !playing) {
+    lastSlice = performance.now();
+    pumpWaits = false;
+    pump.port2.postMessage(0);
+  }
+  if (!p && playing) dirty = true;   /* a last refresh shows where it stopped */
   playing = p;
   $('play').textContent = p ? 'pause' : 'play';
-  lastFrame = performance.now();
 }
 
 function stepOnce(n) {
@@ -424,30 +453,53 @@ function stepOnce(n) {
   render(true);
 }
 
-function render(full) {
-  for (const side of activeSides()) {
-    if (full) { drawRegions(side); drawCharts(side); }
-    drawStatus(side);
-  }
+function drawSide(side, full) {
+  if (full) { drawRegions(side); drawCharts(side); }
+  drawStatus(side);
 }
 
+function render(full) {
+  for (const side of activeSides()) drawSide(side, full);
+}
+
+/* Training runs in slices of SLICE_MS posted through a MessageChannel (no timer clamping),
+   drawing in animation frames: the page stays responsive and training gets most of the time. */
+const pump = new MessageChannel();
+pump.port1.onmessage = () => {
+  if (!playing) return;
+  const now = performance.now(), act = activeSides().filter(s => s.ok), dt = now - lastSlice;
+  lastSlice = now;
+  for (const side of act) {
+    const steps = side.train(SLICE_MS / act.length);
+    side.playMs += dt;
+    side.rateWindow.push([now, steps]);
+    while (side.rateWindow.length > 2 && now - side.rateWindow[0][0] > 1000) side.rateWindow.shift();
+    const span = performance.now() - side.rateWindow[0][0];
+    side.rate = span > 0 ? side.rateWindow.reduce((a, w) => a + w[1], 0) / span * 1000 : 0;
+  }
+  if (!act.length) setPlaying(false);
+  else if (performance.now() - lastFrameAt > FRAME_WAIT_MS) pumpWaits = true;   /* let a frame draw first */
+  else pump.port2.postMessage(0);
+};
+
 function frame(now) {
-  if (playing) {
-    const act = activeSides().filter(s => s.ok), dt = now - lastFrame;
-    lastFrame = now;
-    for (const side of act) {
-      const steps = side.train(BUDGET_MS / act.length);
-      side.playMs += dt;
-      side.rateWindow.push([now, steps]);
-      while (side.rateWindow.length && now - side.rateWindow[0][0] > 1000) side.rateWindow.shift();
-      const span = side.rateWindow.length > 1 ? now - side.rateWindow[0][0] : 0;
-      side.rate = span > 0 ? side.rateWindow.slice(1).reduce((a, w) => a + w[1], 0) / span * 1000 : 0;
+  lastFrameAt = performance.now();
+  if (pumpWaits && playing) { pumpWaits = false; pump.port2.postMessage(0); }
+  if (playing || dirty) {
+    /* one side per frame, each at most every REFRESH_MS, and rarer when refreshing would take
+       over a fifth of the time */
+    const act = activeSides();
+    if (dirty) {
+      for (const side of act) side.refresh(true);
+      render(true);
+      dirty = false;
+    } else if (now - lastRefresh > Math.max(REFRESH_MS / act.length, 4 * refreshCost)) {
+      const side = act[nextRefresh++ % act.length], t = performance.now();
+      lastRefresh = now;
+      side.refresh(true);
+      drawSide(side, true);
+      refreshCost = 0.7 * refreshCost + 0.3 * (performance.now() - t);
     }
-    const full = now - lastRefresh > REFRESH_MS;
-    if (full) lastRefresh = now;
-    for (const side of act) side.refresh(full);
-    render(full);
-    frames++;
   }
   $('speed').textContent = playing ? activeSides().map(s => `${s.setting.rule} ${Math.round(s.rate)} steps/s`).join(', ') : '';
   requestAnimationFrame(frame);
@@ -468,7 +520,7 @@ async function main() {
 window.pg = {
   ready: false, encode, decode,
   get setting() { return setting; },
-  get rules() { return RULES.slice(); },
+  get rules() { return RULES.map(r => ({ name: r, ...Object.fromEntries(Object.keys(FLAGS).map(f => [f, has(r, f)])) })); },
   get sides() { return activeSides(); },
   play: () => setPlaying(true), pause: () => setPlaying(false), reset, step: stepOnce,
   apply(hash) { setting = decode(hash); history.replaceState(null, '', encode(setting)); showSetting(); reset(); },
