@@ -33,7 +33,7 @@ static int usage(FILE *f, int code)
 "with each rule and draws its reconstruction error and its reconstructions.\n"
 "\n"
 "  --data DIR        MNIST directory (default data/mnist)\n"
-"  --rules LIST      comma-separated rules (default bp,dtp,sdtp; fa, dfa and aosdtp work too)\n"
+"  --rules LIST      comma-separated rules (default bp,dtp,sdtp; any of train --help's)\n"
 "  --epochs N        epochs per rule (default 20; alternating: forward epochs)\n"
 "  --schedule S      parallel (default) or alternating, for the TP rules\n"
 "  --lr X            forward Adam learning rate (default 1e-3)\n"
@@ -43,7 +43,8 @@ static int usage(FILE *f, int code)
 "  --batch N         minibatch size (default 128)\n"
 "  --max-batches N   at most N batches per epoch (quick checks)\n"
 "  --seed N          seed (default 1)\n"
-"  --threads N       OpenMP threads (default: all)\n"
+"  --threads N|auto  OpenMP threads, 1 to the processors online; auto (default) picks the\n"
+"                    fastest count by timing a few batches now and then\n"
 "  --out DIR         output directory (default results/autoencoder)\n"
 "  -h, --help        this text\n");
     return code;
@@ -51,22 +52,25 @@ static int usage(FILE *f, int code)
 
 typedef struct {
     FILE *csv;
-    const char *rule;
+    const char *path, *rule;
     double *train, *test, *epoch; /* per forward epoch */
-    int n;
+    int n, failed;
 } curve;
 
 static int after_epoch(void *ctx, tp_net *net, const ex_progress *p)
 {
     curve *c = (curve *)ctx;
     (void)net;
-    if (!strcmp(p->phase, "inverse")) return 0;
+    if (p->inverse_only) return 0;
     c->epoch[c->n] = c->n + 1;
     c->train[c->n] = p->train.loss;
     c->test[c->n] = p->test_loss;
     c->n++;
-    fprintf(c->csv, "%s,%d,%.6f,%.6f,%.2f\n", c->rule, c->n, p->train.loss, p->test_loss, p->elapsed);
-    fflush(c->csv);
+    if (fprintf(c->csv, "%s,%d,%.6f,%.6f,%.2f\n", c->rule, c->n, p->train.loss, p->test_loss, p->elapsed) < 0 ||
+        !ex_flushed(c->csv)) {
+        fprintf(stderr, "autoencoder: %s: cannot write: %s\n", c->path, strerror(errno));
+        return c->failed = 1;
+    }
     printf("%-6s epoch %3d  reconstruction error: train %8.3f  test %8.3f  %6.1fs\n", c->rule, c->n, p->train.loss,
            p->test_loss, p->elapsed);
     fflush(stdout);
@@ -87,66 +91,66 @@ static void put_image(unsigned char *img, int width, int row, int col, const flo
 
 int main(int argc, char **argv)
 {
-    const char *data_dir = NULL, *out_dir = "results/autoencoder", *rules_s = "bp,dtp,sdtp", *sched_s = "parallel";
+    const char *data_dir = NULL, *out_dir = "results/autoencoder", *rules_s = "bp,dtp,sdtp";
     float lr = 1e-3f, ilr = 1e-3f, sigma = 0.1f, alpha = 0.1f;
     int epochs = 20, batch = 128, max_batches = 0, threads = 0, nrules = 0;
-    int seed = 1;
+    uint64_t seed = 1;
+    tp_schedule sched = TP_PARALLEL;
     tp_rule rules[MAX_RULES];
-    char rule_names[MAX_RULES][16], path[1200];
+    char rule_names[MAX_RULES][16], path[1200], err[TP_ERROR_LEN];
+    ex_args a;
     tp_dataset train, test;
     static curve curves[MAX_RULES];
     int pick[10], found = 0, status = 0;
     float *recon, *x;
     FILE *csv;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL, *P = "autoencoder";
-        int ok = 1;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout, 0);
-        if (!v) { fprintf(stderr, "autoencoder: %s needs a value (see --help)\n", a); return 2; }
-        i++;
-        if (!strcmp(a, "--data")) data_dir = v;
-        else if (!strcmp(a, "--out")) out_dir = v;
-        else if (!strcmp(a, "--rules")) rules_s = v;
-        else if (!strcmp(a, "--schedule")) sched_s = v;
-        else if (!strcmp(a, "--lr")) ok = ex_parse_float(P, a, v, 1e-8f, 10, &lr);
-        else if (!strcmp(a, "--inverse-lr")) ok = ex_parse_float(P, a, v, 1e-8f, 10, &ilr);
-        else if (!strcmp(a, "--sigma")) ok = ex_parse_float(P, a, v, 0, 10, &sigma);
-        else if (!strcmp(a, "--alpha")) ok = ex_parse_float(P, a, v, 0, 10, &alpha);
-        else if (!strcmp(a, "--seed")) ok = ex_parse_int(P, a, v, 0, 1 << 30, &seed);
-        else if (!strcmp(a, "--epochs")) ok = ex_parse_int(P, a, v, 1, MAX_EPOCHS, &epochs);
-        else if (!strcmp(a, "--batch")) ok = ex_parse_int(P, a, v, 1, 1 << 20, &batch);
-        else if (!strcmp(a, "--max-batches")) ok = ex_parse_int(P, a, v, 0, 1 << 30, &max_batches);
-        else if (!strcmp(a, "--threads")) ok = ex_parse_int(P, a, v, 0, 1024, &threads);
-        else { fprintf(stderr, "autoencoder: unknown option %s (see --help)\n", a); return 2; }
-        if (!ok) return 2;
+    for (ex_args_init(&a, "autoencoder", argc, argv); ex_next(&a);) {
+        const char *v, *P = a.prog;
+        if (ex_flag(&a, "-h") || ex_flag(&a, "--help")) return usage(stdout, 0);
+        else if ((v = ex_value(&a, "--data"))) data_dir = v;
+        else if ((v = ex_value(&a, "--out"))) out_dir = v;
+        else if ((v = ex_value(&a, "--rules"))) rules_s = v;
+        else if ((v = ex_value(&a, "--schedule"))) {
+            if (tp_schedule_parse(v, &sched, err) != TP_OK) { fprintf(stderr, "autoencoder: --schedule: %s\n", err); return 2; }
+        }
+        else if ((v = ex_value(&a, "--lr"))) a.bad |= !ex_parse_float(P, "--lr", v, 1e-8, 10, &lr);
+        else if ((v = ex_value(&a, "--inverse-lr"))) a.bad |= !ex_parse_float(P, "--inverse-lr", v, 1e-8, 10, &ilr);
+        else if ((v = ex_value(&a, "--sigma"))) a.bad |= !ex_parse_float(P, "--sigma", v, 0, 10, &sigma);
+        else if ((v = ex_value(&a, "--alpha"))) a.bad |= !ex_parse_float(P, "--alpha", v, 0, 10, &alpha);
+        else if ((v = ex_value(&a, "--seed"))) a.bad |= !ex_parse_u64(P, "--seed", v, &seed);
+        else if ((v = ex_value(&a, "--epochs"))) a.bad |= !ex_parse_int(P, "--epochs", v, 1, MAX_EPOCHS, &epochs);
+        else if ((v = ex_value(&a, "--batch"))) a.bad |= !ex_parse_int(P, "--batch", v, 1, 1 << 20, &batch);
+        else if ((v = ex_value(&a, "--max-batches"))) a.bad |= !ex_parse_int(P, "--max-batches", v, 0, 1 << 30, &max_batches);
+        else if ((v = ex_value(&a, "--threads"))) a.bad |= !ex_parse_threads(P, "--threads", v, 1, &threads);
+        else ex_unknown(&a);
     }
+    if (a.bad) return 2;
     for (const char *p = rules_s; *p;) { /* the rule list */
         size_t n = strcspn(p, ",");
         char name[16];
         snprintf(name, sizeof name, "%.*s", (int)(n < 15 ? n : 15), p);
-        if (nrules == MAX_RULES || n >= 15 || tp_rule_parse(name, &rules[nrules]) != TP_OK) {
-            fprintf(stderr, "autoencoder: --rules \"%s\": expected up to %d of bp, fa, dfa, dtp, sdtp, aosdtp separated by commas\n",
-                    rules_s, MAX_RULES);
+        if (nrules == MAX_RULES || n >= 15 || tp_rule_parse(name, &rules[nrules], NULL) != TP_OK) {
+            char list[256];
+            fprintf(stderr, "autoencoder: --rules \"%s\": expected up to %d of %s, separated by commas\n",
+                    rules_s, MAX_RULES, tp_rule_list(list, sizeof list));
             return 2;
         }
-        snprintf(rule_names[nrules++], sizeof rule_names[0], "%s", name);
+        snprintf(rule_names[nrules], sizeof rule_names[0], "%s", tp_rule_name(rules[nrules]));
+        nrules++;
         p += n + (p[n] == ',');
     }
     if (nrules == 0) return usage(stderr, 2);
-    if (strcmp(sched_s, "parallel") && strcmp(sched_s, "alternating")) {
-        fprintf(stderr, "autoencoder: --schedule \"%s\": expected parallel or alternating\n", sched_s);
-        return 2;
-    }
-    if (threads > 0) tp_set_threads(threads);
     if (!ex_load_data("autoencoder", "mnist", data_dir, &train, &test)) return 1;
     if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "autoencoder: %s: cannot create the directory: %s\n", out_dir, strerror(errno));
         return 1;
     }
     snprintf(path, sizeof path, "%s/autoencoder.csv", out_dir);
-    if (!(csv = fopen(path, "w"))) { fprintf(stderr, "autoencoder: %s: cannot open for writing: %s\n", path, strerror(errno)); return 1; }
-    fprintf(csv, "rule,epoch,train_error,test_error,seconds\n");
+    if (!(csv = fopen(path, "w")) || fprintf(csv, "rule,epoch,train_error,test_error,seconds\n") < 0 || !ex_flushed(csv)) {
+        fprintf(stderr, "autoencoder: %s: cannot write: %s\n", path, strerror(errno));
+        return 1;
+    }
 
     /* the first test image of each digit */
     for (int d = 0; d < 10; d++) pick[d] = -1;
@@ -164,29 +168,44 @@ int main(int argc, char **argv)
     for (int r = 0; r < nrules && !status; r++) {
         tp_config cfg = tp_config_default(rules[r]);
         tp_net net;
-        double best = 1.0;
+        ex_run run;
+        ex_state st;
         tp_result res;
         curve *c = &curves[r];
-        cfg.schedule = sched_s[0] == 'a' ? TP_ALTERNATING : TP_PARALLEL;
+        memset(&run, 0, sizeof run);
+        cfg.schedule = sched;
         cfg.forward.lr = lr;
         cfg.inverse.lr = ilr;
         cfg.sigma = sigma;
         cfg.alpha = alpha;
         cfg.max_batch = batch;
-        cfg.seed = (uint64_t)seed;
+        cfg.seed = seed;
         if (tp_net_create(&net, "mnist-ae", &cfg) != TP_OK) { fprintf(stderr, "autoencoder: %s\n", net.error); return 1; }
         c->csv = csv;
+        c->path = path;
         c->rule = rule_names[r];
         c->epoch = (double *)malloc((size_t)epochs * sizeof(double));
         c->train = (double *)malloc((size_t)epochs * sizeof(double));
         c->test = (double *)malloc((size_t)epochs * sizeof(double));
         if (!c->epoch || !c->train || !c->test) { fprintf(stderr, "autoencoder: out of memory\n"); return 1; }
-        res = ex_train(&net, &train, &test, epochs, 1, batch, 0, max_batches, &best, after_epoch, c);
-        if (res == TP_ERROR_DIVERGED)
+        ex_state_init(&st, ex_batches(&train, batch, max_batches), batch);
+        run.train = &train;
+        run.test = &test;
+        run.forward_epochs = epochs;
+        run.batch = batch;
+        run.max_batches = max_batches;
+        run.threads = threads;
+        run.after_epoch = after_epoch;
+        run.ctx = c;
+        res = ex_train(&net, &run, &st);
+        if (c->failed) status = 1;
+        else if (res == TP_ERROR_DIVERGED)
             fprintf(stderr, "autoencoder: %s diverged after %d epochs (%s); its curve stops there\n", c->rule, c->n, net.error);
         else if (res != TP_OK) { fprintf(stderr, "autoencoder: %s: %s\n", c->rule, net.error); status = 1; }
-        tp_forward(&net, x, 10);
-        memcpy(recon + (size_t)(r + 1) * 10 * SIDE * SIDE, net.out, 10 * SIDE * SIDE * sizeof(float));
+        if (tp_predict(&net, x, 10, NULL, recon + (size_t)(r + 1) * 10 * SIDE * SIDE) != TP_OK) {
+            fprintf(stderr, "autoencoder: %s: %s\n", c->rule, net.error);
+            status = 1;
+        }
         tp_net_destroy(&net);
     }
     if (fclose(csv) != 0) { fprintf(stderr, "autoencoder: %s: write error\n", path); status = 1; }

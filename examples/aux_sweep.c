@@ -37,7 +37,8 @@ static int usage(FILE *f, int code)
 "  --lr X --inverse-lr X --sigma X    instead of the paper's Table 5 values\n"
 "  --batch N         minibatch size (default 128)\n"
 "  --max-batches N   at most N batches per epoch (quick checks)\n"
-"  --threads N       OpenMP threads (default: all)\n"
+"  --threads N|auto  OpenMP threads, 1 to the processors online; auto (default) picks the\n"
+"                    fastest count by timing a few batches now and then\n"
 "  --out DIR         output directory (default results/aux-sweep)\n"
 "  -h, --help        this text\n");
     return code;
@@ -73,7 +74,7 @@ static int report(void *ctx, tp_net *net, const ex_progress *p)
 {
     progress *g = (progress *)ctx;
     (void)net;
-    if (strcmp(p->phase, "inverse")) {
+    if (!p->inverse_only) {
         g->forward_done++;
         printf("  aux %4d  epoch %3d  test error %6.2f%%  best %6.2f%%  %6.1fs\n", g->aux, g->forward_done,
                100 * p->test_error, 100 * p->best, p->elapsed);
@@ -84,58 +85,56 @@ static int report(void *ctx, tp_net *net, const ex_progress *p)
 
 int main(int argc, char **argv)
 {
-    const char *dataset = "mnist", *data_dir = NULL, *arch = NULL, *sched_s = "parallel", *out_dir = "results/aux-sweep";
+    const char *dataset = "mnist", *data_dir = NULL, *arch = NULL, *sched_s, *out_dir = "results/aux-sweep";
     const char *sizes_s = "0,16,64,128,256,512,1000";
     int sizes[MAX_SIZES], nsizes = 0, seeds = 1, epochs = 10, batch = 128, max_batches = 0, threads = 0, ndone, status = 0;
     float lr = 0, ilr = 0, sigma = 0;
     static run done[MAX_SIZES * MAX_SEEDS];
-    char csv_path[1100], svg_path[1100];
+    char csv_path[1100], svg_path[1100], err[TP_ERROR_LEN], arch_buf[4096];
+    tp_schedule sched = TP_PARALLEL;
+    ex_args a;
     tp_dataset train, test;
     FILE *csv;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL, *P = "aux_sweep";
-        int ok = 1;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout, 0);
-        if (!v) { fprintf(stderr, "aux_sweep: %s needs a value (see --help)\n", a); return 2; }
-        i++;
-        if (!strcmp(a, "--dataset")) dataset = v;
-        else if (!strcmp(a, "--data")) data_dir = v;
-        else if (!strcmp(a, "--arch")) arch = v;
-        else if (!strcmp(a, "--schedule")) sched_s = v;
-        else if (!strcmp(a, "--out")) out_dir = v;
-        else if (!strcmp(a, "--sizes")) sizes_s = v;
-        else if (!strcmp(a, "--lr")) ok = ex_parse_float(P, a, v, 1e-8f, 10, &lr);
-        else if (!strcmp(a, "--inverse-lr")) ok = ex_parse_float(P, a, v, 1e-8f, 10, &ilr);
-        else if (!strcmp(a, "--sigma")) ok = ex_parse_float(P, a, v, 1e-8f, 10, &sigma);
-        else if (!strcmp(a, "--epochs")) ok = ex_parse_int(P, a, v, 1, 1 << 20, &epochs);
-        else if (!strcmp(a, "--batch")) ok = ex_parse_int(P, a, v, 1, 1 << 20, &batch);
-        else if (!strcmp(a, "--seeds")) ok = ex_parse_int(P, a, v, 1, MAX_SEEDS, &seeds);
-        else if (!strcmp(a, "--max-batches")) ok = ex_parse_int(P, a, v, 0, 1 << 30, &max_batches);
-        else if (!strcmp(a, "--threads")) ok = ex_parse_int(P, a, v, 0, 1024, &threads);
-        else { fprintf(stderr, "aux_sweep: unknown option %s (see --help)\n", a); return 2; }
-        if (!ok) return 2;
+    for (ex_args_init(&a, "aux_sweep", argc, argv); ex_next(&a);) {
+        const char *v, *P = a.prog;
+        if (ex_flag(&a, "-h") || ex_flag(&a, "--help")) return usage(stdout, 0);
+        else if ((v = ex_value(&a, "--dataset"))) dataset = v;
+        else if ((v = ex_value(&a, "--data"))) data_dir = v;
+        else if ((v = ex_value(&a, "--arch"))) arch = v;
+        else if ((v = ex_value(&a, "--schedule"))) {
+            if (tp_schedule_parse(v, &sched, err) != TP_OK) { fprintf(stderr, "aux_sweep: --schedule: %s\n", err); return 2; }
+        }
+        else if ((v = ex_value(&a, "--out"))) out_dir = v;
+        else if ((v = ex_value(&a, "--sizes"))) sizes_s = v;
+        else if ((v = ex_value(&a, "--lr"))) a.bad |= !ex_parse_float(P, "--lr", v, 1e-8, 10, &lr);
+        else if ((v = ex_value(&a, "--inverse-lr"))) a.bad |= !ex_parse_float(P, "--inverse-lr", v, 1e-8, 10, &ilr);
+        else if ((v = ex_value(&a, "--sigma"))) a.bad |= !ex_parse_float(P, "--sigma", v, 1e-8, 10, &sigma);
+        else if ((v = ex_value(&a, "--epochs"))) a.bad |= !ex_parse_int(P, "--epochs", v, 1, 1 << 20, &epochs);
+        else if ((v = ex_value(&a, "--batch"))) a.bad |= !ex_parse_int(P, "--batch", v, 1, 1 << 20, &batch);
+        else if ((v = ex_value(&a, "--seeds"))) a.bad |= !ex_parse_int(P, "--seeds", v, 1, MAX_SEEDS, &seeds);
+        else if ((v = ex_value(&a, "--max-batches"))) a.bad |= !ex_parse_int(P, "--max-batches", v, 0, 1 << 30, &max_batches);
+        else if ((v = ex_value(&a, "--threads"))) a.bad |= !ex_parse_threads(P, "--threads", v, 1, &threads);
+        else ex_unknown(&a);
     }
-    for (const char *p = sizes_s; *p;) {
-        char *end;
-        long x;
-        errno = 0;
-        x = strtol(p, &end, 10);
-        if (end == p || (*end && *end != ',') || errno || x < 0 || x > 100000 || nsizes == MAX_SIZES) {
+    if (a.bad) return 2;
+    for (const char *p = sizes_s; *p;) { /* the size list */
+        char one[32];
+        size_t n = strcspn(p, ",");
+        snprintf(one, sizeof one, "%.*s", (int)(n < 31 ? n : 31), p);
+        long long x;
+        if (nsizes == MAX_SIZES || n > 30 || !ex_integer(one, &x) || x < 0 || x > 100000) {
             fprintf(stderr, "aux_sweep: --sizes \"%s\": expected up to %d sizes from 0 to 100000, separated by commas\n",
                     sizes_s, MAX_SIZES);
             return 2;
         }
         sizes[nsizes++] = (int)x;
-        p = *end ? end + 1 : end;
+        p += n + (p[n] == ',');
     }
     if (nsizes == 0) return usage(stderr, 2);
-    if (strcmp(sched_s, "parallel") && strcmp(sched_s, "alternating")) {
-        fprintf(stderr, "aux_sweep: --schedule \"%s\": expected parallel or alternating\n", sched_s);
-        return 2;
-    }
-    if (!arch) arch = !strcmp(dataset, "cifar10") ? "cifar-fc" : "mnist-fc";
-    if (threads > 0) tp_set_threads(threads);
+    sched_s = tp_schedule_name(sched);
+    if (!arch) arch = ex_word_is(dataset, "cifar10") ? "cifar-fc" : "mnist-fc";
+    arch = ex_arch(arch, arch_buf, sizeof arch_buf);
     if (!ex_load_data("aux_sweep", dataset, data_dir, &train, &test)) return 1;
     if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "aux_sweep: %s: cannot create the directory: %s\n", out_dir, strerror(errno));
@@ -148,21 +147,26 @@ int main(int argc, char **argv)
         fprintf(stderr, "aux_sweep: %s: cannot open for writing: %s\n", csv_path, strerror(errno));
         return 1;
     }
-    if (ftell(csv) == 0) fprintf(csv, "aux,seed,arch,schedule,epochs,status,best_test_error,epochs_done,seconds\n");
+    if (ftell(csv) == 0 && (fprintf(csv, "aux,seed,arch,schedule,epochs,status,best_test_error,epochs_done,seconds\n") < 0 ||
+                            !ex_flushed(csv))) {
+        fprintf(stderr, "aux_sweep: %s: cannot write: %s\n", csv_path, strerror(errno));
+        return 1;
+    }
 
     for (int s = 1; s <= seeds; s++)
         for (int i = 0; i < nsizes; i++) {
             tp_config cfg = tp_config_default(TP_AOSDTP);
-            tp_schedule sched = sched_s[0] == 'a' ? TP_ALTERNATING : TP_PARALLEL;
             tp_net net;
             tp_result r;
-            double best = 1.0, t0 = ex_now();
+            ex_run run;
+            ex_state st;
+            double t0 = ex_now();
             int skip = 0;
             progress g = { sizes[i], 0 };
             for (int k = 0; k < ndone; k++) skip |= done[k].aux == sizes[i] && done[k].seed == s;
             if (skip) { printf("aux %d, seed %d: in %s already\n", sizes[i], s, csv_path); continue; }
-            if (tp_config_paper(&cfg, arch, TP_AOSDTP, sched) != TP_OK && s == 1 && i == 0)
-                fprintf(stderr, "aux_sweep: the paper's Table 5 has no %s SDTP entry for %s; using the library defaults\n", sched_s, arch);
+            if (tp_config_paper(&cfg, arch, TP_AOSDTP, sched, TP_HPARAMS_TABLE5, err) != TP_OK && s == 1 && i == 0)
+                fprintf(stderr, "aux_sweep: %s; using the library defaults\n", err);
             cfg.rule = TP_AOSDTP;
             cfg.schedule = sched;
             cfg.n_aux = sizes[i];
@@ -174,16 +178,29 @@ int main(int argc, char **argv)
             if (tp_net_create(&net, arch, &cfg) != TP_OK) { fprintf(stderr, "aux_sweep: %s\n", net.error); return 1; }
             printf("aux %d, seed %d: %s, AO-SDTP %s, %d epochs\n", sizes[i], s, net.spec, sched_s, epochs);
             fflush(stdout);
-            r = ex_train(&net, &train, &test, epochs, 1, batch, !strcmp(dataset, "cifar10"), max_batches, &best, report, &g);
+            memset(&run, 0, sizeof run);
+            run.train = &train;
+            run.test = &test;
+            run.forward_epochs = epochs;
+            run.batch = batch;
+            run.augment = ex_word_is(dataset, "cifar10");
+            run.max_batches = max_batches;
+            run.threads = threads;
+            run.after_epoch = report;
+            run.ctx = &g;
+            ex_state_init(&st, ex_batches(&train, batch, max_batches), batch);
+            r = ex_train(&net, &run, &st);
             if (r != TP_OK && r != TP_ERROR_DIVERGED) { fprintf(stderr, "aux_sweep: %s\n", net.error); return 1; }
             if (r == TP_ERROR_DIVERGED) printf("  diverged: %s\n", net.error);
-            fprintf(csv, "%d,%d,%s,%s,%d,%s,%.6f,%d,%.1f\n", sizes[i], s, arch, sched_s, epochs, r == TP_OK ? "ok" : "diverged", best,
-                    g.forward_done, ex_now() - t0);
-            fflush(csv);
+            if (fprintf(csv, "%d,%d,%s,%s,%d,%s,%.6f,%d,%.1f\n", sizes[i], s, arch, sched_s, epochs, r == TP_OK ? "ok" : "diverged",
+                        st.best, g.forward_done, ex_now() - t0) < 0 || !ex_flushed(csv)) {
+                fprintf(stderr, "aux_sweep: %s: cannot write: %s\n", csv_path, strerror(errno));
+                return 1;
+            }
             if (ndone < MAX_SIZES * MAX_SEEDS) {
                 done[ndone].aux = sizes[i];
                 done[ndone].seed = s;
-                done[ndone++].best = g.forward_done ? best : NAN;
+                done[ndone++].best = g.forward_done ? st.best : NAN;
             }
             tp_net_destroy(&net);
         }
@@ -209,7 +226,7 @@ int main(int argc, char **argv)
             printf("%8d  %6.2f%%\n", sizes[i], ys[n]);
             n++;
         }
-        snprintf(title, sizeof title, "AO-SDTP on %s (%s), %d epochs%s", arch, sched_s, epochs,
+        snprintf(title, sizeof title, "AO-SDTP on %.100s (%s), %d epochs%s", arch, sched_s, epochs,
                  seeds > 1 ? ", mean over seeds" : "");
         {
             ex_series s = { "AO-SDTP", xs, ys, n, 0, 0, 1 };

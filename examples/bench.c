@@ -165,7 +165,8 @@ static int bench_print_flops(const char *netname, const char *rulename)
     tp_net net;
     bench_cost per[TP_MAX_LAYERS];
     double total, f = 0, w = 0, p = 0, v = 0;
-    if (tp_rule_parse(rulename, &rule) != TP_OK) { fprintf(stderr, "bench: unknown rule %s\n", rulename); return 2; }
+    char err[TP_ERROR_LEN];
+    if (tp_rule_parse(rulename, &rule, err) != TP_OK) { fprintf(stderr, "bench: %s\n", err); return 2; }
     cfg = tp_config_default(rule);
     cfg.max_batch = 1;
     if (tp_net_create(&net, netname, &cfg) != TP_OK) { fprintf(stderr, "bench: %s\n", net.error); return 2; }
@@ -313,16 +314,22 @@ static double bench_fma_ceiling(int threads)
     return best;
 }
 
-/* Prints the instruction sets and measures the ceiling at each thread count into ceil[]. */
-static void bench_machine(char **thr_s, int n_thr, double *ceil)
+/* Measures the ceiling at each thread count into ceil[], keeping the higher of this and an
+   earlier measurement (ceil[] 0 the first time): the sweep measures it before and after the
+   cases, and a busy machine only ever lowers it. The first call prints the instruction sets. */
+static void bench_machine(char **thr_s, int n_thr, double *ceil, int first)
 {
     char build[256], cpu[256];
-    bench_isa_build(build, sizeof build);
-    bench_isa_cpu(cpu, sizeof cpu);
-    printf("# ISA of this build: %s\n# CPU flags (/proc/cpuinfo): %s\n", build, cpu);
-    printf("# FMA ceiling (plain-C loop, %d chains of %d floats):", BENCH_CHAINS, BENCH_LANES);
+    if (first) {
+        bench_isa_build(build, sizeof build);
+        bench_isa_cpu(cpu, sizeof cpu);
+        printf("# ISA of this build: %s\n# CPU flags (/proc/cpuinfo): %s\n", build, cpu);
+    }
+    printf("# FMA ceiling (plain-C loop, %d chains of %d floats)%s:", BENCH_CHAINS, BENCH_LANES,
+           first ? "" : ", the higher of before and after the cases");
     for (int t = 0; t < n_thr; t++) {
-        ceil[t] = bench_fma_ceiling(atoi(thr_s[t]));
+        double g = bench_fma_ceiling(atoi(thr_s[t]));
+        ceil[t] = first || g > ceil[t] ? g : ceil[t];
         printf("%s %s thread%s %.1f GFLOP/s", t ? "," : "", thr_s[t], strcmp(thr_s[t], "1") ? "s" : "", ceil[t]);
     }
     printf("\n");
@@ -374,7 +381,8 @@ static int run_case(const char *netname, const char *rulename, int threads, cons
     int B = o->batch, reps = o->reps, steps, warm = o->quick ? 2 : 3, k = 0;
     double budget = o->quick ? 3.0 : 8.0;
     float *x, *y;
-    if (tp_rule_parse(rulename, &rule) != TP_OK) { fprintf(stderr, "bench: unknown rule %s\n", rulename); return 2; }
+    char err[TP_ERROR_LEN];
+    if (tp_rule_parse(rulename, &rule, err) != TP_OK) { fprintf(stderr, "bench: %s\n", err); return 2; }
     tp_set_threads(threads);
     cfg = tp_config_default(rule);
     cfg.max_batch = B;
@@ -775,12 +783,13 @@ int main(int argc, char **argv)
         if (!tp_preset(nets[i])) { fprintf(stderr, "bench: %s is not a preset net\n", nets[i]); return 2; }
     for (int i = 0; i < n_rules; i++) {
         tp_rule r;
-        if (tp_rule_parse(rules[i], &r) != TP_OK) { fprintf(stderr, "bench: unknown rule %s\n", rules[i]); return 2; }
+        char err[TP_ERROR_LEN];
+        if (tp_rule_parse(rules[i], &r, err) != TP_OK) { fprintf(stderr, "bench: --rules: %s\n", err); return 2; }
     }
     for (int i = 0; i < n_thr; i++)
         if (atoi(thr_s[i]) < 1) { fprintf(stderr, "bench: bad thread count %s\n", thr_s[i]); return 2; }
     if (ceiling_only) {
-        bench_machine(thr_s, n_thr, ceil);
+        bench_machine(thr_s, n_thr, ceil, 1);
         return 0;
     }
 
@@ -834,7 +843,7 @@ int main(int argc, char **argv)
                o.reps, o.steps > 0 ? "fixed steps" : "~auto steps",
                load[0], load[0] > 0.5 ? " (other processes are running: timings are disturbed)" : "");
     }
-    bench_machine(thr_s, n_thr, ceil);
+    bench_machine(thr_s, n_thr, ceil, 1);
     csv = fopen(out_path, "w");
     if (!csv) fprintf(stderr, "bench: cannot write %s: %s (table only)\n", out_path, strerror(errno));
     else fprintf(csv, "net,rule,threads,examples_per_s,gflops,peak_rss_mb,peer_examples_per_s,ratio,"
@@ -883,6 +892,7 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
 
+    bench_machine(thr_s, n_thr, ceil, 0);
     printf("%-10s %-6s %3s %11s %8s %6s %10s %8s %10s", "net", "rule", "thr", "examples/s", "GFLOP/s", "%ceil",
            "MFLOP/ex", "peak MB", "S*R*rounds");
     if (use_peer) printf(" %10s %7s", "peer ex/s", "ours/pr");

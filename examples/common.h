@@ -77,7 +77,7 @@ EX_FN int ex_parse_num(const char *s, double *v)
 }
 
 /* A whole number: an optional '-' and decimal digits only, no overflow. */
-EX_FN int ex__integer(const char *s, long long *v)
+EX_FN int ex_integer(const char *s, long long *v)
 {
     const char *p = s + (*s == '-');
     char *end;
@@ -93,7 +93,7 @@ EX_FN int ex__integer(const char *s, long long *v)
 EX_FN int ex_parse_int(const char *prog, const char *opt, const char *v, int lo, int hi, int *out)
 {
     long long x;
-    if (!ex__integer(v, &x) || x < lo || x > hi) {
+    if (!ex_integer(v, &x) || x < lo || x > hi) {
         fprintf(stderr, "%s: %s \"%s\": expected a whole number from %d to %d\n", prog, opt, v, lo, hi);
         return 0;
     }
@@ -134,7 +134,7 @@ EX_FN int ex_parse_threads(const char *prog, const char *opt, const char *v, int
 {
     long long x;
     if (allow_auto && ex_word_is(v, "auto")) { *out = 0; return 1; }
-    if (!ex__integer(v, &x) || x < 1 || x > ex_cpus()) {
+    if (!ex_integer(v, &x) || x < 1 || x > ex_cpus()) {
         fprintf(stderr, "%s: %s \"%s\": expected %sa whole number from 1 to %d (the processors online)\n", prog, opt, v,
                 allow_auto ? "auto or " : "", ex_cpus());
         return 0;
@@ -395,7 +395,9 @@ typedef struct {
     void *ctx;
 } ex_run;
 
-EX_FN int ex_alternating(const tp_net *net) { return net->cfg.rule >= TP_DTP && net->cfg.schedule == TP_ALTERNATING; }
+/* The schedule is the library's (tp_schedule_phase): alternating epochs start with a feedback-only one. */
+EX_FN int ex_alternating(const tp_net *net) { return tp_schedule_phase(&net->cfg, 0, NULL) == TP_PHASE_INVERSE; }
+EX_FN int ex_learns_feedback(const tp_net *net) { return tp_rule_info(net->cfg.rule)->learned_grads != NULL; }
 EX_FN int ex_steps(const tp_net *net, int forward_epochs) { return ex_alternating(net) ? 2 * forward_epochs : forward_epochs; }
 EX_FN int ex_batches(const tp_dataset *train, int batch, int max_batches)
 {
@@ -440,49 +442,50 @@ EX_FN int ex_state_check(const ex_state *st, const tp_net *net, const ex_run *ru
    infinite is the library's TP_ERROR_DIVERGED; this catches one that explodes while staying finite (weights
    of 1e20 after --lr 1e6, say: the loss then sits near 56, every prediction confidently wrong). It fires
    when the mean of the last EX_WINDOW batch losses is over EX_EXPLODED times both the run's first batch
-   loss (its loss at initialisation: ln 10 = 2.3 for ten classes) and the lowest such mean so far. No log in
-   results/ comes near: the highest epoch mean of train_loss in any of them is 3.83 (an AO-SDTP alternating
-   run recovering after its second forward epoch), 1.6 times its start, against the 10 times needed; a
-   plain softmax needs a mean probability of the right class below e^-23 to get there. */
+   loss (its loss at initialisation: ln 10 = 2.3 for ten classes) and the lowest such mean so far (which
+   starts at that first loss, so a run wrecked by its first step is caught too). No run in results/ comes
+   near: the highest epoch mean of train_loss in their logs is 3.83, in forward epoch 2 of AO-SDTP
+   alternating with seed 2 (results/mnist-fc-aosdtp-alternating-seed2.csv), 1.6 times its start; rerun
+   with a trace of every window, its highest window mean was 7.06, 2.9 times its start of 2.42 (against
+   the 10 times needed) but 32 times its lowest window, 0.22: the start is what rules out false alarms,
+   the lowest window what makes the test read as "far above the best". A softmax loss of 23 means a mean
+   probability of the right class below e^-23: every prediction confidently wrong. */
 EX_FN int ex__exploded(ex_state *st, double loss, char *why, size_t n)
 {
     double mean = 0;
     int full;
-    if (st->start < 0) st->start = loss;
+    if (st->start < 0) st->start = st->low = loss;
     st->recent[st->seen % EX_WINDOW] = loss;
     st->seen++;
     if (!(full = st->seen >= EX_WINDOW)) return 0;
     for (int k = 0; k < EX_WINDOW; k++) mean += st->recent[k] / EX_WINDOW;
-    if (st->low < 0 || mean < st->low) st->low = mean;
+    if (mean < st->low) st->low = mean;
     if (!(mean > EX_EXPLODED * st->start && mean > EX_EXPLODED * st->low)) return 0;
     snprintf(why, n, "the training loss exploded: %.4g, the mean of the last %d batches, is over %g times the loss at the "
              "start (%.4g) and the lowest mean so far (%.4g)", mean, EX_WINDOW, EX_EXPLODED, st->start, st->low);
     return 1;
 }
 
-/* The thread count, chosen by timing: results do not depend on it, so it may change at any batch. At the start
-   of every epoch and every 60 s, a probe runs two batches at each count of 1, 2, 4, ... up to the maximum (a
-   count is dropped after one batch if that took over 1.5 times the best mean so far) and keeps the fastest.
-   Under load, OpenMP threads that wait for each other can make two threads several times slower than one;
-   on an idle machine more threads win. */
+/* The thread count, chosen by timing: results do not depend on it, so it may change at any batch. A probe
+   times two batches at each count of 1, 2, 4, ... up to the maximum (a count is dropped after one batch if
+   that took over 1.5 times the best mean so far) and keeps the fastest. The first probe runs at the first
+   batch, the next a minute later, and the wait doubles (up to half an hour) while the choice stays the
+   same, so that probing, which under load can cost a second for one batch at the wrong count, stays a
+   small part of the run. Under load, OpenMP threads that wait for each other (spinning, then sleeping) can make two
+   threads many times slower than one; on an idle machine more threads win. */
 typedef struct {
     int max, cur;          /* the most threads to try, the count in use */
     int cand, left;        /* the count being probed (0: not probing), its batches still to time */
-    double sum, best, t0, next;
-    int best_n;
+    double sum, best, t0, next, wait;
+    int best_n, chosen;    /* the probe's fastest so far; the previous probe's choice */
 } ex__tuner;
-
-EX_FN void ex__tune_probe(ex__tuner *t)
-{
-    if (t->max <= 1) return;
-    t->cand = 1; t->left = 2; t->sum = 0; t->best = HUGE_VAL; t->best_n = t->max;
-    tp_set_threads(t->cur = 1);
-}
 
 EX_FN void ex__tune_before(ex__tuner *t)
 {
     t->t0 = ex_now();
-    if (t->max > 1 && !t->cand && t->t0 >= t->next) ex__tune_probe(t);
+    if (t->max <= 1 || t->cand || t->t0 < t->next) return;
+    t->cand = 1; t->left = 2; t->sum = 0; t->best = HUGE_VAL; t->best_n = t->max;
+    tp_set_threads(t->cur = 1);
 }
 
 EX_FN void ex__tune_after(ex__tuner *t)
@@ -498,8 +501,10 @@ EX_FN void ex__tune_after(ex__tuner *t)
         tp_set_threads(t->cur = t->cand);
         return;
     }
+    t->wait = t->best_n == t->chosen && t->wait < 900 ? 2 * t->wait : 60;
+    t->next = ex_now() + t->wait;
     t->cand = 0;
-    t->next = ex_now() + 60;
+    t->chosen = t->best_n;
     tp_set_threads(t->cur = t->best_n);
 }
 
@@ -511,7 +516,7 @@ EX_FN void ex__tune_after(ex__tuner *t)
 EX_FN tp_result ex_train(tp_net *net, const ex_run *run, ex_state *st)
 {
     tp_dataset *ds = run->train;
-    int tp = net->cfg.rule >= TP_DTP, alt = ex_alternating(net), steps = ex_steps(net, run->forward_epochs);
+    int tp = ex_learns_feedback(net), steps = ex_steps(net, run->forward_epochs);
     int batch = run->batch, batches = ex_batches(ds, batch, run->max_batches), autoenc = net->loss == TP_SQUARED_ERROR;
     int ny = ds->dim > net->n_out ? ds->dim : net->n_out, stop = 0;
     int *order = (int *)malloc((size_t)ds->n * sizeof(int));
@@ -529,14 +534,13 @@ EX_FN tp_result ex_train(tp_net *net, const ex_run *run, ex_state *st)
         r = TP_ERROR_NOMEM;
     }
     while (r == TP_OK && !stop && st->step <= steps) {
-        tp_phase phase = !alt ? TP_PHASE_BOTH : st->step % 2 ? TP_PHASE_INVERSE : TP_PHASE_FORWARD;
+        tp_phase phase = tp_schedule_phase(&net->cfg, st->step - 1, NULL);   /* steps count from 1 */
         double t0 = ex_now();
         tp_rng again;
         ex_progress p;
         again.state = st->epoch_rng = st->batch == 0 ? net->rng.state : st->epoch_rng;
         tp_shuffle(&again, order, ds->n);
         if (st->batch == 0) net->rng = again;
-        tune.next = 0; /* a probe at the start of every epoch */
         for (int i = st->batch; i < batches; i++) {
             tp_stats s;
             ex__tune_before(&tune);
@@ -557,7 +561,11 @@ EX_FN tp_result ex_train(tp_net *net, const ex_run *run, ex_state *st)
         }
         if (r != TP_OK || stop) break;
         memset(&p, 0, sizeof p);
-        p.epoch = alt ? (st->step + 1) / 2 : st->step;
+        {
+            long forward_epochs;
+            tp_schedule_phase(&net->cfg, st->step - 1, &forward_epochs);
+            p.epoch = phase == TP_PHASE_INVERSE ? (int)forward_epochs + 1 : (int)forward_epochs;   /* an inverse epoch: the next one's */
+        }
         p.inverse_only = phase == TP_PHASE_INVERSE;
         p.phase = phase == TP_PHASE_BOTH ? (tp ? "parallel" : "forward") : p.inverse_only ? "inverse" : "forward";
         p.train.loss = st->loss / batches;
@@ -706,7 +714,7 @@ EX_FN FILE *ex_log_open(const char *prog, const char *path, const char *header, 
         int inv = alt && have % 2 == 0;
         if (comma) *comma = '\0';
         ph = comma ? strstr(comma + 1, inv ? ",inverse," : alt ? ",forward," : ",") : NULL;
-        if (!comma || !ex__integer(line, &e) || e != (alt ? have / 2 + 1 : have + 1) || !ph) {
+        if (!comma || !ex_integer(line, &e) || e != (alt ? have / 2 + 1 : have + 1) || !ph) {
             fprintf(stderr, "%s: %s:%d: expected the row of %s epoch %d: the log is not this run's\n", prog, path, have + 2,
                     inv ? "inverse-only" : "forward", alt ? have / 2 + 1 : have + 1);
             fclose(in); fclose(out); remove(tmp);

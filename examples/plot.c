@@ -140,18 +140,19 @@ int main(int argc, char **argv)
     int nlogs = 0, metric = TEST_ERROR, log_y = 0, ok = 1;
     const char *column = NULL;
     double ymax = 0;
+    ex_args a;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout, 0);
-        if (!strcmp(a, "--log-y")) { log_y = 1; continue; }
-        if (a[0] != '-' || !a[1]) { /* a log file */
+    for (ex_args_init(&a, "plot", argc, argv); ex_next(&a);) {
+        const char *v;
+        if (ex_flag(&a, "-h") || ex_flag(&a, "--help")) return usage(stdout, 0);
+        else if (ex_flag(&a, "--log-y")) log_y = 1;
+        else if (a.arg[0] != '-' || !a.arg[1]) { /* a log file */
             if (nlogs == MAX_LOGS) { fprintf(stderr, "plot: at most %d logs\n", MAX_LOGS); return 1; }
             series *s = &logs[nlogs++];
-            s->path = a;
+            s->path = a.arg;
             if (label) snprintf(s->label, sizeof s->label, "%s", label);
             else {
-                const char *base = strrchr(a, '/') ? strrchr(a, '/') + 1 : a;
+                const char *base = strrchr(a.arg, '/') ? strrchr(a.arg, '/') + 1 : a.arg;
                 size_t n = strlen(base);
                 if (n > 4 && !strcmp(base + n - 4, ".csv")) n -= 4;
                 snprintf(s->label, sizeof s->label, "%.*s", (int)(n < MAX_LABEL ? n : MAX_LABEL - 1), base);
@@ -159,28 +160,24 @@ int main(int argc, char **argv)
             s->color = color >= 0 ? color : nlogs - 1;
             label = NULL;
             color = -1;
-            continue;
         }
-        if (i + 1 >= argc) { fprintf(stderr, "plot: %s needs a value (see --help)\n", a); return 1; }
-        const char *v = argv[++i];
-        if (!strcmp(a, "-o")) out_path = v;
-        else if (!strcmp(a, "--title")) title = v;
-        else if (!strcmp(a, "--label")) label = v;
-        else if (!strcmp(a, "--ylabel")) ylabel = v;
-        else if (!strcmp(a, "--color")) {
-            if (!ex_parse_int("plot", a, v, 0, 9, &color)) return 1;
-        }
-        else if (!strcmp(a, "--metric")) {
+        else if ((v = ex_value(&a, "-o"))) out_path = v;
+        else if ((v = ex_value(&a, "--title"))) title = v;
+        else if ((v = ex_value(&a, "--label"))) label = v;
+        else if ((v = ex_value(&a, "--ylabel"))) ylabel = v;
+        else if ((v = ex_value(&a, "--color"))) a.bad |= !ex_parse_int("plot", "--color", v, 0, 9, &color);
+        else if ((v = ex_value(&a, "--metric"))) {
             static const char *names[] = { "test_error", "train_error", "train_loss", "both" };
             for (metric = 0; metric < 4 && strcmp(v, names[metric]); metric++) {}
             if (metric == 4) { metric = COLUMN; column = v; }   /* checked against each log's header */
-        } else if (!strcmp(a, "--ymax")) {
+        } else if ((v = ex_value(&a, "--ymax"))) {
             if (!ex_parse_num(v, &ymax) || ymax < 1e-300 || ymax > 1e300) {
                 fprintf(stderr, "plot: --ymax \"%s\": expected a positive number\n", v);
                 return 1;
             }
-        } else { fprintf(stderr, "plot: unknown option %s (see --help)\n", a); return 1; }
+        } else ex_unknown(&a);
     }
+    if (a.bad) return 1;
     if (label) { fprintf(stderr, "plot: --label \"%s\" is not followed by a LOG\n", label); return 1; }
     if (color >= 0) { fprintf(stderr, "plot: --color %d is not followed by a LOG\n", color); return 1; }
     if (nlogs == 0) return usage(stderr, 1);

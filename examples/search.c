@@ -86,6 +86,7 @@ static trial_cfg sample(uint64_t seed, int k)
 
 static int usage(FILE *f, int code)
 {
+    char rules[256];
     fprintf(f,
 "usage: search [options]\n"
 "Random hyperparameter search over the paper's Table 4 space: each trial trains one\n"
@@ -95,7 +96,7 @@ static int usage(FILE *f, int code)
 "  --synthetic-n N     examples in the synthetic set (default 4 batches)\n"
 "  --data DIR          directory of the data files (default data/mnist or data/cifar10)\n"
 "  --arch PRESET|SPEC  network (default mnist-fc, or cifar-fc for cifar10)\n"
-"  --rule R            bp, fa, dfa, dtp, sdtp or aosdtp (default sdtp)\n"
+"  --rule R            one of %s (default sdtp)\n"
 "  --schedule S        parallel (default) or alternating\n"
 "  --aux N             AO-SDTP auxiliary units (default 512)\n"
 "  --trials N          trials in the search (default 60)\n"
@@ -117,7 +118,8 @@ static int usage(FILE *f, int code)
 "[1e-5, 1e-2]; beta1 in {0.9, 0.99}; beta2 in {0.95, 0.99, 0.999}; eps in {1e-3, 1e-4, 1e-6,\n"
 "1e-8} (forward and inverse each their own);\n"
 "alpha (DTP) uniform in [0.01, 0.4]; sigma (TP rules) uniform in [0.01, 0.4].\n"
-"Without --trial or --summary, the search runs every unfinished trial and then summarises.\n");
+"Without --trial or --summary, the search runs every unfinished trial and then summarises.\n",
+            tp_rule_list(rules, sizeof rules));
     return code;
 }
 
@@ -397,11 +399,12 @@ static int summarise(const char *const *dirs, int ndirs, int trials, const char 
         }
         {
             char (*v)[64] = rs[0].fields;
-            int tp = !strcmp(v[5], "dtp") || !strcmp(v[5], "sdtp") || !strcmp(v[5], "aosdtp");
+            tp_rule rule = TP_BP;
+            int tp = tp_rule_parse(v[5], &rule, NULL) == TP_OK && tp_rule_info(rule)->targets != NULL;
             printf("  best, as a row of the paper's Table 5 (trial %d, best test error %.2f%%):\n", rs[0].trial, 100 * rs[0].best);
             printf("    %s %s %s: lr %s, beta1 %s, beta2 %s, eps %s", v[4], v[5], v[6], v[9], v[10], v[11], v[12]);
             if (tp) printf("; inverse lr %s, beta1 %s, beta2 %s, eps %s%s%s; sigma %s", v[13], v[14], v[15], v[16],
-                           !strcmp(v[5], "dtp") ? "; alpha " : "", !strcmp(v[5], "dtp") ? v[17] : "", v[18]);
+                           "; alpha ", v[17], v[18]);
             printf("\n  to train it: train --arch %s%s%s --rule %s --schedule %s --lr %s --beta1 %s --beta2 %s --eps %s",
                    strchr(v[4], ' ') ? "'" : "", v[4], strchr(v[4], ' ') ? "'" : "", v[5], v[6], v[9], v[10], v[11], v[12]);
             if (tp) printf(" --inverse-lr %s --inverse-beta1 %s --inverse-beta2 %s --inverse-eps %s --alpha %s --sigma %s",
@@ -516,18 +519,24 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    /* data: loaded once; forked trials share it */
-    if (!strcmp(o.dataset, "synthetic")) {
+    /* data: loaded once; forked trials share it. A probe of the net: it must fit the data. */
+    {
         tp_net probe;
         tp_config cfg = tp_config_default(o.rule);
+        char why[512];
+        int ok;
         cfg.max_batch = 1;
-        if (tp_net_create(&probe, o.arch, &cfg) != TP_OK) { fprintf(stderr, "search: %s\n", probe.error); return 1; }
-        if (!ex_synthetic(&train, &probe, o.synthetic_n ? o.synthetic_n : 4 * o.batch, 99) || !ex_synthetic(&test, &probe, o.batch, 100)) {
-            fprintf(stderr, "search: out of memory for the synthetic data\n");
-            return 1;
-        }
+        if (tp_net_create(&probe, o.arch, &cfg) != TP_OK) { fprintf(stderr, "search: --arch %s: %s\n", o.arch, probe.error); return 1; }
+        if (!strcmp(o.dataset, "synthetic")) {
+            if (!ex_synthetic(&train, &probe, o.synthetic_n ? o.synthetic_n : 4 * o.batch, 99) || !ex_synthetic(&test, &probe, o.batch, 100)) {
+                fprintf(stderr, "search: out of memory for the synthetic data\n");
+                return 1;
+            }
+        } else if (!ex_load_data("search", o.dataset, o.data_dir, &train, &test)) return 1;
+        ok = ex_net_fits(&probe, o.arch, &train, o.dataset, why, sizeof why);
         tp_net_destroy(&probe);
-    } else if (!ex_load_data("search", o.dataset, o.data_dir, &train, &test)) return 1;
+        if (!ok) { fprintf(stderr, "search: %s\n", why); return 1; }
+    }
     o.augment = o.augment && ex_word_is(o.dataset, "cifar10");
     if (train.n < o.batch) { fprintf(stderr, "search: %d training examples, fewer than one batch of %d\n", train.n, o.batch); return 1; }
 

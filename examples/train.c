@@ -29,7 +29,7 @@ static void usage(FILE *f)
 "  --no-augment          no random crops and flips on CIFAR-10 (default: augment)\n"
 "\n"
 "learning rule (names in any case)\n"
-"  --rule R              bp, fa, dfa, dtp, sdtp or aosdtp (default bp)\n"
+"  --rule R              one of the rules listed at the end (default bp)\n"
 "  --schedule S          parallel or alternating (default parallel); alternating runs an epoch\n"
 "                        of inverse steps only before each forward epoch (numbered as that one)\n"
 "  --hparams H           best (default): this library's best measured configuration for the\n"
@@ -41,6 +41,8 @@ static void usage(FILE *f)
 "  --lr X --beta1 X --beta2 X --eps X                    Adam of the forward weights\n"
 "  --inverse-lr X --inverse-beta1 X --inverse-beta2 X --inverse-eps X   Adam of the inverses\n"
 "  --sgd                 plain SGD for the forward weights instead of Adam\n"
+"  --decay X             decoupled weight decay of the forward weights per step (kp: 1e-4,\n"
+"                        what makes its feedback tend to W; others: 0)\n"
 "  --alpha X             DTP step size of the penultimate target\n"
 "  --sigma X             noise the inverses are trained on\n"
 "  --aux N               AO-SDTP auxiliary output units (default 512)\n"
@@ -54,10 +56,11 @@ static void usage(FILE *f)
 "  --batch N             minibatch size (default 128)\n"
 "  --max-batches N       stop every epoch after N batches (quick checks)\n"
 "  --seed N              seed of initialisation, shuffling and noise, 0 to 2^64-1 (default 1)\n"
-"  --threads N|auto      OpenMP threads, 1 to the processors online; auto (default) times a few\n"
-"                        batches at 1, 2, 4... threads at the start of every epoch and every\n"
-"                        minute and keeps the fastest (results do not depend on the count; on a\n"
-"                        loaded machine, threads that wait for each other can be slower than one)\n"
+"  --threads N|auto      OpenMP threads, 1 to the processors online; auto (default) times two\n"
+"                        batches at 1, 2, 4... threads at the start, again after a minute and\n"
+"                        then less and less often, and keeps the fastest (results do not depend\n"
+"                        on the count; on a loaded machine threads that wait for each other can\n"
+"                        be many times slower than one)\n"
 "  --log FILE.csv        CSV log, one line per epoch: epoch,train_loss,train_error,test_error,\n"
 "                        best_test_error,seconds,examples_per_s,phase,inverse_loss[,angle_l...,\n"
 "                        recon_l...,target_l...]; epoch counts forward epochs, and an inverse-only\n"
@@ -78,18 +81,22 @@ static void usage(FILE *f)
 "explodes while finite (the mean of the last %d batch losses over %g times both the loss at the\n"
 "start and the lowest such mean: weights driven to 1e20 by --lr 1e6, say). The last checkpoint\n"
 "written before is kept. Bad options exit with 2, other failures with 1. On a terminal a\n"
-"progress bar shows the epoch's examples/s and the time left; it never reaches logs or pipes.\n",
+"progress bar shows the epoch's examples/s and the time left; it never reaches logs or pipes.\n"
+"\n"
+"rules\n",
             EX_WINDOW, EX_EXPLODED);
+    for (int r = 0; r < tp_rule_count(); r++)
+        fprintf(f, "  %-8s %s\n", tp_rule_name((tp_rule)r), tp_rule_info((tp_rule)r)->summary);
 }
 
 /* ---------------------------------------------------------------------------------------------
    Options */
 
-enum { F_LR, F_B1, F_B2, F_EPS, F_ILR, F_IB1, F_IB2, F_IEPS, F_ALPHA, F_SIGMA, F_HYBRID, N_FLOAT };
+enum { F_LR, F_B1, F_B2, F_EPS, F_ILR, F_IB1, F_IB2, F_IEPS, F_ALPHA, F_SIGMA, F_HYBRID, F_DECAY, N_FLOAT };
 static const struct { const char *name; double lo, hi; } float_opts[N_FLOAT] = {
     {"--lr", 0, FLT_MAX}, {"--beta1", 0, 1}, {"--beta2", 0, 1}, {"--eps", 0, 1},
     {"--inverse-lr", 0, FLT_MAX}, {"--inverse-beta1", 0, 1}, {"--inverse-beta2", 0, 1}, {"--inverse-eps", 0, 1},
-    {"--alpha", 0, FLT_MAX}, {"--sigma", 0, FLT_MAX}, {"--hybrid", 0, 1},
+    {"--alpha", 0, FLT_MAX}, {"--sigma", 0, FLT_MAX}, {"--hybrid", 0, 1}, {"--decay", 0, 0.999999},
 };
 
 typedef struct {
@@ -179,12 +186,11 @@ static tp_config make_config(const train_opts *o)
 {
     tp_config cfg = tp_config_default(o->rule);
     float *dst[N_FLOAT] = { &cfg.forward.lr, &cfg.forward.beta1, &cfg.forward.beta2, &cfg.forward.eps, &cfg.inverse.lr,
-                            &cfg.inverse.beta1, &cfg.inverse.beta2, &cfg.inverse.eps, &cfg.alpha, &cfg.sigma, &cfg.hybrid };
+                            &cfg.inverse.beta1, &cfg.inverse.beta2, &cfg.inverse.eps, &cfg.alpha, &cfg.sigma, &cfg.hybrid,
+                            &cfg.forward.decay };
     char err[TP_ERROR_LEN];
-    cfg.n_aux = 0; /* the row's auxiliary units, if it has them */
     if (tp_config_paper(&cfg, o->arch, o->rule, o->sched, o->hparams, err) != TP_OK && tp_preset(o->arch))
         fprintf(stderr, "train: %s; using the library defaults\n", err);
-    if (o->rule == TP_AOSDTP && cfg.n_aux == 0) cfg.n_aux = 512;
     cfg.rule = o->rule;
     cfg.schedule = o->sched;
     cfg.max_batch = o->batch;
@@ -272,8 +278,8 @@ typedef struct {
     tp_dataset *train;
     FILE *log, *bar;            /* bar: the terminal the progress bar is drawn on, or NULL */
     int steps, alt, examples, drawn;
-    double bar_t, epoch_t;      /* last redraw; start of the epoch's batches (this process) */
-    int epoch_b;                /* the batch the epoch's timing started from */
+    double bar_t, epoch_t;      /* last redraw; when the epoch's timing started (0: not yet) */
+    int epoch_b;                /* the batch it started from */
 } train_ctx;
 
 static void clear_bar(train_ctx *c)
@@ -295,7 +301,7 @@ static int after_batch(void *ctx, tp_net *net, const ex_state *st)
     int w = 24, fill;
     if (c->o->ckpt_every && st->batch % c->o->ckpt_every == 0 && !save(net, "--checkpoint", c->o->ckpt, st)) return 1;
     if (!c->bar) return 0;
-    if (st->batch <= 1 || c->epoch_b >= st->batch) { c->epoch_t = now; c->epoch_b = st->batch; return 0; }
+    if (c->epoch_t == 0) { c->epoch_t = now; c->epoch_b = st->batch; return 0; } /* the epoch's first batch here */
     if (now - c->bar_t < 0.25) return 0;
     c->bar_t = now;
     rate = (st->batch - c->epoch_b) / (now - c->epoch_t); /* batches per second */
@@ -339,15 +345,16 @@ static void print_header(const train_opts *o, const tp_net *net, const tp_datase
     printf("rule   %s, %s, lr %g b1 %g b2 %g eps %g%s", tp_rule_name(cfg->rule), tp_schedule_name(cfg->schedule),
            (double)cfg->forward.lr, (double)cfg->forward.beta1, (double)cfg->forward.beta2, (double)cfg->forward.eps,
            cfg->forward.sgd ? " (SGD)" : "");
-    if (cfg->rule >= TP_DTP)
+    if (cfg->forward.decay > 0.0f) printf(", decay %g", (double)cfg->forward.decay);
+    if (tp_rule_info(cfg->rule)->targets || ex_learns_feedback(net))
         printf(", inverse lr %g b1 %g b2 %g eps %g, %s alpha %g sigma %g aux %d hybrid %g", (double)cfg->inverse.lr,
                (double)cfg->inverse.beta1, (double)cfg->inverse.beta2, (double)cfg->inverse.eps,
                cfg->inverse_loss == TP_INVERSE_PRESERVE ? "preserve" : "denoise", (double)cfg->alpha, (double)cfg->sigma,
-               cfg->rule == TP_AOSDTP ? cfg->n_aux : 0, (double)cfg->hybrid);
+               tp_rule_info(cfg->rule)->n_aux > 0 ? cfg->n_aux : 0, (double)cfg->hybrid);
     if (cfg->init == TP_INIT_LECUN) printf(", lecun init");
     printf("\ndata   %s: %d training, %d test examples; batch %d, ", o->dataset, train->n, test->n, cfg->max_batch);
     if (o->threads) printf("%d thread%s\n", o->threads, o->threads > 1 ? "s" : "");
-    else printf("threads auto (1 to %d, timed every epoch)\n", ex_cpus());
+    else printf("threads auto (1 to %d, the fastest by timing)\n", ex_cpus());
     if (o->resume) printf("resume %s: epoch %d%s, batch %d of %d\n", o->resume, ex_alternating(net) ? (st->step + 1) / 2 : st->step,
                           ex_alternating(net) && st->step % 2 ? " (inverse)" : "", st->batch, st->batches);
     fflush(stdout);
@@ -360,23 +367,23 @@ static int after_epoch(void *ctx, tp_net *net, const ex_progress *p)
     char extra[4096] = "";
     tp_diag d;
     clear_bar(c);
-    c->epoch_b = 0;
+    c->epoch_t = 0;
     if (c->o->diagnostics && !diagnose(c, net, p, &d, extra, sizeof extra)) return 1;
     if (!c->o->quiet) {
         if (p->inverse_only)
-            printf("epoch %3d inverse  loss %.4f train %6.2f%%  inverse weights only, no test  %6.1fs %8.0f ex/s  inverse %.4f\n",
+            printf("epoch %3d inverse  loss %.4f train %6.2f%%  inverse weights only (no new test error)  %6.1fs %8.0f ex/s  inverse %.4f\n",
                    p->epoch, p->train.loss, 100 * p->train.error, p->elapsed, c->examples / p->train.seconds, p->train.inverse_loss);
         else {
             printf("epoch %3d %-8s loss %.4f train %6.2f%% test %6.2f%% best %6.2f%%  %6.1fs %8.0f ex/s", p->epoch, p->phase,
                    p->train.loss, 100 * p->train.error, 100 * p->test_error, 100 * p->best, p->elapsed, c->examples / p->train.seconds);
-            if (net->cfg.rule >= TP_DTP) printf("  inverse %.4f", p->train.inverse_loss);
+            if (ex_learns_feedback(net)) printf("  inverse %.4f", p->train.inverse_loss);
             printf("\n");
         }
         if (c->o->diagnostics) {
             printf("          angle to BP (deg):");
             for (int l = 0; l < net->n_layers; l++) printf(" %.1f", (double)d.angle[l]);
             printf("\n");
-            if (net->cfg.rule >= TP_DTP) {
+            if (tp_rule_info(net->cfg.rule)->targets) {
                 printf("          ||h - target||^2 / n:");
                 for (int l = 0; l + 1 < net->n_layers; l++) printf(" %.3g", (double)d.target[l]);
                 printf("\n");
@@ -431,9 +438,9 @@ int main(int argc, char **argv)
     r = ex_train(&net, &run, &st);
     clear_bar(&c);
     if (c.log && fclose(c.log) != 0 && r == TP_OK) { fprintf(stderr, "train: --log %s: cannot write\n", o.log); r = TP_ERROR_IO; }
-    if (r != TP_OK) fprintf(stderr, "train: epoch %d, batch %d: %s: %s%s%s\n", c.alt ? (st.step + 1) / 2 : st.step, st.batch,
-                            tp_result_string(r), net.error, o.ckpt ? "; the last checkpoint written before is kept: " : "",
-                            o.ckpt ? o.ckpt : "");
+    if (r != TP_OK) fprintf(stderr, "train: epoch %d, batch %d: %s%s%s%s%s\n", c.alt ? (st.step + 1) / 2 : st.step, st.batch,
+                            r == TP_ERROR_DIVERGED ? "" : tp_result_string(r), r == TP_ERROR_DIVERGED ? "" : ": ", net.error,
+                            o.ckpt ? "; the checkpoint written before is kept: " : "", o.ckpt ? o.ckpt : "");
     else if (st.step <= c.steps) r = TP_ERROR_IO; /* a hook stopped the run after its message */
     else if (o.save && !save(&net, "--save", o.save, &st)) r = TP_ERROR_IO;
     else if (!o.quiet) {

@@ -51,10 +51,11 @@ build_and_run() {
     fi
     local nw nh
     nw=$(grep -c 'warning:' "$warn" || true)
-    nh=$(grep -c '^\(\./\)\?targetprop\.h:[0-9]*:[0-9]*: warning:' "$warn" || true)
+    nh=$(grep -c 'targetprop\.h:[0-9]*:[0-9]*: warning:' "$warn" || true)
     if [[ $nw -gt 0 ]]; then
         echo "$name: $nw compiler warning(s), $nh in targetprop.h (all in $warn):"
-        grep 'warning:' "$warn" | sort | uniq | head -n 10 | sed 's/^/    /'
+        { grep 'targetprop\.h:[0-9]*:[0-9]*: warning:' "$warn"; grep 'warning:' "$warn" | grep -v 'targetprop\.h:'; } |
+            uniq | head -n 10 | sed 's/^/    /'
     fi
     local t0=$SECONDS
     if "$@" "$exe" >"$log" 2>&1; then

@@ -151,4 +151,7 @@ check "search-fit: the same network is refused by search (exit status $rc)" \
 "$build/train" --dataset synthetic --arch "8x8x1 fc16 fc10" --epochs 1 --threads 1 --init he > "$dir/he.txt" 2>&1; rc2=$?
 check "train-init: --init lecun is accepted and said in the header, --init he refused (exit statuses $rc1, $rc2)" \
       '[ "$rc1" -eq 0 ] && grep -q "lecun init" "$dir/lecun.txt" && [ "$rc2" -eq 2 ] && grep -q "expected glorot or lecun" "$dir/he.txt"'
+
+# --- the hard edges of every program (crafted checkpoints, write errors, divergence, command lines, threads)
+tests/edges.sh "$build" || fail=1
 exit $fail

@@ -18,7 +18,7 @@ for run in "bp parallel" "fa parallel" "dfa parallel" "dtp alternating" "sdtp pa
     log="$out/curves/mnist-fc-$1-$2.csv"
     extra=()
     # SDTP: Table 5's inverse Adam (beta1 0.99, beta2 0.95) diverges here; see the README
-    [ "$1" = sdtp ] && extra=(--inverse-beta1 0.9 --inverse-beta2 0.999)
+    [ "$1" = sdtp ] && extra=(--hparams table5 --inverse-beta1 0.9 --inverse-beta2 0.999)
     if [ -s "$log" ] && [ "$(grep -c -v -e ',inverse,' -e '^epoch' "$log")" -ge 20 ]; then echo "$log: done before"; continue; fi
     "$build/train" --arch mnist-fc --rule "$1" --schedule "$2" --epochs 20 --quiet --log "$log" "${extra[@]}"
     echo "$log"
@@ -45,7 +45,7 @@ a="$out/alignment/mnist-fc"
 for rule in fa dfa dtp sdtp aosdtp; do
     log="$a-$rule.csv"
     extra=()
-    [ "$rule" = sdtp ] && extra=(--inverse-beta1 0.9 --inverse-beta2 0.999)
+    [ "$rule" = sdtp ] && extra=(--hparams table5 --inverse-beta1 0.9 --inverse-beta2 0.999)
     if [ -s "$log" ] && [ "$(grep -c -v '^epoch' "$log")" -ge 30 ]; then echo "$log: done before"; continue; fi
     "$build/train" --arch mnist-fc --rule "$rule" --epochs 30 --diagnostics --quiet --log "$log" "${extra[@]}"
     echo "$log"

@@ -56,6 +56,7 @@ int main(int argc, char **argv)
                         if (tp_train_step(&net, x, y, B, ph, &st) != TP_OK) { fprintf(stderr, "golden: %s\n", net.error); return 1; }
                         loss += st.loss + st.inverse_loss;
                     }
+                    memset(&d, 0, sizeof d);   /* entries past the last layer are not written */
                     tp_diagnose(&net, x, y, B, &d);
                     dcrc = tp_crc32(tp_crc32(tp_crc32(0, d.angle, sizeof d.angle), d.recon, sizeof d.recon), d.target, sizeof d.target);
                     tp_evaluate_dataset(&net, &test, &tl, &err);
