@@ -29,13 +29,13 @@ BINS     = $(addprefix $(BUILD)/,$(EXAMPLES))
 .PHONY: all test sanitize valgrind fuzz check-compile data data-cifar mnist cifar bench figures clean playground
 all: $(BINS)
 
-$(BUILD)/%: examples/%.c examples/common.h targetprop.h | $(BUILD)
+$(BUILD)/%: examples/%.c examples/common.h examples/pictures.h targetprop.h | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(LDLIBS)
 
 $(BUILD)/test: tests/test.c targetprop.h | $(BUILD)
 	$(CC) $(ALL_CFLAGS) tests/test.c -o $@ $(LDLIBS)
 
-$(BUILD)/pictures: tests/pictures.c examples/common.h targetprop.h | $(BUILD)
+$(BUILD)/pictures: tests/pictures.c examples/common.h examples/pictures.h targetprop.h | $(BUILD)
 	$(CC) $(ALL_CFLAGS) tests/pictures.c -o $@ $(LDLIBS)
 
 $(BUILD):

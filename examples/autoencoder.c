@@ -15,6 +15,7 @@
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
 #include "common.h"
+#include "pictures.h"
 
 #include <sys/stat.h>
 #include <sys/types.h>

@@ -14,6 +14,7 @@
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
 #include "common.h"
+#include "pictures.h"
 
 #include <sys/stat.h>
 #include <sys/types.h>

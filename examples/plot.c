@@ -9,6 +9,7 @@
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
 #include "common.h"
+#include "pictures.h"
 
 #define MAX_LOGS 32
 #define MAX_LINE 16384

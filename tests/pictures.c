@@ -7,6 +7,7 @@
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
 #include "../examples/common.h"
+#include "../examples/pictures.h"
 
 int main(int argc, char **argv)
 {
