@@ -2,7 +2,7 @@
      ex_svg_lines         line charts (learning curves, sweeps) as SVG, legend placed where it hides least
      ex_svg_histogram     a histogram (or several, overlaid) as SVG
      ex_png_gray          an 8-bit grey PNG (stored deflate: no compression library needed)
-   Every writer checks its writes and returns 0 (errno set) when one failed.
+   Every writer checks its writes and returns 0 when one failed.
    Include it after common.h, which it builds on. */
 #ifndef EXAMPLES_PICTURES_H
 #define EXAMPLES_PICTURES_H
