@@ -552,6 +552,7 @@ TPDEF uint32_t tp_crc32(uint32_t crc, const void *p, size_t n);
 #ifndef TARGETPROP_IMPLEMENTATION_DONE
 #define TARGETPROP_IMPLEMENTATION_DONE
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -633,6 +634,15 @@ TPDEF const char *tp_result_string(tp_result r)
 
 /* ------------------------------------------------------------------ 2. random -------- */
 
+/* v (|v| < 2^22) rounded to an integer: by the float "magic number" 1.5 * 2^23, ties to even,
+   which is exact only where float arithmetic is evaluated in float; where it is evaluated wider
+   (x87, FLT_EVAL_METHOD 2) through an int conversion, ties away from zero. */
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD > 0
+TP__INLINE float tp__rint(float v) { return (float)(int32_t)(v + (v < 0.0f ? -0.5f : 0.5f)); }
+#else
+TP__INLINE float tp__rint(float v) { return (v + 12582912.0f) - 12582912.0f; }
+#endif
+
 TP__INLINE uint64_t tp__mix(uint64_t z)   /* splitmix64 finaliser */
 {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -673,7 +683,7 @@ TP__INLINE void tp__box_muller(uint64_t u, float *z0, float *z1)
     y = y * m * z - 2.12194440e-4f * e - 0.5f * z;
     lg = m + y + 0.693359375f * e;                         /* log(u1) */
     rad = sqrtf(-2.0f * lg);
-    q = (u4 + 12582912.0f) - 12582912.0f;                  /* quadrant 0..4, angle q*pi/2 + ph */
+    q = tp__rint(u4);                                      /* quadrant 0..4, angle q*pi/2 + ph */
     ph = (u4 - q) * 1.57079632679f;
     qi = (int32_t)q & 3;
     z = ph * ph;
@@ -964,7 +974,7 @@ static float tp__expf(float x)
 {
     float n, r, p, xc = x > -87.0f ? (x < 88.0f ? x : 88.0f) : -87.0f;   /* NaN becomes -87 here */
     int32_t i;
-    n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;   /* round to nearest */
+    n = tp__rint(xc * 1.44269504088896341f);
     r = xc - n * 0.693359375f + n * 2.12194440e-4f;
     p = 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;
