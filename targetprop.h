@@ -66,7 +66,9 @@
      TP_MALLOC(sz), TP_FREE(p) replace malloc/free (define both or neither)
      TP_ASSERT(x)             replace assert (programmer errors only)
      TP_MAX_LAYERS            layers per network (default 32)
-     TP_MR, TP_NR             GEMM micro-kernel tile (default 6 x 32, for 16-float vectors)
+     TP_MR, TP_NR             GEMM micro-kernel tile (default per instruction set, section 3:
+                              AVX-512 6 x 32, AVX2 4 x 24, NEON 4 x 20); TP_KC, TP_NC, TP_MC its
+                              cache blocks
      TP_LOCAL_DIRECT          LC kernel rows (k * in_c floats) at least this long are read in
                               place, shorter ones through im2col (default 32)
 
@@ -774,16 +776,79 @@ TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int 
    additions whatever the thread count, so results are bitwise reproducible. Threads split
    the rows of C. Pack buffers live on the stack (about 200 KB), so nothing is allocated;
    the locally-connected kernels call this from OpenMP worker threads, whose stacks must hold
-   it (glibc's default 8 MB does; with musl's 128 KB set OMP_STACKSIZE=1M). */
+   it (glibc's default 8 MB does; with musl's 128 KB set OMP_STACKSIZE=1M).
+
+   The tile and the blocks are chosen per instruction set at compile time. The micro-kernel
+   holds TP_MR x TP_NR / lanes accumulators, one row of a B panel (TP_NR / lanes registers)
+   and one broadcast element of A in vector registers; more than the target has spills
+   accumulators to the stack on every step of K. A TP_KC x TP_NR panel of B stays in L1
+   while the TP_MR-row panels of A stream past it; a TP_MC x TP_KC block of A and the
+   TP_KC x TP_NC block of packed B stay in L2. TP_NC is a multiple of TP_NR and TP_MC of
+   TP_MR, so only a product's own edges are ragged. TP_KC must stay the same for every
+   thread count (it fixes the order of the additions), which a compile-time constant is. */
+#if defined(__AVX512F__)
+/* AVX-512: 32 zmm of 16 floats; 6 x 32/16 = 12 accumulators, + 2 for B, + 1 broadcast = 15 */
+#define TP__MR 6
+#define TP__NR 32
+#define TP__KC 128
+#define TP__NC 256
+#define TP__MC 96
+#elif defined(__AVX2__) || defined(__FMA__) || defined(__AVX__)
+/* AVX2 (and AVX): 16 ymm of 8 floats; 4 x 24/8 = 12 accumulators, + 3 for B, + 1 broadcast
+   = 16 of 16 (AVX-512's 6 x 32 needs 24 accumulators and spilled them on every step of K).
+   6 x 16 (12 + 2 + 1) fits as well, but GCC 12 -O3 unrolls its 16-wide rows before it
+   vectorises them and then vectorises across the rows of A, shuffling and spilling; 24-wide
+   rows stay a loop until they are vectorised, and time the same or better (the FC nets'
+   products 54-84 GFLOP/s of a 110 FMA ceiling on one core, against 46-62 with 6 x 32). */
+#define TP__MR 4
+#define TP__NR 24
+#define TP__KC 128
+#define TP__NC 264
+#define TP__MC 96
+#elif defined(__aarch64__)
+/* AArch64 NEON: 32 q registers of 4 floats; 4 x 20/4 = 20 accumulators, + 5 for B, + 4 for
+   the elements of A (fmla by element) = 29 of 32. 8 x 12 fits too (24 + 3 + 2), but GCC 12
+   keeps its rows of A in a loop with the accumulators in memory; 4 x 20 compiles to one
+   loop of 20 fmla, 7 loads and no stores (read from the assembly: not timed, no such CPU). */
+#define TP__MR 4
+#define TP__NR 20
+#define TP__KC 128
+#define TP__NC 240
+#define TP__MC 96
+#elif defined(__SSE2__) && defined(__x86_64__)
+/* x86-64 without AVX: 16 xmm of 4 floats and no FMA; 2 x 24/4 = 12 accumulators, + 2
+   broadcasts, + 1 product (B read by mulps from memory) = 15 of 16 (6 x 8, 4 x 12 and 3 x 16
+   compile with the accumulators in memory). */
+#define TP__MR 2
+#define TP__NR 24
+#define TP__KC 128
+#define TP__NC 240
+#define TP__MC 96
+#else
+/* anything else (32-bit x86, ARM32, scalar code): 2 x 12 = 24 scalar accumulators, + 2 + 1
+   = 27 of a VFP's 32 single registers; with SSE2 on 32-bit x86, 2 x 12/4 = 6 accumulators,
+   + 1 broadcast, + 1 product = the 8 xmm there are */
+#define TP__MR 2
+#define TP__NR 12
+#define TP__KC 128
+#define TP__NC 240
+#define TP__MC 96
+#endif
 #ifndef TP_MR
-#define TP_MR 6
+#define TP_MR TP__MR
 #endif
 #ifndef TP_NR
-#define TP_NR 32
+#define TP_NR TP__NR
 #endif
-#define TP_KC 128
-#define TP_NC 256
-#define TP_MC 96
+#ifndef TP_KC
+#define TP_KC TP__KC
+#endif
+#ifndef TP_NC
+#define TP_NC TP__NC
+#endif
+#ifndef TP_MC
+#define TP_MC TP__MC
+#endif
 
 static float *tp__align64(float *p) { return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63); }
 
@@ -860,8 +925,10 @@ TP__INLINE void tp__micro(int kc, const float *TP__RESTRICT a, ptrdiff_t rsa, pt
    saves. Long products (a convolution's, batch x positions rows) reuse packed panels many
    times; wide B is packed because rows far apart thrash the cache and the TLB, unless it has
    so few rows (DFA's projections of the 10 output errors) that they cannot; transposed B
-   and the ragged last panel are packed always. */
-#define TP__DIRECT_B(tb, ldb, m, k) (!(tb) && (((ldb) <= 4 * TP_NR && (m) <= 2 * TP_MC) || (k) <= 16))
+   and the ragged last panel are packed always. "Short rows" is 128 floats (512 bytes) and
+   "few rows of C" 192 on every target: they are about caches and the cost of packing, not
+   the tile (they were 4 x TP_NR and 2 x TP_MC when the tile was AVX-512's everywhere). */
+#define TP__DIRECT_B(tb, ldb, m, k) (!(tb) && (((ldb) <= 128 && (m) <= 192) || (k) <= 16))
 
 /* One thread's share: rows [i_begin, i_end) of C for one (kc, nc) block of B. */
 static void tp__gemm_rows(int ta, int direct_b, int i_begin, int i_end, int kc, int nc, const float *a, int lda,
