@@ -1037,9 +1037,21 @@ TPDEF const char *tp_act_name(tp_act f)
    polynomial for e^r (Cephes' coefficients), 2^n built in the exponent bits; within 2 ulp on
    [-87, 88]. tanh: an odd polynomial below |x| = 0.625 (no cancellation near 0), above it
    1 - 2 / (e^{2|x|} + 1); within 3 ulp of the true value. */
-static float tp__expf(float x)
+/* c ? a : b, as bits: a select the vectoriser keeps a select on every target (a ternary on
+   floats became a branch under -ftrapping-math on AVX2, and the loop stayed scalar) */
+TP__INLINE float tp__select(int c, float a, float b)
 {
-    float n, r, p, xc = x > -87.0f ? (x < 88.0f ? x : 88.0f) : -87.0f;   /* NaN becomes -87 here */
+    uint32_t ia, ib, m = 0u - (uint32_t)(c != 0);
+    memcpy(&ia, &a, 4);
+    memcpy(&ib, &b, 4);
+    ia = (ia & m) | (ib & ~m);
+    memcpy(&a, &ia, 4);
+    return a;
+}
+
+TP__INLINE float tp__expf(float x)
+{
+    float n, r, p, xc = tp__select(x > -87.0f, tp__select(x < 88.0f, x, 88.0f), -87.0f);   /* NaN becomes -87 here */
     int32_t i;
     n = tp__rint(xc * 1.44269504088896341f);
     r = xc - n * 0.693359375f + n * 2.12194440e-4f;
@@ -1052,21 +1064,21 @@ static float tp__expf(float x)
     p = p * r * r + r + 1.0f;
     i = ((int32_t)n + 127) << 23;
     memcpy(&r, &i, sizeof r);
-    return x == x ? p * r : x;   /* and NaN comes back out */
+    return tp__select(x == x, p * r, x);   /* and NaN comes back out */
 }
 
-static float tp__tanhf(float x)
+TP__INLINE float tp__tanhf(float x)
 {
-    float ax = x < 0.0f ? -x : x, z = x * x, small, big;
+    float ax = tp__select(x < 0.0f, -x, x), z = x * x, small, big;
     small = -5.70498872745e-3f;
     small = small * z + 2.06390887954e-2f;
     small = small * z - 5.37397155531e-2f;
     small = small * z + 1.33314422036e-1f;
     small = small * z - 3.33332819422e-1f;
     small = small * z * x + x;
-    big = 1.0f - 2.0f / (tp__expf(2.0f * (ax > 10.0f ? 10.0f : ax)) + 1.0f);   /* NaN stays NaN */
-    big = x < 0.0f ? -big : big;
-    return ax < 0.625f ? small : big;
+    big = 1.0f - 2.0f / (tp__expf(2.0f * tp__select(ax > 10.0f, 10.0f, ax)) + 1.0f);   /* NaN stays NaN */
+    big = tp__select(x < 0.0f, -big, big);
+    return tp__select(ax < 0.625f, small, big);
 }
 
 TPDEF void tp_act_forward(tp_act f, float *h, size_t n)
