@@ -26,7 +26,7 @@ LDLIBS  = -lm
 EXAMPLES = train minimal bench plot search autoencoder aux_sweep
 BINS     = $(addprefix $(BUILD)/,$(EXAMPLES))
 
-.PHONY: all test sanitize valgrind fuzz check-compile data data-cifar mnist cifar bench figures clean playground
+.PHONY: all test sanitize valgrind cross fuzz check-compile data data-cifar mnist cifar bench figures clean playground
 all: $(BINS)
 
 $(BUILD)/%: examples/%.c examples/common.h examples/pictures.h targetprop.h | $(BUILD)
@@ -65,13 +65,18 @@ $(BUILD)/fuzz-regress: tests/fuzz/regress.c tests/fuzz/*.h tests/fuzz/fuzz_*.c t
 # A short training of every rule kind under valgrind: no invalid access, no leak.
 valgrind: | $(BUILD)
 	$(CC) -O1 -g -Wall -Wextra -I. examples/train.c -o $(BUILD)/train-vg $(LDLIBS)
-	for r in bp fa dfa dtp sdtp aosdtp; do \
+	for r in $$(./$(BUILD)/train-vg --list-rules); do \
 		valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite -q \
 			./$(BUILD)/train-vg --dataset synthetic --synthetic-n 256 --arch "8x8x1 lc3x3/12/s2 lc3x3/4 conv3x3/4 fc16 fc10" \
 			--rule $$r --aux 8 --epochs 2 --batch 32 --quiet --checkpoint $(BUILD)/vg.ckpt --save $(BUILD)/vg-final.ckpt \
 			|| exit 1; \
 	done
 	@echo "valgrind: clean"
+
+# The test suite for AArch64 (NEON tile), i386 and ARM32 under qemu-user, where their cross
+# compilers are installed (tests/cross.sh says which and how); CI installs them.
+cross:
+	tests/cross.sh
 
 # libFuzzer (clang) on every parser: FUZZ_SECONDS each (default 600).
 fuzz:

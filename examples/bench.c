@@ -56,7 +56,7 @@ static void usage(FILE *f)
 "\n"
 "  --nets LIST       presets, comma-separated (default mnist-fc,mnist-lc,cifar-lc,mnist-conv,\n"
 "                    cifar-conv; the -conv twins run bp only unless --rules is given)\n"
-"  --rules LIST      bp,fa,dfa,dtp,sdtp,aosdtp (default all; parallel schedule)\n"
+"  --rules LIST      comma-separated rules (default every rule of the library; parallel schedule)\n"
 "  --threads LIST    OpenMP thread counts (default 1,2)\n"
 "  --batch N         minibatch size (default 128)\n"
 "  --reps N          timed repetitions per case and round (default 3)\n"
@@ -82,104 +82,40 @@ static void usage(FILE *f)
 "  --case NET RULE THREADS   run one case in this process (what the driver runs)\n"
 "  -h, --help        this text\n"
 "\n"
-"GFLOP/s counts 2 FLOPs per multiply-add of the matrix products (see bench_macs in\n"
-"examples/bench.c); element-wise work (activations, Adam, noise, im2col) is not counted.\n");
+"GFLOP/s counts 2 FLOPs per multiply-add of the matrix products (tp_step_macs in\n"
+"targetprop.h); element-wise work (activations, Adam, noise, im2col) is not counted.\n");
 }
 
 /* ------------------------------------------------------------------ FLOP count ------ */
 
-/* Multiply-adds per example of one tp_train_step(..., TP_PHASE_BOTH, ...), counted from
-   what targetprop.h runs (tp_forward, tp_rule_bp/fa/dfa, tp__targets, tp_rule_tp,
-   tp_inverse_grads). Only the matrix products are counted; GFLOP/s = 2 * MACs * ex/s / 1e9.
-
-   Notation: layers l = 1..L, M_l = out_h*out_w*patch*out_c the MACs of layer l's forward
-   operator A(W_l) (its transpose A(W_l)^T and its weight gradient cost the same),
-   F = sum_l M_l (= tp_net_macs), n_l = layer l's outputs, C = n_L classes. A learned
-   inverse g_l runs A(V_l)^T, whose V_l has v_out columns instead of out_c:
-   G_l = out_h*out_w*patch*v_out (= M_l, except the AO-SDTP top layer, where it is
-   n_{L-1}*(C + n_aux)).
-
-     BP, FA   F (forward) + F (weight gradients) + F - M_1 (error through A^T of layers L..2,
-              with W_l for BP, the fixed B_l for FA)
-     DFA      F + F + sum_{l<L} C*n_l  (e D_l for every hidden layer)
-     DTP, SDTP, AO-SDTP (hybrid beta = 0, the default)
-              F                            forward
-            + n_{L-1}*n_aux                AO-SDTP: the auxiliary code z = tanh(h_{L-1} W_z)
-            + top target: DTP M_L (dloss/dh_{L-1} = err W_L^T);
-                          SDTP, AO-SDTP 2*G_L (g_L([o,z]) and g_L([y,z]))
-            + sum_{l=2..L-1} 2*G_l         difference correction: g_l(h_l) and g_l(h_l - D_l)
-                                           for the targets of layers L-2..1
-            + F                            local weight gradients of every layer
-            + sum over layers with an inverse (DTP: 2..L-1, SDTP and AO-SDTP: 2..L) of
-              M_l + 2*G_l                  inverse training: f_l of the noisy input, g_l of
-                                           that, the gradient of V_l
-            + n_{L-1}*n_aux                AO-SDTP: f_L of the noisy input also computes z
-     (hybrid beta > 0 adds M_l per hidden target, the J^T product; beta = 1 drops the 2*G_l.)
-   So AO-SDTP adds, over SDTP, the auxiliary code twice (forward and the noisy forward) and
-   widens the top inverse's three products on the noisy input (the noisy forward [o,z], g_L
-   of it, its V_L gradient: 3*n_{L-1}*(C+n_aux) in all, z included) and its two target
-   applications (2*n_{L-1}*(C+n_aux)). */
-typedef struct bench_cost {
-    double fwd, wgrad, prop, inv;   /* forward, weight gradients, error/target propagation, inverse training */
-} bench_cost;
-
-static double bench_layer_macs(const tp_layer *ly, int cols)
-{
-    return (double)ly->out_h * ly->out_w * ly->patch * cols;
-}
-
-/* fills per[0..L-1] with the MACs charged to each layer; returns the total per example */
-static double bench_macs(const tp_net *net, bench_cost *per)
-{
-    int L = net->n_layers, C = net->n_out;
-    tp_rule rule = net->cfg.rule;
-    int tp = rule == TP_DTP || rule == TP_SDTP || rule == TP_AOSDTP;
-    const tp_layer *top = &net->layers[L - 1];
-    int aux = top->v_out > top->out_c ? top->v_out - top->out_c : 0;   /* AO-SDTP auxiliary units */
-    double beta = net->cfg.hybrid, total = 0.0;
-    for (int l = 1; l <= L; l++) {
-        const tp_layer *ly = &net->layers[l - 1];
-        double M = bench_layer_macs(ly, ly->out_c), G = bench_layer_macs(ly, ly->v_out);
-        bench_cost *c = &per[l - 1];
-        c->fwd = M + (l == L && aux ? (double)top->n_in * aux : 0.0);
-        c->wgrad = M;
-        c->prop = c->inv = 0.0;
-        if (rule == TP_BP || rule == TP_FA) {
-            if (l > 1) c->prop = M;
-        } else if (rule == TP_DFA) {
-            if (l < L) c->prop = (double)C * ly->n_out;
-        } else if (tp) {
-            if (l == L) c->prop = rule == TP_DTP ? M : 2.0 * G;
-            else if (l >= 2) c->prop = (beta > 0.0 ? M : 0.0) + (beta < 1.0 ? 2.0 * G : 0.0);
-            if (ly->v) c->inv = M + 2.0 * G + (l == L && aux ? (double)top->n_in * aux : 0.0);
-        }
-        total += c->fwd + c->wgrad + c->prop + c->inv;
-    }
-    return total;
-}
+/* Multiply-adds per example of one tp_train_step(..., TP_PHASE_BOTH, ...): the library's own
+   count (tp_step_macs), which each rule's row in targetprop.h's rule table supplies: the forward
+   pass and weight gradients of every layer, plus what the rule spends propagating errors or
+   targets to the layer and training its learned feedback. Only the matrix products are
+   counted; GFLOP/s = 2 * MACs * ex/s / 1e9. */
+static double bench_layer_macs(const tp_layer *ly) { return (double)ly->out_h * ly->out_w * ly->patch * ly->out_c; }
 
 static int bench_print_flops(const char *netname, const char *rulename)
 {
     tp_rule rule;
     tp_config cfg;
     tp_net net;
-    bench_cost per[TP_MAX_LAYERS];
+    tp_cost per[TP_MAX_LAYERS];
     double total, f = 0, w = 0, p = 0, v = 0;
     char err[TP_ERROR_LEN];
     if (tp_rule_parse(rulename, &rule, err) != TP_OK) { fprintf(stderr, "bench: %s\n", err); return 2; }
     cfg = tp_config_default(rule);
     cfg.max_batch = 1;
     if (tp_net_create(&net, netname, &cfg) != TP_OK) { fprintf(stderr, "bench: %s\n", net.error); return 2; }
-    total = bench_macs(&net, per);
+    total = tp_step_macs(&net, per);
     printf("%s, rule %s: multiply-adds of one training step, per example\n", net.spec, rulename);
     printf("%-6s %-6s %12s %12s %12s %12s %12s %12s\n", "layer", "kind", "M_l", "forward", "weight-grad",
            "propagate", "inverse", "sum");
     for (int l = 0; l < net.n_layers; l++) {
         const tp_layer *ly = &net.layers[l];
-        const bench_cost *c = &per[l];
-        printf("%-6d %-6s %12.0f %12.0f %12.0f %12.0f %12.0f %12.0f\n", l + 1,
-               ly->kind == TP_DENSE ? "fc" : ly->kind == TP_LOCAL ? "lc" : "conv",
-               bench_layer_macs(ly, ly->out_c), c->fwd, c->wgrad, c->prop, c->inv,
+        const tp_cost *c = &per[l];
+        printf("%-6d %-6s %12.0f %12.0f %12.0f %12.0f %12.0f %12.0f\n", l + 1, tp_kind_info(ly->kind)->name,
+               bench_layer_macs(ly), c->fwd, c->wgrad, c->prop, c->inv,
                c->fwd + c->wgrad + c->prop + c->inv);
         f += c->fwd; w += c->wgrad; p += c->prop; v += c->inv;
     }
@@ -376,7 +312,6 @@ static int run_case(const char *netname, const char *rulename, int threads, cons
     tp_net net;
     tp_rng rng;
     tp_result r;
-    bench_cost per[TP_MAX_LAYERS];
     double eps[64], t_step, t_warm = 0.0, macs;
     int B = o->batch, reps = o->reps, steps, warm = o->quick ? 2 : 3, k = 0;
     double budget = o->quick ? 3.0 : 8.0;
@@ -390,7 +325,7 @@ static int run_case(const char *netname, const char *rulename, int threads, cons
         fprintf(stderr, "bench: %s %s: %s\n", netname, rulename, net.error);
         return 1;
     }
-    macs = bench_macs(&net, per);
+    macs = tp_step_macs(&net, NULL);
     x = (float *)malloc((size_t)NB * B * net.n_in * sizeof *x);
     y = (float *)calloc((size_t)NB * B * net.n_out, sizeof *y);
     if (!x || !y) { fprintf(stderr, "bench: out of memory for the synthetic data\n"); return 1; }
@@ -709,7 +644,7 @@ static int gemm_table(char *self, const char *root, char **thr_s, int n_thr, con
 int main(int argc, char **argv)
 {
     char nets_buf[512] = "mnist-fc,mnist-lc,cifar-lc,mnist-conv,cifar-conv";
-    char rules_buf[256] = "bp,fa,dfa,dtp,sdtp,aosdtp", threads_buf[128] = "1,2";
+    char rules_buf[256] = "", threads_buf[128] = "1,2";
     const char *out_path = "build/bench.csv", *peer_path = NULL, *gemm_path = "build/bench-gemm.csv";
     char *nets[BENCH_MAX_ITEMS], *rules[BENCH_MAX_ITEMS], *thr_s[BENCH_MAX_ITEMS];
     int n_nets, n_rules, n_thr, n_cases = 0, rounds_given = 0, rules_given = 0, no_peer = 0, no_gemm = 0, reps_given = 0, target_given = 0;
@@ -777,6 +712,9 @@ int main(int argc, char **argv)
         return 2;
     }
     n_nets = split_list(nets_buf, nets, BENCH_MAX_ITEMS);
+    for (int r = 0; !rules_given && r < tp_rule_count(); r++)   /* every rule of the library's table */
+        snprintf(rules_buf + strlen(rules_buf), sizeof rules_buf - strlen(rules_buf), "%s%s", r ? "," : "",
+                 tp_rule_name((tp_rule)r));
     n_rules = split_list(rules_buf, rules, BENCH_MAX_ITEMS);
     n_thr = split_list(threads_buf, thr_s, BENCH_MAX_ITEMS);
     for (int i = 0; i < n_nets; i++)

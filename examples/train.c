@@ -75,6 +75,7 @@ static void usage(FILE *f)
 "                        and --max-batches; the log is cut back to match, atomically)\n"
 "  --save FILE           save the final state to FILE\n"
 "  --quiet               no per-epoch lines\n"
+"  --list-rules          print the rules' names, one a line, and exit\n"
 "  -h, --help            this text\n"
 "\n"
 "A run stops with exit status 3 when it diverges: a NaN or infinity, or a training loss that\n"
@@ -135,6 +136,10 @@ static int parse_args(int argc, char **argv, train_opts *o)
     for (k = 0; k < N_FLOAT; k++) o->f[k] = NAN;
     for (ex_args_init(&a, "train", argc, argv); ex_next(&a);) {
         if (ex_flag(&a, "-h") || ex_flag(&a, "--help")) { usage(stdout); return 0; }
+        if (ex_flag(&a, "--list-rules")) {   /* one name a line, for scripts */
+            for (int r = 0; r < tp_rule_count(); r++) printf("%s\n", tp_rule_name((tp_rule)r));
+            return 0;
+        }
         else if (ex_flag(&a, "--diagnostics")) o->diagnostics = 1;
         else if (ex_flag(&a, "--quiet")) o->quiet = 1;
         else if (ex_flag(&a, "--no-augment")) o->augment = 0;

@@ -109,15 +109,14 @@ static void spec(const char *name, int option, const char *text)
 
 int main(int argc, char **argv)
 {
-    static const char *const rules[] = {"bp", "fa", "dfa", "dtp", "sdtp", "aosdtp"};
     char name[64];
     if (argc != 2) { fprintf(stderr, "usage: make_seeds DIR\n"); return 2; }
     dir = argv[1];
     mkdir(dir, 0755);
 
-    for (int r = 0; r < 6; r++) {
-        snprintf(name, sizeof name, "fc-%s", rules[r]);
-        checkpoint(name, "8 fc4 fc3", (tp_rule)r, r == TP_AOSDTP ? 2 : 0, r == TP_SDTP ? 15 : 0);
+    for (int r = 0; r < tp_rule_count(); r++) {   /* every rule of the library's table */
+        snprintf(name, sizeof name, "fc-%s", tp_rule_name((tp_rule)r));
+        checkpoint(name, "8 fc4 fc3", (tp_rule)r, tp_rule_info((tp_rule)r)->n_aux > 0 ? 2 : 0, r == TP_SDTP ? 15 : 0);
     }
     checkpoint("lc-bp", "6x6x1 lc3x3/2/s2 fc3", TP_BP, 0, 15);
     checkpoint("lc-dtp", "6x6x1 lc3x3/2/s2 fc3", TP_DTP, 0, 0);
