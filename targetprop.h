@@ -358,6 +358,8 @@ typedef struct tp_dataset {
     char error[TP_ERROR_LEN];
 } tp_dataset;
 
+/* IDX (MNIST) images and labels; n_classes 10, or one more than the largest label if that
+   is larger (EMNIST's 26 or 47). */
 TPDEF tp_result tp_load_idx(tp_dataset *ds, const char *images_path, const char *labels_path);
 TPDEF tp_result tp_load_cifar10(tp_dataset *ds, const char *const *paths, int n_paths);
 /* Preprocessed images (ImageNet, say): files of records, each a 2-byte little-endian label
@@ -3223,13 +3225,10 @@ TPDEF tp_result tp_load_idx(tp_dataset *ds, const char *images_path, const char 
                 images_path, (unsigned)idims[0], (unsigned)idims[1], (unsigned)idims[2]);
         goto done;
     }
-    for (uint32_t i = 0; i < ldims[0]; i++)
-        if (lab[i] > 9) {
-            tp__msg(ds->error, "%s: label %u of example %u, expected 0..9", labels_path, lab[i], (unsigned)i);
-            goto done;
-        }
+    ds->n_classes = 10;   /* MNIST's; more when the labels say so (EMNIST's 26 or 47) */
+    for (uint32_t i = 0; i < ldims[0]; i++) ds->n_classes = TP__MAX(ds->n_classes, lab[i] + 1);
     ds->n = (int)idims[0]; ds->h = (int)idims[1]; ds->w = (int)idims[2]; ds->c = 1;
-    ds->dim = ds->h * ds->w; ds->n_classes = 10;
+    ds->dim = ds->h * ds->w;
     ds->x = tp__calloc((size_t)ds->n * ds->dim);
     ds->y = (uint16_t *)TP_MALLOC((size_t)ds->n * sizeof(uint16_t));
     if (!ds->x || !ds->y) {
