@@ -68,19 +68,24 @@ build_and_run() {
     fi
 }
 
+# under_qemu NAME CC QEMU PACKAGE: a cross compiler's static build run under qemu-user
+under_qemu() {
+    local name=$1 cc=$2 qemu=$3 package=$4 q
+    if ! command -v "$cc" >/dev/null; then
+        echo "$name: skipped: no $cc (apt-get install $package)"
+    elif ! command -v "$qemu" >/dev/null && ! command -v "$qemu-static" >/dev/null; then
+        echo "$name: skipped: no $qemu (apt-get install qemu-user)"
+    elif ! can_link "$cc" -static; then
+        echo "$name: skipped: $cc cannot link a static program"
+    else
+        q=$(command -v "$qemu" || command -v "$qemu-static")
+        build_and_run "$name" "$cc" "" "$q"
+    fi
+}
+
 for t in "${targets[@]}"; do
     case $t in
-    aarch64)
-        if ! command -v aarch64-linux-gnu-gcc >/dev/null; then
-            echo "aarch64: skipped: no aarch64-linux-gnu-gcc (apt-get install gcc-aarch64-linux-gnu)"
-        elif ! command -v qemu-aarch64 >/dev/null && ! command -v qemu-aarch64-static >/dev/null; then
-            echo "aarch64: skipped: no qemu-aarch64 (apt-get install qemu-user)"
-        elif ! can_link aarch64-linux-gnu-gcc -static; then
-            echo "aarch64: skipped: aarch64-linux-gnu-gcc cannot link a static program"
-        else
-            q=$(command -v qemu-aarch64 || command -v qemu-aarch64-static)
-            build_and_run aarch64 aarch64-linux-gnu-gcc "" "$q"
-        fi ;;
+    aarch64) under_qemu aarch64 aarch64-linux-gnu-gcc qemu-aarch64 gcc-aarch64-linux-gnu ;;
     i386)
         # -m32 through the host compiler (gcc-multilib), else the i686 cross compiler; the
         # static binary runs natively on an x86-64 kernel with IA-32 support, else under qemu-i386
@@ -101,17 +106,7 @@ for t in "${targets[@]}"; do
                 echo "i386: skipped: built, but this kernel cannot run 32-bit programs and there is no qemu-i386"
             fi
         fi ;;
-    armhf)
-        if ! command -v arm-linux-gnueabihf-gcc >/dev/null; then
-            echo "armhf: skipped: no arm-linux-gnueabihf-gcc (apt-get install gcc-arm-linux-gnueabihf)"
-        elif ! command -v qemu-arm >/dev/null && ! command -v qemu-arm-static >/dev/null; then
-            echo "armhf: skipped: no qemu-arm (apt-get install qemu-user)"
-        elif ! can_link arm-linux-gnueabihf-gcc -static; then
-            echo "armhf: skipped: arm-linux-gnueabihf-gcc cannot link a static program"
-        else
-            q=$(command -v qemu-arm || command -v qemu-arm-static)
-            build_and_run armhf arm-linux-gnueabihf-gcc "" "$q"
-        fi ;;
+    armhf) under_qemu armhf arm-linux-gnueabihf-gcc qemu-arm gcc-arm-linux-gnueabihf ;;
     *)
         echo "cross: unknown target $t (aarch64, i386, armhf)" >&2
         exit 2 ;;

@@ -330,6 +330,22 @@ static int write_file(const char *path, const unsigned char *data, size_t n)
     return fclose(f) == 0;
 }
 
+/* The whole file, malloc'd (the caller frees it), its length in *len; NULL if unreadable. */
+static unsigned char *read_whole(const char *path, long *len)
+{
+    FILE *fp = fopen(path, "rb");
+    unsigned char *f = NULL;
+    *len = 0;
+    if (!fp) return NULL;
+    if (fseek(fp, 0, SEEK_END) == 0 && (*len = ftell(fp)) > 0 && fseek(fp, 0, SEEK_SET) == 0 &&
+        (f = (unsigned char *)malloc((size_t)*len)) != NULL && fread(f, 1, (size_t)*len, fp) != (size_t)*len) {
+        free(f);
+        f = NULL;
+    }
+    fclose(fp);
+    return f;
+}
+
 static void tmp_cleanup(void)
 {
     for (int i = 0; i < g_ntmp; i++) remove(g_tmpfiles[i]);
@@ -1637,17 +1653,11 @@ static void test_checkpoint_counts(void)
     tp_config cfg = cfg_make(TP_DTP, 2);
     tp_net net, back;
     const char *p = tmp_path("counts.ckpt");
-    unsigned char *f = NULL;
+    unsigned char *f;
     long len = 0;
-    FILE *fp;
     MAKE_NET(&net, "4 fc3 fc3 fc2", &cfg);
     CHECK(tp_net_save(&net, p, NULL, 0) == TP_OK, "save: %s", net.error);
-    if ((fp = fopen(p, "rb")) != NULL) {
-        fseek(fp, 0, SEEK_END); len = ftell(fp); fseek(fp, 0, SEEK_SET);
-        f = (unsigned char *)malloc((size_t)len);
-        if (f && fread(f, 1, (size_t)len, fp) != (size_t)len) len = 0;
-        fclose(fp);
-    }
+    f = read_whole(p, &len);
     CHECK(f && len > 40, "cannot read back %s", p);
     if (f && len > 40) {
         size_t off = (size_t)len - 4 - 4 * (3 * net.n_params + 3 * net.n_iparams + net.n_fixed) - 24;
@@ -2333,20 +2343,14 @@ static void test_checkpoint_versions(void)
     tp_config cfg = cfg_make(TP_FA, 2);
     tp_net net, back;
     const char *p = tmp_path("v1.ckpt");
-    unsigned char *f = NULL;
+    unsigned char *f;
     long len = 0;
-    FILE *fp;
     cfg.init = TP_INIT_LECUN;
     MAKE_NET(&net, "4 fc3 fc2", &cfg);
     CHECK(tp_net_save(&net, p, "ab", 2) == TP_OK, "save: %s", net.error);
     CHECK(tp_net_load(&back, p, NULL, 0, NULL) == TP_OK && back.cfg.init == TP_INIT_LECUN, "init kept: %s", back.error);
     tp_net_destroy(&back);
-    if ((fp = fopen(p, "rb")) != NULL) {
-        fseek(fp, 0, SEEK_END); len = ftell(fp); fseek(fp, 0, SEEK_SET);
-        f = (unsigned char *)malloc((size_t)len);
-        if (f && fread(f, 1, (size_t)len, fp) != (size_t)len) len = 0;
-        fclose(fp);
-    }
+    f = read_whole(p, &len);
     CHECK(f && len > 100 && f[4] == 2, "cannot read back %s, or not version 2", p);
     if (f && len > 100) {
         size_t at = 12 + (size_t)(f[8] | f[9] << 8) + 32;   /* the init field, after n_aux and max_batch */
