@@ -22,6 +22,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
+#include "common.h"   /* ex_now: the examples' one clock */
 
 #include <errno.h>
 #include <stdio.h>
@@ -39,12 +40,6 @@
 #define BENCH_TAG "tp-bench-case"
 #define BENCH_MAX_ITEMS 32
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static void usage(FILE *f)
 {
@@ -223,21 +218,21 @@ static double bench_fma_ceiling(int threads)
     long iters = 1 << 16;
     double best = 0.0, t;
     for (;;) {   /* calibrate on one thread: about 0.1 s */
-        double t0 = now();
+        double t0 = ex_now();
         sink = sink + bench_fma_chains(iters, m, c);
-        t = now() - t0;
+        t = ex_now() - t0;
         if (t > 0.02 || iters > (1L << 40)) break;
         iters *= 4;
     }
     iters = (long)((double)iters * 0.1 / (t > 1e-6 ? t : 1e-6)) + 1;
     for (int r = 0; r < 5; r++) {
-        double t0 = now(), g;
+        double t0 = ex_now(), g;
         float part = 0.0f;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads) reduction(+:part)
 #endif
         part += bench_fma_chains(iters, m, c);
-        t = now() - t0;
+        t = ex_now() - t0;
         sink = sink + part;
 #ifdef _OPENMP
         g = 2.0 * BENCH_CHAINS * BENCH_LANES * (double)iters * threads / t / 1e9;
@@ -347,9 +342,9 @@ static int run_case(const char *netname, const char *rulename, int threads, cons
     /* warm-up: up to `warm` steps, fewer if they are slow; the last one estimates a step */
     t_step = 0.0;
     for (int i = 0; i < warm; i++) {
-        double t0 = now();
+        double t0 = ex_now();
         BENCH_STEP();
-        t_step = now() - t0;
+        t_step = ex_now() - t0;
         t_warm += t_step;
         if (t_warm > 1.5) break;
     }
@@ -363,9 +358,9 @@ static int run_case(const char *netname, const char *rulename, int threads, cons
     }
     if (reps > 64) reps = 64;
     for (int rep = 0; rep < reps; rep++) {
-        double t0 = now();
+        double t0 = ex_now();
         for (int s = 0; s < steps; s++) BENCH_STEP();
-        eps[rep] = (double)steps * B / (now() - t0);
+        eps[rep] = (double)steps * B / (ex_now() - t0);
     }
 #undef BENCH_STEP
     qsort(eps, (size_t)reps, sizeof eps[0], cmp_double);
@@ -417,15 +412,15 @@ static int run_gemm(int threads, int quick)
 #define BENCH_GEMM() tp_gemm(g->ta, g->tb, g->m, g->n, g->k, a, g->ta ? g->m : g->k, b, g->tb ? g->k : g->n, \
                              g->ta, c, g->n)
         for (int w = 0; w < 3; w++) BENCH_GEMM();
-        t0 = now();
+        t0 = ex_now();
         BENCH_GEMM();
-        one = now() - t0;
+        one = ex_now() - t0;
         iters = (int)((quick ? 0.04 : 0.1) / (one > 1e-7 ? one : 1e-7));
         if (iters < 1) iters = 1;
         for (int r = 0; r < reps; r++) {
-            t0 = now();
+            t0 = ex_now();
             for (int it = 0; it < iters; it++) BENCH_GEMM();
-            rate[r] = 2.0 * g->m * g->n * g->k * iters / (now() - t0) / 1e9;
+            rate[r] = 2.0 * g->m * g->n * g->k * iters / (ex_now() - t0) / 1e9;
         }
 #undef BENCH_GEMM
         qsort(rate, (size_t)reps, sizeof rate[0], cmp_double);
@@ -653,7 +648,7 @@ int main(int argc, char **argv)
     int *order;
     tp_rng order_rng;
     char self[4096], root[4096], peer_sh[4200], sbuf[32];
-    double t_start = now();
+    double t_start = ex_now();
     ssize_t len;
     FILE *csv;
     int use_peer = 0, failures = 0, tty = isatty(2), ceiling_only = 0;
@@ -804,7 +799,7 @@ int main(int argc, char **argv)
     if (!order) { fprintf(stderr, "bench: out of memory\n"); free(cases); return 1; }
     for (int c = 0; c < n_cases; c++) order[c] = c;
     for (int round = 0; round < o.rounds; round++) {
-        double t_round = now();
+        double t_round = ex_now();
         /* each round after the first in its own shuffled order, so a disturbance that comes
            back at about the period of a round does not meet the same case every time */
         for (int c = n_cases - 1; round > 0 && c > 0; c--) {
@@ -826,7 +821,7 @@ int main(int argc, char **argv)
             if (bc->peer) run_peer(peer_sh, bc, &o);
         }
         if (tty) fprintf(stderr, "\r\033[K");
-        if (o.rounds > 1) printf("# round %d of %d: %.0f s\n", round + 1, o.rounds, now() - t_round);
+        if (o.rounds > 1) printf("# round %d of %d: %.0f s\n", round + 1, o.rounds, ex_now() - t_round);
         fflush(stdout);
     }
 
@@ -870,6 +865,6 @@ int main(int argc, char **argv)
     free(order);
     if (csv) fclose(csv);
     if (!no_gemm) failures += gemm_table(self, root, thr_s, n_thr, ceil, o.quick, gemm_path);
-    printf("# total %.0f s%s%s\n", now() - t_start, csv ? "; CSV in " : "", csv ? out_path : "");
+    printf("# total %.0f s%s%s\n", ex_now() - t_start, csv ? "; CSV in " : "", csv ? out_path : "");
     return failures ? 1 : 0;
 }
