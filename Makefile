@@ -42,6 +42,7 @@ $(BUILD):
 	mkdir -p $(BUILD)
 
 test: $(BUILD)/test $(BUILD)/train $(BUILD)/fuzz-regress $(BUILD)/alloc-fail $(BUILD)/search $(BUILD)/plot $(BUILD)/bench \
+      $(BUILD)/autoencoder $(BUILD)/aux_sweep \
       $(BUILD)/pictures $(BUILD)/extra-rule check-compile
 	./$(BUILD)/alloc-fail
 	./$(BUILD)/extra-rule
@@ -91,7 +92,8 @@ sanitize: | $(BUILD)
 	$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 		-Wall -Wextra -I. tests/alloc-fail.c -o $(BUILD)/alloc-fail-asan $(LDLIBS)
 	mkdir -p $(BUILD)/asan
-	for p in examples/train.c examples/search.c examples/plot.c examples/bench.c tests/pictures.c; do \
+	for p in examples/train.c examples/search.c examples/plot.c examples/bench.c examples/autoencoder.c examples/aux_sweep.c \
+		tests/pictures.c; do \
 		$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 			-Wall -Wextra -I. $$p -o $(BUILD)/asan/$$(basename $$p .c) $(LDLIBS) || exit 1; \
 	done

@@ -182,8 +182,10 @@ for f in results/*.csv; do
 done
 check "see-plot-results: plot reads every training log in results/" '[ "$ok" -eq 1 ]'
 
-# --- 7. threads under load: the default (auto) is not slower than one thread with two CPU hogs running
-if [ "$(nproc)" -ge 2 ] && [ -z "${SKIP_LOAD_TEST:-}" ]; then
+# --- 7. threads under load: the default (auto) is not slower than one thread with two CPU hogs
+# running. A timing, so not part of make test (speed is measured, not asserted, there): run it
+# on a quiet machine with LOAD_TEST=1 tests/edges.sh build
+if [ "$(nproc)" -ge 2 ] && [ -n "${LOAD_TEST:-}" ]; then
     targs=(--dataset synthetic --synthetic-n 16384 --arch "28x28x1 fc256x3 fc10" --batch 128 --epochs 2)
     yes > /dev/null & pids+=($!)
     yes > /dev/null & pids+=($!)
