@@ -129,6 +129,9 @@
    LIMITS AND THREADS
      One tp_net may be used by one thread at a time; two nets are independent (there is no
      global state). Up to TP_MAX_LAYERS layers. The library never prints and never exits.
+     tp_gemm keeps its packing blocks on the stack, about 180 KB per thread (OpenMP workers
+     included): glibc's 8 MB stacks hold them; with musl set OMP_STACKSIZE=1M, and link
+     wasm32 with -Wl,-z,stack-size=1048576 (examples/playground does).
 */
 #ifndef TARGETPROP_H
 #define TARGETPROP_H
