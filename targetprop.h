@@ -119,7 +119,7 @@
        decay (cfg.forward.decay, default 1e-4 per step for it), so W_l - B_l shrinks by
        (1 - decay) per step; it trains only in the parallel schedule.
      - Weight mirrors' B_l (layers 2..L, drawn like W_l) learns in the feedback phase from
-       sigma-noise through W_l alone, by Adam (cfg.inverse) on 1/2 ||B||^2 - <B, xi^T z>/(B sigma^2),
+       sigma-noise through W_l alone, by Adam (cfg.inverse) on 1/2 ||B - xi^T z/(B sigma^2)||^2,
        whose expected minimum is B_l = W_l (the paper's decay-balanced update reaches a multiple).
      - DRTP's hidden signal is (y D_l) * act'(a_l) / B with y the one-hot label (softmax
        cross-entropy at the top, as for the other rules); D_l is drawn like DFA's D.
@@ -2540,8 +2540,8 @@ TPDEF void tp_rule_kp(tp_net *net, const float *y, int batch) { (void)y; tp__bac
 
 /* ---- Weight mirrors: backprop through a learned B_l (layers 2..L) trained in the mirror
    phase (TP_PHASE_INVERSE) from noise alone: xi ~ N(0, sigma^2) rows at layer l's input,
-   z = A(W_l) xi, and the mirror loss 1/2 ||B_l||^2 - <B_l, weight_grad(xi, z)> / (B sigma^2),
-   whose expectation is least at B_l = W_l (E[xi^T z] = sigma^2 W_l). */
+   z = A(W_l) xi, and the mirror loss 1/2 ||B_l - M_l||^2, M_l = weight_grad(xi, z) / (B sigma^2),
+   whose expectation is least at B_l = W_l (E[xi^T z] = sigma^2 W_l); its gradient is B_l - M_l. */
 TPDEF void tp_rule_wm(tp_net *net, const float *y, int batch) { (void)y; tp__backprop(net, batch, TP__THROUGH_LEARNED); }
 
 static double tp__mirror_grads(tp_net *net, const float *y, int batch)
@@ -2560,9 +2560,8 @@ static double tp__mirror_grads(tp_net *net, const float *y, int batch)
         tp_layer_forward(ly, ly->w, w->g_in, w->g_h, batch, w->cols);                      /* z = A(W) xi */
         tp__kinds[ly->kind].weight_grad(ly, w->g_in, w->g_h, ly->dv, batch, w->cols, 0);   /* xi^T z */
         for (i = 0; i < n; i++) {   /* the sums in order: the same for any thread count */
-            float m = k * ly->dv[i];
-            part += 0.5 * (double)ly->v[i] * ly->v[i] + (double)ly->v[i] * m;
-            ly->dv[i] = ly->v[i] + m;
+            ly->dv[i] = ly->v[i] + k * ly->dv[i];   /* B - M */
+            part += 0.5 * (double)ly->dv[i] * ly->dv[i];
         }
         loss += part;
     }
