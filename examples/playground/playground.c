@@ -99,7 +99,7 @@ static int pg_make_data(int which, float *x, float *y, int n)
      PG_TARGETS   hidden-layer targets: their distance, and the hybrid beta
      PG_AUX       auxiliary output units (AO-SDTP)
      PG_OWN_OPT   learned feedback on its own optimiser: the schedule, the inverse learning rate
-     PG_NOISE     learned inverses, trained on noisy inputs: sigma
+     PG_NOISE     learned feedback trained on its own, from noise: sigma (inverses, weight mirrors)
      PG_ALPHA     DTP's top target, a gradient step of size alpha
      PG_DECAY     decoupled weight decay by default (Kolen-Pollack) */
 enum { PG_INVERSES = 1, PG_TARGETS = 2, PG_AUX = 4, PG_OWN_OPT = 8, PG_NOISE = 16, PG_ALPHA = 32, PG_DECAY = 64 };
@@ -116,7 +116,7 @@ int PG_EXPORT(pg_rule_flags)(int i)
     if (d->targets) f |= PG_TARGETS;
     if (d->n_aux > 0) f |= PG_AUX;
     if (d->learned_grads && !d->with_forward) f |= PG_OWN_OPT;
-    if (d->learned.shape == TP_SHAPE_INVERSE) f |= PG_NOISE;
+    if (d->learned_grads && !d->with_forward) f |= PG_NOISE;
     if (d->targets && d->targets == dtp->targets) f |= PG_ALPHA;
     if (d->decay > 0.0f) f |= PG_DECAY;
     return f;

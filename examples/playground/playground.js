@@ -47,7 +47,7 @@ const FLAGS = { inverses: 1,   /* inverses: their reconstruction error */
                 targets: 2,    /* hidden-layer targets: their distance, the hybrid beta */
                 aux: 4,        /* auxiliary output units */
                 ownopt: 8,     /* learned feedback on its own optimiser: schedule, inverse lr */
-                noise: 16,     /* learned inverses trained on noise: sigma */
+                noise: 16,     /* learned feedback trained from noise: sigma */
                 alpha: 32,     /* DTP's top target: alpha */
                 decay: 64 };   /* weight decay (Kolen-Pollack) */
 const has = (rule, what) => (RULE_INFO[rule]?.flags & FLAGS[what]) !== 0;
