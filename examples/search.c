@@ -6,7 +6,7 @@
 
    Trial K (0 .. trials-1) draws its configuration and its seed from (--seed, K) alone, so any trial
    can run anywhere on its own (--trial K) and the same search spreads over machines with GNU
-   parallel or a Slurm job array (see the README). Every trial writes DIR/trial-K.csv (the log of
+   parallel or a Slurm job array (see results/README.md). Every trial writes DIR/trial-K.csv (the log of
    train --log) and, when it ends, DIR/trial-K.result; a checkpoint DIR/trial-K.ckpt after every
    epoch lets an interrupted trial continue where it stopped. Finished trials are skipped, so a
    half-finished search resumes by running the same command again. Run ./search --help for more. */

@@ -19,7 +19,7 @@ static void usage(FILE *f)
 "\n"
 "data and network\n"
 "  --dataset NAME        mnist (default), cifar10, records (preprocessed images such as ImageNet:\n"
-"                        DIR/train.bin and DIR/val.bin, see the README), or synthetic (random\n"
+"                        DIR/train.bin and DIR/val.bin, see results/README.md), or synthetic (random\n"
 "                        input of the network's shape, for timing)\n"
 "  --data DIR            directory of the data files (default data/mnist or data/cifar10)\n"
 "  --arch PRESET|SPEC    mnist-fc (default for mnist), mnist-lc, mnist-conv, cifar-fc (default for\n"
@@ -221,7 +221,7 @@ static int load_data(const train_opts *o, const tp_net *net, tp_dataset *train, 
         snprintf(p[1], sizeof p[1], "%s/val.bin", dir);
         if (tp_load_records(train, tr, 1, net->in_h, net->in_w, net->in_c, net->n_out) != TP_OK ||
             tp_load_records(test, te, 1, net->in_h, net->in_w, net->in_c, net->n_out) != TP_OK) {
-            fprintf(stderr, "train: %s\n  (see the README, \"ImageNet\", for the record format)\n",
+            fprintf(stderr, "train: %s\n  (see results/README.md, \"ImageNet\", for the record format)\n",
                     train->error[0] ? train->error : test->error);
             return 0;
         }

@@ -17,7 +17,7 @@ for run in "bp parallel" "fa parallel" "dfa parallel" "dtp alternating" "sdtp pa
     set -- $run
     log="$out/curves/mnist-fc-$1-$2.csv"
     extra=()
-    # SDTP: Table 5's inverse Adam (beta1 0.99, beta2 0.95) diverges here; see the README
+    # SDTP: Table 5's inverse Adam (beta1 0.99, beta2 0.95) diverges here; see results/README.md
     [ "$1" = sdtp ] && extra=(--hparams table5 --inverse-beta1 0.9 --inverse-beta2 0.999)
     if [ -s "$log" ] && [ "$(grep -c -v -e ',inverse,' -e '^epoch' "$log")" -ge 20 ]; then echo "$log: done before"; continue; fi
     "$build/train" --arch mnist-fc --rule "$1" --schedule "$2" --epochs 20 --quiet --log "$log" "${extra[@]}"
