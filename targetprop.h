@@ -180,19 +180,20 @@ typedef enum tp_result {
 TPDEF const char *tp_result_string(tp_result r);   /* the kind; net.error / ds.error say what exactly */
 
 typedef struct tp_rng { uint64_t state; } tp_rng;   /* splitmix64 stream */
-typedef enum tp_act { TP_TANH, TP_RELU, TP_SIGMOID, TP_IDENTITY } tp_act;
+typedef enum tp_act { TP_TANH, TP_RELU, TP_SIGMOID, TP_IDENTITY, TP_ELU } tp_act;   /* ELU: a > 0 ? a : e^a - 1 */
 
 /* ---------------------------------------------------------------- configuration ------ */
 
 /* The rules: tp_rule_name gives their names ("bp", "fa", ...), tp_rule_info their description
    (part B). */
 typedef enum tp_rule { TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP, TP_SS, TP_KP, TP_WM, TP_DRTP,
-                       TP_FWDTP, TP_RULE_USER } tp_rule;   /* TP_RULE_USER + i: TP_EXTRA_RULES' row i */
+                       TP_FWDTP, TP_DDTP, TP_DTPDRL, TP_LDRL, TP_RULE_USER } tp_rule;   /* TP_RULE_USER + i: TP_EXTRA_RULES' row i */
 /* Parallel: every step trains the forward weights and the rule's learned feedback (inverses)
    together. Alternating: epochs that train only the feedback (TP_PHASE_INVERSE) interleaved
-   with epochs that train only the forward weights (TP_PHASE_FORWARD); tp_schedule_phase says
-   which epoch is which. */
-typedef enum tp_schedule { TP_PARALLEL, TP_ALTERNATING } tp_schedule;
+   with epochs that train only the forward weights (TP_PHASE_FORWARD). Interleaved: parallel
+   epochs, each after a feedback-only epoch (DDTP's and DTP-DRL's scheme). tp_schedule_phase
+   says which epoch is which. */
+typedef enum tp_schedule { TP_PARALLEL, TP_ALTERNATING, TP_INTERLEAVED } tp_schedule;
 typedef enum tp_phase { TP_PHASE_BOTH = 3, TP_PHASE_INVERSE = 1, TP_PHASE_FORWARD = 2 } tp_phase;
 typedef enum tp_inverse_loss { TP_INVERSE_PRESERVE, TP_INVERSE_DENOISE } tp_inverse_loss;
 typedef enum tp_loss { TP_SOFTMAX_XENT, TP_SQUARED_ERROR } tp_loss;
@@ -214,6 +215,7 @@ typedef struct tp_config {
     float sigma;                /* std of the noise the inverses are trained on */
     float hybrid;               /* beta of hybrid targets: 0 pure TP, 1 pure BP Jacobian */
     int n_aux;                  /* AO-SDTP auxiliary output units */
+    int iters;                  /* feedback-training iterations per batch (L-DRL's K), >= 1 */
     tp_init init;               /* initialiser of the weights: read by tp_net_create only (a
                                    checkpoint holds the weights, and records init) */
     tp_adam forward, inverse;   /* optimisers of the forward and the learned feedback weights */
@@ -223,7 +225,7 @@ typedef struct tp_config {
 
 /* Defaults that learn on small problems (the spirals of examples/minimal.c, XOR): Adam with
    lr 1e-3 for both weight sets, alpha 0.1, sigma 0.1, batch up to 128, seed 1, the rule's
-   own inverse loss and auxiliary units. */
+   own inverse loss, auxiliary units, decay and feedback iterations. */
 TPDEF tp_config  tp_config_default(tp_rule rule);
 /* The hyperparameters of one of the paper's nets (a preset name) for a rule and schedule,
    written into cfg with the rule's own inverse loss and, for AO-SDTP, the row's auxiliary
@@ -304,7 +306,7 @@ typedef struct tp_net {
    reason in net->error (no memory left allocated). The spec:  INPUT LAYER... [LOSS]
      INPUT  784 | 28x28x1
      LAYER  fcN[xR] | lcKxK/C[/sS] | convKxK/C[/sS], each with an optional :tanh :relu
-            :sigmoid :linear (hidden default tanh, last layer linear)
+            :sigmoid :elu :linear (hidden default tanh, last layer linear)
      LOSS   softmax (default, cross-entropy) | mse (squared error)
    Tokens are separated by spaces or commas; "784-256x6-10" is short for "784 fc256x6 fc10".
    A net larger than the machine's physical memory (where POSIX sysconf tells it) is refused
@@ -324,6 +326,8 @@ typedef struct tp_diag {
     float angle[TP_MAX_LAYERS];     /* degrees between the rule's dW_l and the BP dW_l */
     float recon[TP_MAX_LAYERS];     /* ||g_l(f_l(h_{l-1})) - h_{l-1}||^2 / n_{l-1}, or -1 */
     float target[TP_MAX_LAYERS];    /* ||h_l - target_l||^2 / n_l of a TP rule's hidden layer, or -1 */
+    float feedback[TP_MAX_LAYERS];  /* degrees between layer l's feedback matrix and W_l (FA's or sign
+                                       symmetry's B, KP's and WM's learned B, an inverse's V), or -1 */
 } tp_diag;
 
 /* Every call in this part checks what it is given and returns an error (the sentence in
@@ -391,14 +395,14 @@ TPDEF void      tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int 
    position and shuffled order). The file is written to PATH.tmp, flushed, synced and renamed
    over PATH, so a crash at any moment leaves either the old or the new checkpoint.
 
-   Format, version 2, all integers and floats little-endian (version 1, still read, lacks init
-   and the decays):
+   Format, version 3, all integers and floats little-endian (versions 1 and 2, still read, lack
+   iters, which is then the rule's default; version 1 also init and the decays):
      "TPCK" u32 version | u32 spec_len, spec | u32 rule, schedule, inverse_loss | f32 alpha,
-     sigma, hybrid | u32 n_aux, max_batch | u32 init | u64 seed | forward Adam: f32 lr, beta1, beta2, eps,
+     sigma, hybrid | u32 n_aux, max_batch | u32 init | u32 iters | u64 seed | forward Adam: f32 lr, beta1, beta2, eps,
      u32 sgd, u64 t, f32 decay | inverse Adam: the same | u64 rng state, noise_step, step |
      u64 user_len, user bytes | u64 n_params, n_iparams, n_fixed | f32 params, m1, m2 |
      f32 iparams, im1, im2 | f32 fixed | u32 CRC-32 (IEEE) of every byte before it */
-#define TP_CHECKPOINT_VERSION 2u
+#define TP_CHECKPOINT_VERSION 3u
 TPDEF tp_result tp_net_save(tp_net *net, const char *path, const void *user, size_t user_len);
 /* Creates *net from the checkpoint (destroy any previous net first). The user blob's length
    goes to *user_len (unless NULL) and the blob into user; with user NULL the blob is skipped,
@@ -455,13 +459,18 @@ typedef struct tp_rule_desc {
     float decay;                    /* default decoupled weight decay of cfg.forward */
     int with_forward;               /* 1: the learned feedback takes the forward weights' optimiser
                                        step by step (their settings and step count; KP), so it
-                                       trains only when they do, and not in the alternating schedule */
+                                       trains only when they do, and only in the parallel schedule */
+    int iters;                      /* default cfg.iters: feedback iterations per batch (L-DRL) */
+    int act_first;                  /* 1: inverses are G_l(h) = A(V_l)^T act_l(h) + c_l (L-DRL), the
+                                       activation before the operator; 0: g_l = act_{l-1}(A(V_l)^T h + c_l) */
+    int noise;                      /* 1: the feedback learns from noise alone, so cfg.sigma must be > 0 */
     /* Forward-weight gradients of the batch of the last tp_forward, after tp_task_loss of its
        targets y: writes (not adds to) every entry of net->grads. */
     void (*grads)(tp_net *net, const float *y, int batch);
-    /* Gradients of the learned feedback (writes every entry of net->igrads), run after grads
-       when a step trains both; returns the mean loss it trained on. NULL for a rule without
-       learned feedback. */
+    /* Gradients of the learned feedback (writes every entry of net->igrads) from fresh noise;
+       returns the mean loss it trained on. NULL for a rule without learned feedback. A step
+       that trains both runs it after grads; with cfg.iters = K > 1, K times before grads, the
+       first K - 1 each followed by a step of cfg.inverse. */
     double (*learned_grads)(tp_net *net, const float *y, int batch);
     /* Target differences D_l = h_l - target_l of the hidden layers into net->d[l], for
        tp_diagnose; NULL for a rule without targets. */
@@ -482,7 +491,8 @@ TPDEF double tp_step_macs(const tp_net *net, tp_cost *per_layer);   /* total per
 TPDEF tp_result tp_forward(tp_net *net, const float *x, int batch);   /* fills h[], out */
 TPDEF double    tp_task_loss(tp_net *net, const float *y, int batch, int *errors);  /* fills err */
 TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int batch,
-                             tp_phase phase, tp_stats *stats);       /* grads, no update */
+                             tp_phase phase, tp_stats *stats);       /* grads, no update (but the
+                                                                        first cfg.iters - 1 feedback steps) */
 TPDEF void      tp_rule_bp(tp_net *net, const float *y, int batch);
 TPDEF void      tp_rule_fa(tp_net *net, const float *y, int batch);
 TPDEF void      tp_rule_dfa(tp_net *net, const float *y, int batch);
@@ -1033,6 +1043,7 @@ TPDEF const char *tp_act_name(tp_act f)
     case TP_RELU: return "relu";
     case TP_SIGMOID: return "sigmoid";
     case TP_IDENTITY: return "linear";
+    case TP_ELU: return "elu";
     }
     return "?";
 }
@@ -1102,6 +1113,10 @@ TPDEF void tp_act_forward(tp_act f, float *h, size_t n)
         TP__OMP(parallel for schedule(static) if (nn > TP__PAR_ARITH))
         for (i = 0; i < nn; i++) h[i] = 1.0f / (1.0f + tp__expf(-h[i]));
         break;
+    case TP_ELU:
+        TP__OMP(parallel for schedule(static) if (nn > TP__PAR_ARITH))
+        for (i = 0; i < nn; i++) h[i] = tp__select(h[i] > 0.0f, h[i], tp__expf(h[i]) - 1.0f);
+        break;
     case TP_IDENTITY:
         break;
     }
@@ -1122,6 +1137,10 @@ TPDEF void tp_act_backward(tp_act f, const float *h, float *d, size_t n)
     case TP_SIGMOID:
         TP__OMP(parallel for schedule(static) if (nn > TP__PAR_ARITH))
         for (i = 0; i < nn; i++) d[i] *= h[i] * (1.0f - h[i]);
+        break;
+    case TP_ELU:   /* e^a = h + 1 below zero */
+        TP__OMP(parallel for schedule(static) if (nn > TP__PAR_ARITH))
+        for (i = 0; i < nn; i++) d[i] *= tp__select(h[i] > 0.0f, 1.0f, h[i] + 1.0f);
         break;
     case TP_IDENTITY:
         break;
@@ -1466,49 +1485,66 @@ static void tp__cost_sdtp(const tp_net *net, int l, tp_cost *c);
 static double tp__kp_feedback_grads(tp_net *net, const float *y, int batch);
 static double tp__mirror_grads(tp_net *net, const float *y, int batch);
 static void tp__cost_mirror(const tp_net *net, int l, tp_cost *c);
+static void tp__targets_ddtp(tp_net *net, const float *y, int batch);
+static void tp__targets_chain(tp_net *net, const float *y, int batch);
+static double tp__ddtp_grads(tp_net *net, const float *y, int batch);
+static double tp__drl_grads(tp_net *net, const float *y, int batch);
+static double tp__ldrl_grads(tp_net *net, const float *y, int batch);
+static void tp__cost_ddtp(const tp_net *net, int l, tp_cost *c);
+static void tp__cost_drl(const tp_net *net, int l, tp_cost *c);
+static void tp__cost_ldrl(const tp_net *net, int l, tp_cost *c);
 
 static const tp_rule_desc tp__rules[] = {
     /* name, summary,
-       fixed feedback, learned feedback, inverse loss, n_aux, decay, with_forward,
+       fixed feedback, learned feedback, inverse loss, n_aux, decay, with_forward, iters, act_first, noise,
        grads, learned_grads, targets, cost */
     {"bp", "backprop: errors through W^T",
-     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0,
+     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 1, 0, 0,
      tp_rule_bp, NULL, NULL, tp__cost_backprop},
     {"fa", "feedback alignment: errors through a fixed random B",
-     {TP_SHAPE_W, 1, 0}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0,
+     {TP_SHAPE_W, 1, 0}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 1, 0, 0,
      tp_rule_fa, NULL, NULL, tp__cost_backprop},
     {"dfa", "direct feedback alignment: the output error through a fixed random D to each hidden layer",
-     {TP_SHAPE_DIRECT, 1, -1}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0,
+     {TP_SHAPE_DIRECT, 1, -1}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 1, 0, 0,
      tp_rule_dfa, NULL, NULL, tp__cost_dfa},
     {"dtp", "difference target propagation: a gradient step at the top, learned inverses below",
-     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, -1}, TP_INVERSE_PRESERVE, 0, 0.0f, 0,
+     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, -1}, TP_INVERSE_PRESERVE, 0, 0.0f, 0, 1, 0, 0,
      tp_rule_tp, tp_inverse_grads, tp__targets_dtp, tp__cost_dtp},
     {"sdtp", "simplified DTP: the output's inverse makes the top target, no gradient at all",
-     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0,
+     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 1, 0, 0,
      tp_rule_tp, tp_inverse_grads, tp__targets_sdtp, tp__cost_sdtp},
     {"aosdtp", "augmented-output SDTP: SDTP whose output inverse also reads fixed random auxiliary units",
-     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, 0}, TP_INVERSE_DENOISE, 512, 0.0f, 0,
+     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, 0}, TP_INVERSE_DENOISE, 512, 0.0f, 0, 1, 0, 0,
      tp_rule_tp, tp_inverse_grads, tp__targets_sdtp, tp__cost_sdtp},
     {"ss", "sign symmetry: errors through s_l sign(W_l) of the current weights",
-     {TP_SHAPE_W, 2, 0}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0,
+     {TP_SHAPE_W, 2, 0}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 1, 0, 0,
      tp_rule_ss, NULL, NULL, tp__cost_backprop},
     {"kp", "Kolen-Pollack: errors through a learned B that takes W's steps and decay, so B tends to W",
-     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_W, 2, 0}, TP_INVERSE_DENOISE, 0, 1e-4f, 1,
+     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_W, 2, 0}, TP_INVERSE_DENOISE, 0, 1e-4f, 1, 1, 0, 0,
      tp_rule_kp, tp__kp_feedback_grads, NULL, tp__cost_backprop},
     {"wm", "weight mirrors: errors through a learned B that noise sent through W teaches to mirror W",
-     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_W, 2, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0,
+     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_W, 2, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 1, 0, 1,
      tp_rule_wm, tp__mirror_grads, NULL, tp__cost_mirror},
     {"drtp", "direct random target projection: the label through a fixed random D to each hidden layer",
-     {TP_SHAPE_DIRECT, 1, -1}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0,
+     {TP_SHAPE_DIRECT, 1, -1}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 1, 0, 0,
      tp_rule_drtp, NULL, NULL, tp__cost_dfa},
     {"fwdtp", "fixed-weight DTP: DTP whose inverses keep their random start",
-     {TP_SHAPE_INVERSE, 2, -1}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_PRESERVE, 0, 0.0f, 0,
+     {TP_SHAPE_INVERSE, 2, -1}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_PRESERVE, 0, 0.0f, 0, 1, 0, 0,
      tp_rule_tp, NULL, tp__targets_dtp, tp__cost_dtp},
+    {"ddtp", "direct DTP: learned direct feedback Q_l from the output, trained by difference reconstruction",
+     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_DIRECT, 1, -1}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 1, 0, 1,
+     tp_rule_tp, tp__ddtp_grads, tp__targets_ddtp, tp__cost_ddtp},
+    {"dtpdrl", "DTP from the output with layer-wise inverses trained by difference reconstruction",
+     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 1, 0, 1,
+     tp_rule_tp, tp__drl_grads, tp__targets_chain, tp__cost_drl},
+    {"ldrl", "DTP with feedback G_l = V^T act(h) trained by local difference reconstruction, K steps per batch",
+     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 5, 1, 1,
+     tp_rule_tp, tp__ldrl_grads, tp__targets_chain, tp__cost_ldrl},
 #ifdef TP_EXTRA_RULES
     TP_EXTRA_RULES
 #endif
 };
-static const char *const tp__schedule_names[] = {"parallel", "alternating"};
+static const char *const tp__schedule_names[] = {"parallel", "alternating", "interleaved"};
 #define TP__COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 TPDEF int tp_rule_count(void) { return TP__COUNT(tp__rules); }
@@ -1594,6 +1630,7 @@ TPDEF tp_config tp_config_default(tp_rule rule)
     c.sigma = 0.1f;
     c.hybrid = 0.0f;
     c.n_aux = r ? r->n_aux : 0;
+    c.iters = r ? r->iters : 1;
     c.forward.lr = 1e-3f; c.forward.beta1 = 0.9f; c.forward.beta2 = 0.999f; c.forward.eps = 1e-8f;
     c.inverse = c.forward;
     c.forward.decay = r ? r->decay : 0.0f;
@@ -1713,7 +1750,7 @@ TPDEF tp_result tp_config_paper(tp_config *cfg, const char *preset, tp_rule rule
 /* ---- the text spec:  INPUT LAYER... [LOSS]
      INPUT  784 | 28x28x1
      LAYER  fcN[xR] | lcKxK/C[/sS] | convKxK/C[/sS], each with an optional :tanh :relu
-            :sigmoid :linear (hidden default tanh, last layer linear)
+            :sigmoid :elu :linear (hidden default tanh, last layer linear)
      LOSS   softmax (default, cross-entropy) | mse (squared error)
    Tokens are separated by spaces or commas. "784-256x6-10" is short for "784 fc256x6 fc10". */
 
@@ -1722,6 +1759,7 @@ static int tp__parse_act(const char *s, tp_act *a)
     if (strcmp(s, "tanh") == 0) *a = TP_TANH;
     else if (strcmp(s, "relu") == 0) *a = TP_RELU;
     else if (strcmp(s, "sigmoid") == 0) *a = TP_SIGMOID;
+    else if (strcmp(s, "elu") == 0) *a = TP_ELU;
     else if (strcmp(s, "linear") == 0 || strcmp(s, "identity") == 0) *a = TP_IDENTITY;
     else return 0;
     return 1;
@@ -1862,7 +1900,7 @@ static tp_result tp__parse_spec(tp_net *net, const char *spec)
         if ((colon = strchr(word, ':')) != NULL) {
             *colon = 0;
             if (!tp__parse_act(colon + 1, &act)) {
-                tp__msg(net->error, "spec token \"%s\": activation \"%s\", expected tanh, relu, sigmoid or linear", tok, colon + 1);
+                tp__msg(net->error, "spec token \"%s\": activation \"%s\", expected tanh, relu, sigmoid, elu or linear", tok, colon + 1);
                 return TP_ERROR_SPEC;
             }
             explicit_act = 1;
@@ -2000,6 +2038,8 @@ struct tp__work {
     float *g_h;                 /* (B, widest): g_l(h_{l+1}), g_L([o, z]); in training f_l(noisy) */
     float *g_t;                 /* (B, widest): g_l at the target; in training g_l(f_l(noisy)) */
     float *g_grad;              /* (B, widest): in training, dloss/d(g_l's pre-activation) */
+    float *g_u;                 /* (B, widest): act_l(h) that an L-DRL inverse reads; in the
+                                   difference reconstruction losses the corrupted rows */
     float *diag;                /* (n_params): tp_diagnose's copy of the rule's gradients, or NULL */
     int forward_done;           /* grads holds the rule's forward gradients of the last tp_forward */
 };
@@ -2041,11 +2081,14 @@ static tp_result tp__check_config(const tp_config *c, char *error)
 {
     if (!tp_rule_info(c->rule))
         tp__msg(error, "config: rule %d, expected 0..%d (tp_rule)", (int)c->rule, tp_rule_count() - 1);
-    else if ((unsigned)c->schedule > TP_ALTERNATING)
-        tp__msg(error, "config: schedule %d, expected %d or %d (tp_schedule)", (int)c->schedule, TP_PARALLEL, TP_ALTERNATING);
-    else if (c->schedule == TP_ALTERNATING && tp__rules[c->rule].with_forward)
+    else if ((unsigned)c->schedule > TP_INTERLEAVED)
+        tp__msg(error, "config: schedule %d, expected %d..%d (tp_schedule)", (int)c->schedule, TP_PARALLEL, TP_INTERLEAVED);
+    else if (c->schedule != TP_PARALLEL && tp__rules[c->rule].with_forward)
         tp__msg(error, "config: rule %s trains its feedback with the forward weights, expected the parallel schedule",
                 tp__rules[c->rule].name);
+    else if (c->iters < 1 || c->iters > 10000 || (c->iters > 1 && tp__rules[c->rule].with_forward))
+        tp__msg(error, "config: iters %d, expected %s", c->iters,
+                tp__rules[c->rule].with_forward ? "1 (the feedback takes the forward weights' steps)" : "1..10000");
     else if ((unsigned)c->inverse_loss > TP_INVERSE_DENOISE)
         tp__msg(error, "config: inverse loss %d, expected %d or %d (tp_inverse_loss)", (int)c->inverse_loss,
                 TP_INVERSE_PRESERVE, TP_INVERSE_DENOISE);
@@ -2059,6 +2102,9 @@ static tp_result tp__check_config(const tp_config *c, char *error)
         tp__msg(error, "config: hybrid %g, expected 0..1", (double)c->hybrid);
     else if (!(c->sigma >= 0.0f && c->sigma - c->sigma == 0.0f))
         tp__msg(error, "config: sigma %g, expected a finite value >= 0", (double)c->sigma);
+    else if (c->sigma == 0.0f && tp__rules[c->rule].noise)
+        tp__msg(error, "config: sigma 0, expected > 0: rule %s learns its feedback from noise of that size",
+                tp__rules[c->rule].name);
     else if (!(c->alpha - c->alpha == 0.0f))
         tp__msg(error, "config: alpha %g, expected a finite value", (double)c->alpha);
     else if (!tp__adam_bad(&c->forward, "forward", error) &&
@@ -2124,7 +2170,7 @@ static tp_result tp__plan(tp_net *net, const char *spec_or_preset, const tp_conf
         nmem += 2.0 * B * ly->n_out;                           /* h[l], d[l] */
     }
     nf += (double)net->layers[L - 1].n_in * n_aux;
-    nmem += (double)B * (net->n_out + n_aux) + 2.0 * B * net->n_out + B + 4.0 * B * widest + scratch;
+    nmem += (double)B * (net->n_out + n_aux) + 2.0 * B * net->n_out + B + 5.0 * B * widest + scratch;
     bytes = 4.0 * (4.0 * np + 4.0 * ni + nf + nmem);
     if (bytes > (double)((size_t)-1) / 2 || (have > 0 && bytes > have)) {
         int addressable = bytes > (double)((size_t)-1) / 2;
@@ -2234,6 +2280,7 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
         w->g_h = m; m += (size_t)B * widest;
         w->g_t = m; m += (size_t)B * widest;
         w->g_grad = m; m += (size_t)B * widest;
+        w->g_u = m; m += (size_t)B * widest;
         w->cols = m;
     }
     /* the normalised spec */
@@ -2633,12 +2680,25 @@ static const tp_layer *tp__inv_geometry(const tp_net *net, int l, tp_layer *tmp)
     return tmp;
 }
 
-/* g_l(in) = act_{l-1}(A(V_l)^T in + c_l): the transposed operator run with V_l. */
+/* g_l(in) = act_{l-1}(A(V_l)^T in + c_l): the transposed operator run with V_l, learned or
+   fixed (FW-DTP). An act_first rule's G_l(in) = A(V_l)^T act_l(in) + c_l (L-DRL) is the same
+   chain with each activation moved to the other side of its operator: G_{l-1}(G_l(h)) =
+   V_{l-1}^T act_{l-1}(V_l^T act_l(h) + c_l) + c_{l-1}, where g's chain reads act_{l-2}(V_{l-1}^T
+   act_{l-1}(V_l^T h + c_l) + c_{l-1}). */
 static void tp__inverse(tp_net *net, int l, const float *in, float *out, int batch)
 {
     tp_layer tmp;
     const tp_layer *g = tp__inv_geometry(net, l, &tmp);
-    tp_layer_transpose(g, g->v ? g->v : g->fb, in, out, batch, net->work->cols);   /* learned or fixed (FW-DTP) */
+    const float *v = g->v ? g->v : g->fb;
+    if (tp__rule(net)->act_first) {
+        size_t n = (size_t)batch * g->n_out;
+        memcpy(net->work->g_u, in, n * sizeof(float));
+        tp_act_forward(net->layers[l - 1].act, net->work->g_u, n);
+        tp_layer_transpose(g, v, net->work->g_u, out, batch, net->work->cols);
+        tp_add_bias(out, g->c, batch, g->n_in, g->n_in);
+        return;
+    }
+    tp_layer_transpose(g, v, in, out, batch, net->work->cols);
     tp_add_bias(out, g->c, batch, g->n_in, g->n_in);
     tp_act_forward(net->layers[l - 2].act, out, (size_t)batch * g->n_in);
 }
@@ -2652,15 +2712,15 @@ static void tp__f(tp_net *net, int l, const float *x, float *out, float *tmp, in
     tp__output(net, x, tmp, out, batch);
 }
 
-/* Target differences D_l = h_l - target_l below the penultimate layer, top down, from
-   D_{L-1} (each rule's own):
+/* Target differences D_l = h_l - target_l below layer `top`, top down, from D_top (each
+   rule's own: D_{L-1} for DTP and SDTP, D_L for the chains from the output):
      D_l = beta * J_{l+1}^T (D_{l+1} * act'(a_{l+1}))                   (g_bp, backprop's Jacobian)
          + (1 - beta) * (g_{l+1}(h_{l+1}) - g_{l+1}(h_{l+1} - D_{l+1}))  (difference correction) */
-static void tp__targets_below(tp_net *net, int batch)
+static void tp__targets_below(tp_net *net, int top, int batch)
 {
     struct tp__work *w = net->work;
     float beta = net->cfg.hybrid;
-    for (int l = net->n_layers - 2; l >= 1; l--) {
+    for (int l = top - 1; l >= 1; l--) {
         const tp_layer *up = &net->layers[l];
         size_t n = (size_t)batch * up->n_in, nup = (size_t)batch * up->n_out;
         float *D = net->d[l], *Dup = net->d[l + 1], *hup = net->h[l + 1];
@@ -2688,7 +2748,7 @@ static void tp__targets_dtp(tp_net *net, const float *y, int batch)
     (void)y;
     tp_layer_transpose(top, top->w, net->err, net->d[net->n_layers - 1], batch, net->work->cols);
     tp__scale(net->d[net->n_layers - 1], net->d[net->n_layers - 1], net->cfg.alpha, (size_t)batch * top->n_in);
-    tp__targets_below(net, batch);
+    tp__targets_below(net, net->n_layers - 1, batch);
 }
 
 /* (AO-)SDTP: D_{L-1} = g_L([o, z]) - g_L([y, z]), no gradient at all. */
@@ -2702,7 +2762,7 @@ static void tp__targets_sdtp(tp_net *net, const float *y, int batch)
     tp__inverse(net, L, net->out, w->g_h, batch);
     tp__inverse(net, L, w->g_in, w->g_t, batch);
     for (size_t i = 0; i < n; i++) net->d[L - 1][i] = w->g_h[i] - w->g_t[i];
-    tp__targets_below(net, batch);
+    tp__targets_below(net, net->n_layers - 1, batch);
 }
 
 /* The TP rules' forward weights: the rule's targets, then the top layer learns from the task
@@ -2813,12 +2873,231 @@ TPDEF double tp_inverse_grads(tp_net *net, const float *y, int batch)
     return total / batch;
 }
 
+/* ---- Difference reconstruction: DDTP-linear and DTP-DRL (Meulemans et al. 2020), L-DRL
+   (Ernoult et al. 2022). Their targets come from the output down: D_L = alpha e (the step on
+   h_L = a_L, per example as DTP's), then
+     DDTP:         D_l = alpha e Q_l for every hidden layer, Q_l (n_out x n_l) learned;
+     DTP-DRL:      D_{l-1} = g_l(h_l) - g_l(h_l - D_l), the difference chain, g_L included;
+     L-DRL:        the same chain through G_l(h) = A(V_l)^T act_l(h) + c_l.
+   Their feedback learns from noise: a corrupted copy of a layer's rows is run up and back, and
+   the feedback is asked to return the corruption (each loss divided by sigma^2, so its scale
+   does not depend on sigma). DDTP's Q_l has no bias, and L-DRL's c_l cancels in every
+   difference (no gradient); DTP-DRL's c_l sits inside the activation and does learn. */
+
+static uint64_t tp__noise_key(const tp_net *net, uint64_t stream)
+{
+    return tp__mix(net->cfg.seed ^ tp__mix(net->noise_step * 131u + stream));
+}
+
+/* Runs layers l+1..L on rows x of h_l, alternating between a and b; returns the rows of h_L. */
+static float *tp__run_up(tp_net *net, int l, float *x, float *a, float *b, int batch)
+{
+    float *in = x;
+    for (int k = l + 1; k <= net->n_layers; k++) {
+        float *out = in == a ? b : a;
+        tp__layer_apply(net, &net->layers[k - 1], in, out, batch);
+        in = out;
+    }
+    return in;
+}
+
+/* sum of x^2, in order (the same for any thread count) */
+static double tp__sum_sq(const float *x, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
+    return s;
+}
+
+static void tp__targets_ddtp(tp_net *net, const float *y, int batch)
+{
+    int L = net->n_layers, C = net->n_out;
+    (void)y;
+    for (int l = 1; l < L; l++) {
+        const tp_layer *ly = &net->layers[l - 1];
+        tp_gemm(0, 0, batch, ly->n_out, C, net->err, C, ly->v, ly->n_out, 0, net->d[l], ly->n_out);
+        tp__scale(net->d[l], net->d[l], net->cfg.alpha, (size_t)batch * ly->n_out);
+    }
+}
+
+static void tp__targets_chain(tp_net *net, const float *y, int batch)
+{
+    int L = net->n_layers;
+    (void)y;
+    tp__scale(net->d[L], net->err, net->cfg.alpha, (size_t)batch * net->n_out);
+    tp__targets_below(net, L, batch);
+}
+
+/* DDTP's feedback: h~_l = h_l + sigma eps, a~_L from it, and
+     loss_l = ||(a~_L - a_L) Q_l - sigma eps||^2 / (sigma^2 B n_l),
+   whose minimum for small sigma is Q_l = J_l^+ (J_l = da_L/dh_l), the Gauss-Newton feedback;
+   cfg.inverse.decay damps it. dQ_l = (a~_L - a_L)^T r * 2 / (sigma^2 B n_l), r the residual. */
+static double tp__ddtp_grads(tp_net *net, const float *y, int batch)
+{
+    struct tp__work *w = net->work;
+    int L = net->n_layers, C = net->n_out;
+    float s2 = net->cfg.sigma * net->cfg.sigma;
+    double total = 0.0;
+    (void)y;
+    for (int l = 1; l < L; l++) {
+        const tp_layer *ly = &net->layers[l - 1];
+        size_t n = (size_t)batch * ly->n_out, nc = (size_t)batch * C, i;
+        float k = 1.0f / (s2 * (float)batch * (float)ly->n_out), *top;
+        memset(w->g_grad, 0, n * sizeof(float));
+        tp__add_noise(w->g_grad, batch, ly->n_out, net->cfg.sigma, tp__noise_key(net, (uint64_t)l));   /* sigma eps */
+        for (i = 0; i < n; i++) w->g_u[i] = net->h[l][i] + w->g_grad[i];
+        top = tp__run_up(net, l, w->g_u, w->g_h, w->g_t, batch);
+        for (i = 0; i < nc; i++) top[i] -= net->h[L][i];                                          /* a~_L - a_L */
+        tp_gemm(0, 0, batch, ly->n_out, C, top, C, ly->v, ly->n_out, 0, w->g_in, ly->n_out);
+        total += k * tp__sq_diff(w->g_in, w->g_grad, w->g_in, 2.0f * k, batch, ly->n_out);
+        tp_gemm(1, 0, C, ly->n_out, batch, top, C, w->g_in, ly->n_out, 0, ly->dv, ly->n_out);
+    }
+    net->noise_step++;
+    return total;
+}
+
+static void tp__cost_ddtp(const tp_net *net, int l, tp_cost *c)   /* e Q_l; the run up, (a~ - a) Q_l and dQ_l */
+{
+    int L = net->n_layers;
+    if (l == L) return;
+    c->prop = (double)net->n_out * net->layers[l - 1].n_out;
+    c->inv = 2.0 * c->prop;
+    for (int k = l + 1; k <= L; k++) c->inv += tp__layer_macs(&net->layers[k - 1], net->layers[k - 1].out_c);
+}
+
+/* DTP-DRL's inverses: h~_{l-1} = h_{l-1} + sigma eps is run up to the output and back down the
+   difference chain to r_l (r_L = a~_L, r_{k-1} = h_{k-1} + g_k(r_k) - g_k(h_k)); then
+     loss_l = ||g_l(r_l) - g_l(h_l) - sigma eps||^2 / (sigma^2 B n_{l-1}),
+   the gradient through V_l and c_l only, at both g_l(r_l) and g_l(h_l) (the chain above l is
+   taken as given). */
+static double tp__drl_grads(tp_net *net, const float *y, int batch)
+{
+    struct tp__work *w = net->work;
+    int L = net->n_layers;
+    float s2 = net->cfg.sigma * net->cfg.sigma;
+    double total = 0.0;
+    (void)y;
+    for (int l = 2; l <= L; l++) {
+        const tp_layer *ly = &net->layers[l - 1], *below = &net->layers[l - 2];
+        size_t n = (size_t)batch * below->n_out, i;
+        float k = 1.0f / (s2 * (float)batch * (float)below->n_out), *r, *q;
+        memset(w->g_grad, 0, n * sizeof(float));
+        tp__add_noise(w->g_grad, batch, below->n_out, net->cfg.sigma, tp__noise_key(net, (uint64_t)l));
+        for (i = 0; i < n; i++) w->g_u[i] = net->h[l - 1][i] + w->g_grad[i];
+        r = tp__run_up(net, l - 1, w->g_u, w->g_h, w->g_t, batch);
+        q = r == w->g_h ? w->g_t : w->g_h;
+        for (int m = L; m > l; m--) {   /* r_{m-1} = h_{m-1} + g_m(r_m) - g_m(h_m), into q */
+            size_t nm = (size_t)batch * net->layers[m - 1].n_in;
+            float *t;
+            tp__inverse(net, m, r, q, batch);
+            tp__inverse(net, m, net->h[m], w->g_in, batch);
+            for (i = 0; i < nm; i++) q[i] += net->h[m - 1][i] - w->g_in[i];
+            t = r; r = q; q = t;
+        }
+        tp__inverse(net, l, r, q, batch);                 /* g_l(r_l) */
+        tp__inverse(net, l, net->h[l], w->g_in, batch);   /* g_l(h_l) */
+        for (i = 0; i < n; i++) w->g_grad[i] = (q[i] - w->g_in[i]) - w->g_grad[i];
+        total += k * tp__sum_sq(w->g_grad, n);
+        tp__scale(w->g_grad, w->g_grad, 2.0f * k, n);
+        memcpy(w->g_u, w->g_grad, n * sizeof(float));
+        tp_act_backward(below->act, q, w->g_u, n);          /* + at g_l(r_l) */
+        tp_act_backward(below->act, w->g_in, w->g_grad, n); /* - at g_l(h_l) */
+        tp__scale(w->g_grad, w->g_grad, -1.0f, n);
+        tp__kinds[ly->kind].weight_grad(ly, w->g_u, r, ly->dv, batch, w->cols, 0);
+        tp__kinds[ly->kind].weight_grad(ly, w->g_grad, net->h[l], ly->dv, batch, w->cols, 1);
+        tp__bias_grad(w->g_u, ly->dc, batch, below->n_out, below->n_out, 0);   /* inside act, c_l does not cancel */
+        tp__bias_grad(w->g_grad, ly->dc, batch, below->n_out, below->n_out, 1);
+    }
+    net->noise_step++;
+    return total;
+}
+
+static void tp__cost_chain(const tp_net *net, int l, tp_cost *c)   /* D_{l-1} from D_l: g_l twice and/or J^T */
+{
+    const tp_layer *ly = &net->layers[l - 1];
+    double beta = net->cfg.hybrid;
+    if (l >= 2) c->prop = (beta > 0.0 ? tp__layer_macs(ly, ly->out_c) : 0.0) + (beta < 1.0 ? 2.0 * tp__layer_macs(ly, ly->out_c) : 0.0);
+}
+
+static void tp__cost_drl(const tp_net *net, int l, tp_cost *c)   /* the run up, the chain down, g_l twice, two dV */
+{
+    int L = net->n_layers;
+    tp__cost_chain(net, l, c);
+    if (l < 2) return;
+    c->inv = 4.0 * tp__layer_macs(&net->layers[l - 1], net->layers[l - 1].out_c);
+    for (int k = l; k <= L; k++) c->inv += tp__layer_macs(&net->layers[k - 1], net->layers[k - 1].out_c);
+    for (int k = l + 1; k <= L; k++) c->inv += 2.0 * tp__layer_macs(&net->layers[k - 1], net->layers[k - 1].out_c);
+}
+
+/* L-DRL's feedback, one iteration for every layer l >= 2 (cfg.iters of them per batch): with
+   x = h_{l-1}, y = h_l, u(y) = act_l(y) and G_l(y) = A(V_l)^T u(y) + c_l,
+     loss_l = mean over the batch of -2 sigma eps . (G_l(f_l(x + sigma eps)) - G_l(y))
+                                     + ||G_l(y + sigma eta) - G_l(y)||^2,
+   which for small sigma is sigma^2 ||J_G - J_f^T||_F^2 plus a constant: G_l's Jacobian is
+   driven to the transpose of f_l's, and the targets towards backprop's. Its gradient is
+   dV = weight_grad(-2 sigma eps / B, u(y~) - u(y)) + weight_grad(2 (G(y + sigma eta) - G(y)) / B,
+   u(y + sigma eta) - u(y)). */
+static double tp__ldrl_grads(tp_net *net, const float *y, int batch)
+{
+    struct tp__work *w = net->work;
+    float sigma = net->cfg.sigma;
+    double total = 0.0;
+    (void)y;
+    for (int l = 2; l <= net->n_layers; l++) {
+        const tp_layer *ly = &net->layers[l - 1];
+        size_t nx = (size_t)batch * ly->n_in, ny = (size_t)batch * ly->n_out, i;
+        double term = 0.0;
+        memset(w->g_grad, 0, nx * sizeof(float));
+        tp__add_noise(w->g_grad, batch, ly->n_in, sigma, tp__noise_key(net, (uint64_t)l));   /* sigma eps */
+        for (i = 0; i < nx; i++) w->g_u[i] = net->h[l - 1][i] + w->g_grad[i];
+        tp__layer_apply(net, ly, w->g_u, w->g_h, batch);                                      /* y~ */
+        tp_act_forward(ly->act, w->g_h, ny);
+        memcpy(w->g_t, net->h[l], ny * sizeof(float));
+        tp_act_forward(ly->act, w->g_t, ny);                                                  /* u(y) */
+        for (i = 0; i < ny; i++) w->g_h[i] -= w->g_t[i];                                      /* u(y~) - u(y) */
+        tp__scale(w->g_grad, w->g_grad, -2.0f / (float)batch, nx);
+        tp__kinds[ly->kind].weight_grad(ly, w->g_grad, w->g_h, ly->dv, batch, w->cols, 0);
+        tp_layer_transpose(ly, ly->v, w->g_h, w->g_in, batch, w->cols);
+        for (i = 0; i < nx; i++) term += (double)w->g_grad[i] * w->g_in[i];
+        memset(w->g_u, 0, ny * sizeof(float));
+        tp__add_noise(w->g_u, batch, ly->n_out, sigma, tp__noise_key(net, (uint64_t)l + 65536u));   /* sigma eta */
+        for (i = 0; i < ny; i++) w->g_u[i] += net->h[l][i];
+        tp_act_forward(ly->act, w->g_u, ny);
+        for (i = 0; i < ny; i++) w->g_u[i] -= w->g_t[i];                                      /* u(y + sigma eta) - u(y) */
+        tp_layer_transpose(ly, ly->v, w->g_u, w->g_in, batch, w->cols);                       /* G(y + sigma eta) - G(y) */
+        term += tp__sum_sq(w->g_in, nx) / batch;
+        tp__scale(w->g_in, w->g_in, 2.0f / (float)batch, nx);
+        tp__kinds[ly->kind].weight_grad(ly, w->g_in, w->g_u, ly->dv, batch, w->cols, 1);
+        memset(ly->dc, 0, (size_t)ly->n_in * sizeof(float));   /* c_l cancels */
+        total += term;
+    }
+    net->noise_step++;
+    return total;
+}
+
+static void tp__cost_ldrl(const tp_net *net, int l, tp_cost *c)   /* per iteration: f_l, G_l twice, two dV */
+{
+    tp__cost_chain(net, l, c);
+    if (l >= 2) c->inv = 5.0 * tp__layer_macs(&net->layers[l - 1], net->layers[l - 1].out_c);
+}
+
 /* ------------------------------------------------------------------ 9. training ------ */
+
+/* The rule's feedback gradients, with their loss checked. */
+static tp_result tp__feedback_grads(tp_net *net, const float *y, int batch, double *inv)
+{
+    *inv = tp__rule(net)->learned_grads(net, y, batch);
+    if (!(*inv == *inv) || *inv > 1e30 || *inv < -1e30) {
+        tp__msg(net->error, "step %ld: the %s feedback's loss is %g", net->step, tp__rule(net)->name, *inv);
+        return TP_ERROR_DIVERGED;
+    }
+    return TP_OK;
+}
 
 TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int batch,
                              tp_phase phase, tp_stats *stats)
 {
-    int errors = 0, L;
+    int errors = 0, L, feedback;
     double loss, inv = 0.0;
     tp_result r;
     if (!net || !net->params) return TP_ERROR_ARGUMENT;
@@ -2841,17 +3120,24 @@ TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int ba
         tp__msg(net->error, "step %ld: task loss is %g", net->step, loss);
         return TP_ERROR_DIVERGED;
     }
+    feedback = tp__rule(net)->learned_grads && (phase & TP_PHASE_INVERSE);
+    if (feedback && net->cfg.iters > 1) {   /* K - 1 steps of the feedback, then its last gradient */
+        for (int it = 1; it < net->cfg.iters; it++) {
+            if ((r = tp__feedback_grads(net, y, batch, &inv)) != TP_OK) return r;
+            if (!tp__finite(net->igrads, net->n_iparams) ||
+                tp_adam_step(&net->cfg.inverse, net->iparams, net->igrads, net->im1, net->im2, net->n_iparams)) {
+                tp__msg(net->error, "step %ld: feedback iteration %d of %d made a non-finite gradient or weight",
+                        net->step, it, net->cfg.iters);
+                return TP_ERROR_DIVERGED;
+            }
+        }
+        if ((r = tp__feedback_grads(net, y, batch, &inv)) != TP_OK) return r;
+    }
     if (phase & TP_PHASE_FORWARD) {
         tp__rule(net)->grads(net, y, batch);
         net->work->forward_done = 1;
     }
-    if (tp__rule(net)->learned_grads && (phase & TP_PHASE_INVERSE)) {
-        inv = tp__rule(net)->learned_grads(net, y, batch);
-        if (!(inv == inv) || inv > 1e30) {
-            tp__msg(net->error, "step %ld: the %s feedback's loss is %g", net->step, tp__rule(net)->name, inv);
-            return TP_ERROR_DIVERGED;
-        }
-    }
+    if (feedback && net->cfg.iters == 1 && (r = tp__feedback_grads(net, y, batch, &inv)) != TP_OK) return r;
     if (stats) { stats->loss = loss; stats->errors = errors; stats->inverse_loss = inv; }
     return TP_OK;
 }
@@ -2993,7 +3279,11 @@ TPDEF tp_result tp_diagnose(tp_net *net, const float *x, const float *y, int bat
     for (int l = 1; l <= L; l++) {
         const tp_layer *ly = &net->layers[l - 1];
         out->angle[l - 1] = (float)tp__angle(w->diag + (ly->dw - net->grads), ly->dw, ly->n_w);
-        out->recon[l - 1] = -1.0f;
+        out->recon[l - 1] = out->feedback[l - 1] = -1.0f;
+        if (ly->v && tp__rule(net)->learned.shape != TP_SHAPE_DIRECT && ly->v_out == ly->out_c)
+            out->feedback[l - 1] = (float)tp__angle(ly->v, ly->w, ly->n_w);
+        else if (ly->fb && tp__rule(net)->fixed.shape != TP_SHAPE_DIRECT)
+            out->feedback[l - 1] = (float)tp__angle(ly->fb, ly->w, ly->n_w);
         if (ly->c) {   /* an inverse g_l, learned or fixed */
             size_t n = (size_t)batch * ly->n_in;
             double s = 0.0;
@@ -3008,9 +3298,10 @@ TPDEF tp_result tp_diagnose(tp_net *net, const float *x, const float *y, int bat
 TPDEF tp_phase tp_schedule_phase(const tp_config *cfg, long epoch, long *forward_epochs)
 {
     const tp_rule_desc *r = cfg ? tp_rule_info(cfg->rule) : NULL;
-    int alternate = r && r->learned_grads && cfg->schedule == TP_ALTERNATING;
+    int alternate = r && r->learned_grads && cfg->schedule != TP_PARALLEL;
     if (forward_epochs) *forward_epochs = alternate ? (epoch + 1) / 2 : epoch + 1;
-    return !alternate ? TP_PHASE_BOTH : epoch % 2 == 0 ? TP_PHASE_INVERSE : TP_PHASE_FORWARD;
+    if (!alternate) return TP_PHASE_BOTH;
+    return epoch % 2 == 0 ? TP_PHASE_INVERSE : cfg->schedule == TP_INTERLEAVED ? TP_PHASE_BOTH : TP_PHASE_FORWARD;
 }
 
 TPDEF double tp_step_macs(const tp_net *net, tp_cost *per_layer)
@@ -3024,6 +3315,7 @@ TPDEF double tp_step_macs(const tp_net *net, tp_cost *per_layer)
         c.wgrad = tp__layer_macs(ly, ly->out_c);
         c.prop = c.inv = 0.0;
         tp__rule(net)->cost(net, l, &c);
+        c.inv *= net->cfg.iters;
         total += c.fwd + c.wgrad + c.prop + c.inv;
         if (per_layer) per_layer[l - 1] = c;
     }
@@ -3494,6 +3786,7 @@ TPDEF tp_result tp_net_save(tp_net *net, const char *path, const void *user, siz
     tp__put_f32s(&w, &net->cfg.alpha, 1); tp__put_f32s(&w, &net->cfg.sigma, 1); tp__put_f32s(&w, &net->cfg.hybrid, 1);
     tp__put_u32(&w, (uint32_t)net->cfg.n_aux); tp__put_u32(&w, (uint32_t)net->cfg.max_batch);
     tp__put_u32(&w, (uint32_t)net->cfg.init);
+    tp__put_u32(&w, (uint32_t)net->cfg.iters);
     tp__put_u64(&w, net->cfg.seed);
     tp__put_adam(&w, &net->cfg.forward);
     tp__put_adam(&w, &net->cfg.inverse);
@@ -3631,8 +3924,8 @@ TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t us
         return TP_ERROR_FORMAT;
     }
     r.crc = tp_crc32(0, magic, 4); r.at = 4;
-    if ((version = tp__get_u32(&r, "version")) != TP_CHECKPOINT_VERSION && version != 1) {
-        tp__msg(net->error, "%s: checkpoint version %u, expected 1 or %u", path, (unsigned)version, TP_CHECKPOINT_VERSION);
+    if ((version = tp__get_u32(&r, "version")) > TP_CHECKPOINT_VERSION || version < 1) {
+        tp__msg(net->error, "%s: checkpoint version %u, expected 1..%u", path, (unsigned)version, TP_CHECKPOINT_VERSION);
         fclose(r.f);
         return TP_ERROR_FORMAT;
     }
@@ -3645,6 +3938,7 @@ TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t us
     cfg.alpha = tp__get_f32(&r, "alpha"); cfg.sigma = tp__get_f32(&r, "sigma"); cfg.hybrid = tp__get_f32(&r, "hybrid");
     cfg.n_aux = (int)tp__get_u32(&r, "n_aux"); cfg.max_batch = (int)tp__get_u32(&r, "max_batch");
     if (version >= 2) cfg.init = (tp_init)tp__get_u32(&r, "init");
+    cfg.iters = version >= 3 ? (int)tp__get_u32(&r, "iters") : tp_rule_info(cfg.rule) ? tp_rule_info(cfg.rule)->iters : 1;
     cfg.seed = tp__get_u64(&r, "seed");
     tp__get_adam(&r, &cfg.forward, version);
     tp__get_adam(&r, &cfg.inverse, version);

@@ -267,7 +267,7 @@ static int run_trial(const search_opts *o, int k, tp_dataset *train, const tp_da
             fclose(lf);
         }
         fprintf(f, "%s\n%d,%s,%.6f,%d,%s,%s,%s,%d,%llu,%.6g,%g,%g,%g,%.6g,%g,%g,%g,%.6g,%.6g\n", result_header, k,
-                status, st.best, done, o->arch, tp_rule_name(o->rule), o->sched == TP_ALTERNATING ? "alternating" : "parallel",
+                status, st.best, done, o->arch, tp_rule_name(o->rule), tp_schedule_name(o->sched),
                 o->epochs, (unsigned long long)c.seed, (double)c.fwd.lr, (double)c.fwd.beta1, (double)c.fwd.beta2,
                 (double)c.fwd.eps, (double)c.inv.lr, (double)c.inv.beta1, (double)c.inv.beta2, (double)c.inv.eps,
                 (double)c.alpha, (double)c.sigma);

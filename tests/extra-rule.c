@@ -26,7 +26,7 @@ static void signbp_cost(const tp_net *net, int l, tp_cost *c)   /* BP's: the err
 /* 2 and 3. its row: no fixed or learned feedback */
 #define TP_EXTRA_RULES \
     {"signbp", "backprop's gradient signs", {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, \
-     0.0f, 0, signbp_grads, NULL, NULL, signbp_cost},
+     0.0f, 0, 1, 0, 0, signbp_grads, NULL, NULL, signbp_cost},
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
 

@@ -263,6 +263,7 @@ static double ref_act(tp_act f, double a)
     case TP_RELU: return a > 0 ? a : 0;
     case TP_SIGMOID: return 1.0 / (1.0 + exp(-a));
     case TP_IDENTITY: return a;
+    case TP_ELU: return a > 0 ? a : expm1(a);
     }
     return a;
 }
@@ -274,6 +275,7 @@ static double ref_dact_h(tp_act f, double h)   /* f'(a) from h = f(a) */
     case TP_RELU: return h > 0 ? 1.0 : 0.0;
     case TP_SIGMOID: return h * (1.0 - h);
     case TP_IDENTITY: return 1.0;
+    case TP_ELU: return h > 0 ? 1.0 : h + 1.0;
     }
     return 1.0;
 }
@@ -434,10 +436,10 @@ static void test_gemm_k0(void)
 
 static void test_activations(void)
 {
-    const tp_act acts[] = {TP_TANH, TP_RELU, TP_SIGMOID, TP_IDENTITY};
+    const tp_act acts[] = {TP_TANH, TP_RELU, TP_SIGMOID, TP_IDENTITY, TP_ELU};
     enum { N = 41 };
     float h[N], d[N];
-    for (int f = 0; f < 4; f++) {
+    for (int f = 0; f < 5; f++) {
         for (int i = 0; i < N; i++) h[i] = -4.0f + 0.2f * (float)i + 0.01f;
         tp_act_forward(acts[f], h, N);
         for (int i = 0; i < N; i++) {
@@ -721,7 +723,7 @@ static size_t n_units(const tp_net *net, int B)
 static double fd_loss(tp_net *net, const fd_ctx *c)
 {
     double L;
-    if (c->inverse) { net->noise_step = 0; return tp_inverse_grads(net, c->y, c->B); }
+    if (c->inverse) { net->noise_step = 0; return tp_rule_info(net->cfg.rule)->learned_grads(net, c->y, c->B); }
     tp_forward(net, c->x, c->B);
     L = tp_task_loss(net, c->y, c->B, NULL);
     if (c->mask) {
@@ -792,7 +794,7 @@ static void gradcheck_bp(const char *spec)
 }
 
 static const char *const g_fd_specs[] = {
-    "6 fc5:tanh fc4:tanh fc3", "6 fc5:relu fc4:relu fc3", "6 fc5:sigmoid fc4:sigmoid fc3", "6 fc5:linear fc4:linear fc3",
+    "6 fc5:tanh fc4:tanh fc3", "6 fc5:elu fc4:elu fc3", "6 fc5:relu fc4:relu fc3", "6 fc5:sigmoid fc4:sigmoid fc3", "6 fc5:linear fc4:linear fc3",
     "6 fc5:tanh fc4:tanh fc3:sigmoid mse", "6 fc5:relu fc4:relu fc3:sigmoid mse",
     "6 fc5:sigmoid fc4:sigmoid fc3:sigmoid mse", "6 fc5:linear fc4:linear fc3:sigmoid mse",
     "6 fc5 fc3:tanh", "6 fc5 fc3 mse", "6 fc4:relu fc3:relu mse",
@@ -801,7 +803,10 @@ static const char *const g_fd_specs[] = {
     "6x6x1 lc3x3/2/s2 lc3x3/2/s2 fc3", "5x5x11 lc3x3/3/s2 fc3", "4x4x8 lc5x5/2 fc3",
 };
 
-static void gradcheck_inverse(const char *spec, tp_rule rule, int n_aux)
+/* The learned feedback's gradient against finite differences of the loss it returns, on the
+   first n_check feedback parameters (0: all; DTP-DRL's loss of layer l also moves with the
+   inverses above l, which its gradient takes as given, so only the lowest inverse is checked). */
+static void gradcheck_inverse(const char *spec, tp_rule rule, int n_aux, size_t n_check)
 {
     const int B = 3;
     tp_config cfg = cfg_make(rule, B);
@@ -817,10 +822,11 @@ static void gradcheck_inverse(const char *spec, tp_rule rule, int n_aux)
     tp_forward(&net, x, B);
     memset(net.igrads, 0, net.n_iparams * sizeof(float));
     net.noise_step = 0;
-    tp_inverse_grads(&net, y, B);
+    tp_rule_info(rule)->learned_grads(&net, y, B);
     g = fdup(net.igrads, net.n_iparams);
     c.x = x; c.y = y; c.B = B; c.inverse = 1; c.relu = 0; c.mask = NULL;
-    fd_check(&net, &c, net.iparams, g, net.n_iparams, spec);
+    if (n_check == 1) n_check = net.layers[1].n_w + (size_t)net.layers[1].n_in;   /* g_2's V and c */
+    fd_check(&net, &c, net.iparams, g, n_check ? n_check : net.n_iparams, spec);
     free(x); free(y); free(g);
     tp_net_destroy(&net);
 }
@@ -1440,14 +1446,16 @@ static void test_phases(void)
    blocks held before, one step's gradients are the same, so every entry is written. */
 static void test_gradients_overwrite(void)
 {
-    const tp_rule rules[] = {TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP};
+    const tp_rule rules[] = {TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP, TP_SS, TP_KP, TP_WM, TP_DRTP, TP_FWDTP,
+                             TP_DDTP, TP_DTPDRL, TP_LDRL};
     const char *specs[] = {"7 fc6 fc5:relu fc4", "6x5x2 lc3x3/3/s2 conv2x2/2 fc5 fc3", "5x4x12 lc3x3/11/s2 lc3x3/3 fc5 fc3"};
-    for (int k = 0; k < 6; k++)
+    for (int k = 0; k < (int)(sizeof rules / sizeof rules[0]); k++)
         for (int s = 0; s < 3; s++) {
             tp_config cfg = cfg_make(rules[k], 4);
             tp_net net;
             float *x, *y, *g0, *ig0;
             cfg.n_aux = 3;
+            cfg.iters = 1;   /* more would step the feedback inside tp_gradients */
             MAKE_NET(&net, specs[s], &cfg);
             x = falloc((size_t)4 * net.n_in); y = falloc((size_t)4 * net.n_out);
             rand_biases(&net, 0.2f);
@@ -1489,12 +1497,13 @@ static void run_with_threads(const char *spec, tp_rule rule, int threads, run_re
 static void test_threads_bitwise(void)
 {
     const char *specs[] = {"64 fc64 fc64 fc10", "10x10x3 lc3x3/12/s2 lc3x3/6 fc10", "10x10x3 conv3x3/16 conv3x3/8/s2 fc10"};
-    const tp_rule rules[] = {TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP};
+    const tp_rule rules[] = {TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP, TP_SS, TP_KP, TP_WM, TP_DRTP, TP_FWDTP,
+                             TP_DDTP, TP_DTPDRL, TP_LDRL};
     int t0 = tp_get_threads();
     for (int s = 0; s < 3; s++)
-        for (int r = 0; r < 6; r++) {
+        for (int r = 0; r < (int)(sizeof rules / sizeof rules[0]); r++) {
             run_result a, b, c;
-            if (s == 2 && r != 0 && r != 4) continue;
+            if (s == 2 && r != 0 && r != 4 && rules[r] < TP_DDTP) continue;
             run_with_threads(specs[s], rules[r], 1, &a);
             run_with_threads(specs[s], rules[r], 2, &b);
             run_with_threads(specs[s], rules[r], 3, &c);
@@ -2349,7 +2358,14 @@ static void test_load_user_blob(void)
     tp_net_destroy(&net);
 }
 
-/* Version 2 records the initialiser; a version-1 file (no init field) still loads, as Glorot. */
+/* Version 3 records the feedback iterations, version 2 the initialiser; files of versions 2
+   (no iters: the rule's default) and 1 (no init: Glorot; no decays) still load. */
+static void put_crc(unsigned char *f, long len)
+{
+    uint32_t crc = tp_crc32(0, f, (size_t)len - 4);
+    for (int i = 0; i < 4; i++) f[len - 4 + i] = (unsigned char)(crc >> (8 * i));
+}
+
 static void test_checkpoint_versions(void)
 {
     tp_config cfg = cfg_make(TP_FA, 2);
@@ -2358,33 +2374,40 @@ static void test_checkpoint_versions(void)
     unsigned char *f;
     long len = 0;
     cfg.init = TP_INIT_LECUN;
+    cfg.iters = 3;
     MAKE_NET(&net, "4 fc3 fc2", &cfg);
     CHECK(tp_net_save(&net, p, "ab", 2) == TP_OK, "save: %s", net.error);
-    CHECK(tp_net_load(&back, p, NULL, 0, NULL) == TP_OK && back.cfg.init == TP_INIT_LECUN, "init kept: %s", back.error);
+    CHECK(tp_net_load(&back, p, NULL, 0, NULL) == TP_OK && back.cfg.init == TP_INIT_LECUN && back.cfg.iters == 3,
+          "init and iters kept: %s", back.error);
     tp_net_destroy(&back);
     f = read_whole(p, &len);
-    CHECK(f && len > 100 && f[4] == 2, "cannot read back %s, or not version 2", p);
+    CHECK(f && len > 100 && f[4] == 3, "cannot read back %s, or not version 3", p);
     if (f && len > 100) {
         size_t at = 12 + (size_t)(f[8] | f[9] << 8) + 32;   /* the init field, after n_aux and max_batch */
-        const size_t drop[3] = {at + 72, at + 40, at};      /* the inverse and forward Adam decays, init */
-        uint32_t crc;
+        const size_t drop[3] = {at + 72, at + 40, at};      /* version 2's inverse and forward Adam decays, init */
+        f[4] = 2;                                            /* version 2: no iters (after init) */
+        memmove(f + at + 4, f + at + 8, (size_t)len - at - 8);
+        len -= 4;
+        put_crc(f, len);
+        CHECK(write_file(p, f, (size_t)len), "cannot write %s", p);
+        CHECK(tp_net_load(&back, p, NULL, 0, NULL) == TP_OK && back.cfg.init == TP_INIT_LECUN && back.cfg.iters == 1 &&
+              memcmp(back.params, net.params, net.n_params * sizeof(float)) == 0, "version 2: %s", back.error);
+        tp_net_destroy(&back);
         f[4] = 1;
         for (int k = 0; k < 3; k++) {
             memmove(f + drop[k], f + drop[k] + 4, (size_t)len - drop[k] - 4);
             len -= 4;
         }
-        crc = tp_crc32(0, f, (size_t)len - 4);
-        for (int i = 0; i < 4; i++) f[len - 4 + i] = (unsigned char)(crc >> (8 * i));
+        put_crc(f, len);
         CHECK(write_file(p, f, (size_t)len), "cannot write %s", p);
         CHECK(tp_net_load(&back, p, NULL, 0, NULL) == TP_OK && back.cfg.init == TP_INIT_GLOROT &&
               memcmp(back.params, net.params, net.n_params * sizeof(float)) == 0 &&
               memcmp(back.fixed, net.fixed, net.n_fixed * sizeof(float)) == 0, "version 1: %s", back.error);
         tp_net_destroy(&back);
-        f[4] = 3;
-        crc = tp_crc32(0, f, (size_t)len - 4);
-        for (int i = 0; i < 4; i++) f[len - 4 + i] = (unsigned char)(crc >> (8 * i));
+        f[4] = 4;
+        put_crc(f, len);
         CHECK(write_file(p, f, (size_t)len) && tp_net_load(&back, p, NULL, 0, NULL) == TP_ERROR_FORMAT &&
-              strstr(back.error, "version 3, expected 1 or 2"), "version 3: \"%s\"", back.error);
+              strstr(back.error, "version 4, expected 1..3"), "version 4: \"%s\"", back.error);
     }
     free(f);
     tp_net_destroy(&net);
@@ -2408,7 +2431,7 @@ static void test_memory_plan(void)
 #if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
     if ((double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) < 50e9) {   /* the net needs 58 GB */
         cfg.rule = TP_BP;
-        CHECK(tp_net_plan("784 fc2000000 fc1000", &cfg, &bytes, why) == TP_ERROR_NOMEM && strstr(why, "needs 58.02 GB") &&
+        CHECK(tp_net_plan("784 fc2000000 fc1000", &cfg, &bytes, why) == TP_ERROR_NOMEM && strstr(why, "needs 58.14 GB") &&
               strstr(why, sizeof(size_t) > 4 ? "this machine's memory" : "this build can address"), "58 GB: \"%s\"", why);
         CHECK(tp_net_create(&net, "784 fc2000000 fc1000", &cfg) == TP_ERROR_NOMEM && !net.params && strstr(net.error, "GB"),
               "create beyond memory: \"%s\"", net.error);
@@ -2683,6 +2706,253 @@ static void test_fwdtp(void)
     tp_net_destroy(&dtp);
 }
 
+/* ---- The difference-reconstruction rules, on square linear nets where the Gauss-Newton
+   target is known: with J_l the product W_{l+1} ... W_L (a_L = h_l J_l + const for rows),
+   the GN target difference of layer l is alpha e J_l^{-1}. */
+
+static int mat_inverse(int n, const double *a, double *inv)   /* Gauss-Jordan, partial pivoting */
+{
+    double m[8][16];
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < 2 * n; j++) m[i][j] = j < n ? a[i * n + j] : (double)(j - n == i);
+    for (int c = 0; c < n; c++) {
+        int p = c;
+        for (int i = c + 1; i < n; i++) if (fabs(m[i][c]) > fabs(m[p][c])) p = i;
+        if (fabs(m[p][c]) < 1e-12) return 0;
+        for (int j = 0; j < 2 * n; j++) { double t = m[c][j]; m[c][j] = m[p][j]; m[p][j] = t; }
+        for (int i = 0; i < n; i++) {
+            double f = m[i][c] / m[c][c];
+            if (i == c) continue;
+            for (int j = 0; j < 2 * n; j++) m[i][j] -= f * m[c][j];
+        }
+    }
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) inv[i * n + j] = m[i][n + j] / m[i][i];
+    return 1;
+}
+
+static void mat_mul(int n, const double *a, const double *b, double *c)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int k = 0; k < n; k++) s += a[i * n + k] * b[k * n + j];
+            c[i * n + j] = s;
+        }
+}
+
+/* A square linear net "4 fc4:linear fc4:linear fc4" with well-conditioned W_l = I + 0.3 U. */
+static int square_linear_net(tp_net *net, tp_config *cfg)
+{
+    if (tp_net_create(net, "4 fc4:linear fc4:linear fc4", cfg) != TP_OK) { h_fail(__LINE__, "%s", net->error); return 0; }
+    for (int l = 0; l < 3; l++)
+        for (int i = 0; i < 16; i++) net->layers[l].w[i] = (float)(i / 4 == i % 4) + 0.3f * (float)rnd_s();
+    rand_biases(net, 0.2f);
+    return 1;
+}
+
+static void jacobian_above(const tp_net *net, int l, double *J)   /* J_l = W_{l+1} ... W_L, 4 x 4 */
+{
+    double t[16];
+    for (int i = 0; i < 16; i++) J[i] = (double)(i / 4 == i % 4);
+    for (int k = l + 1; k <= net->n_layers; k++) {
+        double w[16];
+        for (int i = 0; i < 16; i++) w[i] = net->layers[k - 1].w[i];
+        mat_mul(4, J, w, t);
+        memcpy(J, t, sizeof t);
+    }
+}
+
+/* max |(2 alpha / B) e J_l^{-1} - d_l| over the batch: d_l = (2/B) D_l on a linear layer */
+static double gn_target_error(const tp_net *net, int l, int B, double *scale)
+{
+    double J[16], Ji[16], worst = 0, big = 0;
+    jacobian_above(net, l, J);
+    if (!mat_inverse(4, J, Ji)) return 1e9;
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < 4; j++) {
+            double s = 0;
+            for (int c = 0; c < 4; c++) s += net->err[b * 4 + c] * Ji[c * 4 + j];
+            s *= 2.0 * net->cfg.alpha / B;
+            worst = fmax(worst, fabs(s - net->d[l][b * 4 + j]));
+            big = fmax(big, fabs(s));
+        }
+    *scale = big;
+    return worst;
+}
+
+static double rel_dist(const float *a, const float *b, size_t n)   /* ||a - b|| / ||b|| */
+{
+    double d = 0, bb = 0;
+    for (size_t i = 0; i < n; i++) { d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]); bb += (double)b[i] * b[i]; }
+    return sqrt(d / bb);
+}
+
+static void train_feedback(tp_net *net, int steps, int B)
+{
+    float *x = falloc((size_t)B * net->n_in), *y = falloc((size_t)B * net->n_out);
+    for (int s = 0; s < steps; s++) {
+        rand_xy(net, x, y, B);
+        if (tp_train_step(net, x, y, B, TP_PHASE_INVERSE, NULL) != TP_OK) { h_fail(__LINE__, "step %d: %s", s, net->error); break; }
+    }
+    free(x); free(y);
+}
+
+/* DDTP: its targets are alpha e Q_l, and difference reconstruction drives Q_l to J_l^{-1} on
+   a linear invertible net, so the targets become Gauss-Newton's. */
+static void test_ddtp(void)
+{
+    const int B = 16;
+    tp_config cfg = cfg_make(TP_DDTP, B);
+    tp_net net;
+    float x[16 * 4], y[16 * 4];
+    cfg.sigma = 0.01f;
+    cfg.alpha = 0.5f;
+    cfg.inverse.lr = 3e-3f;
+    if (!square_linear_net(&net, &cfg)) return;
+    CHECK(net.layers[0].v && net.layers[1].v && !net.layers[2].v && net.n_iparams == 2 * 4 * 4, "DDTP's Q on the hidden layers");
+    train_feedback(&net, 3000, B);
+    for (int l = 1; l <= 2; l++) {
+        double J[16], worst = 0;
+        jacobian_above(&net, l, J);
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) {
+                double s = 0;
+                for (int k = 0; k < 4; k++) s += J[i * 4 + k] * net.layers[l - 1].v[k * 4 + j];
+                worst = fmax(worst, fabs(s - (double)(i == j)));
+            }
+        CHECK(worst < 0.02, "layer %d: max |J Q - I| = %.4f after difference reconstruction", l, worst);
+    }
+    rand_xy(&net, x, y, B);
+    CHECK(tp_gradients(&net, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "%s", net.error);
+    for (int l = 1; l <= 2; l++) {
+        double scale, e = gn_target_error(&net, l, B, &scale);
+        CHECK(e < 0.03 * scale, "layer %d: DDTP's target is %.3g from Gauss-Newton's (scale %.3g)", l, e, scale);
+    }
+    tp_net_destroy(&net);
+}
+
+/* DTP-DRL: with exact inverses V_l = W_l^{-T} its chain from the output gives the Gauss-Newton
+   targets; difference reconstruction from a random start finds those inverses (W_l V_l^T -> I). */
+static void test_dtpdrl(void)
+{
+    const int B = 16;
+    tp_config cfg = cfg_make(TP_DTPDRL, B);
+    tp_net net;
+    float x[16 * 4], y[16 * 4];
+    cfg.sigma = 0.01f;
+    cfg.alpha = 0.5f;
+    cfg.inverse.lr = 3e-3f;
+    if (!square_linear_net(&net, &cfg)) return;
+    CHECK(!net.layers[0].v && net.layers[1].v && net.layers[2].v, "DTP-DRL's inverses on layers 2..L");
+    for (int l = 2; l <= 3; l++) {
+        double w[16], wi[16];
+        for (int i = 0; i < 16; i++) w[i] = net.layers[l - 1].w[i];
+        CHECK(mat_inverse(4, w, wi), "W_%d singular", l);
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) net.layers[l - 1].v[i * 4 + j] = (float)wi[j * 4 + i];
+    }
+    rand_xy(&net, x, y, B);
+    CHECK(tp_gradients(&net, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "%s", net.error);
+    for (int l = 1; l <= 2; l++) {
+        double scale, e = gn_target_error(&net, l, B, &scale);
+        CHECK(e < 1e-4 * scale + 1e-7, "exact inverses, layer %d: target %.3g from Gauss-Newton's (scale %.3g)", l, e, scale);
+    }
+    tp_net_destroy(&net);
+    if (!square_linear_net(&net, &cfg)) return;
+    train_feedback(&net, 3000, B);
+    for (int l = 2; l <= 3; l++) {
+        const tp_layer *ly = &net.layers[l - 1];
+        double worst = 0;
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) {
+                double s = 0;
+                for (int k = 0; k < 4; k++) s += (double)ly->w[i * 4 + k] * ly->v[j * 4 + k];
+                worst = fmax(worst, fabs(s - (double)(i == j)));
+            }
+        CHECK(worst < 0.03, "layer %d: max |W V^T - I| = %.4f after difference reconstruction", l, worst);
+    }
+    rand_xy(&net, x, y, B);
+    CHECK(tp_gradients(&net, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "%s", net.error);
+    for (int l = 1; l <= 2; l++) {
+        double scale, e = gn_target_error(&net, l, B, &scale);
+        CHECK(e < 0.05 * scale, "trained inverses, layer %d: target %.3g from Gauss-Newton's (scale %.3g)", l, e, scale);
+    }
+    tp_net_destroy(&net);
+}
+
+/* L-DRL: on linear layers G_l's Jacobian is driven to W_l^T (V_l -> W_l), and with V_l = W_l its
+   hidden updates are 2 alpha times backprop's; cfg.iters feedback steps per batch. */
+static void test_ldrl(void)
+{
+    const int B = 16;
+    tp_config cfg = cfg_make(TP_LDRL, B), cb = cfg_make(TP_BP, B);
+    tp_net net, bp;
+    float x[16 * 4], y[16 * 4];
+    size_t hidden;
+    CHECK(tp_config_default(TP_LDRL).iters > 1 && tp_config_default(TP_DTP).iters == 1, "L-DRL's default iterations");
+    cfg.iters = 1;
+    cfg.sigma = 0.1f;
+    cfg.alpha = 0.25f;
+    cfg.inverse.lr = 1e-2f;
+    if (!square_linear_net(&net, &cfg)) return;
+    CHECK(!net.layers[0].v && net.layers[1].v && net.layers[2].v, "L-DRL's feedback on layers 2..L");
+    for (int l = 2; l <= 3; l++) CHECK(rel_dist(net.layers[l - 1].v, net.layers[l - 1].w, 16) > 0.3, "layer %d starts near W", l);
+    train_feedback(&net, 1000, B);   /* then smaller steps, below the noise of the stochastic gradient */
+    net.cfg.inverse.lr = 1e-3f;
+    train_feedback(&net, 500, B);
+    net.cfg.inverse.lr = 3e-4f;
+    train_feedback(&net, 500, B);
+    for (int l = 2; l <= 3; l++) {
+        double d = rel_dist(net.layers[l - 1].v, net.layers[l - 1].w, 16);
+        CHECK(d < 0.05, "layer %d: ||V - W|| / ||W|| = %.4f after local difference reconstruction", l, d);
+    }
+    for (int l = 2; l <= 3; l++) memcpy(net.layers[l - 1].v, net.layers[l - 1].w, 16 * sizeof(float));
+    MAKE_NET(&bp, "4 fc4:linear fc4:linear fc4", &cb);
+    memcpy(bp.params, net.params, net.n_params * sizeof(float));
+    rand_xy(&net, x, y, B);
+    CHECK(tp_gradients(&net, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK && tp_gradients(&bp, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK,
+          "gradients");
+    hidden = (size_t)(net.layers[2].w - net.params);
+    for (size_t i = 0; i < net.n_params; i++) {
+        double want = bp.grads[i] * (i < hidden ? 2.0 * cfg.alpha : 1.0);
+        if (!h_close(net.grads[i], want, 1e-6 * fmaxabs(bp.grads, net.n_params), 1e-4)) {
+            CHECK(0, "V = W: gradient[%lu] %.7g, 2 alpha BP's %.7g", (unsigned long)i, (double)net.grads[i], want);
+            break;
+        }
+    }
+    tp_net_destroy(&bp);
+    tp_net_destroy(&net);
+    cfg.iters = 3;
+    if (!square_linear_net(&net, &cfg)) return;
+    CHECK(tp_train_step(&net, x, y, B, TP_PHASE_BOTH, NULL) == TP_OK && net.cfg.inverse.t == 3 && net.cfg.forward.t == 1,
+          "3 iterations: inverse steps %ld, forward %ld (%s)", net.cfg.inverse.t, net.cfg.forward.t, net.error);
+    tp_net_destroy(&net);
+    cfg = cfg_make(TP_KP, B);
+    cfg.iters = 2;
+    CHECK(tp_net_create(&net, "4 fc4 fc4", &cfg) == TP_ERROR_SPEC && strstr(net.error, "iters 2"), "KP with 2 iterations: \"%s\"",
+          net.error);
+    cfg = cfg_make(TP_LDRL, B);
+    cfg.sigma = 0.0f;
+    CHECK(tp_net_create(&net, "4 fc4 fc4", &cfg) == TP_ERROR_SPEC && strstr(net.error, "sigma 0"), "L-DRL with sigma 0: \"%s\"",
+          net.error);
+}
+
+/* The interleaved schedule: a feedback-only epoch, then epochs that train both, each after
+   one of feedback only; a rule without learned feedback trains both every epoch. */
+static void test_schedule_interleaved(void)
+{
+    tp_config c = tp_config_default(TP_DDTP);
+    long fe = -1;
+    c.schedule = TP_INTERLEAVED;
+    CHECK(tp_schedule_phase(&c, 0, &fe) == TP_PHASE_INVERSE && fe == 0, "epoch 0: feedback only");
+    CHECK(tp_schedule_phase(&c, 1, &fe) == TP_PHASE_BOTH && fe == 1, "epoch 1: both");
+    CHECK(tp_schedule_phase(&c, 2, &fe) == TP_PHASE_INVERSE && fe == 1, "epoch 2: feedback only");
+    CHECK(tp_schedule_phase(&c, 5, &fe) == TP_PHASE_BOTH && fe == 3, "epoch 5: both, the third");
+    c.rule = TP_BP;
+    CHECK(tp_schedule_phase(&c, 0, &fe) == TP_PHASE_BOTH && fe == 1, "BP interleaved trains both");
+}
+
 /* ================================================================ 19. misc ============ */
 
 /* The standard check value of CRC-32/IEEE, and continuation across pieces. */
@@ -2803,14 +3073,17 @@ int main(void)
         h_end();
     }
     {
-        static const struct { const char *spec; tp_rule rule; int aux; } inv[] = {
-            {"6 fc5 fc4 fc3", TP_DTP, 0}, {"6 fc5 fc4 fc3", TP_SDTP, 0}, {"6 fc5 fc4 fc3", TP_AOSDTP, 4},
-            {"5x5x2 lc3x3/3/s2 lc3x3/2 fc3", TP_SDTP, 0}, {"5x5x2 conv3x3/3/s2 fc4 fc3", TP_DTP, 0},
-            {"5x4x2 lc3x3/3/s2 fc4 fc3", TP_AOSDTP, 3},
+        static const struct { const char *spec; tp_rule rule; int aux; size_t n; } inv[] = {
+            {"6 fc5 fc4 fc3", TP_DTP, 0, 0}, {"6 fc5 fc4 fc3", TP_SDTP, 0, 0}, {"6 fc5 fc4 fc3", TP_AOSDTP, 4, 0},
+            {"5x5x2 lc3x3/3/s2 lc3x3/2 fc3", TP_SDTP, 0, 0}, {"5x5x2 conv3x3/3/s2 fc4 fc3", TP_DTP, 0, 0},
+            {"5x4x2 lc3x3/3/s2 fc4 fc3", TP_AOSDTP, 3, 0},
+            {"6 fc5 fc4 fc3", TP_DDTP, 0, 0}, {"5x5x2 lc3x3/3/s2 conv3x3/2 fc3", TP_DDTP, 0, 0},
+            {"6 fc5 fc4 fc4 fc3", TP_DTPDRL, 0, 1}, {"5x5x2 lc3x3/3/s2 conv3x3/2 fc3:elu fc3", TP_DTPDRL, 0, 1},
+            {"6 fc5 fc4:elu fc3", TP_LDRL, 0, 0}, {"5x5x2 lc3x3/3/s2 conv3x3/2:elu fc3", TP_LDRL, 0, 0},
         };
         for (size_t i = 0; i < sizeof inv / sizeof inv[0]; i++) {
             h_begin("gradcheck_inverse %s \"%s\"", tp_rule_name(inv[i].rule), inv[i].spec);
-            gradcheck_inverse(inv[i].spec, inv[i].rule, inv[i].aux);
+            gradcheck_inverse(inv[i].spec, inv[i].rule, inv[i].aux, inv[i].n);
             h_end();
         }
     }
@@ -2884,6 +3157,10 @@ int main(void)
     RUN(wm);
     RUN(drtp);
     RUN(fwdtp);
+    RUN(ddtp);
+    RUN(dtpdrl);
+    RUN(ldrl);
+    RUN(schedule_interleaved);
     RUN(augment);
 #ifdef TEST_POSIX
     RUN(augment_pad_exceeds_image);
