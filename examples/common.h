@@ -649,8 +649,8 @@ EX_FN int ex_csv_column(char **fields, int n, const char *name)
 EX_FN void ex_log_columns(char *buf, size_t n, int diag_layers)
 {
     size_t o = (size_t)snprintf(buf, n, "epoch,train_loss,train_error,test_error,best_test_error,seconds,examples_per_s,phase,inverse_loss");
-    static const char *diag[3] = { "angle", "recon", "target" };
-    for (int k = 0; k < 3; k++)
+    static const char *diag[4] = { "angle", "recon", "target", "feedback" };
+    for (int k = 0; k < 4; k++)
         for (int l = 1; l <= diag_layers && o < n; l++) o += (size_t)snprintf(buf + o, n - o, ",%s_%d", diag[k], l);
 }
 

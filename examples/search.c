@@ -26,16 +26,35 @@
 
 /* The search space: the paper's Table 4 kinds of draw (log-uniform learning rates, short lists of
    Adam constants, ranges for alpha and sigma), wide enough to hold every row of its Table 5, whose
-   MNIST FC rows use beta1 0.99, beta2 0.95, eps 1e-3 and alpha up to 0.31, sigma up to 0.37. */
-#define LR_LO 1e-5
-#define LR_HI 1e-2
+   MNIST FC rows use beta1 0.99, beta2 0.95, eps 1e-3 and alpha up to 0.31, sigma up to 0.37.
+   The rules published after the paper search ranges of their own, around the values their
+   authors give (per-example alpha: DDTP's and DTP-DRL's authors step on the batch mean, so their
+   0.06 over batch 128 is 5e-4 here), log-uniform where a row says "log". */
 static const float beta1_choices[] = { 0.9f, 0.99f };
 static const float beta2_choices[] = { 0.95f, 0.99f, 0.999f };
 static const float eps_choices[] = { 1e-3f, 1e-4f, 1e-6f, 1e-8f };
-#define ALPHA_LO 0.01
-#define ALPHA_HI 0.4
-#define SIGMA_LO 0.01
-#define SIGMA_HI 0.4
+typedef struct {
+    const char *rule;            /* NULL: the paper's rules (Table 4) */
+    double lr[2], inverse_lr[2], alpha[2], sigma[2];
+    int log_alpha, log_sigma;
+} space;
+static const space spaces[] = {
+    {NULL,     {1e-5, 1e-2}, {1e-5, 1e-2}, {0.01, 0.4},  {0.01, 0.4}, 0, 0},
+    {"ss",     {3e-5, 1e-3}, {1e-5, 1e-2}, {0.01, 0.4},  {0.01, 0.4}, 0, 0},   /* around BP's 1.5e-4 */
+    {"kp",     {3e-5, 1e-3}, {1e-5, 1e-2}, {0.01, 0.4},  {0.01, 0.4}, 0, 0},
+    {"wm",     {3e-5, 1e-3}, {1e-4, 1e-2}, {0.01, 0.4},  {0.05, 1.0}, 0, 1},
+    {"drtp",   {1e-4, 1e-2}, {1e-5, 1e-2}, {0.01, 0.4},  {0.01, 0.4}, 0, 0},
+    {"ddtp",   {1e-4, 1e-3}, {3e-5, 1e-3}, {1e-4, 1e-2}, {0.01, 0.3}, 1, 1},   /* 3.3e-4, 1.6e-4, 5e-4, 0.09 */
+    {"dtpdrl", {1e-4, 1e-3}, {5e-6, 1e-3}, {1e-4, 1e-2}, {0.01, 0.3}, 1, 1},   /* 4.3e-4, 2e-5, 5e-4, 0.057 */
+    {"ldrl",   {1e-4, 3e-3}, {1e-4, 1e-2}, {0.01, 1.0},  {0.02, 0.5}, 1, 1},   /* alpha 0.7, sigma 0.08-0.4 */
+};
+
+static const space *space_of(tp_rule rule)
+{
+    for (size_t i = 1; i < sizeof spaces / sizeof spaces[0]; i++)
+        if (!strcmp(spaces[i].rule, tp_rule_name(rule))) return &spaces[i];
+    return &spaces[0];
+}
 
 typedef struct {
     int trial;
@@ -63,24 +82,27 @@ static double log_uniform(tp_rng *r, double lo, double hi) { return lo * pow(hi 
 
 /* Trial k's configuration: a function of (seed, k) only. Every value is drawn whether or not the rule
    uses it, so that trial k of a BP search and of an SDTP search share their forward optimiser. */
-static trial_cfg sample(uint64_t seed, int k)
+static trial_cfg sample(uint64_t seed, int k, const space *sp)
 {
     trial_cfg c;
     tp_rng r;
+    double u;
     tp_rng_seed(&r, seed * 0x100000001b3ULL ^ (uint64_t)k);
     c.trial = k;
     memset(&c.fwd, 0, sizeof c.fwd);
     memset(&c.inv, 0, sizeof c.inv);
-    c.fwd.lr = (float)log_uniform(&r, LR_LO, LR_HI);
+    c.fwd.lr = (float)log_uniform(&r, sp->lr[0], sp->lr[1]);
     c.fwd.beta1 = pick(&r, beta1_choices, 2);
     c.fwd.beta2 = pick(&r, beta2_choices, 3);
     c.fwd.eps = pick(&r, eps_choices, 4);
-    c.inv.lr = (float)log_uniform(&r, LR_LO, LR_HI);
+    c.inv.lr = (float)log_uniform(&r, sp->inverse_lr[0], sp->inverse_lr[1]);
     c.inv.beta1 = pick(&r, beta1_choices, 2);
     c.inv.beta2 = pick(&r, beta2_choices, 3);
     c.inv.eps = pick(&r, eps_choices, 4);
-    c.alpha = (float)(ALPHA_LO + (ALPHA_HI - ALPHA_LO) * tp_rng_uniform(&r));
-    c.sigma = (float)(SIGMA_LO + (SIGMA_HI - SIGMA_LO) * tp_rng_uniform(&r));
+    u = tp_rng_uniform(&r);
+    c.alpha = (float)(sp->log_alpha ? sp->alpha[0] * pow(sp->alpha[1] / sp->alpha[0], u) : sp->alpha[0] + (sp->alpha[1] - sp->alpha[0]) * u);
+    u = tp_rng_uniform(&r);
+    c.sigma = (float)(sp->log_sigma ? sp->sigma[0] * pow(sp->sigma[1] / sp->sigma[0], u) : sp->sigma[0] + (sp->sigma[1] - sp->sigma[0]) * u);
     c.seed = tp_rng_u64(&r) >> 16;
     return c;
 }
@@ -115,12 +137,19 @@ static int usage(FILE *f, int code)
 "  --out FILE.svg      histogram of the summary (default DIR/histogram.svg)\n"
 "  -h, --help          this text\n"
 "\n"
-"Space (every row of the paper's Table 5 lies inside it): lr and inverse lr log-uniform in\n"
-"[1e-5, 1e-2]; beta1 in {0.9, 0.99}; beta2 in {0.95, 0.99, 0.999}; eps in {1e-3, 1e-4, 1e-6,\n"
-"1e-8} (forward and inverse each their own);\n"
-"alpha (DTP) uniform in [0.01, 0.4]; sigma (TP rules) uniform in [0.01, 0.4].\n"
-"Without --trial or --summary, the search runs every unfinished trial and then summarises.\n",
+"Space of the paper's rules (every row of its Table 5 lies inside it): lr and inverse lr\n"
+"log-uniform in [1e-5, 1e-2]; beta1 in {0.9, 0.99}; beta2 in {0.95, 0.99, 0.999}; eps in {1e-3,\n"
+"1e-4, 1e-6, 1e-8} (forward and inverse each their own); alpha (DTP) uniform in [0.01, 0.4];\n"
+"sigma (TP rules) uniform in [0.01, 0.4]. The later rules' ranges, around their authors' values\n"
+"(the rest as above):\n",
             tp_rule_list(rules, sizeof rules));
+    for (size_t i = 1; i < sizeof spaces / sizeof spaces[0]; i++) {
+        const space *sp = &spaces[i];
+        fprintf(f, "  %-7s lr %g..%g, inverse lr %g..%g, alpha %g..%g%s, sigma %g..%g%s\n", sp->rule, sp->lr[0], sp->lr[1],
+                sp->inverse_lr[0], sp->inverse_lr[1], sp->alpha[0], sp->alpha[1], sp->log_alpha ? " (log)" : "",
+                sp->sigma[0], sp->sigma[1], sp->log_sigma ? " (log)" : "");
+    }
+    fprintf(f, "Without --trial or --summary, the search runs every unfinished trial and then summarises.\n");
     return code;
 }
 
@@ -171,7 +200,7 @@ static int after_epoch(void *ctx, tp_net *net, const ex_progress *p)
 static int run_trial(const search_opts *o, int k, tp_dataset *train, const tp_dataset *test)
 {
     char log_path[1100], ckpt[1100], res[1100], tmp[1200], header[400], why[400];
-    trial_cfg c = sample(o->seed, k);
+    trial_cfg c = sample(o->seed, k, space_of(o->rule));
     tp_config cfg = tp_config_default(o->rule);
     ex_state st;
     ex_run run;
@@ -188,6 +217,7 @@ static int run_trial(const search_opts *o, int k, tp_dataset *train, const tp_da
     trial_path(res, sizeof res, o->dir, k, "result");
     cfg.rule = o->rule;
     cfg.schedule = o->sched;
+    c.fwd.decay = cfg.forward.decay;   /* the rule's own (Kolen-Pollack's) */
     cfg.forward = c.fwd;
     cfg.inverse = c.inv;
     cfg.alpha = c.alpha;
@@ -500,7 +530,7 @@ int main(int argc, char **argv)
     if (a.bad) return 2;
     if (list) {
         printf("trial,seed,lr,beta1,beta2,eps,inverse_lr,inverse_beta1,inverse_beta2,inverse_eps,alpha,sigma\n");
-        for (int k = 0; k < trials; k++) { trial_cfg c = sample(o.seed, k); print_cfg_csv(stdout, &c); }
+        for (int k = 0; k < trials; k++) { trial_cfg c = sample(o.seed, k, space_of(o.rule)); print_cfg_csv(stdout, &c); }
         return 0;
     }
     sched_s = tp_schedule_name(o.sched);

@@ -30,8 +30,9 @@ static void usage(FILE *f)
 "\n"
 "learning rule (names in any case)\n"
 "  --rule R              one of the rules listed at the end (default bp)\n"
-"  --schedule S          parallel or alternating (default parallel); alternating runs an epoch\n"
-"                        of inverse steps only before each forward epoch (numbered as that one)\n"
+"  --schedule S          parallel, alternating or interleaved (default parallel); alternating runs\n"
+"                        an epoch of inverse steps only before each forward epoch (numbered as\n"
+"                        that one), interleaved one before each parallel epoch (ddtp's, dtpdrl's)\n"
 "  --hparams H           best (default): this library's best measured configuration for the\n"
 "                        preset, rule and schedule (the README's results table, with their\n"
 "                        auxiliary units and initialiser); table5: the paper's Table 5 row as\n"
@@ -43,8 +44,11 @@ static void usage(FILE *f)
 "  --sgd                 plain SGD for the forward weights instead of Adam\n"
 "  --decay X             decoupled weight decay of the forward weights per step (kp: 1e-4,\n"
 "                        what makes its feedback tend to W; others: 0)\n"
-"  --alpha X             DTP step size of the penultimate target\n"
-"  --sigma X             noise the inverses are trained on\n"
+"  --alpha X             target step: DTP's at the penultimate layer; ddtp's, dtpdrl's and ldrl's\n"
+"                        at the output\n"
+"  --sigma X             noise the inverses (learned feedback) are trained on\n"
+"  --iters N             feedback training steps per batch (ldrl default 5, others 1)\n"
+"  --inverse-decay X     decoupled weight decay of the learned feedback per step (ddtp's damping)\n"
 "  --aux N               AO-SDTP auxiliary output units (default 512)\n"
 "  --hybrid BETA         hybrid targets: BETA * backprop + (1 - BETA) * target propagation\n"
 "  --inverse-loss L      preserve (DTP default) or denoise (SDTP default)\n"
@@ -63,11 +67,12 @@ static void usage(FILE *f)
 "                        be many times slower than one)\n"
 "  --log FILE.csv        CSV log, one line per epoch: epoch,train_loss,train_error,test_error,\n"
 "                        best_test_error,seconds,examples_per_s,phase,inverse_loss[,angle_l...,\n"
-"                        recon_l...,target_l...]; epoch counts forward epochs, and an inverse-only\n"
+"                        recon_l...,target_l...,feedback_l...]; epoch counts forward epochs, and an inverse-only\n"
 "                        epoch's line (phase inverse) leaves the two test columns empty\n"
 "  --diagnostics         per epoch, for each layer: angle to the BP gradient (degrees), the\n"
-"                        inverse's reconstruction error and, for TP rules, the mean squared\n"
-"                        distance from the activity to its target (written to the log)\n"
+"                        inverse's reconstruction error, for TP rules the mean squared distance\n"
+"                        from the activity to its target, and the angle between the layer's\n"
+"                        feedback matrix and W (written to the log)\n"
 "  --checkpoint FILE     save the whole training state to FILE (atomically) after every epoch\n"
 "  --checkpoint-every N  ... and every N batches\n"
 "  --resume FILE         continue the run saved in FILE exactly where it stopped (the network,\n"
@@ -93,11 +98,12 @@ static void usage(FILE *f)
 /* ---------------------------------------------------------------------------------------------
    Options */
 
-enum { F_LR, F_B1, F_B2, F_EPS, F_ILR, F_IB1, F_IB2, F_IEPS, F_ALPHA, F_SIGMA, F_HYBRID, F_DECAY, N_FLOAT };
+enum { F_LR, F_B1, F_B2, F_EPS, F_ILR, F_IB1, F_IB2, F_IEPS, F_ALPHA, F_SIGMA, F_HYBRID, F_DECAY, F_IDECAY, N_FLOAT };
 static const struct { const char *name; double lo, hi; } float_opts[N_FLOAT] = {
     {"--lr", 0, FLT_MAX}, {"--beta1", 0, 1}, {"--beta2", 0, 1}, {"--eps", 0, 1},
     {"--inverse-lr", 0, FLT_MAX}, {"--inverse-beta1", 0, 1}, {"--inverse-beta2", 0, 1}, {"--inverse-eps", 0, 1},
     {"--alpha", 0, FLT_MAX}, {"--sigma", 0, FLT_MAX}, {"--hybrid", 0, 1}, {"--decay", 0, 0.999999},
+    {"--inverse-decay", 0, 0.999999},
 };
 
 typedef struct {
@@ -107,7 +113,7 @@ typedef struct {
     tp_schedule sched;
     tp_hparams hparams;
     int inverse_loss, init;     /* -1: the configuration's */
-    int epochs, batch, max_batches, threads, diagnostics, quiet, augment, synthetic_n, aux, sgd, ckpt_every;
+    int epochs, batch, max_batches, threads, diagnostics, quiet, augment, synthetic_n, aux, sgd, ckpt_every, iters;
     uint64_t seed;
     float f[N_FLOAT];           /* NAN: not given */
 } train_opts;
@@ -167,6 +173,7 @@ static int parse_args(int argc, char **argv, train_opts *o)
         else if ((v = ex_value(&a, "--max-batches"))) a.bad |= !ex_parse_int(a.prog, "--max-batches", v, 0, 1 << 30, &o->max_batches);
         else if ((v = ex_value(&a, "--synthetic-n"))) a.bad |= !ex_parse_int(a.prog, "--synthetic-n", v, 1, 1 << 26, &o->synthetic_n);
         else if ((v = ex_value(&a, "--aux"))) a.bad |= !ex_parse_int(a.prog, "--aux", v, 0, 100000, &o->aux);
+        else if ((v = ex_value(&a, "--iters"))) a.bad |= !ex_parse_int(a.prog, "--iters", v, 1, 10000, &o->iters);
         else if ((v = ex_value(&a, "--checkpoint-every"))) a.bad |= !ex_parse_int(a.prog, "--checkpoint-every", v, 1, 1 << 30, &o->ckpt_every);
         else if ((v = ex_value(&a, "--threads"))) a.bad |= !ex_parse_threads(a.prog, "--threads", v, 1, &o->threads);
         else if ((v = ex_value(&a, "--seed"))) a.bad |= !ex_parse_u64(a.prog, "--seed", v, &o->seed);
@@ -192,7 +199,7 @@ static tp_config make_config(const train_opts *o)
     tp_config cfg = tp_config_default(o->rule);
     float *dst[N_FLOAT] = { &cfg.forward.lr, &cfg.forward.beta1, &cfg.forward.beta2, &cfg.forward.eps, &cfg.inverse.lr,
                             &cfg.inverse.beta1, &cfg.inverse.beta2, &cfg.inverse.eps, &cfg.alpha, &cfg.sigma, &cfg.hybrid,
-                            &cfg.forward.decay };
+                            &cfg.forward.decay, &cfg.inverse.decay };
     char err[TP_ERROR_LEN];
     if (tp_config_paper(&cfg, o->arch, o->rule, o->sched, o->hparams, err) != TP_OK && tp_preset(o->arch))
         fprintf(stderr, "train: %s; using the library defaults\n", err);
@@ -201,6 +208,7 @@ static tp_config make_config(const train_opts *o)
     cfg.max_batch = o->batch;
     cfg.seed = o->seed;
     if (o->aux >= 0) cfg.n_aux = o->aux;
+    if (o->iters > 0) cfg.iters = o->iters;
     if (o->inverse_loss >= 0) cfg.inverse_loss = (tp_inverse_loss)o->inverse_loss;
     if (o->init >= 0) cfg.init = (tp_init)o->init;
     for (int k = 0; k < N_FLOAT; k++) if (!isnan(o->f[k])) *dst[k] = o->f[k];
@@ -339,6 +347,7 @@ static int diagnose(train_ctx *c, tp_net *net, const ex_progress *p, tp_diag *d,
     for (int l = 0; l < net->n_layers && o < n; l++) o += (size_t)snprintf(extra + o, n - o, ",%.4f", (double)d->angle[l]);
     for (int l = 0; l < net->n_layers && o < n; l++) o += (size_t)snprintf(extra + o, n - o, ",%.6g", (double)d->recon[l]);
     for (int l = 0; l < net->n_layers && o < n; l++) o += (size_t)snprintf(extra + o, n - o, ",%.6g", (double)d->target[l]);
+    for (int l = 0; l < net->n_layers && o < n; l++) o += (size_t)snprintf(extra + o, n - o, ",%.4f", (double)d->feedback[l]);
     return 1;
 }
 
@@ -356,6 +365,8 @@ static void print_header(const train_opts *o, const tp_net *net, const tp_datase
                (double)cfg->inverse.beta1, (double)cfg->inverse.beta2, (double)cfg->inverse.eps,
                cfg->inverse_loss == TP_INVERSE_PRESERVE ? "preserve" : "denoise", (double)cfg->alpha, (double)cfg->sigma,
                tp_rule_info(cfg->rule)->n_aux > 0 ? cfg->n_aux : 0, (double)cfg->hybrid);
+    if (cfg->iters > 1) printf(", %d feedback steps per batch", cfg->iters);
+    if (cfg->inverse.decay > 0.0f && ex_learns_feedback(net)) printf(", inverse decay %g", (double)cfg->inverse.decay);
     if (cfg->init == TP_INIT_LECUN) printf(", lecun init");
     printf("\ndata   %s: %d training, %d test examples; batch %d, ", o->dataset, train->n, test->n, cfg->max_batch);
     if (o->threads) printf("%d thread%s\n", o->threads, o->threads > 1 ? "s" : "");
@@ -391,6 +402,12 @@ static int after_epoch(void *ctx, tp_net *net, const ex_progress *p)
             if (tp_rule_info(net->cfg.rule)->targets) {
                 printf("          ||h - target||^2 / n:");
                 for (int l = 0; l + 1 < net->n_layers; l++) printf(" %.3g", (double)d.target[l]);
+                printf("\n");
+            }
+            if (d.feedback[net->n_layers - 1] >= 0.0f) {
+                printf("          feedback to W (deg):");
+                for (int l = 0; l < net->n_layers; l++)
+                    if (d.feedback[l] >= 0.0f) printf(" %.1f", (double)d.feedback[l]); else printf(" -");
                 printf("\n");
             }
         }
