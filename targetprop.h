@@ -7,7 +7,8 @@
    "Assessing the Scalability of Biologically-Motivated Deep Learning Algorithms and
    Architectures" (NeurIPS 2018), and rules that answered it: sign symmetry (Liao et al.
    2016, Xiao et al. 2019), Kolen-Pollack and weight mirrors (Akrout et al. 2019), direct random target
-   projection (Frenkel et al. 2021), fixed-weight DTP (Shibuya et al. 2023).
+   projection (Frenkel et al. 2021), DDTP and DTP-DRL (Meulemans et al. 2020), L-DRL (Ernoult
+   et al. 2022), fixed-weight DTP (Shibuya et al. 2023).
 
    USAGE
      In exactly one C or C++ file:
@@ -32,7 +33,8 @@
        1. results and errors   2. random numbers   3. kernels (tp_gemm fast and plain)
        4. activations   5. layer kinds: dense, locally connected, convolution, three kernels each
        6. networks: the rule table, configs, the text spec, construction   7. forward, losses, Adam
-       8. learning rules: BP, FA, DFA, DTP, SDTP, AO-SDTP, hybrid targets
+       8. learning rules: BP, FA, DFA, DTP, SDTP, AO-SDTP, hybrid targets, sign symmetry,
+          Kolen-Pollack, weight mirrors, DRTP, difference reconstruction (DDTP, DTP-DRL, L-DRL)
        9. training and evaluation   10. data   11. checkpoints   12. license
 
    HOW TO ADD A RULE
@@ -125,6 +127,26 @@
        cross-entropy at the top, as for the other rules); D_l is drawn like DFA's D.
      - FW-DTP's inverses g_l = act(A(V_l)^T h + c_l) are DTP's, drawn as DTP draws them
        (Glorot or LeCun, c_l = 0) and never trained; no noise is drawn for them.
+     - DDTP, DTP-DRL and L-DRL step alpha per example on h_L = a_L (the top layer's output, so
+       a linear top for softmax nets): D_L = alpha e. Their authors step on the batch-mean loss,
+       so their target step tau is alpha = tau / B here. Their top layer learns from the task
+       loss, their hidden layers from ||h_l - target_l||^2 (the authors' 1/2 is in the lr).
+     - DDTP is DDTP-linear: Q_l (n_out x n_l, drawn like DFA's D) from the output to every hidden
+       layer, no feedback bias; its damping is cfg.inverse.decay (decoupled, per step) where the
+       authors add an L2 term to Adam's gradient.
+     - DTP-DRL's and L-DRL's feedback covers layers 2..L, the top one included (it reads h_L);
+       L-DRL's G_l applies act_l (the activation of the layer it inverts: ELU in the authors'
+       VGG) before the transposed operator. One sigma and one learning rate for every layer,
+       where the authors tune L-DRL's per layer; cfg.iters (default 5) iterations for every
+       layer, all layers in each, where the authors take 20 to 55 per layer, one after another
+       (the layers' losses are independent, so only the count differs).
+     - A step with cfg.iters = K > 1 trains the feedback first: K - 1 steps of cfg.inverse inside
+       tp_gradients, each on fresh noise, the forward gradients from the feedback after them,
+       and the K-th feedback step with the forward step (the authors' order, but for that last
+       step). The difference-reconstruction losses are divided by sigma^2 and by the units they
+       sum over, so their scale does not depend on sigma or width.
+     - The interleaved schedule gives one feedback-only epoch before each epoch of both, where
+       the DDTP and DTP-DRL authors run 6 (10 for CIFAR) before training and 1 or 2 between.
 
    LIMITS AND THREADS
      One tp_net may be used by one thread at a time; two nets are independent (there is no
@@ -239,11 +261,13 @@ TPDEF tp_result  tp_config_paper(tp_config *cfg, const char *preset, tp_rule rul
 
 /* ---------------------------------------------------------------- networks ----------- */
 
-typedef enum tp_kind { TP_DENSE, TP_LOCAL, TP_CONV } tp_kind;   /* "fc", "lc", "conv": see tp_kind_info */
+typedef enum tp_kind { TP_DENSE, TP_LOCAL, TP_CONV, TP_MAXPOOL } tp_kind;   /* "fc", "lc", "conv", "maxpool": see tp_kind_info */
 
-/* One layer: a = A(W) x + b, h = act(a). The kinds differ only in the linear operator A(W).
-   Shapes: an image is (h, w, c) channels-last; a dense layer's input is flattened.
-   Parameter pointers are views into the network's blocks. */
+/* One layer: a = A(W) x + b, h = act(a). The kinds differ only in the linear operator A(W);
+   a max-pooling layer has no weights, and its A is the selection of each window's largest
+   input (linear at a given input, which is all its transpose needs). Shapes: an image is
+   (h, w, c) channels-last; a dense layer's input is flattened. Parameter pointers are views
+   into the network's blocks. */
 typedef struct tp_layer {
     tp_kind kind;
     tp_act act;
@@ -263,6 +287,9 @@ typedef struct tp_layer {
     float *fb;                  /* the rule's fixed feedback matrix, or NULL: FA's B and sign
                                    symmetry's s sign(W) (shaped like w), DFA's and DRTP's D
                                    (n_classes, n_out), FW-DTP's inverse V (its c in c) */
+    int32_t *sw;                /* max-pooling: for each output of the last tp_forward (max_batch
+                                   rows), the input offset within its row that it took (its
+                                   "switch"); tp_layer_forward records them, the transpose reads them */
 } tp_layer;
 
 struct tp__work;   /* the workspace: private to the implementation */
@@ -305,8 +332,9 @@ typedef struct tp_net {
 /* Builds the net from a spec or a preset name (tp_preset), or returns an error with the
    reason in net->error (no memory left allocated). The spec:  INPUT LAYER... [LOSS]
      INPUT  784 | 28x28x1
-     LAYER  fcN[xR] | lcKxK/C[/sS] | convKxK/C[/sS], each with an optional :tanh :relu
-            :sigmoid :elu :linear (hidden default tanh, last layer linear)
+     LAYER  fcN[xR] | lcKxK/C[/sS] | convKxK/C[/sS] | maxpoolKxK[/sS] (stride default K),
+            each with an optional :tanh :relu :sigmoid :elu :linear (hidden default tanh,
+            max-pooling linear, last layer linear)
      LOSS   softmax (default, cross-entropy) | mse (squared error)
    Tokens are separated by spaces or commas; "784-256x6-10" is short for "784 fc256x6 fc10".
    A net larger than the machine's physical memory (where POSIX sysconf tells it) is refused
@@ -323,7 +351,7 @@ typedef struct tp_stats {
 } tp_stats;
 
 typedef struct tp_diag {
-    float angle[TP_MAX_LAYERS];     /* degrees between the rule's dW_l and the BP dW_l */
+    float angle[TP_MAX_LAYERS];     /* degrees between the rule's dW_l and the BP dW_l (-1: no weights) */
     float recon[TP_MAX_LAYERS];     /* ||g_l(f_l(h_{l-1})) - h_{l-1}||^2 / n_{l-1}, or -1 */
     float target[TP_MAX_LAYERS];    /* ||h_l - target_l||^2 / n_l of a TP rule's hidden layer, or -1 */
     float feedback[TP_MAX_LAYERS];  /* degrees between layer l's feedback matrix and W_l (FA's or sign
@@ -510,10 +538,12 @@ TPDEF int       tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, 
 /* A layer kind, described once (HOW TO ADD A LAYER KIND, at the top): its spec token, its
    geometry, and the three kernels every rule is written with. */
 typedef struct tp_kind_desc {
-    const char *name;               /* the spec token's prefix: "fc", "lc", "conv" */
+    const char *name;               /* the spec token's prefix: "fc", "lc", "conv", "maxpool" */
     int spatial;                    /* 1: token KxK/C[/sS] over an image; 0: N[xR] over a flat input */
     int local;                      /* 1: a filter of its own per position (n_pos = out_h*out_w) */
     int shared_bias;                /* 1: one bias per channel (n_b = out_c); 0: per unit */
+    int pool;                       /* 1: no weights, no bias, no feedback blocks; token KxK[/sS],
+                                       the input's channels, stride K by default (max-pooling) */
     void (*forward)(const tp_layer *l, const float *w, const float *x, float *a, int batch, float *scratch);
     void (*transpose)(const tp_layer *l, const float *w, const float *d, float *x, int batch, float *scratch);
     void (*weight_grad)(const tp_layer *l, const float *x, const float *d, float *dw, int batch,
@@ -532,8 +562,8 @@ TPDEF void   tp_layer_transpose(const tp_layer *l, const float *w, const float *
                                 int batch, float *scratch);             /* x = A(w)^T d    */
 TPDEF void   tp_layer_weight_grad(const tp_layer *l, const float *x, const float *d, float *dw,
                                   int batch, float *scratch);           /* dw += d<d,A(w)x>/dw */
-TPDEF void   tp_add_bias(float *a, const float *b, int rows, int n, int nb);  /* a[r][j] += b[j % nb] */
-TPDEF void   tp_bias_grad(const float *d, float *db, int rows, int n, int nb); /* db[j % nb] += sum_r d[r][j] */
+TPDEF void   tp_add_bias(float *a, const float *b, int rows, int n, int nb);  /* a[r][j] += b[j % nb]; nb 0: none */
+TPDEF void   tp_bias_grad(const float *d, float *db, int rows, int n, int nb); /* db[j % nb] += sum_r d[r][j]; nb 0: none */
 TPDEF size_t tp_layer_scratch(const tp_layer *l, int batch);
 
 /* ---------------------------------------------------------------- kernels, activations, RNG */
@@ -1387,10 +1417,71 @@ static void tp__conv_weight_grad(const tp_layer *l, const float *x, const float 
 }
 
 /* The layer kinds, each described once (HOW TO ADD A LAYER KIND, at the top), in tp_kind's order. */
+/* Max-pooling: the largest input of each channel's K x K window (stride S, "same" padding that
+   takes no part in a max); no weights. The forward kernel records in l->sw, when it is set,
+   which input each output took (the first of equal ones); the transpose sends d back there,
+   which is the transpose of the pooling's Jacobian at the input of the recorded pass
+   (unpooling). The network records only its own forward pass (tp_forward), not the noisy
+   passes the feedback learns from, so every transpose uses the clean pass's switches. */
+static void tp__pool_forward(const tp_layer *l, const float *w, const float *x, float *a, int batch, float *scratch)
+{
+    int b, C = l->out_c;
+    (void)w; (void)scratch;
+    TP__OMP(parallel for schedule(static) if ((size_t)batch * l->n_out * l->k * l->k > TP__PAR_ARITH))
+    for (b = 0; b < batch; b++) {
+        const float *xb = x + (size_t)b * l->n_in;
+        for (int oy = 0; oy < l->out_h; oy++)
+            for (int ox = 0; ox < l->out_w; ox++) {
+                int y0 = oy * l->stride - l->pad, x0 = ox * l->stride - l->pad_l;
+                int ylo = TP__MAX(y0, 0), yhi = TP__MIN(y0 + l->k, l->in_h);
+                int xlo = TP__MAX(x0, 0), xhi = TP__MIN(x0 + l->k, l->in_w);
+                size_t o = (size_t)b * l->n_out + ((size_t)oy * l->out_w + ox) * C;
+                float *ao = a + o;
+                int32_t *so = l->sw ? l->sw + o : NULL;
+                int first = (ylo * l->in_w + xlo) * C;
+                for (int c = 0; c < C; c++) ao[c] = xb[first + c];
+                if (so) for (int c = 0; c < C; c++) so[c] = first + c;
+                for (int iy = ylo; iy < yhi; iy++)
+                    for (int ix = xlo; ix < xhi; ix++) {
+                        int off = (iy * l->in_w + ix) * C;
+                        const float *p = xb + off;
+                        if (off == first) continue;
+                        if (so)
+                            for (int c = 0; c < C; c++) { int take = p[c] > ao[c]; so[c] = take ? off + c : so[c]; }
+                        for (int c = 0; c < C; c++) ao[c] = tp__select(p[c] > ao[c], p[c], ao[c]);
+                    }
+            }
+    }
+}
+
+static void tp__pool_transpose(const tp_layer *l, const float *w, const float *d, float *x, int batch, float *scratch)
+{
+    int b;
+    (void)w; (void)scratch;
+    TP_ASSERT(l->sw);   /* a max-pooling layer of a network (tp_forward recorded its switches) */
+    TP__OMP(parallel for schedule(static) if ((size_t)batch * l->n_in > TP__PAR_STREAM))
+    for (b = 0; b < batch; b++) {   /* windows may overlap: each row's sums in order */
+        float *xb = x + (size_t)b * l->n_in;
+        const float *db = d + (size_t)b * l->n_out;
+        const int32_t *sb = l->sw + (size_t)b * l->n_out;
+        memset(xb, 0, (size_t)l->n_in * sizeof(float));
+        for (int o = 0; o < l->n_out; o++) xb[sb[o]] += db[o];
+    }
+}
+
+static void tp__pool_weight_grad(const tp_layer *l, const float *x, const float *d, float *dw, int batch,
+                                 float *scratch, int accumulate)
+{
+    (void)l; (void)x; (void)d; (void)dw; (void)batch; (void)scratch; (void)accumulate;   /* no weights */
+}
+
+static double tp__pool_scratch(const tp_layer *l, int batch) { (void)l; (void)batch; return 0.0; }
+
 static const tp_kind_desc tp__kinds[] = {
-    {"fc", 0, 0, 0, tp__dense_forward, tp__dense_transpose, tp__dense_weight_grad, tp__dense_scratch},
-    {"lc", 1, 1, 0, tp__local_forward_k, tp__local_transpose_k, tp__local_weight_grad_k, tp__local_scratch},
-    {"conv", 1, 0, 1, tp__conv_forward, tp__conv_transpose, tp__conv_weight_grad, tp__im2col_scratch},
+    {"fc", 0, 0, 0, 0, tp__dense_forward, tp__dense_transpose, tp__dense_weight_grad, tp__dense_scratch},
+    {"lc", 1, 1, 0, 0, tp__local_forward_k, tp__local_transpose_k, tp__local_weight_grad_k, tp__local_scratch},
+    {"conv", 1, 0, 1, 0, tp__conv_forward, tp__conv_transpose, tp__conv_weight_grad, tp__im2col_scratch},
+    {"maxpool", 1, 0, 0, 1, tp__pool_forward, tp__pool_transpose, tp__pool_weight_grad, tp__pool_scratch},
 };
 
 TPDEF const tp_kind_desc *tp_kind_info(tp_kind k)
@@ -1418,6 +1509,7 @@ TPDEF void tp_layer_weight_grad(const tp_layer *l, const float *x, const float *
 TPDEF void tp_add_bias(float *a, const float *b, int rows, int n, int nb)
 {
     int r;
+    if (nb <= 0) return;
     TP__OMP(parallel for schedule(static) if ((size_t)rows * n > TP__PAR_ARITH))
     for (r = 0; r < rows; r++) {
         float *ar = a + (size_t)r * n;
@@ -1428,7 +1520,7 @@ TPDEF void tp_add_bias(float *a, const float *b, int rows, int n, int nb)
 
 static void tp__bias_grad(const float *d, float *db, int rows, int n, int nb, int acc)
 {
-    int jb, reps = n / nb, nblk = (nb + 63) / 64;
+    int jb, reps = nb > 0 ? n / nb : 0, nblk = (nb + 63) / 64;
     /* 64 sums side by side read whole rows; each sum still adds rows, then repeats, in order */
     TP__OMP(parallel for schedule(static) if ((size_t)rows * n > TP__PAR_ARITH))
     for (jb = 0; jb < nblk; jb++) {
@@ -1463,6 +1555,9 @@ static const char *const tp__presets[][2] = {
     {"imagenet-conv","224x224x3 conv9x9/48/s4 conv3x3/48/s2 conv5x5/96 conv3x3/96/s2 conv3x3/192 conv3x3/192/s2 conv3x3/384 fc1000"},
     /* the autoencoder of the paper's section 5.5 */
     {"mnist-ae",     "28x28x1 fc512 fc64 fc512 fc784:sigmoid mse"},
+    /* Ernoult et al.'s (2022) "simple VGG" for CIFAR-10: conv3x3, ELU, 2x2 max-pooling, five times */
+    {"cifar-vgg",    "32x32x3 conv3x3/128:elu maxpool2x2 conv3x3/128:elu maxpool2x2 conv3x3/256:elu maxpool2x2 "
+                     "conv3x3/256:elu maxpool2x2 conv3x3/512:elu maxpool2x2 fc10"},
 };
 
 TPDEF const char *tp_preset(const char *name)
@@ -1786,6 +1881,7 @@ static tp_result tp__add_layer(tp_net *net, tp_kind kind, int k, int c, int s, t
         tp__msg(net->error, "spec token \"%s\": more than %d layers", tok, TP_MAX_LAYERS);
         return TP_ERROR_SPEC;
     }
+    if (kd->pool) c = net->n_layers == 0 ? net->in_c : net->layers[net->n_layers - 1].out_c;
     if (c < 1 || (kd->spatial && (k < 1 || s < 1))) {
         tp__msg(net->error, "spec token \"%s\": %s %d, expected >= 1", tok,
                 c < 1 ? "channel count" : k < 1 ? "kernel size" : "stride", c < 1 ? c : k < 1 ? k : s);
@@ -1796,7 +1892,7 @@ static tp_result tp__add_layer(tp_net *net, tp_kind kind, int k, int c, int s, t
     {   /* every size must fit an int (and the weights a size_t) before anything is stored */
         double oh = !kd->spatial ? 1 : (ih + (double)s - 1) / s, ow = !kd->spatial ? 1 : (iw + (double)s - 1) / s;
         double patch = !kd->spatial ? (double)ih * iw * ic : (double)k * k * ic;
-        double nw = (kd->local ? oh * ow : 1.0) * patch * c;
+        double nw = kd->pool ? 0.0 : (kd->local ? oh * ow : 1.0) * patch * c;
         if ((double)ih * iw * ic > 1e9 || patch > 1e9 || oh * ow * c > 1e9 || nw > 2e9) {
             tp__msg(net->error, "spec token \"%s\": %.0f inputs, %.0f outputs and %.0f weights; this build takes at most"
                     " 1e9 units and 2e9 weights per layer", tok, (double)ih * iw * ic, oh * ow * c, nw);
@@ -1806,7 +1902,7 @@ static tp_result tp__add_layer(tp_net *net, tp_kind kind, int k, int c, int s, t
     l = &net->layers[net->n_layers++];
     memset(l, 0, sizeof *l);
     l->kind = kind;
-    l->act = explicit_act ? act : TP_TANH;
+    l->act = explicit_act ? act : kd->pool ? TP_IDENTITY : TP_TANH;
     l->in_h = ih; l->in_w = iw; l->in_c = ic;
     l->n_in = ih * iw * ic;
     if (!kd->spatial) {
@@ -1826,8 +1922,8 @@ static tp_result tp__add_layer(tp_net *net, tp_kind kind, int k, int c, int s, t
         l->n_pos = kd->local ? l->out_h * l->out_w : 1;
     }
     l->n_out = l->out_h * l->out_w * l->out_c;
-    l->n_w = (size_t)l->n_pos * l->patch * l->out_c;
-    l->n_b = kd->shared_bias ? (size_t)l->out_c : (size_t)l->n_out;
+    l->n_w = kd->pool ? 0 : (size_t)l->n_pos * l->patch * l->out_c;
+    l->n_b = kd->pool ? 0 : kd->shared_bias ? (size_t)l->out_c : (size_t)l->n_out;
     l->v_out = l->out_c;
     return TP_OK;
 }
@@ -1935,13 +2031,14 @@ static tp_result tp__parse_spec(tp_net *net, const char *spec)
             if (!tp__parse_uint(&p, &c)) goto bad;
             if (*p == 'x') { p++; if (!tp__parse_uint(&p, &reps) || reps < 1) goto bad; }
         } else {
-            int k2;
-            if (!tp__parse_uint(&p, &k) || *p++ != 'x' || !tp__parse_uint(&p, &k2) || *p++ != '/' ||
-                !tp__parse_uint(&p, &c)) goto bad;
+            int k2, pool = tp__kinds[kind].pool;
+            if (!tp__parse_uint(&p, &k) || *p++ != 'x' || !tp__parse_uint(&p, &k2) ||
+                (!pool && (*p++ != '/' || !tp__parse_uint(&p, &c)))) goto bad;
             if (k2 != k) {
                 tp__msg(net->error, "spec token \"%s\": kernel %dx%d, expected a square kernel", tok, k, k2);
                 return TP_ERROR_SPEC;
             }
+            if (pool) s = k;   /* a pool's stride is its size unless given; its channels the input's */
             if (*p == '/') { p++; if (*p++ != 's' || !tp__parse_uint(&p, &s)) goto bad; }
         }
         if (*p) goto bad;
@@ -1955,7 +2052,7 @@ static tp_result tp__parse_spec(tp_net *net, const char *spec)
             size_t o = 0;
             for (int i = 0; tp_kind_info((tp_kind)i) && o < sizeof kinds; i++)
                 o += (size_t)snprintf(kinds + o, sizeof kinds - o, "%s%s", tp__kinds[i].name,
-                                      tp__kinds[i].spatial ? "KxK/C[/sS], " : "N[xR], ");
+                                      tp__kinds[i].pool ? "KxK[/sS], " : tp__kinds[i].spatial ? "KxK/C[/sS], " : "N[xR], ");
             tp__msg(net->error, "spec token \"%s\": expected %ssoftmax or mse", tok, kinds);
         }
         return TP_ERROR_SPEC;
@@ -1975,7 +2072,8 @@ static int tp__n_aux(const tp_net *net) { return tp__rule(net)->n_aux > 0 ? net-
 /* Does layer l (1-based) carry the block? */
 static int tp__carries(const tp_net *net, int l, const tp_blocks *b)
 {
-    return b->shape != TP_SHAPE_NONE && l >= b->first && l <= net->n_layers + b->last;
+    return b->shape != TP_SHAPE_NONE && l >= b->first && l <= net->n_layers + b->last &&
+           !tp__kinds[net->layers[l - 1].kind].pool;   /* nothing to feed back into: no weights */
 }
 
 /* Floats of a block of layer l: its matrix (and c, n_in floats, for an inverse) */
@@ -2168,6 +2266,7 @@ static tp_result tp__plan(tp_net *net, const char *spec_or_preset, const tp_conf
         widest = TP__MAX(widest, ly->n_out);
         scratch = TP__MAX(scratch, tp__kinds[ly->kind].scratch(ly, B));
         nmem += 2.0 * B * ly->n_out;                           /* h[l], d[l] */
+        if (tp__kinds[ly->kind].pool) nmem += (double)B * ly->n_out;   /* its switches, int32 */
     }
     nf += (double)net->layers[L - 1].n_in * n_aux;
     nmem += (double)B * (net->n_out + n_aux) + 2.0 * B * net->n_out + B + 5.0 * B * widest + scratch;
@@ -2267,6 +2366,7 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
             if (tp__carries(net, l, &rule->fixed)) tp__carve(net, ly, rule->fixed.shape, &f, NULL, &ly->fb, NULL);
             net->h[l] = m; m += (size_t)B * ly->n_out;
             net->d[l] = m; m += (size_t)B * ly->n_out;
+            if (tp__kinds[ly->kind].pool) { ly->sw = (int32_t *)(void *)m; m += (size_t)B * ly->n_out; }   /* 4 bytes, as a float */
         }
         if (n_aux > 0) {
             net->wz = f; f += (size_t)net->layers[L - 1].n_in * n_aux;
@@ -2292,6 +2392,9 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
             const tp_kind_desc *kd = tp_kind_info(ly->kind);
             if (!kd->spatial)
                 o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s%d:%s", kd->name, ly->out_c, tp_act_name(ly->act));
+            else if (kd->pool)
+                o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s%dx%d/s%d:%s", kd->name, ly->k, ly->k,
+                                      ly->stride, tp_act_name(ly->act));
             else
                 o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s%dx%d/%d/s%d:%s", kd->name, ly->k, ly->k,
                                       ly->out_c, ly->stride, tp_act_name(ly->act));
@@ -2321,7 +2424,7 @@ TPDEF double tp_net_macs(const tp_net *net)
     double s = 0;
     for (int l = 0; l < net->n_layers; l++) {
         const tp_layer *ly = &net->layers[l];
-        s += (double)ly->out_h * ly->out_w * ly->patch * ly->out_c;
+        if (ly->n_w > 0) s += (double)ly->out_h * ly->out_w * ly->patch * ly->out_c;
     }
     return s;
 }
@@ -2354,8 +2457,12 @@ static void tp__output(tp_net *net, const float *hprev, const float *hL, float *
 }
 
 /* h = act(A(W) x + b): one layer's whole forward pass */
-static void tp__layer_apply(tp_net *net, const tp_layer *ly, const float *x, float *h, int batch)
+/* h = act(A(W) x + b); a max-pooling layer's switches are recorded only when `record` (the
+   network's own forward pass), not for the noisy passes the feedback learns from. */
+static void tp__layer_apply(tp_net *net, const tp_layer *ly, const float *x, float *h, int batch, int record)
 {
+    tp_layer quiet;
+    if (ly->sw && !record) { quiet = *ly; quiet.sw = NULL; ly = &quiet; }
     tp_layer_forward(ly, ly->w, x, h, batch, net->work->cols);
     tp_add_bias(h, ly->b, batch, ly->n_out, (int)ly->n_b);
     tp_act_forward(ly->act, h, (size_t)batch * ly->n_out);
@@ -2427,7 +2534,7 @@ static void tp__forward(tp_net *net, const float *x, int batch)
     int L = net->n_layers;
     net->h[0] = (float *)x;
     net->work->forward_done = 0;
-    for (int l = 1; l <= L; l++) tp__layer_apply(net, &net->layers[l - 1], net->h[l - 1], net->h[l], batch);
+    for (int l = 1; l <= L; l++) tp__layer_apply(net, &net->layers[l - 1], net->h[l - 1], net->h[l], batch, 1);
     tp__output(net, net->h[L - 1], net->h[L], net->out, batch);
     net->batch = batch;
 }
@@ -2527,12 +2634,13 @@ static void tp__scale(float *dst, const float *src, float s, size_t n)
 static void tp__layer_grads(tp_net *net, int l, const float *delta, int batch)
 {
     tp_layer *ly = &net->layers[l - 1];
+    if (ly->n_w == 0) return;   /* max-pooling */
     tp__kinds[ly->kind].weight_grad(ly, net->h[l - 1], delta, ly->dw, batch, net->work->cols, 0);
     tp__bias_grad(delta, ly->db, batch, ly->n_out, (int)ly->n_b, 0);
 }
 
 /* M_l, the multiply-adds of layer l's operator per example, with `cols` output channels */
-static double tp__layer_macs(const tp_layer *ly, int cols) { return (double)ly->out_h * ly->out_w * ly->patch * cols; }
+static double tp__layer_macs(const tp_layer *ly, int cols) { return ly->n_w ? (double)ly->out_h * ly->out_w * ly->patch * cols : 0.0; }
 
 /* ---- BP and FA: delta_L = dL/da_L, delta_{l-1} = (M_l^T delta_l) * act'(a_{l-1}), with
    M_l = W_l (backprop), the fixed feedback B_l (feedback alignment, sign symmetry) or the
@@ -2601,6 +2709,7 @@ static double tp__mirror_grads(tp_net *net, const float *y, int batch)
         const tp_layer *ly = &net->layers[l - 1];
         ptrdiff_t i, n = (ptrdiff_t)ly->n_w;
         double part = 0.0;
+        if (!ly->v) continue;   /* max-pooling */
         memset(w->g_in, 0, (size_t)batch * ly->n_in * sizeof(float));
         tp__add_noise(w->g_in, batch, ly->n_in, net->cfg.sigma,
                       tp__mix(net->cfg.seed ^ tp__mix(net->noise_step * 131u + (uint64_t)l)));
@@ -2627,7 +2736,7 @@ static double tp__kp_feedback_grads(tp_net *net, const float *y, int batch)
     if (!net->work->forward_done) tp_rule_kp(net, y, batch);   /* a step that trains B alone */
     for (int l = 2; l <= net->n_layers; l++) {
         const tp_layer *ly = &net->layers[l - 1];
-        memcpy(ly->dv, ly->dw, ly->n_w * sizeof(float));
+        if (ly->dv) memcpy(ly->dv, ly->dw, ly->n_w * sizeof(float));
     }
     return 0.0;
 }
@@ -2641,6 +2750,7 @@ TPDEF void tp_rule_dfa(tp_net *net, const float *y, int batch)
     tp__scale(net->d[L], net->err, 1.0f / (float)batch, (size_t)batch * C);
     for (int l = 1; l < L; l++) {
         tp_layer *ly = &net->layers[l - 1];
+        if (!ly->fb) continue;   /* max-pooling: nothing to train */
         tp_gemm(0, 0, batch, ly->n_out, C, net->d[L], C, ly->fb, ly->n_out, 0, net->d[l], ly->n_out);
         tp_act_backward(ly->act, net->h[l], net->d[l], (size_t)batch * ly->n_out);
     }
@@ -2656,6 +2766,7 @@ TPDEF void tp_rule_drtp(tp_net *net, const float *y, int batch)
     tp__scale(net->d[L], net->err, 1.0f / (float)batch, (size_t)batch * C);
     for (int l = 1; l < L; l++) {
         tp_layer *ly = &net->layers[l - 1];
+        if (!ly->fb) continue;   /* max-pooling: nothing to train */
         tp_gemm(0, 0, batch, ly->n_out, C, y, C, ly->fb, ly->n_out, 0, net->d[l], ly->n_out);
         tp__scale(net->d[l], net->d[l], 1.0f / (float)batch, (size_t)batch * ly->n_out);
         tp_act_backward(ly->act, net->h[l], net->d[l], (size_t)batch * ly->n_out);
@@ -2690,6 +2801,10 @@ static void tp__inverse(tp_net *net, int l, const float *in, float *out, int bat
     tp_layer tmp;
     const tp_layer *g = tp__inv_geometry(net, l, &tmp);
     const float *v = g->v ? g->v : g->fb;
+    if (g->n_w == 0) {   /* max-pooling: its transpose (unpooling) is its exact inverse on the clean pass */
+        tp_layer_transpose(g, NULL, in, out, batch, net->work->cols);
+        return;
+    }
     if (tp__rule(net)->act_first) {
         size_t n = (size_t)batch * g->n_out;
         memcpy(net->work->g_u, in, n * sizeof(float));
@@ -2707,8 +2822,8 @@ static void tp__inverse(tp_net *net, int l, const float *in, float *out, int bat
 static void tp__f(tp_net *net, int l, const float *x, float *out, float *tmp, int batch)
 {
     const tp_layer *ly = &net->layers[l - 1];
-    if (l < net->n_layers) { tp__layer_apply(net, ly, x, out, batch); return; }
-    tp__layer_apply(net, ly, x, tmp, batch);
+    if (l < net->n_layers) { tp__layer_apply(net, ly, x, out, batch, 0); return; }
+    tp__layer_apply(net, ly, x, tmp, batch, 0);
     tp__output(net, x, tmp, out, batch);
 }
 
@@ -2895,7 +3010,7 @@ static float *tp__run_up(tp_net *net, int l, float *x, float *a, float *b, int b
     float *in = x;
     for (int k = l + 1; k <= net->n_layers; k++) {
         float *out = in == a ? b : a;
-        tp__layer_apply(net, &net->layers[k - 1], in, out, batch);
+        tp__layer_apply(net, &net->layers[k - 1], in, out, batch, 0);
         in = out;
     }
     return in;
@@ -2915,6 +3030,7 @@ static void tp__targets_ddtp(tp_net *net, const float *y, int batch)
     (void)y;
     for (int l = 1; l < L; l++) {
         const tp_layer *ly = &net->layers[l - 1];
+        if (!ly->v) { memset(net->d[l], 0, (size_t)batch * ly->n_out * sizeof(float)); continue; }   /* max-pooling */
         tp_gemm(0, 0, batch, ly->n_out, C, net->err, C, ly->v, ly->n_out, 0, net->d[l], ly->n_out);
         tp__scale(net->d[l], net->d[l], net->cfg.alpha, (size_t)batch * ly->n_out);
     }
@@ -2943,6 +3059,7 @@ static double tp__ddtp_grads(tp_net *net, const float *y, int batch)
         const tp_layer *ly = &net->layers[l - 1];
         size_t n = (size_t)batch * ly->n_out, nc = (size_t)batch * C, i;
         float k = 1.0f / (s2 * (float)batch * (float)ly->n_out), *top;
+        if (!ly->v) continue;
         memset(w->g_grad, 0, n * sizeof(float));
         tp__add_noise(w->g_grad, batch, ly->n_out, net->cfg.sigma, tp__noise_key(net, (uint64_t)l));   /* sigma eps */
         for (i = 0; i < n; i++) w->g_u[i] = net->h[l][i] + w->g_grad[i];
@@ -2981,6 +3098,7 @@ static double tp__drl_grads(tp_net *net, const float *y, int batch)
         const tp_layer *ly = &net->layers[l - 1], *below = &net->layers[l - 2];
         size_t n = (size_t)batch * below->n_out, i;
         float k = 1.0f / (s2 * (float)batch * (float)below->n_out), *r, *q;
+        if (!ly->v) continue;
         memset(w->g_grad, 0, n * sizeof(float));
         tp__add_noise(w->g_grad, batch, below->n_out, net->cfg.sigma, tp__noise_key(net, (uint64_t)l));
         for (i = 0; i < n; i++) w->g_u[i] = net->h[l - 1][i] + w->g_grad[i];
@@ -3047,10 +3165,11 @@ static double tp__ldrl_grads(tp_net *net, const float *y, int batch)
         const tp_layer *ly = &net->layers[l - 1];
         size_t nx = (size_t)batch * ly->n_in, ny = (size_t)batch * ly->n_out, i;
         double term = 0.0;
+        if (!ly->v) continue;
         memset(w->g_grad, 0, nx * sizeof(float));
         tp__add_noise(w->g_grad, batch, ly->n_in, sigma, tp__noise_key(net, (uint64_t)l));   /* sigma eps */
         for (i = 0; i < nx; i++) w->g_u[i] = net->h[l - 1][i] + w->g_grad[i];
-        tp__layer_apply(net, ly, w->g_u, w->g_h, batch);                                      /* y~ */
+        tp__layer_apply(net, ly, w->g_u, w->g_h, batch, 0);                                   /* y~ */
         tp_act_forward(ly->act, w->g_h, ny);
         memcpy(w->g_t, net->h[l], ny * sizeof(float));
         tp_act_forward(ly->act, w->g_t, ny);                                                  /* u(y) */
@@ -3278,7 +3397,7 @@ TPDEF tp_result tp_diagnose(tp_net *net, const float *x, const float *y, int bat
     tp_rule_bp(net, y, batch);   /* overwrites grads and d[] */
     for (int l = 1; l <= L; l++) {
         const tp_layer *ly = &net->layers[l - 1];
-        out->angle[l - 1] = (float)tp__angle(w->diag + (ly->dw - net->grads), ly->dw, ly->n_w);
+        out->angle[l - 1] = ly->n_w ? (float)tp__angle(w->diag + (ly->dw - net->grads), ly->dw, ly->n_w) : -1.0f;
         out->recon[l - 1] = out->feedback[l - 1] = -1.0f;
         if (ly->v && tp__rule(net)->learned.shape != TP_SHAPE_DIRECT && ly->v_out == ly->out_c)
             out->feedback[l - 1] = (float)tp__angle(ly->v, ly->w, ly->n_w);

@@ -64,7 +64,7 @@ static void usage(FILE *f)
 "  --out FILE        CSV, one line per case (default build/bench.csv):\n"
 "                    net,rule,threads,examples_per_s,gflops,peak_rss_mb,peer_examples_per_s,ratio,\n"
 "                    examples_per_s_rounds,peer_examples_per_s_rounds (every round's figure, a;b;c),\n"
-"                    fma_ceiling_gflops,fraction_of_ceiling\n"
+"                    fma_ceiling_gflops,fraction_of_ceiling,time_vs_bp (the x BP column)\n"
 "  --no-peer         do not run the PyTorch peer\n"
 "  --no-gemm         skip the dense-kernel table (tp_gemm beside OpenBLAS sgemm at the FC shapes)\n"
 "  --gemm-out FILE   its CSV (default build/bench-gemm.csv):\n"
@@ -78,7 +78,9 @@ static void usage(FILE *f)
 "  -h, --help        this text\n"
 "\n"
 "GFLOP/s counts 2 FLOPs per multiply-add of the matrix products (tp_step_macs in\n"
-"targetprop.h); element-wise work (activations, Adam, noise, im2col) is not counted.\n");
+"targetprop.h); element-wise work (activations, Adam, noise, im2col) is not counted.\n"
+"x BP is the time of the rule's training step over BP's, same net and threads, when BP is\n"
+"in the run.\n");
 }
 
 /* ------------------------------------------------------------------ FLOP count ------ */
@@ -780,7 +782,7 @@ int main(int argc, char **argv)
     csv = fopen(out_path, "w");
     if (!csv) fprintf(stderr, "bench: cannot write %s: %s (table only)\n", out_path, strerror(errno));
     else fprintf(csv, "net,rule,threads,examples_per_s,gflops,peak_rss_mb,peer_examples_per_s,ratio,"
-                      "examples_per_s_rounds,peer_examples_per_s_rounds,fma_ceiling_gflops,fraction_of_ceiling\n");
+                      "examples_per_s_rounds,peer_examples_per_s_rounds,fma_ceiling_gflops,fraction_of_ceiling,time_vs_bp\n");
 
     /* the cases, then `rounds` sweeps over all of them */
     tp_rng_seed(&order_rng, 20181203u);
@@ -826,14 +828,14 @@ int main(int argc, char **argv)
     }
 
     bench_machine(thr_s, n_thr, ceil, 0);
-    printf("%-10s %-6s %3s %11s %8s %6s %10s %8s %10s", "net", "rule", "thr", "examples/s", "GFLOP/s", "%ceil",
-           "MFLOP/ex", "peak MB", "S*R*rounds");
+    printf("%-10s %-6s %3s %11s %8s %6s %10s %8s %10s %7s", "net", "rule", "thr", "examples/s", "GFLOP/s", "%ceil",
+           "MFLOP/ex", "peak MB", "S*R*rounds", "x BP");
     if (use_peer) printf(" %10s %7s", "peer ex/s", "ours/pr");
     printf("\n");
     for (int c = 0; c < n_cases; c++) {
         bench_case *bc = &cases[c];
-        double eps, gflops, cl = 0.0, peer_eps = bench_best(bc->peer_eps, bc->n_peer);
-        char peer_col[2][32] = {"", ""}, sr[48], rounds[2][BENCH_MAX_ROUNDS * 24];
+        double eps, gflops, cl = 0.0, peer_eps = bench_best(bc->peer_eps, bc->n_peer), bp_eps = 0.0;
+        char peer_col[2][32] = {"", ""}, sr[48], rounds[2][BENCH_MAX_ROUNDS * 24], vs_bp[16] = "";
         if (bc->failed || bc->n == 0) {
             printf("%-10s %-6s %3s   failed\n", bc->net, bc->rule, bc->thr_s);
             continue;
@@ -850,15 +852,20 @@ int main(int argc, char **argv)
         } else if (bc->peer) {
             snprintf(peer_col[0], sizeof peer_col[0], "failed");
         }
+        for (int k = 0; k < n_cases; k++)   /* the time of a step against BP's, same net and threads */
+            if (!strcmp(cases[k].net, bc->net) && !strcmp(cases[k].rule, "bp") && cases[k].thr_s == bc->thr_s &&
+                !cases[k].failed && cases[k].n > 0)
+                bp_eps = bench_best(cases[k].eps, cases[k].n);
+        if (bp_eps > 0) snprintf(vs_bp, sizeof vs_bp, "%.2f", bp_eps / eps);
         snprintf(sr, sizeof sr, "%dx%dx%d", bc->steps, bc->reps, bc->n);
-        printf("%-10s %-6s %3d %11.0f %8.1f %5.1f%% %10.2f %8.0f %10s", bc->net, bc->rule, bc->threads, eps,
-               gflops, cl > 0 ? 100.0 * gflops / cl : 0.0, 2e-6 * bc->macs, bc->rss, sr);
+        printf("%-10s %-6s %3d %11.0f %8.1f %5.1f%% %10.2f %8.0f %10s %7s", bc->net, bc->rule, bc->threads, eps,
+               gflops, cl > 0 ? 100.0 * gflops / cl : 0.0, 2e-6 * bc->macs, bc->rss, sr, vs_bp);
         if (peer_col[0][0]) printf(" %10s %7s", peer_col[0], peer_col[1]);
         printf("\n");
         if (csv)
-            fprintf(csv, "%s,%s,%d,%.1f,%.2f,%.1f,%s,%s,%s,%s,%.1f,%.3f\n", bc->net, bc->rule, bc->threads, eps,
+            fprintf(csv, "%s,%s,%d,%.1f,%.2f,%.1f,%s,%s,%s,%s,%.1f,%.3f,%s\n", bc->net, bc->rule, bc->threads, eps,
                     gflops, bc->rss, peer_eps > 0 ? peer_col[0] : "",
-                    peer_eps > 0 ? peer_col[1] : "", rounds[0], rounds[1], cl, cl > 0 ? gflops / cl : 0.0);
+                    peer_eps > 0 ? peer_col[1] : "", rounds[0], rounds[1], cl, cl > 0 ? gflops / cl : 0.0, vs_bp);
     }
     fflush(stdout);
     free(cases);

@@ -121,7 +121,8 @@ static int usage(FILE *f, int code)
 "  --title TEXT    title (default \"Learning curves\")\n"
 "  --label TEXT    legend label for the next LOG (default: its file name without .csv)\n"
 "  --ylabel TEXT   y axis title (default: the metric's)\n"
-"  --color N       palette colour 0..9 of the next LOG (default: its position), to match\n"
+"  --color N       palette colour 0..9 of the next LOG (default: its position; from the 11th\n"
+"                  LOG on the colours repeat, dashed), to match\n"
 "                  colours across charts\n"
 "  --metric M      test_error (default), train_error, train_loss, both (train dashed, test solid),\n"
 "                  or any other column of the logs as it is, e.g. angle_1 or target_6 of\n"
@@ -196,11 +197,12 @@ int main(int argc, char **argv)
                s->label, s->n, s->n == 1 ? "" : "s", s->test[best], best + 1);
         if (metric != TEST_ERROR) {
             ex_series t = { metric == BOTH ? NULL : s->label, s->epoch, s->other, s->n, s->color, 0, 0 };
-            t.dashed = metric == BOTH;
+            t.dashed = metric == BOTH || s->color >= 10;   /* the palette's second round dashed */
             lines[nlines++] = t;
         }
         if (metric == TEST_ERROR || metric == BOTH) {
             ex_series t = { s->label, s->epoch, s->test, s->n, s->color, 0, 0 };
+            t.dashed = metric != BOTH && s->color >= 10;
             lines[nlines++] = t;
         }
     }

@@ -23,7 +23,7 @@ static void usage(FILE *f)
 "                        input of the network's shape, for timing)\n"
 "  --data DIR            directory of the data files (default data/mnist or data/cifar10)\n"
 "  --arch PRESET|SPEC    mnist-fc (default for mnist), mnist-lc, mnist-conv, cifar-fc (default for\n"
-"                        cifar10), cifar-lc, cifar-conv, imagenet-lc, imagenet-conv, mnist-ae,\n"
+"                        cifar10), cifar-lc, cifar-conv, cifar-vgg, imagenet-lc, imagenet-conv, mnist-ae,\n"
 "                        or a spec such as \"784 fc256x6 fc10\" or \"28x28x1 lc3x3/32/s2 fc10\"\n"
 "  --synthetic-n N       examples in the synthetic set (default 8 batches)\n"
 "  --no-augment          no random crops and flips on CIFAR-10 (default: augment)\n"

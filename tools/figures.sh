@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make figures: the paper's Figures 4 to 8 as this project draws them, and the rules' alignment
-# with backprop, shortened to about a quarter of an hour on two cores (the README says what
+# with backprop, shortened to about half an hour on two cores (the README says what
 # each shortening is). Every program continues where it stopped when run again; FRESH=1 starts
 # over.
 #   tools/figures.sh [OUT_DIR]    (default results/figures)
@@ -39,25 +39,34 @@ step "Figure 4: AO-SDTP against auxiliary size, MNIST FC, parallel, 10 epochs pe
 step "Figures 6 and 7: MNIST autoencoder, BP, DTP and SDTP, 20 epochs each"
 "$build/autoencoder" --rules bp,dtp,sdtp --epochs 20 --out "$out/autoencoder"
 
-step "Not in the paper: how each rule's updates align with BP, MNIST FC, 30 epochs with --diagnostics"
+step "Not in the paper: how each rule's updates align with BP, MNIST FC, 10 epochs each with --diagnostics"
 mkdir -p "$out/alignment"
 a="$out/alignment/mnist-fc"
-for rule in fa dfa dtp sdtp aosdtp; do
+rules=$("$build/train" --list-rules | grep -v '^bp$')
+labels=()
+for rule in $rules; do
     log="$a-$rule.csv"
     extra=()
     [ "$rule" = sdtp ] && extra=(--hparams table5 --inverse-beta1 0.9 --inverse-beta2 0.999)
-    if [ -s "$log" ] && [ "$(grep -c -v '^epoch' "$log")" -ge 30 ]; then echo "$log: done before"; continue; fi
-    "$build/train" --arch mnist-fc --rule "$rule" --epochs 30 --diagnostics --quiet --log "$log" "${extra[@]}"
+    labels+=(--label "$rule" "$log")
+    if [ -s "$log" ] && [ "$(grep -c -v -e ',inverse,' -e '^epoch' "$log")" -ge 10 ]; then echo "$log: done before"; continue; fi
+    "$build/train" --arch mnist-fc --rule "$rule" --epochs 10 --diagnostics --quiet --log "$log" "${extra[@]}"
     echo "$log"
 done
-for l in 1 6; do
+for l in 1 2 3 4 5 6; do   # the top layer learns from the task loss under every rule: 0 degrees
     "$build/plot" -o "$out/alignment/mnist-fc-angle$l.svg" --title "MNIST FC: layer $l's update against the BP gradient" \
-        --ylabel "angle (degrees)" --metric "angle_$l" --label FA "$a-fa.csv" --label DFA "$a-dfa.csv" \
-        --label DTP "$a-dtp.csv" --label SDTP "$a-sdtp.csv" --label AO-SDTP "$a-aosdtp.csv" > /dev/null
+        --ylabel "angle (degrees)" --metric "angle_$l" "${labels[@]}" > /dev/null
+done
+fb=()
+for rule in fa ss kp wm dtp sdtp dtpdrl ldrl; do fb+=(--label "$rule" "$a-$rule.csv"); done
+for l in 2 6; do
+    "$build/plot" -o "$out/alignment/mnist-fc-feedback$l.svg" --title "MNIST FC: layer $l's feedback matrix against W_$l" \
+        --ylabel "angle (degrees)" --metric "feedback_$l" "${fb[@]}" > /dev/null
 done
 "$build/plot" -o "$out/alignment/mnist-fc-target1.svg" --title "MNIST FC: how far layer 1's target lies from its activity" \
     --ylabel "||h_1 - target_1||² / n" --metric target_1 --log-y \
-    --color 2 --label DTP "$a-dtp.csv" --color 3 --label SDTP "$a-sdtp.csv" --color 4 --label AO-SDTP "$a-aosdtp.csv" > /dev/null
+    --label DTP "$a-dtp.csv" --label SDTP "$a-sdtp.csv" --label AO-SDTP "$a-aosdtp.csv" \
+    --label DDTP "$a-ddtp.csv" --label DTP-DRL "$a-dtpdrl.csv" --label L-DRL "$a-ldrl.csv" > /dev/null
 
 step "done: $out"
 ls "$out"/*.svg "$out"/*/*.svg "$out"/*/*.png
