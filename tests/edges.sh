@@ -138,7 +138,8 @@ check "diverge-none: the same net with the default learning rate runs to the end
 # --- 5. the command line: empty values, signs, ranges, --opt=value, names in any case
 bad_args=("--lr ''" "--epochs ''" "--seed -1" "--seed 18446744073709551616" "--seed +3" "--threads 0" "--threads 1000"
           "--lr 1e-3x" "--lr nan" "--lr inf" "--lr 1e39" "--epochs 1e3" "--epochs 99999999999999999999" "--epochs ' 2'"
-          "--batch 0x10" "--quiet=1" "--rule dpt" "--schedule sideways" "--hparams table4" "--lr" "--bogus 1")
+          "--batch 0x10" "--quiet=1" "--rule dpt" "--schedule sideways" "--hparams table4" "--lr" "--bogus 1"
+          "--iters 0" "--iters 2.5" "--inverse-decay 1")
 for b in "${bad_args[@]}"; do
     out=$(eval "\"$train\" \"\${syn[@]}\" --epochs 1 $b" 2>&1); rc=$?
     opt=$(printf '%s' "$b" | cut -d' ' -f1 | cut -d= -f1)
@@ -159,6 +160,15 @@ for prog_args in "search --seed -1" "search --threads 0" "search --trials ''" "p
     out=$(eval "\"$build/\"$prog_args" 2>&1 < /dev/null); rc=$?
     check "args $prog_args: refused (exit status $rc): $(printf '%s' "$out" | head -n 1)" '[ "$rc" -ne 0 ] && [ "$rc" -ne 139 ]'
 done
+
+out=$("$train" "${syn[@]}" --epochs 1 --rule kp --iters 2 2>&1); rc=$?
+check "args-kp-iters: Kolen-Pollack takes one feedback step per batch, said (exit status $rc): $out" \
+      '[ "$rc" -ne 0 ] && printf "%s" "$out" | grep -q "iters 2"'
+"$train" "${loud[@]}" --rule ddtp --schedule interleaved --epochs 2 --iters 2 --inverse-decay 1e-4 --log "$dir/inter.csv" \
+    > "$dir/inter.txt" 2>&1
+check "args-interleaved: ddtp interleaved, 2 forward epochs after feedback-only ones: phases inverse, parallel twice" \
+      '[ "$(tail -n +2 "$dir/inter.csv" | cut -d, -f8 | tr "\n" " ")" = "inverse parallel inverse parallel " ] &&
+       grep -q "2 feedback steps per batch, inverse decay 0.0001" "$dir/inter.txt"'
 
 # --- 6. what a user sees: forward epochs numbered, inverse-only lines marked without a test error
 "$train" "${loud[@]}" --rule dtp --schedule alternating --epochs 2 --log "$dir/see.csv" > "$dir/see.txt" 2>&1

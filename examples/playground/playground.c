@@ -100,7 +100,7 @@ static int pg_make_data(int which, float *x, float *y, int n)
      PG_AUX       auxiliary output units (AO-SDTP)
      PG_OWN_OPT   learned feedback on its own optimiser: the schedule, the inverse learning rate
      PG_NOISE     learned feedback trained on its own, from noise: sigma (inverses, weight mirrors)
-     PG_ALPHA     DTP's top target, a gradient step of size alpha
+     PG_ALPHA     a top target that steps on the error by alpha (DTP, FW-DTP, DDTP, DTP-DRL, L-DRL)
      PG_DECAY     decoupled weight decay by default (Kolen-Pollack) */
 enum { PG_INVERSES = 1, PG_TARGETS = 2, PG_AUX = 4, PG_OWN_OPT = 8, PG_NOISE = 16, PG_ALPHA = 32, PG_DECAY = 64 };
 
@@ -109,7 +109,7 @@ const char *PG_EXPORT(pg_rule_name)(int i) { return tp_rule_name((tp_rule)i); }
 const char *PG_EXPORT(pg_rule_summary)(int i) { return tp_rule_info((tp_rule)i) ? tp_rule_info((tp_rule)i)->summary : ""; }
 int PG_EXPORT(pg_rule_flags)(int i)
 {
-    const tp_rule_desc *d = tp_rule_info((tp_rule)i), *dtp = tp_rule_info(TP_DTP);
+    const tp_rule_desc *d = tp_rule_info((tp_rule)i), *sdtp = tp_rule_info(TP_SDTP);
     int f = 0;
     if (!d) return 0;
     if (d->learned.shape == TP_SHAPE_INVERSE || d->fixed.shape == TP_SHAPE_INVERSE) f |= PG_INVERSES;
@@ -117,7 +117,7 @@ int PG_EXPORT(pg_rule_flags)(int i)
     if (d->n_aux > 0) f |= PG_AUX;
     if (d->learned_grads && !d->with_forward) f |= PG_OWN_OPT;
     if (d->learned_grads && !d->with_forward) f |= PG_NOISE;
-    if (d->targets && d->targets == dtp->targets) f |= PG_ALPHA;
+    if (d->targets && d->targets != sdtp->targets) f |= PG_ALPHA;   /* a step on the error: all but (AO-)SDTP's */
     if (d->decay > 0.0f) f |= PG_DECAY;
     return f;
 }
