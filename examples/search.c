@@ -431,7 +431,8 @@ static int summarise(const char *const *dirs, int ndirs, int trials, const char 
         {
             char (*v)[64] = rs[0].fields;
             tp_rule rule = TP_BP;
-            int tp = tp_rule_parse(v[5], &rule, NULL) == TP_OK && tp_rule_info(rule)->targets != NULL;
+            int tp = tp_rule_parse(v[5], &rule, NULL) == TP_OK &&   /* targets, or feedback of its own */
+                     (tp_rule_info(rule)->targets || tp_rule_info(rule)->learned_grads);
             printf("  best, as a row of the paper's Table 5 (trial %d, best test error %.2f%%):\n", rs[0].trial, 100 * rs[0].best);
             printf("    %s %s %s: lr %s, beta1 %s, beta2 %s, eps %s", v[4], v[5], v[6], v[9], v[10], v[11], v[12]);
             if (tp) printf("; inverse lr %s, beta1 %s, beta2 %s, eps %s%s%s; sigma %s", v[13], v[14], v[15], v[16],

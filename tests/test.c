@@ -2528,6 +2528,17 @@ static void test_config_best(void)
     CHECK(tp_config_paper(&c, "imagenet-lc", TP_SDTP, TP_ALTERNATING, TP_HPARAMS_BEST, why) == TP_ERROR_SPEC &&
           strstr(why, "sdtp") && strstr(why, "alternating") && strstr(why, "imagenet-lc"), "no row: \"%s\"", why);
     CHECK(tp_config_paper(&c, "mnist-fc", TP_BP, TP_PARALLEL, (tp_hparams)7, why) == TP_ERROR_ARGUMENT, "bad which");
+    c = tp_config_default(TP_KP);   /* the later rules' rows: their own searches' best, KP with its decay */
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_KP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.forward.decay == 1e-5f &&
+          c.forward.lr == 0.00025707f, "KP's best row: decay %g", (double)c.forward.decay);
+    c = tp_config_default(TP_WM);
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_WM, TP_ALTERNATING, TP_HPARAMS_BEST, NULL) == TP_OK && c.inverse.lr == 0.0069047f &&
+          c.sigma == 0.0842505f && c.forward.decay == 0.0f, "WM's best row, any schedule: inverse lr %g", (double)c.inverse.lr);
+    c = tp_config_default(TP_FWDTP);
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_FWDTP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.alpha == 0.370645f,
+          "FW-DTP's row sets alpha: %g", (double)c.alpha);
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_LDRL, TP_PARALLEL, TP_HPARAMS_TABLE5, why) == TP_ERROR_SPEC && strstr(why, "ldrl"),
+          "the paper has no L-DRL row: \"%s\"", why);
 }
 
 #ifdef TEST_POSIX
