@@ -1053,16 +1053,14 @@ static void tp__gemm_block(int ta, int tb, int m, int n, int k, const float *a, 
    prefetcher follows one stream, where a panel at a time reads TP_NR floats per row, ldb
    apart), a transposed B four of its rows at a time down the K axis (contiguous reads,
    where a gather of TP_NR rows ldb apart thrashed an L1 set once ldb was a multiple of 4 KB). */
-static void tp__pack_b_rows(int tb, int kc, int nc, const float *b, int ldb, float *TP__RESTRICT out)
+static void tp__pack_b_rows(int tb, int kc, int nc, const float *TP__RESTRICT b, int ldb, float *TP__RESTRICT out)
 {
     if (!tb) {
         int full = nc - nc % TP_NR;
         for (int p = 0; p < kc; p++) {
             const float *src = b + (size_t)p * ldb;
-            for (int j0 = 0; j0 < full; j0 += TP_NR) {
-                float *o = out + (size_t)j0 * kc + (size_t)p * TP_NR;
-                for (int j = 0; j < TP_NR; j++) o[j] = src[j0 + j];
-            }
+            for (int j0 = 0; j0 < full; j0 += TP_NR)   /* a fixed-size memcpy: inline vector moves */
+                memcpy(out + (size_t)j0 * kc + (size_t)p * TP_NR, src + j0, TP_NR * sizeof(float));
             if (full < nc) {
                 float *o = out + (size_t)full * kc + (size_t)p * TP_NR;
                 const float *s = src + full;
@@ -1098,11 +1096,17 @@ static void tp__gemm_seq(int ta, int tb, int m, int n, int k, const float *a, in
 {
     float bbuf[TP_KC * TP_NC + 16];
     float *bpack = tp__align64(bbuf);
-    int direct_b = TP__DIRECT_B(tb, ldb, m, k);
-    for (int jc = 0; jc < n; jc += TP_NC) {
-        int nc = TP__MIN(TP_NC, n - jc);
-        for (int pc = 0; pc < k; pc += TP_KC) {
-            int kc = TP__MIN(TP_KC, k - pc);
+    int direct_b = TP__DIRECT_B(tb, ldb, m, k), nj = (n + TP_NC - 1) / TP_NC, np = (k + TP_KC - 1) / TP_KC;
+    /* K blocks outside the N blocks for a short product with B untransposed: A's few rows of
+       a K block are read once for all of N rather than once per N block, and B's rows of the
+       K block are read on along their length from one N block to the next (a transposed B is
+       read along its rows when the N blocks are outside); C's short rows go round instead.
+       The same K blocks in the same order for every element. */
+    int k_outer = !tb && m <= 256;
+    for (int outer = 0; outer < (k_outer ? np : nj); outer++)
+        for (int inner = 0; inner < (k_outer ? nj : np); inner++) {
+            int jc = (k_outer ? inner : outer) * TP_NC, pc = (k_outer ? outer : inner) * TP_KC;
+            int nc = TP__MIN(TP_NC, n - jc), kc = TP__MIN(TP_KC, k - pc);
             const float *ab = ta ? a + (size_t)pc * lda : a + pc;
             const float *bb = tb ? b + (size_t)jc * ldb + pc : b + (size_t)pc * ldb + jc;
             if (!direct_b) tp__pack_b_rows(tb, kc, nc, bb, ldb, bpack);
@@ -1112,21 +1116,33 @@ static void tp__gemm_seq(int ta, int tb, int m, int n, int k, const float *a, in
             }
             tp__gemm_rows(ta, direct_b, 0, m, kc, nc, ab, lda, bb, ldb, bpack, accumulate || pc > 0, c + jc, ldc);
         }
-    }
     if (k <= 0 && !accumulate)
         for (int i = 0; i < m; i++) memset(c + (size_t)i * ldc, 0, (size_t)n * sizeof(float));
 }
 
-#ifndef TP__SPLIT_N
-#define TP__SPLIT_N(m, n) ((m) <= 256)
+/* Whether nt threads should split C's columns (each packs its own panels of B, and all of A
+   when A is transposed) rather than its rows (each packs all of B it does not read in
+   place): the larger share of micro-tiles, at 6 cycles per step of K (AVX2's 12 FMAs on two
+   pipes), plus the elements each thread packs per step of K, at about a cycle each for a
+   transposed operand and half that for a row copy. */
+#ifdef _OPENMP
+static int tp__split_n(int ta, int tb, int m, int n, int k, int ldb, int nt)
+{
+    double pn = (n + TP_NR - 1) / TP_NR, pm = (m + TP_MR - 1) / TP_MR, pack_b = tb ? 1.0 : 0.5;
+    double pn_t = (int)(pn + nt - 1) / nt, pm_t = (int)(pm + nt - 1) / nt, cn, cm;
+    if (TP__DIRECT_B(tb, ldb, m, k)) pack_b = 0.0;
+    cn = pn_t * pm * 6.0 + (ta ? m : 0) + pack_b * pn_t * TP_NR;
+    cm = pn * pm_t * 6.0 + (ta ? pm_t * TP_MR : 0) + pack_b * n;
+    return pn >= nt && cn < cm;
+}
 #endif
 TPDEF void tp_gemm(int ta, int tb, int m, int n, int k, const float *a, int lda,
                    const float *b, int ldb, int accumulate, float *c, int ldc)
 {
     if (m <= 0 || n <= 0) return;
 #ifdef _OPENMP
-    int split_n = TP__SPLIT_N(m, n) && n >= 2 * TP_NR;
-    if ((double)m * n * k > 32768.0 && (m >= 2 * TP_MR || split_n) && omp_get_max_threads() > 1) {
+    int nt = omp_get_max_threads(), split_n = nt > 1 && tp__split_n(ta, tb, m, n, k, ldb, nt);
+    if ((double)m * n * k > 32768.0 && (m >= 2 * TP_MR || split_n) && nt > 1) {
         /* every thread a block of C, all of it: its own rows (a tall product) or its own
            columns (a short one), packing what it reads itself, with no barrier */
         TP__OMP(parallel)
