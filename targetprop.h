@@ -879,6 +879,7 @@ static void tp__pack_b(int tb, int kc, int nc, const float *b, int ldb, float *T
     }
 }
 
+#if !TP__GEMM_SEQ
 /* A transposed (A^T stored, rows lda apart) into TP_MR-tall panels: fixed-length copies. */
 static void tp__pack_at(int mc, int kc, const float *a, int lda, float *TP__RESTRICT out)
 {
@@ -891,6 +892,27 @@ static void tp__pack_at(int mc, int kc, const float *a, int lda, float *TP__REST
         }
     }
 }
+#define TP__PACK_AT tp__pack_at
+#else
+/* tp__pack_at reading A^T along its stored rows: mc floats at a time into all the panels
+   (fixed-size copies, inlined), where a panel at a time read TP_MR floats per row, lda apart */
+static void tp__pack_at_rows(int mc, int kc, const float *TP__RESTRICT a, int lda, float *TP__RESTRICT out)
+{
+    int full = mc - mc % TP_MR;
+    for (int p = 0; p < kc; p++) {
+        const float *src = a + (size_t)p * lda;
+        for (int i0 = 0; i0 < full; i0 += TP_MR)
+            memcpy(out + (size_t)i0 * kc + (size_t)p * TP_MR, src + i0, TP_MR * sizeof(float));
+        if (full < mc) {
+            float *o = out + (size_t)full * kc + (size_t)p * TP_MR;
+            int mr = mc - full;
+            for (int i = 0; i < TP_MR; i++) o[i] = i < mr ? src[full + i] : 0.0f;
+        }
+    }
+}
+
+#define TP__PACK_AT tp__pack_at_rows
+#endif
 
 /* c[0:mr, 0:nr] (+)= A (mr x kc) B (kc x TP_NR, rows ldb apart), with A's element (i, p) at
    a[i * rsa + p * csa]: a packed panel of A^T (rsa 1, csa TP_MR) or A's rows read in place
@@ -980,7 +1002,7 @@ static void tp__gemm_rows(int ta, int direct_b, int i_begin, int i_end, int kc, 
     float *apack = tp__align64(abuf);
     for (int ic = i_begin; ic < i_end; ic += TP_MC) {
         int mc = TP__MIN(TP_MC, i_end - ic);
-        if (ta) tp__pack_at(mc, kc, a + ic, lda, apack);
+        if (ta) TP__PACK_AT(mc, kc, a + ic, lda, apack);
         for (int jr = 0; jr < nc; jr += TP_NR) {
             int direct = direct_b && jr + TP_NR <= nc, nr = TP__MIN(TP_NR, nc - jr);
             const float *bp = direct ? b + jr : bpack + (size_t)jr * kc;
