@@ -1142,19 +1142,15 @@ static void tp__gemm_seq(int ta, int tb, int m, int n, int k, const float *a, in
         for (int i = 0; i < m; i++) memset(c + (size_t)i * ldc, 0, (size_t)n * sizeof(float));
 }
 
-/* Whether nt threads should split C's columns (each packs its own panels of B, and all of A
-   when A is transposed) rather than its rows (each packs all of B it does not read in
-   place): the larger share of micro-tiles, at 6 cycles per step of K (AVX2's 12 FMAs on two
-   pipes), plus the elements each thread packs per step of K, at about a cycle each for a
-   transposed operand and half that for a row copy. */
+/* Whether nt threads should split C's columns rather than its rows: the larger share of
+   micro-tiles, at 6 cycles per step of K (AVX2's 12 FMAs on two pipes), plus what every
+   thread reads whole, at about a cycle an element per step of K: all of A when the columns
+   are split, all of B when the rows are (each thread packs its own share of the other). */
 #ifdef _OPENMP
-static int tp__split_n(int ta, int tb, int m, int n, int k, int ldb, int nt)
+static int tp__split_n(int m, int n, int nt)
 {
-    double pn = (n + TP_NR - 1) / TP_NR, pm = (m + TP_MR - 1) / TP_MR, pack_b = tb ? 1.0 : 0.5;
-    double pn_t = (int)(pn + nt - 1) / nt, pm_t = (int)(pm + nt - 1) / nt, cn, cm;
-    if (TP__DIRECT_B(tb, ldb, m, k)) pack_b = 0.0;
-    cn = pn_t * pm * 6.0 + (ta ? m : 0) + pack_b * pn_t * TP_NR;
-    cm = pn * pm_t * 6.0 + (ta ? pm_t * TP_MR : 0) + pack_b * n;
+    double pn = (n + TP_NR - 1) / TP_NR, pm = (m + TP_MR - 1) / TP_MR;
+    double cn = (double)((int)(pn + nt - 1) / nt) * pm * 6.0 + m, cm = pn * (double)((int)(pm + nt - 1) / nt) * 6.0 + n;
     return pn >= nt && cn < cm;
 }
 #endif
@@ -1163,7 +1159,7 @@ TPDEF void tp_gemm(int ta, int tb, int m, int n, int k, const float *a, int lda,
 {
     if (m <= 0 || n <= 0) return;
 #ifdef _OPENMP
-    int nt = omp_get_max_threads(), split_n = nt > 1 && tp__split_n(ta, tb, m, n, k, ldb, nt);
+    int nt = omp_get_max_threads(), split_n = nt > 1 && tp__split_n(m, n, nt);
     if ((double)m * n * k > 32768.0 && (m >= 2 * TP_MR || split_n) && nt > 1) {
         /* every thread a block of C, all of it: its own rows (a tall product) or its own
            columns (a short one), packing what it reads itself, with no barrier */
