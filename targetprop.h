@@ -810,6 +810,8 @@ TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int 
 #define TP__KC 128
 #define TP__NC 264
 #define TP__MC 96
+/* and the product as one block of C per thread (tp__gemm_seq: no barrier, each thread packs
+   what it reads, reading along the stored rows), measured on this ISA only (issue 17) */
 #define TP__GEMM_SEQ 1
 #elif defined(__aarch64__)
 /* AArch64 NEON: 32 q registers of 4 floats; 4 x 20/4 = 20 accumulators, + 5 for B, + 4 for
