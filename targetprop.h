@@ -850,6 +850,9 @@ TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int 
 #define TP__KC 128
 #define TP__NC 264
 #define TP__MC 96
+/* and the product as one block of C per thread (tp__gemm_seq: no barrier, each thread packs
+   what it reads, reading along the stored rows), measured on this ISA only (issue 17) */
+#define TP__GEMM_SEQ 1
 #elif defined(__aarch64__)
 /* AArch64 NEON: 32 q registers of 4 floats; 4 x 20/4 = 20 accumulators, + 5 for B, + 4 for
    the elements of A (fmla by element) = 29 of 32. 8 x 12 fits too (24 + 3 + 2), but GCC 12
@@ -878,6 +881,9 @@ TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int 
 #define TP__KC 128
 #define TP__NC 240
 #define TP__MC 96
+#endif
+#ifndef TP__GEMM_SEQ
+#define TP__GEMM_SEQ 0
 #endif
 #ifndef TP_MR
 #define TP_MR TP__MR
@@ -915,6 +921,7 @@ static void tp__pack_b(int tb, int kc, int nc, const float *b, int ldb, float *T
     }
 }
 
+#if !TP__GEMM_SEQ
 /* A transposed (A^T stored, rows lda apart) into TP_MR-tall panels: fixed-length copies. */
 static void tp__pack_at(int mc, int kc, const float *a, int lda, float *TP__RESTRICT out)
 {
@@ -927,6 +934,27 @@ static void tp__pack_at(int mc, int kc, const float *a, int lda, float *TP__REST
         }
     }
 }
+#define TP__PACK_AT tp__pack_at
+#else
+/* tp__pack_at reading A^T along its stored rows: mc floats at a time into all the panels
+   (fixed-size copies, inlined), where a panel at a time read TP_MR floats per row, lda apart */
+static void tp__pack_at_rows(int mc, int kc, const float *TP__RESTRICT a, int lda, float *TP__RESTRICT out)
+{
+    int full = mc - mc % TP_MR;
+    for (int p = 0; p < kc; p++) {
+        const float *src = a + (size_t)p * lda;
+        for (int i0 = 0; i0 < full; i0 += TP_MR)
+            memcpy(out + (size_t)i0 * kc + (size_t)p * TP_MR, src + i0, TP_MR * sizeof(float));
+        if (full < mc) {
+            float *o = out + (size_t)full * kc + (size_t)p * TP_MR;
+            int mr = mc - full;
+            for (int i = 0; i < TP_MR; i++) o[i] = i < mr ? src[full + i] : 0.0f;
+        }
+    }
+}
+
+#define TP__PACK_AT tp__pack_at_rows
+#endif
 
 /* c[0:mr, 0:nr] (+)= A (mr x kc) B (kc x TP_NR, rows ldb apart), with A's element (i, p) at
    a[i * rsa + p * csa]: a packed panel of A^T (rsa 1, csa TP_MR) or A's rows read in place
@@ -964,6 +992,39 @@ TP__INLINE void tp__micro(int kc, const float *TP__RESTRICT a, ptrdiff_t rsa, pt
     }
 }
 
+#if TP__GEMM_SEQ
+/* tp__micro with the whole tile in its own copy of the loop: with no ragged edge the
+   accumulators never need an address, so they go from the registers straight into C
+   (tp__micro's zeroed array on the stack and its copy out cost a tenth of a K = 128 tile);
+   the same additions in the same order. The edges take tp__micro. */
+TP__INLINE void tp__micro_seq(int kc, const float *TP__RESTRICT a, ptrdiff_t rsa, ptrdiff_t csa,
+                              const float *TP__RESTRICT b, int ldb, float *TP__RESTRICT c, int ldc,
+                              int mr, int nr, int load)
+{
+    if (mr == TP_MR && nr == TP_NR) {
+        float acc[TP_MR][TP_NR];
+        for (int i = 0; i < TP_MR; i++) {   /* the first step, 0 + a b as in tp__micro (kc >= 1) */
+            float ai = a[i * rsa];
+            for (int j = 0; j < TP_NR; j++) acc[i][j] = 0.0f + ai * b[j];
+        }
+        for (int p = 1; p < kc; p++) {
+            const float *bp = b + (size_t)p * ldb;
+            for (int i = 0; i < TP_MR; i++) {
+                float ai = a[i * rsa + p * csa];
+                for (int j = 0; j < TP_NR; j++) acc[i][j] += ai * bp[j];
+            }
+        }
+        for (int i = 0; i < TP_MR; i++) {   /* -0 + x is x, bit for bit */
+            float *ci = c + (size_t)i * ldc;
+            for (int j = 0; j < TP_NR; j++) ci[j] = (load ? ci[j] : -0.0f) + acc[i][j];
+        }
+    } else tp__micro(kc, a, rsa, csa, b, ldb, c, ldc, mr, nr, load);
+}
+#define TP__MICRO tp__micro_seq
+#else
+#define TP__MICRO tp__micro
+#endif
+
 /* A short product (few rows of C, as a locally-connected layer's per-position products over
    the batch) with a B that is not transposed and has short rows reads B in place: its rows of
    TP_NR floats are what a packed panel holds, and packing would cost as much as the product
@@ -983,16 +1044,16 @@ static void tp__gemm_rows(int ta, int direct_b, int i_begin, int i_end, int kc, 
     float *apack = tp__align64(abuf);
     for (int ic = i_begin; ic < i_end; ic += TP_MC) {
         int mc = TP__MIN(TP_MC, i_end - ic);
-        if (ta) tp__pack_at(mc, kc, a + ic, lda, apack);
+        if (ta) TP__PACK_AT(mc, kc, a + ic, lda, apack);
         for (int jr = 0; jr < nc; jr += TP_NR) {
             int direct = direct_b && jr + TP_NR <= nc, nr = TP__MIN(TP_NR, nc - jr);
             const float *bp = direct ? b + jr : bpack + (size_t)jr * kc;
             float *cp = c + (size_t)ic * ldc + jr;
             for (int ir = 0; ir < mc; ir += TP_MR) {
                 int mr = TP__MIN(TP_MR, mc - ir);
-                if (ta) tp__micro(kc, apack + (size_t)ir * kc, 1, TP_MR, bp, direct ? ldb : TP_NR,
+                if (ta) TP__MICRO(kc, apack + (size_t)ir * kc, 1, TP_MR, bp, direct ? ldb : TP_NR,
                                   cp + (size_t)ir * ldc, ldc, mr, nr, load);
-                else    tp__micro(kc, a + (size_t)(ic + ir) * lda, lda, 1, bp, direct ? ldb : TP_NR,
+                else    TP__MICRO(kc, a + (size_t)(ic + ir) * lda, lda, 1, bp, direct ? ldb : TP_NR,
                                   cp + (size_t)ir * ldc, ldc, mr, nr, load);
             }
         }
@@ -1014,6 +1075,7 @@ static void tp__my_block(int n, int align, int *i0, int *i1)
     *i1 = TP__MIN(n, *i0 + per);
 }
 
+#if !TP__GEMM_SEQ
 /* One parallel region for the whole product: for every (K, N) block the team packs B
    together, one panel each, then every thread multiplies its own rows of C. */
 static void tp__gemm_block(int ta, int tb, int m, int n, int k, const float *a, int lda,
@@ -1047,7 +1109,127 @@ static void tp__gemm_block(int ta, int tb, int m, int n, int k, const float *a, 
     if (k == 0 && !accumulate)
         for (int i = 0; i < m; i++) memset(c + (size_t)i * ldc, 0, (size_t)n * sizeof(float));
 }
+#endif
 
+#if TP__GEMM_SEQ
+/* A kc x nc block of op(B) into TP_NR-wide panels like tp__pack_b, but walking B along its
+   stored rows: an untransposed B a row of nc floats at a time across all the panels (the
+   prefetcher follows one stream, where a panel at a time reads TP_NR floats per row, ldb
+   apart), a transposed B four of its rows at a time down the K axis (contiguous reads,
+   where a gather of TP_NR rows ldb apart thrashed an L1 set once ldb was a multiple of 4 KB). */
+static void tp__pack_b_rows(int tb, int kc, int nc, const float *TP__RESTRICT b, int ldb, float *TP__RESTRICT out)
+{
+    if (!tb) {
+        int full = nc - nc % TP_NR;
+        for (int p = 0; p < kc; p++) {
+            const float *src = b + (size_t)p * ldb;
+            for (int j0 = 0; j0 < full; j0 += TP_NR)   /* a fixed-size memcpy: inline vector moves */
+                memcpy(out + (size_t)j0 * kc + (size_t)p * TP_NR, src + j0, TP_NR * sizeof(float));
+            if (full < nc) {
+                float *o = out + (size_t)full * kc + (size_t)p * TP_NR;
+                const float *s = src + full;
+                int nr = nc - full;
+                for (int j = 0; j < TP_NR; j++) o[j] = j < nr ? s[j] : 0.0f;
+            }
+        }
+        return;
+    }
+    for (int j0 = 0; j0 < nc; j0 += TP_NR) {
+        int nr = TP__MIN(TP_NR, nc - j0), j = 0;
+        float *o = out + (size_t)j0 * kc;
+        for (; j + 4 <= nr; j += 4) {
+            const float *s0 = b + (size_t)(j0 + j) * ldb, *s1 = s0 + ldb, *s2 = s1 + ldb, *s3 = s2 + ldb;
+            for (int p = 0; p < kc; p++) {
+                float *op = o + (size_t)p * TP_NR + j;
+                op[0] = s0[p]; op[1] = s1[p]; op[2] = s2[p]; op[3] = s3[p];
+            }
+        }
+        for (; j < nr; j++) {
+            const float *s0 = b + (size_t)(j0 + j) * ldb;
+            for (int p = 0; p < kc; p++) o[(size_t)p * TP_NR + j] = s0[p];
+        }
+        for (; j < TP_NR; j++)
+            for (int p = 0; p < kc; p++) o[(size_t)p * TP_NR + j] = 0.0f;
+    }
+}
+
+/* The whole product on this thread, without OpenMP constructs: the same blocks and the same
+   order of additions as tp__gemm_block, so the same bits. */
+static void tp__gemm_seq(int ta, int tb, int m, int n, int k, const float *a, int lda,
+                         const float *b, int ldb, int accumulate, float *c, int ldc)
+{
+    float bbuf[TP_KC * TP_NC + 16];
+    float *bpack = tp__align64(bbuf);
+    int direct_b = TP__DIRECT_B(tb, ldb, m, k), nj = (n + TP_NC - 1) / TP_NC, np = (k + TP_KC - 1) / TP_KC;
+    /* K blocks outside the N blocks for a short product with B untransposed: A's few rows of
+       a K block are read once for all of N rather than once per N block, and B's rows of the
+       K block are read on along their length from one N block to the next (a transposed B is
+       read along its rows when the N blocks are outside); C's short rows go round instead.
+       The same K blocks in the same order for every element. */
+    int k_outer = !tb && m <= 256;
+    for (int outer = 0; outer < (k_outer ? np : nj); outer++)
+        for (int inner = 0; inner < (k_outer ? nj : np); inner++) {
+            int jc = (k_outer ? inner : outer) * TP_NC, pc = (k_outer ? outer : inner) * TP_KC;
+            int nc = TP__MIN(TP_NC, n - jc), kc = TP__MIN(TP_KC, k - pc);
+            const float *ab = ta ? a + (size_t)pc * lda : a + pc;
+            const float *bb = tb ? b + (size_t)jc * ldb + pc : b + (size_t)pc * ldb + jc;
+            if (!direct_b) tp__pack_b_rows(tb, kc, nc, bb, ldb, bpack);
+            else if (nc % TP_NR) {
+                int jr = nc - nc % TP_NR;
+                tp__pack_b(tb, kc, nc - jr, bb + jr, ldb, bpack + (size_t)jr * kc);
+            }
+            tp__gemm_rows(ta, direct_b, 0, m, kc, nc, ab, lda, bb, ldb, bpack, accumulate || pc > 0, c + jc, ldc);
+        }
+    if (k <= 0 && !accumulate)
+        for (int i = 0; i < m; i++) memset(c + (size_t)i * ldc, 0, (size_t)n * sizeof(float));
+}
+
+/* Whether nt threads should split C's columns rather than its rows: the larger share of
+   micro-tiles, at 6 cycles per step of K (AVX2's 12 FMAs on two pipes), plus what every
+   thread reads whole, at about a cycle an element per step of K: all of A when the columns
+   are split, all of B when the rows are (each thread packs its own share of the other). */
+#ifdef _OPENMP
+static int tp__split_n(int m, int n, int nt)
+{
+    double pn = (n + TP_NR - 1) / TP_NR, pm = (m + TP_MR - 1) / TP_MR;
+    double cn = (double)((int)(pn + nt - 1) / nt) * pm * 6.0 + m, cm = pn * (double)((int)(pm + nt - 1) / nt) * 6.0 + n;
+    return pn >= nt && cn < cm;
+}
+#endif
+TPDEF void tp_gemm(int ta, int tb, int m, int n, int k, const float *a, int lda,
+                   const float *b, int ldb, int accumulate, float *c, int ldc)
+{
+    if (m <= 0 || n <= 0) return;
+#ifdef _OPENMP
+    int nt = omp_get_max_threads(), split_n = nt > 1 && tp__split_n(m, n, nt);
+    if ((double)m * n * k > 32768.0 && (m >= 2 * TP_MR || split_n) && nt > 1) {
+        /* every thread a block of C, all of it: its own rows (a tall product) or its own
+           columns (a short one), packing what it reads itself, with no barrier */
+        TP__OMP(parallel)
+        {
+            int i0, i1;
+            tp__my_block(split_n ? n : m, split_n ? TP_NR : TP_MR, &i0, &i1);
+            if (i0 < i1) {
+                if (split_n) tp__gemm_seq(ta, tb, m, i1 - i0, k, a, lda, tb ? b + (size_t)i0 * ldb : b + i0, ldb,
+                                          accumulate, c + i0, ldc);
+                else tp__gemm_seq(ta, tb, i1 - i0, n, k, ta ? a + i0 : a + (size_t)i0 * lda, lda, b, ldb,
+                                  accumulate, c + (size_t)i0 * ldc, ldc);
+            }
+        }
+        return;
+    }
+#endif
+    tp__gemm_seq(ta, tb, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+}
+
+/* The serial form, for callers that are already inside a parallel loop. */
+static void tp__gemm_serial(int ta, int tb, int m, int n, int k, const float *a, int lda,
+                            const float *b, int ldb, int accumulate, float *c, int ldc)
+{
+    if (m <= 0 || n <= 0) return;
+    tp__gemm_seq(ta, tb, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+}
+#else
 TPDEF void tp_gemm(int ta, int tb, int m, int n, int k, const float *a, int lda,
                    const float *b, int ldb, int accumulate, float *c, int ldc)
 {
@@ -1063,6 +1245,7 @@ static void tp__gemm_serial(int ta, int tb, int m, int n, int k, const float *a,
     if (m <= 0 || n <= 0) return;
     tp__gemm_block(ta, tb, m, n, k, a, lda, b, ldb, accumulate, c, ldc, 0);
 }
+#endif
 
 /* ------------------------------------------------------------------ 4. activations --- */
 
