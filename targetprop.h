@@ -3,7 +3,7 @@
 
    Backprop, feedback alignment, direct feedback alignment and the target-propagation
    family (DTP, simplified DTP, augmented-output SDTP, hybrid BP/TP targets) for dense,
-   locally-connected and convolution networks, as assessed by Bartunov et al.,
+   locally-connected, convolution and max-pooling networks, as assessed by Bartunov et al.,
    "Assessing the Scalability of Biologically-Motivated Deep Learning Algorithms and
    Architectures" (NeurIPS 2018), and rules that answered it: sign symmetry (Liao et al.
    2016, Xiao et al. 2019), Kolen-Pollack and weight mirrors (Akrout et al. 2019), direct random target
@@ -31,7 +31,8 @@
        kernels, tp_gemm, activations, random numbers.
      The implementation, in the order the data flows:
        1. results and errors   2. random numbers   3. kernels (tp_gemm fast and plain)
-       4. activations   5. layer kinds: dense, locally connected, convolution, three kernels each
+       4. activations   5. layer kinds: dense, locally connected, convolution, max-pooling,
+          three kernels each
        6. networks: the rule table, configs, the text spec, construction   7. forward, losses, Adam
        8. learning rules: BP, FA, DFA, DTP, SDTP, AO-SDTP, hybrid targets, sign symmetry,
           Kolen-Pollack, weight mirrors, DRTP, difference reconstruction (DDTP, DTP-DRL, L-DRL)
@@ -57,7 +58,8 @@
    HOW TO ADD A LAYER KIND
      A kind is one row of tp_kind_desc (tp__kinds, in enum tp_kind's order): the spec token's
      prefix, whether it reads an image (KxK/C[/sS]) or a flat input (N[xR]), whether each
-     position has its own filter, whether biases are per channel, the three kernels
+     position has its own filter, whether biases are per channel, whether it is a pooling
+     without weights (KxK[/sS], no feedback blocks), the three kernels
      forward (a = A(W) x), transpose (x = A(W)^T d) and weight_grad (dW (+)= d<d, A(W) x>/dW,
      accumulating or overwriting), and the scratch they need. The spec parser, construction,
      printing, every rule and the inverses then use it; the tests' adjoint and finite-difference
