@@ -2759,6 +2759,16 @@ static void mat_mul(int n, const double *a, const double *b, double *c)
         }
 }
 
+/* Small noise, a large target step, a quick feedback optimiser: for the Gauss-Newton tests. */
+static tp_config gn_config(tp_rule rule, int B)
+{
+    tp_config cfg = cfg_make(rule, B);
+    cfg.sigma = 0.01f;
+    cfg.alpha = 0.5f;
+    cfg.inverse.lr = 3e-3f;
+    return cfg;
+}
+
 /* A square linear net "4 fc4:linear fc4:linear fc4" with well-conditioned W_l = I + 0.3 U. */
 static int square_linear_net(tp_net *net, tp_config *cfg)
 {
@@ -2785,6 +2795,7 @@ static void jacobian_above(const tp_net *net, int l, double *J)   /* J_l = W_{l+
 static double gn_target_error(const tp_net *net, int l, int B, double *scale)
 {
     double J[16], Ji[16], worst = 0, big = 0;
+    *scale = 0;
     jacobian_above(net, l, J);
     if (!mat_inverse(4, J, Ji)) return 1e9;
     for (int b = 0; b < B; b++)
@@ -2797,6 +2808,31 @@ static double gn_target_error(const tp_net *net, int l, int B, double *scale)
         }
     *scale = big;
     return worst;
+}
+
+/* max |a b - I| of 4 x 4 matrices, b transposed when bt */
+static double off_identity(const double *a, const float *b, int bt)
+{
+    double worst = 0;
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+            double s = 0;
+            for (int k = 0; k < 4; k++) s += a[i * 4 + k] * b[bt ? j * 4 + k : k * 4 + j];
+            worst = fmax(worst, fabs(s - (double)(i == j)));
+        }
+    return worst;
+}
+
+/* The forward gradients of a fresh batch, and each hidden layer's target against Gauss-Newton's. */
+static void check_gn_targets(tp_net *net, int B, double tol, const char *what)
+{
+    float x[16 * 4], y[16 * 4];
+    rand_xy(net, x, y, B);
+    CHECK(tp_gradients(net, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "%s", net->error);
+    for (int l = 1; l <= 2; l++) {
+        double scale, e = gn_target_error(net, l, B, &scale);
+        CHECK(e < tol * scale + 1e-7, "%s, layer %d: target %.3g from Gauss-Newton's (scale %.3g)", what, l, e, scale);
+    }
 }
 
 static double rel_dist(const float *a, const float *b, size_t n)   /* ||a - b|| / ||b|| */
@@ -2821,32 +2857,18 @@ static void train_feedback(tp_net *net, int steps, int B)
 static void test_ddtp(void)
 {
     const int B = 16;
-    tp_config cfg = cfg_make(TP_DDTP, B);
+    tp_config cfg = gn_config(TP_DDTP, B);
     tp_net net;
-    float x[16 * 4], y[16 * 4];
-    cfg.sigma = 0.01f;
-    cfg.alpha = 0.5f;
-    cfg.inverse.lr = 3e-3f;
     if (!square_linear_net(&net, &cfg)) return;
     CHECK(net.layers[0].v && net.layers[1].v && !net.layers[2].v && net.n_iparams == 2 * 4 * 4, "DDTP's Q on the hidden layers");
     train_feedback(&net, 3000, B);
     for (int l = 1; l <= 2; l++) {
-        double J[16], worst = 0;
+        double J[16], worst;
         jacobian_above(&net, l, J);
-        for (int i = 0; i < 4; i++)
-            for (int j = 0; j < 4; j++) {
-                double s = 0;
-                for (int k = 0; k < 4; k++) s += J[i * 4 + k] * net.layers[l - 1].v[k * 4 + j];
-                worst = fmax(worst, fabs(s - (double)(i == j)));
-            }
+        worst = off_identity(J, net.layers[l - 1].v, 0);
         CHECK(worst < 0.02, "layer %d: max |J Q - I| = %.4f after difference reconstruction", l, worst);
     }
-    rand_xy(&net, x, y, B);
-    CHECK(tp_gradients(&net, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "%s", net.error);
-    for (int l = 1; l <= 2; l++) {
-        double scale, e = gn_target_error(&net, l, B, &scale);
-        CHECK(e < 0.03 * scale, "layer %d: DDTP's target is %.3g from Gauss-Newton's (scale %.3g)", l, e, scale);
-    }
+    check_gn_targets(&net, B, 0.03, "DDTP");
     tp_net_destroy(&net);
 }
 
@@ -2855,12 +2877,8 @@ static void test_ddtp(void)
 static void test_dtpdrl(void)
 {
     const int B = 16;
-    tp_config cfg = cfg_make(TP_DTPDRL, B);
+    tp_config cfg = gn_config(TP_DTPDRL, B);
     tp_net net;
-    float x[16 * 4], y[16 * 4];
-    cfg.sigma = 0.01f;
-    cfg.alpha = 0.5f;
-    cfg.inverse.lr = 3e-3f;
     if (!square_linear_net(&net, &cfg)) return;
     CHECK(!net.layers[0].v && net.layers[1].v && net.layers[2].v, "DTP-DRL's inverses on layers 2..L");
     for (int l = 2; l <= 3; l++) {
@@ -2870,32 +2888,17 @@ static void test_dtpdrl(void)
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < 4; j++) net.layers[l - 1].v[i * 4 + j] = (float)wi[j * 4 + i];
     }
-    rand_xy(&net, x, y, B);
-    CHECK(tp_gradients(&net, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "%s", net.error);
-    for (int l = 1; l <= 2; l++) {
-        double scale, e = gn_target_error(&net, l, B, &scale);
-        CHECK(e < 1e-4 * scale + 1e-7, "exact inverses, layer %d: target %.3g from Gauss-Newton's (scale %.3g)", l, e, scale);
-    }
+    check_gn_targets(&net, B, 1e-4, "exact inverses");
     tp_net_destroy(&net);
     if (!square_linear_net(&net, &cfg)) return;
     train_feedback(&net, 3000, B);
     for (int l = 2; l <= 3; l++) {
-        const tp_layer *ly = &net.layers[l - 1];
-        double worst = 0;
-        for (int i = 0; i < 4; i++)
-            for (int j = 0; j < 4; j++) {
-                double s = 0;
-                for (int k = 0; k < 4; k++) s += (double)ly->w[i * 4 + k] * ly->v[j * 4 + k];
-                worst = fmax(worst, fabs(s - (double)(i == j)));
-            }
+        double w[16], worst;
+        for (int i = 0; i < 16; i++) w[i] = net.layers[l - 1].w[i];
+        worst = off_identity(w, net.layers[l - 1].v, 1);
         CHECK(worst < 0.03, "layer %d: max |W V^T - I| = %.4f after difference reconstruction", l, worst);
     }
-    rand_xy(&net, x, y, B);
-    CHECK(tp_gradients(&net, x, y, B, TP_PHASE_FORWARD, NULL) == TP_OK, "%s", net.error);
-    for (int l = 1; l <= 2; l++) {
-        double scale, e = gn_target_error(&net, l, B, &scale);
-        CHECK(e < 0.05 * scale, "trained inverses, layer %d: target %.3g from Gauss-Newton's (scale %.3g)", l, e, scale);
-    }
+    check_gn_targets(&net, B, 0.05, "trained inverses");
     tp_net_destroy(&net);
 }
 
