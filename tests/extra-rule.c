@@ -47,7 +47,7 @@ int main(void)
 
     CHECK(tp_rule_count() == TP_RULE_USER + 1, "rule count %d", tp_rule_count());
     CHECK(tp_rule_parse("SignBP", &r, why) == TP_OK && r == TP_RULE_USER, "parse: %s", why);
-    CHECK(strcmp(tp_rule_name(TP_RULE_USER), "signbp") == 0 && strstr(tp_rule_list(why, sizeof why), "fwdtp, signbp"),
+    CHECK(strcmp(tp_rule_name(TP_RULE_USER), "signbp") == 0 && strstr(tp_rule_list(why, sizeof why), "ldrl, signbp"),
           "names: %s", why);
     CHECK(tp_rule_info(TP_RULE_USER) && tp_rule_info(TP_RULE_USER)->grads == signbp_grads, "tp_rule_info");
 
