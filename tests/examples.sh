@@ -123,9 +123,9 @@ fi
 # --- bench: the driver's rounds, its table and its CSV (timings are not checked)
 "$build/bench" --quick --nets mnist-fc,mnist-lc --rules bp --threads 1,2 --batch 16 --rounds 2 --no-peer --no-gemm \
     --out "$dir/bench.csv" > "$dir/bench.txt" 2>&1
-check "bench-csv: 4 cases, each with examples/s, GFLOP/s, peak memory and its 2 rounds" \
-      '[ "$(awk -F, '"'"'NR > 1 && $4 > 0 && $5 > 0 && $6 > 0 && split($9, r, ";") == 2'"'"' "$dir/bench.csv" | wc -l)" -eq 4 ] &&
-       [ "$(grep -c "x2\$" "$dir/bench.txt")" -eq 4 ] && grep -q "^# round 2 of 2" "$dir/bench.txt"'
+check "bench-csv: 4 cases, each with examples/s, GFLOP/s, peak memory, its 2 rounds and its time over BP's (1.00)" \
+      '[ "$(awk -F, '"'"'NR > 1 && $4 > 0 && $5 > 0 && $6 > 0 && split($9, r, ";") == 2 && $13 == "1.00"'"'"' "$dir/bench.csv" | wc -l)" -eq 4 ] &&
+       [ "$(grep -c "x2 *1.00\$" "$dir/bench.txt")" -eq 4 ] && grep -q "^# round 2 of 2" "$dir/bench.txt"'
 "$build/bench" --rounds 0 > /dev/null 2>&1; rc=$?
 check "bench-args: --rounds 0 is refused (exit status $rc)" '[ "$rc" -eq 2 ]'
 
