@@ -257,7 +257,7 @@ TPDEF tp_config  tp_config_default(tp_rule rule);
    this library's best measured configuration, the row itself except where a measured run did
    better (SDTP on MNIST FC and LC, AO-SDTP alternating on MNIST FC: see results/README.md),
    and for the rules after the paper on MNIST FC the best trial of each one's own search
-   (Kolen-Pollack with a decay of 1e-5).
+   (Kolen-Pollack with a decay of 1e-5; on MNIST LC, BP's forward row with those feedback settings).
    TP_ERROR_SPEC if there is no such row (cfg unchanged, the reason in error). Batch size,
    seed and the rest stay as they were. error: TP_ERROR_LEN bytes, or NULL. */
 TPDEF tp_result  tp_config_paper(tp_config *cfg, const char *preset, tp_rule rule, tp_schedule s,
@@ -1990,6 +1990,11 @@ static const tp__best tp__best_rows[] = {
     {{"mnist-fc", TP_DDTP, -1, 0.000283137f, 0.9f, 0.99f, 1e-6f, 0.000185849f, 0.99f, 0.99f, 1e-4f, 0.00707071f, 0.199862f}, 0, -1, -1.0f},
     {{"mnist-fc", TP_DTPDRL, -1, 0.000315951f, 0.99f, 0.99f, 1e-6f, 0.000465982f, 0.9f, 0.95f, 1e-8f, 0.00163906f, 0.012914f}, 0, -1, -1.0f},
     {{"mnist-fc", TP_LDRL, -1, 0.000558469f, 0.99f, 0.99f, 1e-6f, 0.000775304f, 0.9f, 0.99f, 1e-8f, 0.0125869f, 0.0491536f}, 0, -1, -1.0f},
+    /* on MNIST LC: BP's forward row, the MNIST FC searches' feedback settings */
+    {{"mnist-lc", TP_SS, -1, 0.000133f, 0.9f, 0.99f, 1e-8f, 0, 0, 0, 0, 0, 0}, 0, -1, -1.0f},
+    {{"mnist-lc", TP_KP, 0, 0.000133f, 0.9f, 0.99f, 1e-8f, 0.000133f, 0.9f, 0.99f, 1e-8f, 0, 0.1f}, 0, -1, 1e-5f},
+    {{"mnist-lc", TP_WM, -1, 0.000133f, 0.9f, 0.99f, 1e-8f, 0.0069047f, 0.99f, 0.999f, 1e-6f, 0, 0.0842505f}, 0, -1, -1.0f},
+    {{"mnist-lc", TP_DDTP, -1, 0.000133f, 0.9f, 0.99f, 1e-8f, 0.000185849f, 0.99f, 0.99f, 1e-4f, 0.00707071f, 0.199862f}, 0, -1, -1.0f},
 };
 
 static int tp__hp_matches(const tp__hp *h, const char *preset, tp_rule rule, tp_schedule s)
