@@ -242,6 +242,8 @@ static int load_data(const train_opts *o, const tp_net *net, tp_dataset *train, 
     } else if (!ex_load_data("train", o->dataset, o->data_dir, train, test)) return 0;
     if (!ex_net_fits(net, o->resume ? net->spec : o->arch, train, o->dataset, why, sizeof why)) {
         fprintf(stderr, "train: %s\n", why);
+        tp_dataset_free(train);
+        tp_dataset_free(test);
         return 0;
     }
     return 1;
