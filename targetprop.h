@@ -2826,6 +2826,13 @@ TPDEF int tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float 
 
 /* ------------------------------------------------------------------ 8. learning rules - */
 
+/* The key of a feedback-training noise stream: (seed, step, stream), the stream a layer's
+   number (or a second number of the layer's own). */
+static uint64_t tp__noise_key(const tp_net *net, uint64_t stream)
+{
+    return tp__mix(net->cfg.seed ^ tp__mix(net->noise_step * 131u + stream));
+}
+
 static void tp__scale(float *dst, const float *src, float s, size_t n)
 {
     ptrdiff_t i, nn = (ptrdiff_t)n;
@@ -2916,7 +2923,7 @@ static double tp__mirror_grads(tp_net *net, const float *y, int batch)
         if (!ly->v) continue;   /* max-pooling */
         memset(w->g_in, 0, (size_t)batch * ly->n_in * sizeof(float));
         tp__add_noise(w->g_in, batch, ly->n_in, net->cfg.sigma,
-                      tp__mix(net->cfg.seed ^ tp__mix(net->noise_step * 131u + (uint64_t)l)));
+                      tp__noise_key(net, (uint64_t)l));
         tp_layer_forward(ly, ly->w, w->g_in, w->g_h, batch, w->cols);                      /* z = A(W) xi */
         tp__kinds[ly->kind].weight_grad(ly, w->g_in, w->g_h, ly->dv, batch, w->cols, 0);   /* xi^T z */
         for (i = 0; i < n; i++) {   /* the sums in order: the same for any thread count */
@@ -3111,8 +3118,8 @@ static void tp__cost_tp(const tp_net *net, int l, tp_cost *c, double top_macs)
     const tp_layer *ly = &net->layers[l - 1];
     double M = tp__layer_macs(ly, ly->out_c), G = tp__layer_macs(ly, ly->v_out), beta = net->cfg.hybrid;
     int L = net->n_layers, aux = tp__n_aux(net);
-    if (l == L) c->prop = top_macs;
-    else if (l >= 2) c->prop = (beta > 0.0 ? M : 0.0) + (beta < 1.0 ? 2.0 * G : 0.0);
+    if (l == L && top_macs >= 0.0) c->prop = top_macs;
+    else if (l >= 2) c->prop = (beta > 0.0 ? M : 0.0) + (beta < 1.0 ? 2.0 * G : 0.0);   /* top_macs < 0: the top too */
     if (ly->v) c->inv = M + 2.0 * G + (l == L ? (double)ly->n_in * aux : 0.0);
 }
 
@@ -3179,7 +3186,7 @@ TPDEF double tp_inverse_grads(tp_net *net, const float *y, int batch)
         n = (size_t)batch * below->n_out;
         memcpy(w->g_in, net->h[l - 1], n * sizeof(float));
         tp__add_noise(w->g_in, batch, below->n_out, net->cfg.sigma,
-                      tp__mix(net->cfg.seed ^ tp__mix(net->noise_step * 131u + (uint64_t)l)));
+                      tp__noise_key(net, (uint64_t)l));
         tp__f(net, l, w->g_in, w->g_h, w->g_t, batch);
         tp__inverse(net, l, w->g_h, w->g_t, batch);
         target = net->cfg.inverse_loss == TP_INVERSE_PRESERVE ? w->g_in : net->h[l - 1];
@@ -3202,11 +3209,6 @@ TPDEF double tp_inverse_grads(tp_net *net, const float *y, int batch)
    the feedback is asked to return the corruption (each loss divided by sigma^2, so its scale
    does not depend on sigma). DDTP's Q_l has no bias, and L-DRL's c_l cancels in every
    difference (no gradient); DTP-DRL's c_l sits inside the activation and does learn. */
-
-static uint64_t tp__noise_key(const tp_net *net, uint64_t stream)
-{
-    return tp__mix(net->cfg.seed ^ tp__mix(net->noise_step * 131u + stream));
-}
 
 /* Runs layers l+1..L on rows x of h_l, alternating between a and b; returns the rows of h_L. */
 static float *tp__run_up(tp_net *net, int l, float *x, float *a, float *b, int batch)
@@ -3334,12 +3336,9 @@ static double tp__drl_grads(tp_net *net, const float *y, int batch)
     return total;
 }
 
-static void tp__cost_chain(const tp_net *net, int l, tp_cost *c)   /* D_{l-1} from D_l: g_l twice and/or J^T */
-{
-    const tp_layer *ly = &net->layers[l - 1];
-    double beta = net->cfg.hybrid;
-    if (l >= 2) c->prop = (beta > 0.0 ? tp__layer_macs(ly, ly->out_c) : 0.0) + (beta < 1.0 ? 2.0 * tp__layer_macs(ly, ly->out_c) : 0.0);
-}
+/* D_{l-1} from D_l through every layer l >= 2, the top's included: DTP's propagation (the
+   callers replace its inverse-training count with their own) */
+static void tp__cost_chain(const tp_net *net, int l, tp_cost *c) { tp__cost_tp(net, l, c, -1.0); }
 
 static void tp__cost_drl(const tp_net *net, int l, tp_cost *c)   /* the run up, the chain down, g_l twice, two dV */
 {
