@@ -3222,11 +3222,18 @@ static float *tp__run_up(tp_net *net, int l, float *x, float *a, float *b, int b
     return in;
 }
 
-/* sum of x^2, in order (the same for any thread count) */
+/* sum of x^2 and of x y, in order (the same for any thread count) */
 static double tp__sum_sq(const float *x, size_t n)
 {
     double s = 0.0;
     for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
+    return s;
+}
+
+static double tp__dot(const float *x, const float *y, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (double)x[i] * y[i];
     return s;
 }
 
@@ -3357,7 +3364,8 @@ static void tp__cost_drl(const tp_net *net, int l, tp_cost *c)   /* the run up, 
    which for small sigma is sigma^2 ||J_G - J_f^T||_F^2 plus a constant: G_l's Jacobian is
    driven to the transpose of f_l's, and the targets towards backprop's. Its gradient is
    dV = weight_grad(-2 sigma eps / B, u(y~) - u(y)) + weight_grad(2 (G(y + sigma eta) - G(y)) / B,
-   u(y + sigma eta) - u(y)). */
+   u(y + sigma eta) - u(y)). The first term is bilinear in V, so its value is V . (its part of
+   dV): no transposed pass just to report the loss. */
 static double tp__ldrl_grads(tp_net *net, const float *y, int batch)
 {
     struct tp__work *w = net->work;
@@ -3379,8 +3387,7 @@ static double tp__ldrl_grads(tp_net *net, const float *y, int batch)
         for (i = 0; i < ny; i++) w->g_h[i] -= w->g_t[i];                                      /* u(y~) - u(y) */
         tp__scale(w->g_grad, w->g_grad, -2.0f / (float)batch, nx);
         tp__kinds[ly->kind].weight_grad(ly, w->g_grad, w->g_h, ly->dv, batch, w->cols, 0);
-        tp_layer_transpose(ly, ly->v, w->g_h, w->g_in, batch, w->cols);
-        for (i = 0; i < nx; i++) term += (double)w->g_grad[i] * w->g_in[i];
+        term = tp__dot(ly->v, ly->dv, ly->n_w);                                               /* -2 sigma eps . (G(y~) - G(y)) / B */
         memset(w->g_u, 0, ny * sizeof(float));
         tp__add_noise(w->g_u, batch, ly->n_out, sigma, tp__noise_key(net, (uint64_t)l + 65536u));   /* sigma eta */
         for (i = 0; i < ny; i++) w->g_u[i] += net->h[l][i];
@@ -3397,10 +3404,10 @@ static double tp__ldrl_grads(tp_net *net, const float *y, int batch)
     return total;
 }
 
-static void tp__cost_ldrl(const tp_net *net, int l, tp_cost *c)   /* per iteration: f_l, G_l twice, two dV */
+static void tp__cost_ldrl(const tp_net *net, int l, tp_cost *c)   /* per iteration: f_l, one G_l, two dV */
 {
     tp__cost_chain(net, l, c);
-    if (l >= 2) c->inv = 5.0 * tp__layer_macs(&net->layers[l - 1], net->layers[l - 1].out_c);
+    if (l >= 2) c->inv = 4.0 * tp__layer_macs(&net->layers[l - 1], net->layers[l - 1].out_c);
 }
 
 /* ------------------------------------------------------------------ 9. training ------ */
