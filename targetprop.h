@@ -1995,6 +1995,13 @@ static const tp__best tp__best_rows[] = {
     {{"mnist-lc", TP_KP, 0, 0.000133f, 0.9f, 0.99f, 1e-8f, 0.000133f, 0.9f, 0.99f, 1e-8f, 0, 0.1f}, 0, -1, 1e-5f},
     {{"mnist-lc", TP_WM, -1, 0.000133f, 0.9f, 0.99f, 1e-8f, 0.0069047f, 0.99f, 0.999f, 1e-6f, 0, 0.0842505f}, 0, -1, -1.0f},
     {{"mnist-lc", TP_DDTP, -1, 0.000133f, 0.9f, 0.99f, 1e-8f, 0.000185849f, 0.99f, 0.99f, 1e-4f, 0.00707071f, 0.199862f}, 0, -1, -1.0f},
+    {{"mnist-lc", TP_DRTP, -1, 0.000133f, 0.9f, 0.99f, 1e-8f, 0, 0, 0, 0, 0, 0}, 0, -1, -1.0f},
+    {{"mnist-lc", TP_FWDTP, -1, 0.000133f, 0.9f, 0.99f, 1e-8f, 0, 0, 0, 0, 0.370645f, 0}, 0, -1, -1.0f},
+    {{"mnist-lc", TP_DTPDRL, -1, 0.000133f, 0.9f, 0.99f, 1e-8f, 0.000465982f, 0.9f, 0.95f, 1e-8f, 0.00163906f, 0.012914f}, 0, -1, -1.0f},
+    {{"mnist-lc", TP_LDRL, -1, 0.000133f, 0.9f, 0.99f, 1e-8f, 0.000775304f, 0.9f, 0.99f, 1e-8f, 0.0125869f, 0.0491536f}, 0, -1, -1.0f},
+    /* on CIFAR-10 LC: BP's forward row (Kolen-Pollack with MNIST FC's decay) */
+    {{"cifar-lc", TP_SS, -1, 0.000044f, 0.9f, 0.999f, 1e-6f, 0, 0, 0, 0, 0, 0}, 0, -1, -1.0f},
+    {{"cifar-lc", TP_KP, 0, 0.000044f, 0.9f, 0.999f, 1e-6f, 0.000044f, 0.9f, 0.999f, 1e-6f, 0, 0.1f}, 0, -1, 1e-5f},
 };
 
 static int tp__hp_matches(const tp__hp *h, const char *preset, tp_rule rule, tp_schedule s)

@@ -2537,6 +2537,9 @@ static void test_config_best(void)
     c = tp_config_default(TP_FWDTP);
     CHECK(tp_config_paper(&c, "mnist-fc", TP_FWDTP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.alpha == 0.370645f,
           "FW-DTP's row sets alpha: %g", (double)c.alpha);
+    c = tp_config_default(TP_KP);
+    CHECK(tp_config_paper(&c, "cifar-lc", TP_KP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.forward.decay == 1e-5f &&
+          c.forward.lr == 0.000044f && c.forward.beta2 == 0.999f, "KP on CIFAR-10 LC: BP's forward row, lr %g", (double)c.forward.lr);
     CHECK(tp_config_paper(&c, "mnist-fc", TP_LDRL, TP_PARALLEL, TP_HPARAMS_TABLE5, why) == TP_ERROR_SPEC && strstr(why, "ldrl"),
           "the paper has no L-DRL row: \"%s\"", why);
 }
