@@ -5,7 +5,7 @@
 #   make cifar      fetch CIFAR-10 if needed, then train the paper's CIFAR LC net with BP
 #   make bench      training throughput of every net and rule (and the PyTorch peer when installed)
 #   make figures    the paper's Figures 4 to 8 (search, aux sweep, autoencoder, curves) and every rule's
-#                   alignment with BP, ~30 minutes
+#                   alignment with BP, ~25 minutes
 #   make sanitize   the tests under AddressSanitizer and UndefinedBehaviorSanitizer
 #   make fuzz       libFuzzer on every parser (IDX, CIFAR-10, checkpoint, spec)
 #   make valgrind   a short training of every rule under valgrind
