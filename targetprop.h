@@ -1992,7 +1992,7 @@ static const tp__best tp__best_rows[] = {
        feedback lr 2.01e-5, sigma 0.0569), which beat its own search's best (1.84% against 2.55%) */
     {{"mnist-fc", TP_DTPDRL, -1, 0.000433f, 0.9f, 0.999f, 1e-8f, 0.0000201f, 0.9f, 0.999f, 1e-8f, 0.000536f, 0.0569f}, 0, -1, -1.0f},
     {{"mnist-fc", TP_LDRL, -1, 0.000558469f, 0.99f, 0.99f, 1e-6f, 0.000775304f, 0.9f, 0.99f, 1e-8f, 0.0125869f, 0.0491536f}, 0, -1, -1.0f},
-    /* on MNIST LC: BP's forward row, the MNIST FC searches' feedback settings */
+    /* on MNIST LC: BP's forward row, the MNIST FC rows' feedback settings */
     {{"mnist-lc", TP_SS, -1, 0.000133f, 0.9f, 0.99f, 1e-8f, 0, 0, 0, 0, 0, 0}, 0, -1, -1.0f},
     {{"mnist-lc", TP_KP, 0, 0.000133f, 0.9f, 0.99f, 1e-8f, 0.000133f, 0.9f, 0.99f, 1e-8f, 0, 0.1f}, 0, -1, 1e-5f},
     {{"mnist-lc", TP_WM, -1, 0.000133f, 0.9f, 0.99f, 1e-8f, 0.0069047f, 0.99f, 0.999f, 1e-6f, 0, 0.0842505f}, 0, -1, -1.0f},
