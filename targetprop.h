@@ -823,7 +823,7 @@ TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int 
    from it), and a TP_MR x TP_NR micro-kernel the compiler keeps in vector registers does
    the work. K is cut in blocks of TP_KC: every element of C sees the same sequence of
    additions whatever the thread count, so results are bitwise reproducible. Threads split
-   the rows of C. Pack buffers live on the stack (about 200 KB), so nothing is allocated;
+   the rows of C (on AVX2 and AVX-512 its rows or its columns, as a cost model chooses). Pack buffers live on the stack (about 200 KB), so nothing is allocated;
    the locally-connected kernels call this from OpenMP worker threads, whose stacks must hold
    it (glibc's default 8 MB does; with musl's 128 KB set OMP_STACKSIZE=1M).
 
@@ -842,6 +842,7 @@ TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int 
 #define TP__KC 128
 #define TP__NC 256
 #define TP__MC 96
+#define TP__GEMM_SEQ 1   /* (below) measured here too: the FC shapes 1.03x to 1.35x as fast on 1 thread, 1.06x to 1.61x on 2 */
 #elif defined(__AVX2__) || defined(__FMA__) || defined(__AVX__)
 /* AVX2 (and AVX): 16 ymm of 8 floats; 4 x 24/8 = 12 accumulators, + 3 for B, + 1 broadcast
    = 16 of 16 (AVX-512's 6 x 32 needs 24 accumulators and spilled them on every step of K).
@@ -855,7 +856,8 @@ TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int 
 #define TP__NC 264
 #define TP__MC 96
 /* and the product as one block of C per thread (tp__gemm_seq: no barrier, each thread packs
-   what it reads, reading along the stored rows), measured on this ISA only (issue 17) */
+   what it reads, reading along the stored rows); the other targets, which could not be timed,
+   keep the team-packed tp__gemm_block */
 #define TP__GEMM_SEQ 1
 #elif defined(__aarch64__)
 /* AArch64 NEON: 32 q registers of 4 floats; 4 x 20/4 = 20 accumulators, + 5 for B, + 4 for
