@@ -2537,6 +2537,9 @@ static void test_config_best(void)
     c = tp_config_default(TP_FWDTP);
     CHECK(tp_config_paper(&c, "mnist-fc", TP_FWDTP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.alpha == 0.370645f,
           "FW-DTP's row sets alpha: %g", (double)c.alpha);
+    c = tp_config_default(TP_DTPDRL);
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_DTPDRL, TP_INTERLEAVED, TP_HPARAMS_BEST, NULL) == TP_OK && c.alpha == 0.000536f &&
+          c.inverse.lr == 0.0000201f && c.sigma == 0.0569f, "DTP-DRL's row: its authors' values, alpha %g", (double)c.alpha);
     c = tp_config_default(TP_KP);
     CHECK(tp_config_paper(&c, "cifar-lc", TP_KP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.forward.decay == 1e-5f &&
           c.forward.lr == 0.000044f && c.forward.beta2 == 0.999f, "KP on CIFAR-10 LC: BP's forward row, lr %g", (double)c.forward.lr);
