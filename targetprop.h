@@ -257,7 +257,8 @@ TPDEF tp_config  tp_config_default(tp_rule rule);
    this library's best measured configuration, the row itself except where a measured run did
    better (SDTP on MNIST FC and LC, AO-SDTP alternating on MNIST FC: see results/README.md),
    and for the rules after the paper on MNIST FC the best trial of each one's own search
-   (Kolen-Pollack with a decay of 1e-5; on MNIST LC, BP's forward row with those feedback settings).
+   (Kolen-Pollack with a decay of 1e-5, DTP-DRL its authors' values); on any other net with a
+   BP row, such a rule takes BP's forward optimiser there and the rest of its MNIST FC row.
    TP_ERROR_SPEC if there is no such row (cfg unchanged, the reason in error). Batch size,
    seed and the rest stay as they were. error: TP_ERROR_LEN bytes, or NULL. */
 TPDEF tp_result  tp_config_paper(tp_config *cfg, const char *preset, tp_rule rule, tp_schedule s,
@@ -823,9 +824,10 @@ TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int 
    from it), and a TP_MR x TP_NR micro-kernel the compiler keeps in vector registers does
    the work. K is cut in blocks of TP_KC: every element of C sees the same sequence of
    additions whatever the thread count, so results are bitwise reproducible. Threads split
-   the rows of C (on AVX2 and AVX-512 its rows or its columns, as a cost model chooses). Pack buffers live on the stack (about 200 KB), so nothing is allocated;
-   the locally-connected kernels call this from OpenMP worker threads, whose stacks must hold
-   it (glibc's default 8 MB does; with musl's 128 KB set OMP_STACKSIZE=1M).
+   the rows of C (on AVX2 and AVX-512 its rows or its columns, as a cost model chooses). Pack
+   buffers live on the stack (about 200 KB), so nothing is allocated; the locally-connected
+   kernels call this from OpenMP worker threads, whose stacks must hold it (glibc's default
+   8 MB does; with musl's 128 KB set OMP_STACKSIZE=1M).
 
    The tile and the blocks are chosen per instruction set at compile time. The micro-kernel
    holds TP_MR x TP_NR / lanes accumulators, one row of a B panel (TP_NR / lanes registers)
@@ -1994,18 +1996,6 @@ static const tp__best tp__best_rows[] = {
        feedback lr 2.01e-5, sigma 0.0569), which beat its own search's best (1.84% against 2.55%) */
     {{"mnist-fc", TP_DTPDRL, -1, 0.000433f, 0.9f, 0.999f, 1e-8f, 0.0000201f, 0.9f, 0.999f, 1e-8f, 0.000536f, 0.0569f}, 0, -1, -1.0f},
     {{"mnist-fc", TP_LDRL, -1, 0.000558469f, 0.99f, 0.99f, 1e-6f, 0.000775304f, 0.9f, 0.99f, 1e-8f, 0.0125869f, 0.0491536f}, 0, -1, -1.0f},
-    /* on MNIST LC: BP's forward row, the MNIST FC rows' feedback settings */
-    {{"mnist-lc", TP_SS, -1, 0.000133f, 0.9f, 0.99f, 1e-8f, 0, 0, 0, 0, 0, 0}, 0, -1, -1.0f},
-    {{"mnist-lc", TP_KP, 0, 0.000133f, 0.9f, 0.99f, 1e-8f, 0.000133f, 0.9f, 0.99f, 1e-8f, 0, 0.1f}, 0, -1, 1e-5f},
-    {{"mnist-lc", TP_WM, -1, 0.000133f, 0.9f, 0.99f, 1e-8f, 0.0069047f, 0.99f, 0.999f, 1e-6f, 0, 0.0842505f}, 0, -1, -1.0f},
-    {{"mnist-lc", TP_DDTP, -1, 0.000133f, 0.9f, 0.99f, 1e-8f, 0.000185849f, 0.99f, 0.99f, 1e-4f, 0.00707071f, 0.199862f}, 0, -1, -1.0f},
-    {{"mnist-lc", TP_DRTP, -1, 0.000133f, 0.9f, 0.99f, 1e-8f, 0, 0, 0, 0, 0, 0}, 0, -1, -1.0f},
-    {{"mnist-lc", TP_FWDTP, -1, 0.000133f, 0.9f, 0.99f, 1e-8f, 0, 0, 0, 0, 0.370645f, 0}, 0, -1, -1.0f},
-    {{"mnist-lc", TP_DTPDRL, -1, 0.000133f, 0.9f, 0.99f, 1e-8f, 0.0000201f, 0.9f, 0.999f, 1e-8f, 0.000536f, 0.0569f}, 0, -1, -1.0f},
-    {{"mnist-lc", TP_LDRL, -1, 0.000133f, 0.9f, 0.99f, 1e-8f, 0.000775304f, 0.9f, 0.99f, 1e-8f, 0.0125869f, 0.0491536f}, 0, -1, -1.0f},
-    /* on CIFAR-10 LC: BP's forward row (Kolen-Pollack with MNIST FC's decay) */
-    {{"cifar-lc", TP_SS, -1, 0.000044f, 0.9f, 0.999f, 1e-6f, 0, 0, 0, 0, 0, 0}, 0, -1, -1.0f},
-    {{"cifar-lc", TP_KP, 0, 0.000044f, 0.9f, 0.999f, 1e-6f, 0.000044f, 0.9f, 0.999f, 1e-6f, 0, 0.1f}, 0, -1, 1e-5f},
 };
 
 static int tp__hp_matches(const tp__hp *h, const char *preset, tp_rule rule, tp_schedule s)
@@ -2019,7 +2009,8 @@ TPDEF tp_result tp_config_paper(tp_config *cfg, const char *preset, tp_rule rule
     tp_rule r = rule == TP_AOSDTP ? TP_SDTP : rule;   /* the paper gives AO-SDTP SDTP's rows */
     const tp_rule_desc *desc = tp_rule_info(rule);
     const tp__hp *h = NULL;
-    int n_aux = desc ? desc->n_aux : 0, init = -1;
+    tp__hp derived;
+    int n_aux = desc ? desc->n_aux : 0, init = -1, in_paper = 0;
     float decay = -1.0f;
     if (!cfg || !preset || !desc || (unsigned)which > TP_HPARAMS_TABLE5) {
         if (error) tp__msg(error, "tp_config_paper: %s", !cfg ? "the config is NULL" : !preset ? "the preset is NULL" :
@@ -2033,8 +2024,26 @@ TPDEF tp_result tp_config_paper(tp_config *cfg, const char *preset, tp_rule rule
             init = tp__best_rows[i].init;
             decay = tp__best_rows[i].decay;
         }
-    for (int i = 0; !h && i < TP__COUNT(tp__table5); i++)
-        if (tp__hp_matches(&tp__table5[i], preset, r, s)) h = &tp__table5[i];
+    for (int i = 0; i < TP__COUNT(tp__table5); i++) {
+        if (!h && tp__hp_matches(&tp__table5[i], preset, r, s)) h = &tp__table5[i];
+        if (tp__table5[i].rule == r) in_paper = 1;
+    }
+    if (!h && !in_paper && which == TP_HPARAMS_BEST && strcmp(preset, "mnist-fc") != 0) {
+        /* a later rule on another net: BP's forward optimiser for that net, the rest (feedback
+           optimiser, sigma, alpha, decay) from the rule's MNIST FC row */
+        tp_config fw = *cfg;
+        for (int i = 0; i < TP__COUNT(tp__best_rows); i++)
+            if (tp__hp_matches(&tp__best_rows[i].hp, "mnist-fc", rule, s) &&
+                tp_config_paper(&fw, preset, TP_BP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK) {
+                derived = tp__best_rows[i].hp;
+                derived.lr = fw.forward.lr; derived.b1 = fw.forward.beta1;
+                derived.b2 = fw.forward.beta2; derived.eps = fw.forward.eps;
+                h = &derived;
+                init = tp__best_rows[i].init;
+                decay = tp__best_rows[i].decay;
+                break;
+            }
+    }
     if (!h) {
         char q[200];
         if (error) tp__msg(error, "the paper has no hyperparameters for rule %s, schedule %s on \"%s\"",
@@ -3386,7 +3395,7 @@ static double tp__ldrl_grads(tp_net *net, const float *y, int batch)
     for (int l = 2; l <= net->n_layers; l++) {
         const tp_layer *ly = &net->layers[l - 1];
         size_t nx = (size_t)batch * ly->n_in, ny = (size_t)batch * ly->n_out, i;
-        double term = 0.0;
+        double term;
         if (!ly->v) continue;
         memset(w->g_grad, 0, nx * sizeof(float));
         tp__add_noise(w->g_grad, batch, ly->n_in, sigma, tp__noise_key(net, (uint64_t)l));   /* sigma eps */

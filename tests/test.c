@@ -2543,6 +2543,12 @@ static void test_config_best(void)
     c = tp_config_default(TP_KP);
     CHECK(tp_config_paper(&c, "cifar-lc", TP_KP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.forward.decay == 1e-5f &&
           c.forward.lr == 0.000044f && c.forward.beta2 == 0.999f, "KP on CIFAR-10 LC: BP's forward row, lr %g", (double)c.forward.lr);
+    c = tp_config_default(TP_DDTP);   /* elsewhere: BP's forward row there, the rest of the MNIST FC row */
+    CHECK(tp_config_paper(&c, "mnist-lc", TP_DDTP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.forward.lr == 0.000133f &&
+          c.forward.eps == 1e-8f && c.inverse.lr == 0.000185849f && c.alpha == 0.00707071f && c.sigma == 0.199862f,
+          "DDTP on MNIST LC: lr %g, inverse lr %g", (double)c.forward.lr, (double)c.inverse.lr);
+    CHECK(tp_config_paper(&c, "cifar-vgg", TP_LDRL, TP_PARALLEL, TP_HPARAMS_BEST, why) == TP_ERROR_SPEC && strstr(why, "cifar-vgg"),
+          "no BP row on cifar-vgg, so none for L-DRL: \"%s\"", why);
     CHECK(tp_config_paper(&c, "mnist-fc", TP_LDRL, TP_PARALLEL, TP_HPARAMS_TABLE5, why) == TP_ERROR_SPEC && strstr(why, "ldrl"),
           "the paper has no L-DRL row: \"%s\"", why);
 }
