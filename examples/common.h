@@ -346,7 +346,7 @@ typedef struct {
     int32_t batch;              /* its next batch; 0: not started */
     int32_t batches, batch_size;/* batches per epoch and their size, as the run was started */
     int64_t wrong;              /* running sums over the epoch's batches so far */
-    double loss, inv;
+    double loss, inv;           /* inv may be negative: L-DRL's feedback loss is -2 V.dV + ... */
     double best;                /* lowest test error after a forward epoch, 1 before any */
     uint64_t epoch_rng;         /* RNG state before the epoch's shuffle: regenerates the order */
     double start, low;          /* watch: the run's first batch loss, the lowest window mean (-1: none yet) */
@@ -424,7 +424,7 @@ EX_FN int ex_state_check(const ex_state *st, const tp_net *net, const ex_run *ru
         snprintf(why, n, "next batch %d, expected 0 to %d", (int)st->batch, batches - 1);
     else if (st->wrong < 0 || st->wrong > (int64_t)st->batch * st->batch_size)
         snprintf(why, n, "%lld errors in %d batches of %d", (long long)st->wrong, (int)st->batch, (int)st->batch_size);
-    else if (!(st->loss >= 0 && st->loss <= DBL_MAX && st->inv >= 0 && st->inv <= DBL_MAX) ||
+    else if (!(st->loss >= 0 && st->loss <= DBL_MAX && isfinite(st->inv)) ||
              (st->batch == 0 && (st->loss != 0 || st->inv != 0)))
         snprintf(why, n, "running losses %g and %g", st->loss, st->inv);
     else if (!(st->best >= 0 && st->best <= 1))
