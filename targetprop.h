@@ -639,8 +639,10 @@ int fileno(FILE *stream);   /* POSIX; hidden by strict ISO C modes */
 #endif
 #if defined(__GNUC__) || defined(__clang__)   /* small helpers that must melt into vector loops */
 #  define TP__INLINE static inline __attribute__((always_inline))
+#  define TP__PREFETCH(p) __builtin_prefetch(p)   /* a hint: a read of p is coming */
 #else
 #  define TP__INLINE static inline
+#  define TP__PREFETCH(p) ((void)0)
 #endif
 
 /* OpenMP as a macro, so builds without it see no unknown pragmas */
@@ -1131,6 +1133,11 @@ static void tp__pack_b_rows(int tb, int kc, int nc, const float *TP__RESTRICT b,
         int full = nc - nc % TP_NR;
         for (int p = 0; p < kc; p++) {
             const float *src = b + (size_t)p * ldb;
+            /* each row is a stream of its own, nc floats long, which the hardware prefetcher only
+               finds after some misses: a B too large for the caches (cifar-fc's first layer, 12 MB)
+               packed 8% slower than it multiplied without this hint for the row 16 ahead */
+            if (p + 16 < kc)
+                for (int j = 0; j < nc; j += 16) TP__PREFETCH(src + (size_t)16 * ldb + j);
             for (int j0 = 0; j0 < full; j0 += TP_NR)   /* a fixed-size memcpy: inline vector moves */
                 memcpy(out + (size_t)j0 * kc + (size_t)p * TP_NR, src + j0, TP_NR * sizeof(float));
             if (full < nc) {
@@ -1145,6 +1152,19 @@ static void tp__pack_b_rows(int tb, int kc, int nc, const float *TP__RESTRICT b,
     for (int j0 = 0; j0 < nc; j0 += TP_NR) {
         int nr = TP__MIN(TP_NR, nc - j0), j = 0;
         float *o = out + (size_t)j0 * kc;
+        for (; j + 8 <= nr; j += 8) {   /* eight rows through rows of exactly 8 floats, which compilers turn
+                                           into 8 x 8 transposes in registers (unpack / permute); written
+                                           straight into TP_NR-float rows they stay element by element */
+            float t[TP_KC * 8];
+            const float *s0 = b + (size_t)(j0 + j) * ldb, *s1 = s0 + ldb, *s2 = s1 + ldb, *s3 = s2 + ldb;
+            const float *s4 = s3 + ldb, *s5 = s4 + ldb, *s6 = s5 + ldb, *s7 = s6 + ldb;
+            for (int p = 0; p < kc; p++) {
+                float *tp = t + (size_t)p * 8;
+                tp[0] = s0[p]; tp[1] = s1[p]; tp[2] = s2[p]; tp[3] = s3[p];
+                tp[4] = s4[p]; tp[5] = s5[p]; tp[6] = s6[p]; tp[7] = s7[p];
+            }
+            for (int p = 0; p < kc; p++) memcpy(o + (size_t)p * TP_NR + j, t + (size_t)p * 8, 8 * sizeof(float));
+        }
         for (; j + 4 <= nr; j += 4) {
             const float *s0 = b + (size_t)(j0 + j) * ldb, *s1 = s0 + ldb, *s2 = s1 + ldb, *s3 = s2 + ldb;
             for (int p = 0; p < kc; p++) {
