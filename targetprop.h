@@ -710,20 +710,25 @@ TPDEF float tp_rng_uniform(tp_rng *r) { return (float)(tp_rng_u64(r) >> 40) * (1
 
 /* Box-Muller in float arithmetic the compiler vectorises: 24 bits of u give u1 in (0, 1),
    24 more the angle. log (Cephes' polynomial, within 2 ulp) and sin/cos on [-pi/4, pi/4]
-   (Cephes' polynomials) rotated into the quadrant, so the whole transform is selects and
-   multiply-adds. */
+   (Cephes' polynomials) rotated into the quadrant, so the whole transform is multiply-adds
+   and integer bit operations. No branch and no select of a computed value: with trapping
+   maths (the C default) GCC will not evaluate both arms of `c ? x - 1 : x` ahead of the
+   test, so on a target without masked vector operations (AVX2) a loop of this stayed scalar;
+   the conversions go through 32-bit integers, which AVX2 converts and 64-bit ones it cannot.
+   Each step gives the bits the selects did: a multiply by +-1 or by 1 or 2 is exact. */
 TP__INLINE void tp__box_muller(uint64_t u, float *z0, float *z1)
 {
-    float u1 = ((float)(u >> 40) + 0.5f) * (1.0f / 16777216.0f);
-    float u4 = (float)((u >> 16) & 0xffffff) * (4.0f / 16777216.0f);
-    float m, e, z, y, lg, q, ph, c, sn, rad;
-    int32_t i, qi;
+    float u1 = ((float)(int32_t)(uint32_t)(u >> 40) + 0.5f) * (1.0f / 16777216.0f);
+    float u4 = (float)(int32_t)((uint32_t)(u >> 16) & 0xffffff) * (4.0f / 16777216.0f);
+    float m, e, z, y, lg, q, ph, c, sn, rad, lo, ca, sa;
+    int32_t i, qi, ic, is, sw;
     memcpy(&i, &u1, 4);                                   /* u1 = m * 2^e, m in [0.5, 1) */
     e = (float)(((i >> 23) & 0xff) - 126);
     i = (i & 0x7fffff) | 0x3f000000;
     memcpy(&m, &i, 4);
-    e = m < 0.70710678f ? e - 1.0f : e;
-    m = m < 0.70710678f ? m + m - 1.0f : m - 1.0f;
+    lo = (float)(int32_t)((uint32_t)(i - 0x3f3504f3) >> 31);   /* 1 if m < sqrt(1/2) (0x3f3504f3) */
+    e = e - lo;                                            /* then m = 2m - 1 and e - 1, else m - 1 */
+    m = m * (1.0f + lo) - 1.0f;
     z = m * m;
     y = 7.0376836292e-2f;
     y = y * m - 1.1514610310e-1f;
@@ -743,8 +748,15 @@ TP__INLINE void tp__box_muller(uint64_t u, float *z0, float *z1)
     z = ph * ph;
     sn = ph + ph * z * (-1.6666654611e-1f + z * (8.3321608736e-3f + z * -1.9515295891e-4f));
     c = 1.0f - 0.5f * z + z * z * (4.166664568298827e-2f + z * (-1.388731625493765e-3f + z * 2.443315711809948e-5f));
-    *z0 = rad * (qi == 0 ? c : qi == 1 ? -sn : qi == 2 ? -c : sn);
-    *z1 = rad * (qi == 0 ? sn : qi == 1 ? c : qi == 2 ? -sn : -c);
+    memcpy(&ic, &c, 4);
+    memcpy(&is, &sn, 4);
+    sw = -(qi & 1);                                        /* odd quadrants swap cos and sin */
+    i = (ic & ~sw) | (is & sw);
+    memcpy(&ca, &i, 4);
+    i = (is & ~sw) | (ic & sw);
+    memcpy(&sa, &i, 4);
+    *z0 = rad * ((float)(1 - 2 * (((qi + 1) >> 1) & 1)) * ca);   /* quadrants 0-3: c, -s, -c, s */
+    *z1 = rad * ((float)(1 - 2 * (qi >> 1)) * sa);               /*                s, c, -s, -c */
 }
 
 TPDEF float tp_rng_normal(tp_rng *r)
