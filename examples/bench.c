@@ -608,7 +608,7 @@ static int gemm_table(char *self, const char *root, char **thr_s, int n_thr, con
         argv[2] = thr_s[t];
         for (int i = 0; i < N_GEMM; i++) {
             const gemm_shape *g = &gemm_shapes[i];
-            snprintf(specs[i], sizeof specs[i], "%d,%d,%d,%d,%d", g->ta, g->tb, g->m, g->n, g->k);
+            snprintf(specs[i], sizeof specs[i], "%d,%d,%d,%d,%d,%d", g->ta, g->tb, g->m, g->n, g->k, g->ta);   /* dW += */
             argv[3 + i] = specs[i];
             ours[i] = ob[i] = 0;
         }
