@@ -4,7 +4,8 @@
      ./plot -o curves.svg --title "MNIST, fully connected" results/mnist-fc-*.csv
 
    Epochs whose phase is "inverse" (inverse-only epochs of the alternating schedule) are skipped:
-   the x axis counts forward epochs. Run ./plot --help for every option. */
+   the x axis counts forward epochs, or with --x hours the run's time (its seconds column) at
+   the end of each. Run ./plot --help for every option. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
@@ -24,7 +25,7 @@ typedef struct {
     char label[MAX_LABEL];
     int color;                    /* index into the palette */
     int n, cap;
-    double *epoch, *test, *other; /* per forward epoch: its number, test_error, and the other metric's value */
+    double *epoch, *test, *other; /* per forward epoch: its number (or hours), test_error, and the other metric's value */
 } series;
 
 static int fail(const char *path, long line, const char *fmt, ...)
@@ -40,12 +41,13 @@ static int fail(const char *path, long line, const char *fmt, ...)
 }
 
 /* Reads s->path into s->test and s->other; prints a message and returns 0 if the file is unusable. */
-static int load(series *s, int metric, const char *column)
+static int load(series *s, int metric, const char *column, int hours)
 {
     static char line[MAX_LINE];
     static char *fld[MAX_FIELDS];
     const char *path = s->path, *other = metric == COLUMN ? column : metric == TRAIN_LOSS ? "train_loss" : "train_error";
-    int nf, col_test, col_other, col_phase, ok = 0;
+    int nf, col_test, col_other, col_phase, col_sec, ok = 0;
+    double sec_prev = 0, sec_base = 0;   /* --x hours: a run resumed from a checkpoint logs from 0 again */
     long lineno = 1;
     size_t len;
     FILE *f = fopen(path, "rb");
@@ -58,6 +60,8 @@ static int load(series *s, int metric, const char *column)
     col_test = ex_csv_column(fld, nf, "test_error");
     col_other = metric == TEST_ERROR ? -1 : ex_csv_column(fld, nf, other);
     col_phase = ex_csv_column(fld, nf, "phase");
+    col_sec = ex_csv_column(fld, nf, "seconds");
+    if (hours && col_sec < 0) { fail(path, 1, "header has no \"seconds\" column, which --x hours plots"); goto done; }
     if (col_test < 0 || (metric != TEST_ERROR && col_other < 0)) {
         fail(path, 1, "header has no \"%s\" column (expected epoch,train_loss,train_error,test_error,...%s)",
              col_test < 0 ? "test_error" : other, metric == COLUMN ? "; the diagnostic columns come with train --diagnostics" : "");
@@ -76,6 +80,15 @@ static int load(series *s, int metric, const char *column)
             fail(path, lineno, "expected %d comma-separated fields as in the header, found %s%d", nf,
                  n < 0 ? "over " : "", n < 0 ? MAX_FIELDS : n);
             goto done;
+        }
+        if (hours) {
+            double sec;
+            if (!ex_parse_num(v[col_sec], &sec) || sec < 0) {
+                fail(path, lineno, "seconds is \"%.30s\", expected a number >= 0", v[col_sec]);
+                goto done;
+            }
+            if (sec < sec_prev) sec_base += sec_prev;   /* resumed: this process's clock started at 0 */
+            sec_prev = sec;
         }
         if (col_phase >= 0) {
             if (!strcmp(v[col_phase], "inverse")) continue;
@@ -101,7 +114,7 @@ static int load(series *s, int metric, const char *column)
             s->epoch = x;
             s->cap = cap;
         }
-        s->epoch[s->n] = s->n + 1;
+        s->epoch[s->n] = hours ? (sec_base + sec_prev) / 3600.0 : s->n + 1;
         s->test[s->n] = 100 * test;
         s->other[s->n++] = metric == TRAIN_ERROR || metric == BOTH ? 100 * oth : oth;
     }
@@ -129,8 +142,11 @@ static int usage(FILE *f, int code)
 "                  train --diagnostics\n"
 "  --log-y         logarithmic y axis\n"
 "  --ymax X        upper end of the y axis, in axis units (percent for errors)\n"
+"  --x AXIS        epoch (default) or hours: the run's time at the end of each epoch, from the\n"
+"                  logs' seconds column (a run resumed from a checkpoint logs from 0 again:\n"
+"                  its segments are added up, without the time lost to the interruption)\n"
 "  -h, --help      this help\n"
-"Epochs with phase \"inverse\" are skipped; the x axis counts forward epochs.\n");
+"Epochs with phase \"inverse\" are skipped (their time counts with --x hours).\n");
     return code;
 }
 
@@ -139,7 +155,7 @@ int main(int argc, char **argv)
     static series logs[MAX_LOGS];
     const char *out_path = "plot.svg", *title = "Learning curves", *label = NULL, *ylabel = NULL;
     int color = -1;
-    int nlogs = 0, metric = TEST_ERROR, log_y = 0, ok = 1;
+    int nlogs = 0, metric = TEST_ERROR, log_y = 0, hours = 0, ok = 1;
     const char *column = NULL;
     double ymax = 0;
     ex_args a;
@@ -172,6 +188,12 @@ int main(int argc, char **argv)
             static const char *names[] = { "test_error", "train_error", "train_loss", "both" };
             for (metric = 0; metric < 4 && strcmp(v, names[metric]); metric++) {}
             if (metric == 4) { metric = COLUMN; column = v; }   /* checked against each log's header */
+        } else if ((v = ex_value(&a, "--x"))) {
+            if (strcmp(v, "epoch") && strcmp(v, "hours")) {
+                fprintf(stderr, "plot: --x \"%s\": expected epoch or hours\n", v);
+                return 1;
+            }
+            hours = !strcmp(v, "hours");
         } else if ((v = ex_value(&a, "--ymax"))) {
             if (!ex_parse_num(v, &ymax) || ymax < 1e-300 || ymax > 1e300) {
                 fprintf(stderr, "plot: --ymax \"%s\": expected a positive number\n", v);
@@ -183,7 +205,7 @@ int main(int argc, char **argv)
     if (label) { fprintf(stderr, "plot: --label \"%s\" is not followed by a LOG\n", label); return 1; }
     if (color >= 0) { fprintf(stderr, "plot: --color %d is not followed by a LOG\n", color); return 1; }
     if (nlogs == 0) return usage(stderr, 1);
-    for (int i = 0; i < nlogs; i++) ok &= load(&logs[i], metric, column);
+    for (int i = 0; i < nlogs; i++) ok &= load(&logs[i], metric, column, hours);
     if (!ok) return 1;
 
     /* summary, then the chart: one colour per log, train dashed and test solid when both */
@@ -207,7 +229,7 @@ int main(int argc, char **argv)
         }
     }
     static const char *ytitles[] = { "test error (%)", "train error (%)", "train loss", "error (%)" };
-    ex_chart chart = { title, "epoch", ylabel ? ylabel : metric == COLUMN ? column : ytitles[metric], log_y, ymax, 1,
+    ex_chart chart = { title, hours ? "hours" : "epoch", ylabel ? ylabel : metric == COLUMN ? column : ytitles[metric], log_y, ymax, !hours,
                        metric == BOTH ? "train (dashed)" : NULL, metric == BOTH ? "test (solid)" : NULL };
     if (!ex_svg_lines(out_path, &chart, lines, nlines)) {
         fprintf(stderr, "plot: %s: cannot write: %s\n", out_path, strerror(errno));

@@ -137,6 +137,17 @@ check "bench-args: --rounds 0 is refused (exit status $rc)" '[ "$rc" -eq 2 ]'
 check "plot-column: a diagnostics column is drawn, a missing one named (exit statuses $rc1, $rc2)" \
       '[ "$rc1" -eq 0 ] && grep -q "<polyline" "$dir/diag.svg" && [ "$rc2" -ne 0 ] && grep -q "no \"target_9\" column" "$dir/none.txt"'
 
+# --- plot --x hours: epochs at the run's time, a resumed run's segments added up (its
+#     seconds restart at 0): ends at 1, 2, 2.5 and 3.5 hours, so the gaps are 1 : 0.5 : 1
+{ echo "epoch,train_loss,train_error,test_error,best_test_error,seconds,examples_per_s,phase,inverse_loss"
+  echo "1,1,0.5,0.4,0.4,3600,10,parallel,0"; echo "2,1,0.5,0.3,0.3,7200,10,parallel,0"
+  echo "3,1,0.5,0.2,0.2,1800,10,parallel,0"; echo "4,1,0.5,0.1,0.1,5400,10,parallel,0"; } > "$dir/resumed.csv"
+"$build/plot" --x hours -o "$dir/hours.svg" "$dir/resumed.csv" > /dev/null 2>&1; rc=$?
+gaps=$(grep -o 'points="[^"]*"' "$dir/hours.svg" | tr -d 'points="' | tr ' ' '\n' | cut -d, -f1 |
+       awk 'NR > 1 { d[NR - 1] = $1 - p } { p = $1 } END { if (NR == 4) printf "%.3f %.3f", d[2] / d[1], d[3] / d[1] }')
+check "plot-hours: epochs drawn at 1, 2, 2.5, 3.5 hours across a resume (exit status $rc, gap ratios \"$gaps\")" \
+      '[ "$rc" -eq 0 ] && [ "$gaps" = "0.500 1.000" ] && grep -q ">hours<" "$dir/hours.svg"'
+
 # --- a network that does not fit the data is refused before training, by train and by search
 "$build/train" --dataset synthetic --arch "8x8x1 fc16 fc10 mse" --epochs 1 --threads 1 > "$dir/fit.txt" 2>&1; rc=$?
 check "train-fit: an autoencoder with 10 outputs for 64 inputs is refused (exit status $rc)" \
