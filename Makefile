@@ -24,7 +24,7 @@ ARCHFLAGS := $(call probe,-march=native) $(call probe,-mprefer-vector-width=512)
 ALL_CFLAGS = $(CFLAGS) $(ARCHFLAGS) $(OMPFLAG) -I.
 LDLIBS  = -lm
 
-EXAMPLES = train minimal bench plot search autoencoder aux_sweep
+EXAMPLES = train minimal bench plot search autoencoder aux_sweep inspect
 BINS     = $(addprefix $(BUILD)/,$(EXAMPLES))
 
 .PHONY: all test sanitize valgrind cross fuzz check-compile data data-cifar mnist cifar bench figures clean playground
@@ -43,7 +43,7 @@ $(BUILD):
 	mkdir -p $(BUILD)
 
 test: $(BUILD)/test $(BUILD)/train $(BUILD)/fuzz-regress $(BUILD)/alloc-fail $(BUILD)/search $(BUILD)/plot $(BUILD)/bench \
-      $(BUILD)/autoencoder $(BUILD)/aux_sweep \
+      $(BUILD)/autoencoder $(BUILD)/aux_sweep $(BUILD)/inspect \
       $(BUILD)/pictures $(BUILD)/extra-rule check-compile
 	./$(BUILD)/alloc-fail
 	./$(BUILD)/extra-rule
@@ -93,7 +93,7 @@ sanitize: | $(BUILD)
 	$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 		-Wall -Wextra -I. tests/alloc-fail.c -o $(BUILD)/alloc-fail-asan $(LDLIBS)
 	mkdir -p $(BUILD)/asan
-	for p in examples/train.c examples/search.c examples/plot.c examples/bench.c examples/autoencoder.c examples/aux_sweep.c \
+	for p in examples/train.c examples/search.c examples/plot.c examples/bench.c examples/autoencoder.c examples/aux_sweep.c examples/inspect.c \
 		tests/pictures.c; do \
 		$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 			-Wall -Wextra -I. $$p -o $(BUILD)/asan/$$(basename $$p .c) $(LDLIBS) || exit 1; \

@@ -259,23 +259,25 @@ EX_FN const char *ex_arch(const char *arch, char *buf, size_t n)
 /* Loads dataset "mnist" or "cifar10" (any case) from dir (NULL: data/mnist or data/cifar10). On failure
    prints "prog: what is wrong" and how to fetch the data, and returns 0. */
 EX_FN int ex_load_data(const char *prog, const char *dataset, const char *dir, tp_dataset *train, tp_dataset *test)
-{
+{   /* train NULL: the test set only */
     char p[6][1024];
     const char *files[6];
     int mnist = ex_word_is(dataset, "mnist");
+    tp_dataset none;
     tp_result r;
+    if (!train) train = &none;
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
     if (mnist) {
         static const char *names[4] = { "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" };
         for (int k = 0; k < 4; k++) snprintf(p[k], sizeof p[k], "%s/%s", dir ? dir : "data/mnist", names[k]);
-        if ((r = tp_load_idx(train, p[0], p[1])) == TP_OK) r = tp_load_idx(test, p[2], p[3]);
+        if ((r = train == &none ? TP_OK : tp_load_idx(train, p[0], p[1])) == TP_OK) r = tp_load_idx(test, p[2], p[3]);
     } else if (ex_word_is(dataset, "cifar10")) {
         for (int k = 0; k < 5; k++) snprintf(p[k], sizeof p[k], "%s/data_batch_%d.bin", dir ? dir : "data/cifar10", k + 1);
         snprintf(p[5], sizeof p[5], "%s/test_batch.bin", dir ? dir : "data/cifar10");
         for (int k = 0; k < 6; k++) files[k] = p[k];
-        if ((r = tp_load_cifar10(train, files, 5)) == TP_OK) r = tp_load_cifar10(test, files + 5, 1);
+        if ((r = train == &none ? TP_OK : tp_load_cifar10(train, files, 5)) == TP_OK) r = tp_load_cifar10(test, files + 5, 1);
     } else {
         fprintf(stderr, "%s: --dataset \"%s\": expected mnist or cifar10\n", prog, dataset);
         return 0;

@@ -137,6 +137,20 @@ check "bench-args: --rounds 0 is refused (exit status $rc)" '[ "$rc" -eq 2 ]'
 check "plot-column: a diagnostics column is drawn, a missing one named (exit statuses $rc1, $rc2)" \
       '[ "$rc1" -eq 0 ] && grep -q "<polyline" "$dir/diag.svg" && [ "$rc2" -ne 0 ] && grep -q "no \"target_9\" column" "$dir/none.txt"'
 
+# --- inspect: one row per layer of a saved net; BP's update is BP's (angle 0 at every layer with
+#     weights), FA's is not; the activity of a maxpool layer is its input's largest values
+for r in bp fa; do
+    "$build/train" --dataset synthetic --arch "8x8x2 conv3x3/4:elu maxpool2x2 fc16 fc10" --rule $r --epochs 1 --batch 16 \
+        --threads 1 --quiet --save "$dir/in-$r.ckpt" > /dev/null 2>&1
+    "$build/inspect" --batch 16 "$dir/in-$r.ckpt" > "$dir/in-$r.txt" 2>&1
+done
+"$build/inspect" "$dir/nothing.ckpt" > "$dir/in-none.txt" 2>&1; rc=$?
+bp_angles=$(awk '$1 ~ /^[0-9]+$/ && $5 != "-" { printf "%s ", $6 }' "$dir/in-bp.txt")
+fa_angles=$(awk '$1 ~ /^[0-9]+$/ && $5 != "-" { printf "%s ", $6 }' "$dir/in-fa.txt")
+check "inspect: BP's angles to BP \"$bp_angles\" are 0 at the 3 layers with weights, FA's \"$fa_angles\" not all; a missing file named (exit status $rc)" \
+      '[ "$(grep -c "^ *[1-4] " "$dir/in-bp.txt")" -eq 4 ] && [ "$bp_angles" = "0 0 0 " ] &&
+       [ "$(echo $fa_angles | tr " " "\n" | grep -vc "^0$")" -ge 1 ] && [ "$rc" -eq 1 ] && grep -q "nothing.ckpt" "$dir/in-none.txt"'
+
 # --- plot --x hours: epochs at the run's time, a resumed run's segments added up (its
 #     seconds restart at 0): ends at 1, 2, 2.5 and 3.5 hours, so the gaps are 1 : 0.5 : 1
 { echo "epoch,train_loss,train_error,test_error,best_test_error,seconds,examples_per_s,phase,inverse_loss"
