@@ -2547,8 +2547,11 @@ static void test_config_best(void)
     CHECK(tp_config_paper(&c, "mnist-lc", TP_DDTP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.forward.lr == 0.000133f &&
           c.forward.eps == 1e-8f && c.inverse.lr == 0.000185849f && c.alpha == 0.00707071f && c.sigma == 0.199862f,
           "DDTP on MNIST LC: lr %g, inverse lr %g", (double)c.forward.lr, (double)c.inverse.lr);
-    CHECK(tp_config_paper(&c, "cifar-vgg", TP_LDRL, TP_PARALLEL, TP_HPARAMS_BEST, why) == TP_ERROR_SPEC && strstr(why, "cifar-vgg"),
-          "no BP row on cifar-vgg, so none for L-DRL: \"%s\"", why);
+    c = tp_config_default(TP_LDRL);   /* its own row on the simple VGG, which has no BP row */
+    CHECK(tp_config_paper(&c, "cifar-vgg", TP_LDRL, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.forward.lr == 0.0001f &&
+          c.inverse.lr == 0.000775304f && c.sigma == 0.0491536f, "L-DRL on cifar-vgg: lr %g", (double)c.forward.lr);
+    CHECK(tp_config_paper(&c, "cifar-vgg", TP_DTP, TP_PARALLEL, TP_HPARAMS_BEST, why) == TP_ERROR_SPEC && strstr(why, "cifar-vgg"),
+          "no DTP row on cifar-vgg: \"%s\"", why);
     CHECK(tp_config_paper(&c, "mnist-fc", TP_LDRL, TP_PARALLEL, TP_HPARAMS_TABLE5, why) == TP_ERROR_SPEC && strstr(why, "ldrl"),
           "the paper has no L-DRL row: \"%s\"", why);
 }
