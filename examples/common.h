@@ -256,10 +256,11 @@ EX_FN const char *ex_arch(const char *arch, char *buf, size_t n)
 /* ---------------------------------------------------------------------------------------------
    Data */
 
-/* Loads dataset "mnist" or "cifar10" (any case) from dir (NULL: data/mnist or data/cifar10). On failure
-   prints "prog: what is wrong" and how to fetch the data, and returns 0. */
+/* Loads dataset "mnist" or "cifar10" (any case) from dir (NULL: data/mnist or data/cifar10); with
+   train NULL, the test set only. On failure prints "prog: what is wrong" and how to fetch the data,
+   and returns 0. */
 EX_FN int ex_load_data(const char *prog, const char *dataset, const char *dir, tp_dataset *train, tp_dataset *test)
-{   /* train NULL: the test set only */
+{
     char p[6][1024];
     const char *files[6];
     int mnist = ex_word_is(dataset, "mnist");
