@@ -335,7 +335,8 @@ EX_FN int ex_net_fits(const tp_net *net, const char *arch, const tp_dataset *ds,
 
 typedef struct {
     double loss, error, inverse_loss; /* means over the epoch's batches */
-    double seconds;
+    double seconds;                   /* the time this run took on the epoch */
+    long examples;                    /* the examples it trained in that time: fewer after a resume mid-epoch */
 } ex_epoch;
 
 #define EX_WINDOW 16        /* batches in the divergence watch's moving window */
@@ -537,6 +538,7 @@ EX_FN tp_result ex_train(tp_net *net, const ex_run *run, ex_state *st)
     while (r == TP_OK && !stop && st->step <= steps) {
         tp_phase phase = tp_schedule_phase(&net->cfg, st->step - 1, NULL);   /* steps count from 1 */
         double t0 = ex_now();
+        int first = st->batch;
         tp_rng again;
         ex_progress p;
         again.state = st->epoch_rng = st->batch == 0 ? net->rng.state : st->epoch_rng;
@@ -573,6 +575,7 @@ EX_FN tp_result ex_train(tp_net *net, const ex_run *run, ex_state *st)
         p.train.inverse_loss = st->inv / batches;
         p.train.error = (double)st->wrong / ((double)batches * batch);
         p.train.seconds = ex_now() - t0;
+        p.train.examples = (long)(batches - first) * batch;
         p.test_loss = p.test_error = NAN;
         if (!p.inverse_only) {
             if ((r = tp_evaluate_dataset(net, run->test, &p.test_loss, &p.test_error)) != TP_OK) break;
@@ -657,16 +660,19 @@ EX_FN void ex_log_columns(char *buf, size_t n, int diag_layers)
         for (int l = 1; l <= diag_layers && o < n; l++) o += (size_t)snprintf(buf + o, n - o, ",%s_%d", diag[k], l);
 }
 
+/* Examples per second over the part of the epoch this run trained. */
+EX_FN double ex_rate(const ex_epoch *e) { return e->seconds > 0 ? e->examples / e->seconds : 0.0; }
+
 /* One row, with extra (starting with a comma, or "") appended; returns 0 if it could not be written. */
-EX_FN int ex_log_row(FILE *f, const ex_progress *p, int examples, const char *extra)
+EX_FN int ex_log_row(FILE *f, const ex_progress *p, const char *extra)
 {
+    double rate = ex_rate(&p->train);
     if (p->inverse_only)
         fprintf(f, "%d,%.6f,%.6f,,,%.3f,%.1f,%s,%.6f%s\n", p->epoch, p->train.loss, p->train.error, p->elapsed,
-                p->train.seconds > 0 ? examples / p->train.seconds : 0.0, p->phase, p->train.inverse_loss, extra);
+                rate, p->phase, p->train.inverse_loss, extra);
     else
         fprintf(f, "%d,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f,%s,%.6f%s\n", p->epoch, p->train.loss, p->train.error, p->test_error,
-                p->best, p->elapsed, p->train.seconds > 0 ? examples / p->train.seconds : 0.0, p->phase,
-                p->train.inverse_loss, extra);
+                p->best, p->elapsed, rate, p->phase, p->train.inverse_loss, extra);
     return ex_flushed(f);
 }
 

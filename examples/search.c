@@ -178,7 +178,7 @@ static int file_exists(const char *path)
 typedef struct {
     FILE *log;
     const char *log_path, *ckpt;
-    int examples, failed;
+    int failed;
     char error[TP_ERROR_LEN + 1200];
 } trial_ctx;
 
@@ -186,7 +186,7 @@ typedef struct {
 static int after_epoch(void *ctx, tp_net *net, const ex_progress *p)
 {
     trial_ctx *t = (trial_ctx *)ctx;
-    if (!ex_log_row(t->log, p, t->examples, ""))
+    if (!ex_log_row(t->log, p, ""))
         snprintf(t->error, sizeof t->error, "%s: cannot write: %s", t->log_path, strerror(errno));
     else if (tp_net_save(net, t->ckpt, p->state, sizeof *p->state) != TP_OK)
         snprintf(t->error, sizeof t->error, "checkpoint: %s", net->error);
@@ -263,7 +263,6 @@ static int run_trial(const search_opts *o, int k, tp_dataset *train, const tp_da
     }
     ctx.ckpt = ckpt;
     ctx.log_path = log_path;
-    ctx.examples = st.batches * o->batch;
     r = ex_train(&net, &run, &st);
     if (fclose(ctx.log) != 0 && !ctx.failed) {
         snprintf(ctx.error, sizeof ctx.error, "%s: cannot write: %s", log_path, strerror(errno));

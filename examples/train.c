@@ -292,7 +292,7 @@ typedef struct {
     const train_opts *o;
     tp_dataset *train;
     FILE *log, *bar;            /* bar: the terminal the progress bar is drawn on, or NULL */
-    int steps, alt, examples, drawn;
+    int steps, alt, drawn;
     double bar_t, epoch_t;      /* last redraw; when the epoch's timing started (0: not yet) */
     int epoch_b;                /* the batch it started from */
 } train_ctx;
@@ -390,10 +390,10 @@ static int after_epoch(void *ctx, tp_net *net, const ex_progress *p)
     if (!c->o->quiet) {
         if (p->inverse_only)
             printf("epoch %3d inverse  loss %.4f train %6.2f%%  inverse weights only (no new test error)  %6.1fs %8.0f ex/s  inverse %.4f\n",
-                   p->epoch, p->train.loss, 100 * p->train.error, p->elapsed, c->examples / p->train.seconds, p->train.inverse_loss);
+                   p->epoch, p->train.loss, 100 * p->train.error, p->elapsed, ex_rate(&p->train), p->train.inverse_loss);
         else {
             printf("epoch %3d %-8s loss %.4f train %6.2f%% test %6.2f%% best %6.2f%%  %6.1fs %8.0f ex/s", p->epoch, p->phase,
-                   p->train.loss, 100 * p->train.error, 100 * p->test_error, 100 * p->best, p->elapsed, c->examples / p->train.seconds);
+                   p->train.loss, 100 * p->train.error, 100 * p->test_error, 100 * p->best, p->elapsed, ex_rate(&p->train));
             if (ex_learns_feedback(net)) printf("  inverse %.4f", p->train.inverse_loss);
             printf("\n");
         }
@@ -415,7 +415,7 @@ static int after_epoch(void *ctx, tp_net *net, const ex_progress *p)
         }
         fflush(stdout);
     }
-    if (c->log && !ex_log_row(c->log, p, c->examples, extra)) {
+    if (c->log && !ex_log_row(c->log, p, extra)) {
         fprintf(stderr, "train: --log %s: cannot write: %s\n", c->o->log, strerror(errno));
         return 1;
     }
@@ -450,7 +450,6 @@ int main(int argc, char **argv)
     c.train = &train;
     c.steps = ex_steps(&net, o.epochs);
     c.alt = ex_alternating(&net);
-    c.examples = st.batches * st.batch_size;
     c.bar = o.quiet ? NULL : isatty(2) ? stderr : isatty(1) ? stdout : NULL;
     ex_log_columns(header, sizeof header, o.diagnostics ? net.n_layers : 0);
     if (o.log && !(c.log = ex_log_open("train", o.log, header, o.resume ? st.step - 1 : -1, c.alt))) return 1;
