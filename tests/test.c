@@ -3076,6 +3076,21 @@ static void test_crc32(void)
     CHECK(whole == 0xCBF43926u, "crc32(\"123456789\") = %08x, expected cbf43926", (unsigned)whole);
     CHECK(parts == whole, "crc32 in two pieces %08x, whole %08x", (unsigned)parts, (unsigned)whole);
     CHECK(tp_crc32(0, s, 0) == 0, "crc32 of nothing %08x", (unsigned)tp_crc32(0, s, 0));
+    {   /* eight bytes a step equals the definition, bit by bit, at every length and offset */
+        unsigned char b[64];
+        int bad = 0;
+        for (int i = 0; i < 64; i++) b[i] = (unsigned char)(i * 37 + 11);
+        for (int at = 0; at < 8; at++)
+            for (int n = 0; at + n <= 64; n++) {
+                uint32_t c = 0xFFFFFFFFu;
+                for (int i = at; i < at + n; i++) {
+                    c ^= b[i];
+                    for (int k = 0; k < 8; k++) c = (c & 1u) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+                }
+                bad += tp_crc32(0, b + at, (size_t)n) != ~c;
+            }
+        CHECK(bad == 0, "crc32 differs from the bitwise definition at %d (offset, length) pairs", bad);
+    }
 }
 
 static void test_rng_shuffle(void)
