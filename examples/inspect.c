@@ -1,7 +1,8 @@
 /* inspect: look inside a network saved by `train` (--checkpoint, --save): per layer, the size
-   of its activity on a batch of test examples and of its weights, and tp_diagnose's view of the rule there (the angle of its update to backprop's, the feedback's
-   angle to W, the inverse's reconstruction error, the distance to the target). For a run that
-   stopped because its loss exploded, the checkpoint `train` kept shows where it went wrong.
+   of its activity on a batch of test examples and of its weights, and tp_diagnose's view of
+   the rule there (the angle of its update to backprop's, the feedback's angle to W, the
+   inverse's reconstruction error, the distance to the target). For a run that stopped because
+   its loss exploded, the checkpoint `train` kept shows where it went wrong.
 
      cc -O2 -I. examples/inspect.c -o inspect -lm
      ./inspect --dataset cifar10 run.ckpt
