@@ -2547,11 +2547,25 @@ static void test_config_best(void)
     CHECK(tp_config_paper(&c, "mnist-lc", TP_DDTP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.forward.lr == 0.000133f &&
           c.forward.eps == 1e-8f && c.inverse.lr == 0.000185849f && c.alpha == 0.00707071f && c.sigma == 0.199862f,
           "DDTP on MNIST LC: lr %g, inverse lr %g", (double)c.forward.lr, (double)c.inverse.lr);
-    c = tp_config_default(TP_LDRL);   /* its own row on the simple VGG, which has no BP row */
+    c = tp_config_default(TP_LDRL);   /* the simple VGG: the rules' forward lr, the rest of the MNIST FC row */
     CHECK(tp_config_paper(&c, "cifar-vgg", TP_LDRL, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.forward.lr == 0.0001f &&
-          c.inverse.lr == 0.000775304f && c.sigma == 0.0491536f, "L-DRL on cifar-vgg: lr %g", (double)c.forward.lr);
-    CHECK(tp_config_paper(&c, "cifar-vgg", TP_DTP, TP_PARALLEL, TP_HPARAMS_BEST, why) == TP_ERROR_SPEC && strstr(why, "cifar-vgg"),
-          "no DTP row on cifar-vgg: \"%s\"", why);
+          c.forward.beta2 == 0.999f && c.inverse.lr == 0.000775304f && c.sigma == 0.0491536f && c.alpha == 0.0125869f,
+          "L-DRL on cifar-vgg: lr %g", (double)c.forward.lr);
+    c = tp_config_default(TP_KP);
+    CHECK(tp_config_paper(&c, "cifar-vgg", TP_KP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.forward.lr == 0.0001f &&
+          c.forward.decay == 1e-5f, "KP on cifar-vgg: lr %g, decay %g", (double)c.forward.lr, (double)c.forward.decay);
+    c = tp_config_default(TP_DTP);   /* a paper rule: the library's defaults but the forward lr */
+    CHECK(tp_config_paper(&c, "cifar-vgg", TP_DTP, TP_ALTERNATING, TP_HPARAMS_BEST, NULL) == TP_OK && c.forward.lr == 0.0001f &&
+          c.inverse.lr == 0.001f && c.alpha == 0.1f && c.sigma == 0.1f && c.schedule == TP_ALTERNATING,
+          "DTP on cifar-vgg: lr %g, inverse lr %g", (double)c.forward.lr, (double)c.inverse.lr);
+    c = tp_config_default(TP_BP);
+    CHECK(tp_config_paper(&c, "cifar-vgg", TP_BP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.forward.lr == 0.001f,
+          "BP on cifar-vgg: Adam's defaults, lr %g", (double)c.forward.lr);
+    c = tp_config_default(TP_SS);
+    CHECK(tp_config_paper(&c, "cifar-vgg", TP_SS, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.forward.lr == 0.001f,
+          "sign symmetry on cifar-vgg: its own row, lr %g", (double)c.forward.lr);
+    CHECK(tp_config_paper(&c, "cifar-vgg", TP_DTP, TP_PARALLEL, TP_HPARAMS_TABLE5, why) == TP_ERROR_SPEC && strstr(why, "cifar-vgg"),
+          "no Table 5 row on cifar-vgg: \"%s\"", why);
     CHECK(tp_config_paper(&c, "mnist-fc", TP_LDRL, TP_PARALLEL, TP_HPARAMS_TABLE5, why) == TP_ERROR_SPEC && strstr(why, "ldrl"),
           "the paper has no L-DRL row: \"%s\"", why);
 }
