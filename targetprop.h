@@ -2039,12 +2039,9 @@ static const tp__best tp__best_rows[] = {
 
 /* A net the paper did not have, where BP's forward optimiser does not suit the other rules: the
    one every other rule without a row of its own takes there (a later rule with the rest of its
-   MNIST FC row). On the simple VGG (no normalisation), at BP's lr of 1e-3, FA, DFA, SDTP,
-   AO-SDTP, Kolen-Pollack, weight mirrors, DRTP and L-DRL blow up within their first 300
-   batches (L-DRL: its feedback falls behind the forward weights, the activity grows layer by
-   layer); at 1e-4 DTP, weight mirrors, FW-DTP, DTP-DRL, DDTP and L-DRL learn. FA, DFA, DRTP,
-   Kolen-Pollack and SDTP learned at none of 1e-3, 1e-4 and 1e-5 in their first 150 to 200
-   batches. Not searched; results/README.md, CIFAR-10 simple VGG, has the runs. */
+   MNIST FC row). On the simple VGG, which has no normalisation, most rules blow up at BP's lr
+   of 1e-3; results/README.md ("Every rule's default on this net") has each rule at 1e-3, 1e-4
+   and 1e-5, and the ones that learned at none. Not searched. */
 typedef struct tp__forward_row { const char *net; float lr, b1, b2, eps; } tp__forward_row;
 
 static const tp__forward_row tp__rules_forward[] = {
