@@ -3,7 +3,7 @@
 #   make test       the test suite and the compile matrix (C99, C++, OpenMP or not, static)
 #   make mnist      fetch MNIST if needed, then train the paper's MNIST FC net with DTP
 #   make cifar      fetch CIFAR-10 if needed, then train the paper's CIFAR LC net with BP
-#   make bench      training throughput of every net and rule (and the PyTorch peer when installed)
+#   make bench      training throughput of the nets and rules bench runs by default (and the PyTorch peer)
 #   make figures    the paper's Figures 4 to 8 (search, aux sweep, autoencoder, curves) and every rule's
 #                   alignment with BP, ~25 minutes
 #   make sanitize   the tests under AddressSanitizer and UndefinedBehaviorSanitizer
