@@ -647,6 +647,13 @@ int fileno(FILE *stream);   /* POSIX; hidden by strict ISO C modes */
 #  define TP__INLINE static inline
 #  define TP__PREFETCH(p) ((void)0)
 #endif
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+/* before a loop of 16 or fewer steps that must be vectorised whole: GCC otherwise unrolls it
+   first and then vectorises across the loops around it (tp__micro's narrow edge) */
+#  define TP__NO_UNROLL _Pragma("GCC unroll 1")
+#else
+#  define TP__NO_UNROLL
+#endif
 
 /* OpenMP as a macro, so builds without it see no unknown pragmas */
 #ifdef _OPENMP
@@ -861,6 +868,9 @@ TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int 
 #define TP__KC 128
 #define TP__NC 256
 #define TP__MC 96
+/* a ragged panel of B up to 16 wide: 6 accumulators, 4 cycles a step of K (the FMA's
+   latency) where the full tile takes 6 (12 FMAs on two pipes) */
+#define TP__NR_EDGE 16
 #define TP__GEMM_SEQ 1   /* (below) measured here too: the FC shapes 1.03x to 1.35x as fast on 1 thread, 1.06x to 1.61x on 2 */
 #elif defined(__AVX2__) || defined(__FMA__) || defined(__AVX__)
 /* AVX2 (and AVX): 16 ymm of 8 floats; 4 x 24/8 = 12 accumulators, + 3 for B, + 1 broadcast
@@ -874,6 +884,10 @@ TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int 
 #define TP__KC 128
 #define TP__NC 264
 #define TP__MC 96
+/* a ragged panel of B up to 16 wide: 8 accumulators, 4 cycles a step of K on two FMA pipes,
+   where the full tile takes 6 (8 wide would be 4 accumulators, bound by the FMA's latency
+   at the same 4 cycles) */
+#define TP__NR_EDGE 16
 /* and the product as one block of C per thread (tp__gemm_seq: no barrier, each thread packs
    what it reads, reading along the stored rows); the other targets, which could not be timed,
    keep the team-packed tp__gemm_block */
@@ -888,6 +902,7 @@ TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int 
 #define TP__KC 128
 #define TP__NC 240
 #define TP__MC 96
+#define TP__NR_EDGE TP__NR   /* the full tile for ragged panels too (see the SSE2 case below) */
 #elif defined(__SSE2__) && defined(__x86_64__)
 /* x86-64 without AVX: 16 xmm of 4 floats and no FMA; 2 x 24/4 = 12 accumulators, + 2
    broadcasts, + 1 product (B read by mulps from memory) = 15 of 16 (6 x 8, 4 x 12 and 3 x 16
@@ -897,6 +912,10 @@ TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int 
 #define TP__KC 128
 #define TP__NC 240
 #define TP__MC 96
+/* the full tile for ragged panels too: GCC 12 compiles a narrower loop here with its
+   accumulators in memory (on AArch64 it stores them on every step of K); the narrow edge of
+   AVX2 and AVX-512 was measured to gain, these could not be timed */
+#define TP__NR_EDGE TP__NR
 #else
 /* anything else (32-bit x86, ARM32, scalar code): 2 x 12 = 24 scalar accumulators, + 2 + 1
    = 27 of a VFP's 32 single registers; with SSE2 on 32-bit x86, 2 x 12/4 = 6 accumulators,
@@ -906,6 +925,7 @@ TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int 
 #define TP__KC 128
 #define TP__NC 240
 #define TP__MC 96
+#define TP__NR_EDGE TP__NR
 #endif
 #ifndef TP__GEMM_SEQ
 #define TP__GEMM_SEQ 0
@@ -981,11 +1001,13 @@ static void tp__pack_at_rows(int mc, int kc, const float *TP__RESTRICT a, int ld
 #define TP__PACK_AT tp__pack_at_rows
 #endif
 
-/* c[0:mr, 0:nr] (+)= A (mr x kc) B (kc x TP_NR, rows ldb apart), with A's element (i, p) at
+/* c[0:mr, 0:nr] (+)= A (mr x kc) B (kc x w, rows ldb apart), with A's element (i, p) at
    a[i * rsa + p * csa]: a packed panel of A^T (rsa 1, csa TP_MR) or A's rows read in place
-   (rsa lda, csa 1). Rows past mr read row mr - 1 again (in bounds; their sums are dropped).
-   Inlined at both calls, so each gets its own loop with the strides it has. */
-TP__INLINE void tp__micro(int kc, const float *TP__RESTRICT a, ptrdiff_t rsa, ptrdiff_t csa,
+   (rsa lda, csa 1). w (a constant at every call, nr <= w <= TP_NR) is how many columns the
+   loop computes: TP_NR, or TP__NR_EDGE for a ragged last panel that narrow (its columns past
+   nr are the panel's zero padding). Rows past mr read row mr - 1 again (in bounds; their sums
+   are dropped). Inlined at every call, so each gets its own loop with the strides it has. */
+TP__INLINE void tp__micro(int w, int kc, const float *TP__RESTRICT a, ptrdiff_t rsa, ptrdiff_t csa,
                           const float *TP__RESTRICT b, int ldb, float *TP__RESTRICT c, int ldc,
                           int mr, int nr, int load)
 {
@@ -993,20 +1015,25 @@ TP__INLINE void tp__micro(int kc, const float *TP__RESTRICT a, ptrdiff_t rsa, pt
     const float *ar[TP_MR];
     for (int i = 0; i < TP_MR; i++) {
         ar[i] = a + (i < mr ? i : mr - 1) * rsa;
-        for (int j = 0; j < TP_NR; j++) acc[i][j] = 0.0f;
+        for (int j = 0; j < w; j++) acc[i][j] = 0.0f;
     }
     for (int p = 0; p < kc; p++) {
         const float *bp = b + (size_t)p * ldb;
         for (int i = 0; i < TP_MR; i++) {
             float ai = ar[i][p * csa];
-            for (int j = 0; j < TP_NR; j++) acc[i][j] += ai * bp[j];
+            if (w == TP_NR) {
+                for (int j = 0; j < TP_NR; j++) acc[i][j] += ai * bp[j];
+            } else {
+                TP__NO_UNROLL
+                for (int j = 0; j < w; j++) acc[i][j] += ai * bp[j];
+            }
         }
     }
-    if (mr == TP_MR && nr == TP_NR) {
+    if (mr == TP_MR && nr == w) {
         for (int i = 0; i < TP_MR; i++) {
             float *ci = c + (size_t)i * ldc;
-            if (load) for (int j = 0; j < TP_NR; j++) ci[j] += acc[i][j];
-            else      for (int j = 0; j < TP_NR; j++) ci[j] = acc[i][j];
+            if (load) for (int j = 0; j < w; j++) ci[j] += acc[i][j];
+            else      for (int j = 0; j < w; j++) ci[j] = acc[i][j];
         }
     } else {
         for (int i = 0; i < mr; i++) {
@@ -1015,6 +1042,22 @@ TP__INLINE void tp__micro(int kc, const float *TP__RESTRICT a, ptrdiff_t rsa, pt
             else      for (int j = 0; j < nr; j++) ci[j] = acc[i][j];
         }
     }
+}
+
+/* A tile with a ragged edge: a last panel of B no wider than TP__NR_EDGE is computed that
+   wide, not TP_NR (the MNIST nets' 256 columns end in a panel of 16 on AVX2, their 10
+   outputs are one). Each element of C gets the same additions in the same order either way. */
+TP__INLINE void tp__micro_edge(int kc, const float *TP__RESTRICT a, ptrdiff_t rsa, ptrdiff_t csa,
+                               const float *TP__RESTRICT b, int ldb, float *TP__RESTRICT c, int ldc,
+                               int mr, int nr, int load)
+{
+#if TP__NR_EDGE < TP_NR
+    if (nr <= TP__NR_EDGE) {
+        tp__micro(TP__NR_EDGE, kc, a, rsa, csa, b, ldb, c, ldc, mr, nr, load);
+        return;
+    }
+#endif
+    tp__micro(TP_NR, kc, a, rsa, csa, b, ldb, c, ldc, mr, nr, load);
 }
 
 #if TP__GEMM_SEQ
@@ -1043,11 +1086,11 @@ TP__INLINE void tp__micro_seq(int kc, const float *TP__RESTRICT a, ptrdiff_t rsa
             float *ci = c + (size_t)i * ldc;
             for (int j = 0; j < TP_NR; j++) ci[j] = (load ? ci[j] : -0.0f) + acc[i][j];
         }
-    } else tp__micro(kc, a, rsa, csa, b, ldb, c, ldc, mr, nr, load);
+    } else tp__micro_edge(kc, a, rsa, csa, b, ldb, c, ldc, mr, nr, load);
 }
 #define TP__MICRO tp__micro_seq
 #else
-#define TP__MICRO tp__micro
+#define TP__MICRO tp__micro_edge
 #endif
 
 /* A short product (few rows of C, as a locally-connected layer's per-position products over
