@@ -902,7 +902,6 @@ TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int 
 #define TP__KC 128
 #define TP__NC 240
 #define TP__MC 96
-#define TP__NR_EDGE TP__NR   /* the full tile for ragged panels too (see the SSE2 case below) */
 #elif defined(__SSE2__) && defined(__x86_64__)
 /* x86-64 without AVX: 16 xmm of 4 floats and no FMA; 2 x 24/4 = 12 accumulators, + 2
    broadcasts, + 1 product (B read by mulps from memory) = 15 of 16 (6 x 8, 4 x 12 and 3 x 16
@@ -912,10 +911,6 @@ TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int 
 #define TP__KC 128
 #define TP__NC 240
 #define TP__MC 96
-/* the full tile for ragged panels too: GCC 12 compiles a narrower loop here with its
-   accumulators in memory (on AArch64 it stores them on every step of K); the narrow edge of
-   AVX2 and AVX-512 was measured to gain, these could not be timed */
-#define TP__NR_EDGE TP__NR
 #else
 /* anything else (32-bit x86, ARM32, scalar code): 2 x 12 = 24 scalar accumulators, + 2 + 1
    = 27 of a VFP's 32 single registers; with SSE2 on 32-bit x86, 2 x 12/4 = 6 accumulators,
@@ -925,10 +920,15 @@ TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int 
 #define TP__KC 128
 #define TP__NC 240
 #define TP__MC 96
-#define TP__NR_EDGE TP__NR
 #endif
 #ifndef TP__GEMM_SEQ
 #define TP__GEMM_SEQ 0
+#endif
+#ifndef TP__NR_EDGE
+/* the full tile for ragged panels too where no narrower edge is set: GCC 12 compiles a
+   narrower loop with its accumulators in memory on SSE2 and stores them on every step of K on
+   AArch64; the narrow edge of AVX2 and AVX-512 was measured to gain, these could not be timed */
+#define TP__NR_EDGE TP__NR
 #endif
 #ifndef TP_MR
 #define TP_MR TP__MR
@@ -1064,7 +1064,7 @@ TP__INLINE void tp__micro_edge(int kc, const float *TP__RESTRICT a, ptrdiff_t rs
 /* tp__micro with the whole tile in its own copy of the loop: with no ragged edge the
    accumulators never need an address, so they go from the registers straight into C
    (tp__micro's zeroed array on the stack and its copy out cost a tenth of a K = 128 tile);
-   the same additions in the same order. The edges take tp__micro. */
+   the same additions in the same order. The edges take tp__micro_edge. */
 TP__INLINE void tp__micro_seq(int kc, const float *TP__RESTRICT a, ptrdiff_t rsa, ptrdiff_t csa,
                               const float *TP__RESTRICT b, int ldb, float *TP__RESTRICT c, int ldc,
                               int mr, int nr, int load)
