@@ -401,6 +401,18 @@ typedef struct {
 EX_FN int ex_alternating(const tp_net *net) { return tp_schedule_phase(&net->cfg, 0, NULL) == TP_PHASE_INVERSE; }
 EX_FN int ex_learns_feedback(const tp_net *net) { return tp_rule_info(net->cfg.rule)->learned_grads != NULL; }
 EX_FN int ex_steps(const tp_net *net, int forward_epochs) { return ex_alternating(net) ? 2 * forward_epochs : forward_epochs; }
+/* Epoch `step` (0-based, counting feedback-only epochs) of net's run: its phase, the forward epoch it is
+   numbered as (a feedback-only epoch takes the number of the forward epoch it precedes) and its name in the
+   log's phase column: "parallel" (both trained), "forward" (a rule without learned feedback, or the forward
+   epoch of the alternating schedule) or "inverse" (feedback only). ex_train and ex_log_open both ask here. */
+EX_FN const char *ex_epoch_phase(const tp_net *net, int step, tp_phase *phase, int *epoch)
+{
+    long forward_epochs;
+    tp_phase ph = tp_schedule_phase(&net->cfg, step, &forward_epochs);
+    if (phase) *phase = ph;
+    if (epoch) *epoch = ph == TP_PHASE_INVERSE ? (int)forward_epochs + 1 : (int)forward_epochs;
+    return ph == TP_PHASE_INVERSE ? "inverse" : ph == TP_PHASE_BOTH && ex_learns_feedback(net) ? "parallel" : "forward";
+}
 EX_FN int ex_batches(const tp_dataset *train, int batch, int max_batches)
 {
     int n = train->n / batch;
@@ -518,7 +530,7 @@ EX_FN void ex__tune_after(ex__tuner *t)
 EX_FN tp_result ex_train(tp_net *net, const ex_run *run, ex_state *st)
 {
     tp_dataset *ds = run->train;
-    int tp = ex_learns_feedback(net), steps = ex_steps(net, run->forward_epochs);
+    int steps = ex_steps(net, run->forward_epochs);
     int batch = run->batch, batches = ex_batches(ds, batch, run->max_batches), autoenc = net->loss == TP_SQUARED_ERROR;
     int ny = ds->dim > net->n_out ? ds->dim : net->n_out, stop = 0;
     int *order = (int *)malloc((size_t)ds->n * sizeof(int));
@@ -536,7 +548,8 @@ EX_FN tp_result ex_train(tp_net *net, const ex_run *run, ex_state *st)
         r = TP_ERROR_NOMEM;
     }
     while (r == TP_OK && !stop && st->step <= steps) {
-        tp_phase phase = tp_schedule_phase(&net->cfg, st->step - 1, NULL);   /* steps count from 1 */
+        tp_phase phase;
+        const char *phase_name = ex_epoch_phase(net, st->step - 1, &phase, NULL);   /* steps count from 1 */
         double t0 = ex_now();
         int first = st->batch;
         tp_rng again;
@@ -564,13 +577,9 @@ EX_FN tp_result ex_train(tp_net *net, const ex_run *run, ex_state *st)
         }
         if (r != TP_OK || stop) break;
         memset(&p, 0, sizeof p);
-        {
-            long forward_epochs;
-            tp_schedule_phase(&net->cfg, st->step - 1, &forward_epochs);
-            p.epoch = phase == TP_PHASE_INVERSE ? (int)forward_epochs + 1 : (int)forward_epochs;   /* an inverse epoch: the next one's */
-        }
+        ex_epoch_phase(net, st->step - 1, NULL, &p.epoch);
         p.inverse_only = phase == TP_PHASE_INVERSE;
-        p.phase = phase == TP_PHASE_BOTH ? (tp ? "parallel" : "forward") : p.inverse_only ? "inverse" : "forward";
+        p.phase = phase_name;
         p.train.loss = st->loss / batches;
         p.train.inverse_loss = st->inv / batches;
         p.train.error = (double)st->wrong / ((double)batches * batch);
@@ -681,7 +690,7 @@ EX_FN int ex_log_row(FILE *f, const ex_progress *p, const char *extra)
    and renamed over path (a crash leaves the old log or the new one); a log that is missing gets the header
    alone. A log whose header differs, or with fewer than `rows` complete rows, or rows out of sequence (a
    rewrite cut short, another run's log) is refused. Prints "prog: path: why" and returns NULL on failure. */
-EX_FN FILE *ex_log_open(const char *prog, const char *path, const char *header, int rows, int alt)
+EX_FN FILE *ex_log_open(const char *prog, const char *path, const char *header, int rows, const tp_net *net)
 {
     static char line[1 << 16];
     char tmp[4200];
@@ -716,14 +725,15 @@ EX_FN FILE *ex_log_open(const char *prog, const char *path, const char *header, 
     }
     fprintf(out, "%s\n", header);
     while (have < rows && (r = ex_csv_line(in, line, sizeof line, &len)) == 1) {
-        char *comma = strchr(line, ','), *ph;
+        char *comma = strchr(line, ','), want[32];
         long long e;
-        int inv = alt && have % 2 == 0;
+        int epoch;
+        const char *phase = ex_epoch_phase(net, have, NULL, &epoch);
+        snprintf(want, sizeof want, ",%s,", phase);
         if (comma) *comma = '\0';
-        ph = comma ? strstr(comma + 1, inv ? ",inverse," : alt ? ",forward," : ",") : NULL;
-        if (!comma || !ex_integer(line, &e) || e != (alt ? have / 2 + 1 : have + 1) || !ph) {
-            fprintf(stderr, "%s: %s:%d: expected the row of %s epoch %d: the log is not this run's\n", prog, path, have + 2,
-                    inv ? "inverse-only" : "forward", alt ? have / 2 + 1 : have + 1);
+        if (!comma || !ex_integer(line, &e) || e != epoch || !strstr(comma + 1, want)) {
+            fprintf(stderr, "%s: %s:%d: expected the row of epoch %d, phase %s: the log is not this run's\n", prog, path,
+                    have + 2, epoch, phase);
             fclose(in); fclose(out); remove(tmp);
             return NULL;
         }

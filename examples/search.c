@@ -243,7 +243,7 @@ static int run_trial(const search_opts *o, int k, tp_dataset *train, const tp_da
         if (tp_net_load(&net, ckpt, &st, sizeof st, &len) == TP_OK) {
             if (len == sizeof st && net.cfg.seed == cfg.seed && net.cfg.rule == cfg.rule &&
                 ex_state_check(&st, &net, &run, why, sizeof why) &&
-                (ctx.log = ex_log_open("search", log_path, header, st.step - 1, ex_alternating(&net))) != NULL)
+                (ctx.log = ex_log_open("search", log_path, header, st.step - 1, &net)) != NULL)
                 printf("trial %3d: continues at epoch %d from %s\n", k, st.step, ckpt);
             else
                 tp_net_destroy(&net);
@@ -255,7 +255,7 @@ static int run_trial(const search_opts *o, int k, tp_dataset *train, const tp_da
             fprintf(stderr, "search: trial %d: %s\n", k, net.error);
             return 1;
         }
-        if (!(ctx.log = ex_log_open("search", log_path, header, -1, 0))) {
+        if (!(ctx.log = ex_log_open("search", log_path, header, -1, &net))) {
             tp_net_destroy(&net);
             return 1;
         }

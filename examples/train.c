@@ -454,7 +454,7 @@ int main(int argc, char **argv)
     c.alt = ex_alternating(&net);
     c.bar = o.quiet ? NULL : isatty(2) ? stderr : isatty(1) ? stdout : NULL;
     ex_log_columns(header, sizeof header, o.diagnostics ? net.n_layers : 0);
-    if (o.log && !(c.log = ex_log_open("train", o.log, header, o.resume ? st.step - 1 : -1, c.alt))) return 1;
+    if (o.log && !(c.log = ex_log_open("train", o.log, header, o.resume ? st.step - 1 : -1, &net))) return 1;
     run.after_epoch = after_epoch;
     run.after_batch = after_batch;
     run.ctx = &c;
