@@ -35,7 +35,17 @@ typedef struct {
     const char *dashed_note, *solid_note; /* extra legend rows explaining the two line styles, or NULL */
 } ex_chart;
 
-typedef struct { double lo, hi; int log; } ex__axis;
+/* An axis: its ends, and for a linear one its ticks, at (k0 + k) * step for k = 0 .. n - 1, where
+   step = nice * 10^e10 and nice is 1, 2, 2.5 or 5. A logarithmic axis draws its own ticks (ex__log_grid). */
+typedef struct {
+    double lo, hi;
+    int log;
+    double step, k0, nice;
+    int n, e10;
+} ex__axis;
+
+enum { EX_LOOSE_LO = 1, EX_LOOSE_HI = 2, EX_WHOLE = 4 }; /* ex__linear: widen an end to a tick; whole-number ticks */
+#define EX_MAX_TICKS 12
 
 /* Writes s as XML character data: escapes markup, replaces control bytes and invalid UTF-8 with '?'. */
 EX_FN void ex_svg_text(FILE *out, const char *s)
@@ -66,31 +76,166 @@ EX_FN int ex__text_width(const char *s) /* rough width in pixels at font-size 12
     return 7 * n;
 }
 
-EX_FN double ex__nice_step(double range, int target)
+/* The smallest "nice" step at least raw (> 0): 1, 2, 2.5 or 5 times a power of ten, as Heckbert's
+   "Nice numbers for graph labels" (Graphics Gems, 1990); *nice gets the factor, *e10 the power. */
+EX_FN void ex__nice(double raw, double *nice, int *e10)
 {
-    double raw = range / target, mag = pow(10, floor(log10(raw))), f = raw / mag;
-    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
+    int e = (int)floor(log10(raw));
+    double f = raw / pow(10, e); /* in [1, 10] but for log10's rounding */
+    if (f < 1 - 1e-9) { e--; f *= 10; }
+    *nice = f <= 1 + 1e-9 ? 1 : f <= 2 + 1e-9 ? 2 : f <= 2.5 + 1e-9 ? 2.5 : f <= 5 + 1e-9 ? 5 : 10;
+    *e10 = e;
+    if (*nice == 10) { *nice = 1; *e10 = e + 1; }
 }
 
-/* Position of v on the axis as a fraction of its length, bounded so that coordinates stay small. */
+/* The nice step after nice * 10^e10: 1 -> 2 -> 2.5 -> 5 -> 10. */
+EX_FN void ex__nice_next(double *nice, int *e10)
+{
+    if (*nice == 1) *nice = 2;
+    else if (*nice == 2) *nice = 2.5;
+    else if (*nice == 2.5) *nice = 5;
+    else { *nice = 1; ++*e10; }
+}
+
+/* Clamps to the finite doubles (NaN to 0), so that an axis end is always a number. */
+EX_FN double ex__finite(double v) { return v != v ? 0 : v > DBL_MAX ? DBL_MAX : v < -DBL_MAX ? -DBL_MAX : v; }
+
+/* A linear axis over the data's range [lo, hi], ticked every nice step, the step chosen from the range
+   for about `intervals` (4 to 10) steps, so 2 to EX_MAX_TICKS ticks at any scale. The range is taken
+   as hi/2 - lo/2, which cannot overflow. A range too narrow to label (equal ends, or narrower than a
+   millionth of its ends, about a float's precision, or than the smallest normal double) is first
+   widened about its middle: equal ends by a tenth of their size, [0, 0] to [0, 1].
+   flags: EX_LOOSE_LO / EX_LOOSE_HI move that end out to the next tick (where that stays finite);
+   EX_WHOLE keeps the step a whole number (epochs, counts), meant with loose ends. */
+EX_FN ex__axis ex__linear(double lo, double hi, int intervals, int flags)
+{
+    ex__axis a;
+    double m, half, kl, kh;
+    memset(&a, 0, sizeof a);
+    lo = ex__finite(lo), hi = ex__finite(hi);
+    if (lo > hi) { double t = lo; lo = hi; hi = t; }
+    intervals = intervals < 4 ? 4 : intervals > 10 ? 10 : intervals;
+    if (lo == hi) {
+        double d = lo == 0 ? 0.5 : fabs(lo / 10);
+        if (lo == 0) hi = 1;
+        else lo = ex__finite(lo - d), hi = ex__finite(hi + d);
+    }
+    m = fabs(lo) > fabs(hi) ? fabs(lo) : fabs(hi);
+    half = hi / 2 - lo / 2;
+    if (half < m * 1e-6 || half < DBL_MIN) {
+        double mid = lo / 2 + hi / 2, w = m * 1e-6 > DBL_MIN ? m * 1e-6 : DBL_MIN;
+        lo = ex__finite(mid - w), hi = ex__finite(mid + w);
+        half = hi / 2 - lo / 2;
+    }
+    ex__nice(half * (2.0 / intervals), &a.nice, &a.e10);
+    if ((flags & EX_WHOLE) && a.e10 < 0) a.nice = 1, a.e10 = 0;
+    if ((flags & EX_WHOLE) && a.e10 == 0 && a.nice == 2.5) a.nice = 5;
+    for (;;) { /* more than EX_MAX_TICKS only by rounding: then the next nice step */
+        double count, nice = a.nice;
+        int e10 = a.e10;
+        a.step = a.nice * pow(10, a.e10);
+        kl = floor(lo / a.step + 1e-9), kh = ceil(hi / a.step - 1e-9); /* 1e-9: an end one rounding off a tick is on it */
+        a.k0 = (flags & EX_LOOSE_LO) && isfinite(kl * a.step) ? kl : ceil(lo / a.step - 1e-9);
+        kh = (flags & EX_LOOSE_HI) && isfinite(kh * a.step) ? kh : floor(hi / a.step + 1e-9);
+        if (kh <= a.k0 && (flags & EX_LOOSE_HI)) kh = a.k0 + 1; /* a whole step wider than the range */
+        count = kh - a.k0 + 1;
+        ex__nice_next(&nice, &e10);
+        if (count <= EX_MAX_TICKS || !isfinite(nice * pow(10, e10))) {
+            a.n = count < EX_MAX_TICKS ? (int)count : EX_MAX_TICKS;
+            break;
+        }
+        a.nice = nice, a.e10 = e10;
+    }
+    a.k0 += 0.0; /* no tick at -0 */
+    a.lo = (flags & EX_LOOSE_LO) && a.k0 * a.step < lo ? a.k0 * a.step : lo;
+    a.hi = (flags & EX_LOOSE_HI) && kh * a.step > hi ? kh * a.step + 0.0 : hi;
+    return a;
+}
+
+EX_FN double ex__tick(const ex__axis *a, int k) { return (a->k0 + k) * a->step; }
+
+/* The label of tick k, with as many digits as tell the ticks apart (one more for a step of 2.5 times
+   a power of ten): fixed-point while the largest tick is from 10^-4 to 10^7 and at most 8 decimals
+   are needed, else scientific with the same number of digits on every tick; zero as "0". */
+EX_FN void ex__tick_label(const ex__axis *a, int k, char *buf, size_t size)
+{
+    double v = ex__tick(a, k), first = fabs(ex__tick(a, 0)), last = fabs(ex__tick(a, a->n - 1));
+    double big = first > last ? first : last;
+    int last_digit = a->e10 - (a->nice == 2.5); /* the power of ten of the step's last digit */
+    if (v == 0) snprintf(buf, size, "0");
+    else if (big >= 1e-4 && big < 1e7 && last_digit >= -8) snprintf(buf, size, "%.*f", last_digit < 0 ? -last_digit : 0, v);
+    else {
+        int digits = (int)floor(log10(big)) - last_digit;
+        snprintf(buf, size, "%.*e", digits > 0 ? digits : 0, v);
+    }
+}
+
+/* Position of v on the axis as a fraction of its length, bounded so that coordinates stay small
+   (NaN: off the low end). A linear axis works in halves, so that no difference overflows. */
 EX_FN double ex__frac(const ex__axis *a, double v)
 {
     double t = a->log ? (log10(v > a->lo ? v : a->lo) - log10(a->lo)) / (log10(a->hi) - log10(a->lo))
-                      : (v - a->lo) / (a->hi - a->lo);
-    return t < -10 ? -10 : t > 10 ? 10 : t;
+                      : (v / 2 - a->lo / 2) / (a->hi / 2 - a->lo / 2);
+    return !(t >= -10) ? -10 : t > 10 ? 10 : t;
 }
 
 EX_FN double ex__px(const ex__axis *a, double v) { return EX_X0 + (EX_X1 - EX_X0) * ex__frac(a, v); }
 EX_FN double ex__py(const ex__axis *a, double v) { return EX_Y1 - (EX_Y1 - EX_Y0) * ex__frac(a, v); }
 
-EX_FN int ex__decimals(double step) { return step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9); }
+/* The grid lines, tick marks and tick labels of a linear axis: the x axis if horizontal, else the y axis. */
+EX_FN void ex__linear_grid(FILE *out, const ex__axis *a, int horizontal)
+{
+    char buf[40];
+    for (int k = 0; k < a->n; k++) {
+        double t = ex__tick(a, k);
+        ex__tick_label(a, k, buf, sizeof buf);
+        if (horizontal) {
+            double p = ex__px(a, t);
+            fprintf(out, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"#e0e0e0\"/>\n", p, EX_Y0, p, EX_Y1);
+            fprintf(out, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"black\"/>\n", p, EX_Y1, p, EX_Y1 + 5);
+            fprintf(out, "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", p, EX_Y1 + 19, buf);
+        } else {
+            double p = ex__py(a, t);
+            fprintf(out, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#e0e0e0\"/>\n", EX_X0, p, EX_X1, p);
+            fprintf(out, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"black\"/>\n", EX_X0 - 5, p, EX_X0, p);
+            fprintf(out, "<text x=\"%.1f\" y=\"%.2f\" text-anchor=\"end\">%s</text>\n", EX_X0 - 8, p + 4, buf);
+        }
+    }
+}
+
+/* The grid and labels of a logarithmic y axis (its ends positive and finite). Labels at powers of ten:
+   every decade, or every 2nd, 5th, 10th, ... (a whole nice step) so that at most EX_MAX_TICKS are
+   labelled; also at 2 and 5 times them over at most two decades. Thin lines at the other multiples
+   when every decade is labelled. */
+EX_FN void ex__log_grid(FILE *out, const ex__axis *y)
+{
+    char buf[32];
+    double d0 = log10(y->lo), d1 = log10(y->hi);
+    ex__axis decades = ex__linear(d0, d1, 10, EX_WHOLE);
+    int few = d1 - d0 < 2.0001, every = (int)decades.step;
+    for (int e = (int)floor(d0 + 1e-9); e <= (int)ceil(d1 - 1e-9); e++) {
+        if (e % every) continue;
+        for (int m = 1; m <= (every == 1 ? 9 : 1); m++) {
+            double v = m * pow(10, e), p = ex__py(y, v);
+            int label = m == 1 || (few && (m == 2 || m == 5));
+            if (v < y->lo * 0.9999) continue;
+            if (v > y->hi * 1.0001) break;
+            fprintf(out, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"%s\"/>\n",
+                    EX_X0, p, EX_X1, p, label ? "#e0e0e0" : "#f2f2f2");
+            if (!label) continue;
+            if (e < -4 || e > 5) snprintf(buf, sizeof buf, "%de%d", m, e);
+            else snprintf(buf, sizeof buf, "%.*f", e < 0 ? -e : 0, v);
+            fprintf(out, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"black\"/>\n", EX_X0 - 5, p, EX_X0, p);
+            fprintf(out, "<text x=\"%.1f\" y=\"%.2f\" text-anchor=\"end\">%s</text>\n", EX_X0 - 8, p + 4, buf);
+        }
+    }
+}
 
 /* Opens path and writes the canvas, the title, the grid with tick labels, the frame and the axis titles. */
 EX_FN FILE *ex__svg_begin(const char *path, const char *title, const char *xlabel, const char *ylabel,
-                           const ex__axis *x, double xstep, const ex__axis *y, double ystep)
+                           const ex__axis *x, const ex__axis *y)
 {
     FILE *out = fopen(path, "w");
-    char buf[32];
     if (!out) return NULL;
     fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                  "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
@@ -101,38 +246,9 @@ EX_FN FILE *ex__svg_begin(const char *path, const char *title, const char *xlabe
     fprintf(out, "<text x=\"%.1f\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">", (EX_X0 + EX_X1) / 2);
     ex_svg_text(out, title);
     fprintf(out, "</text>\n");
-    for (int k = 0; x->lo + k * xstep <= x->hi * (1 + 1e-9) + 1e-9; k++) {
-        double t = x->lo + k * xstep, p = ex__px(x, t);
-        fprintf(out, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"#e0e0e0\"/>\n", p, EX_Y0, p, EX_Y1);
-        fprintf(out, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"black\"/>\n", p, EX_Y1, p, EX_Y1 + 5);
-        fprintf(out, "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\">%.*f</text>\n", p, EX_Y1 + 19,
-                (int)ex__decimals(xstep), t);
-    }
-    if (y->log) { /* labels at powers of ten (and at 2 and 5 times them over at most two decades) */
-        int few = log10(y->hi / y->lo) < 2.0001;
-        for (int e = (int)floor(log10(y->lo) + 1e-9); e <= (int)ceil(log10(y->hi) - 1e-9); e++)
-            for (int m = 1; m <= 9; m++) {
-                double v = m * pow(10, e), p = ex__py(y, v);
-                int label = m == 1 || (few && (m == 2 || m == 5));
-                if (v < y->lo * 0.9999) continue;
-                if (v > y->hi * 1.0001) break;
-                fprintf(out, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"%s\"/>\n",
-                        EX_X0, p, EX_X1, p, label ? "#e0e0e0" : "#f2f2f2");
-                if (!label) continue;
-                if (e < -4 || e > 5) snprintf(buf, sizeof buf, "%de%d", m, e);
-                else snprintf(buf, sizeof buf, "%.*f", e < 0 ? -e : 0, v);
-                fprintf(out, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"black\"/>\n", EX_X0 - 5, p, EX_X0, p);
-                fprintf(out, "<text x=\"%.1f\" y=\"%.2f\" text-anchor=\"end\">%s</text>\n", EX_X0 - 8, p + 4, buf);
-            }
-    } else {
-        for (int k = 0; y->lo + k * ystep <= y->hi * (1 + 1e-9) + 1e-12; k++) {
-            double v = y->lo + k * ystep, p = ex__py(y, v);
-            fprintf(out, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#e0e0e0\"/>\n", EX_X0, p, EX_X1, p);
-            fprintf(out, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"black\"/>\n", EX_X0 - 5, p, EX_X0, p);
-            fprintf(out, "<text x=\"%.1f\" y=\"%.2f\" text-anchor=\"end\">%.*f</text>\n", EX_X0 - 8, p + 4,
-                    (int)ex__decimals(ystep), v);
-        }
-    }
+    ex__linear_grid(out, x, 1);
+    if (y->log) ex__log_grid(out, y);
+    else ex__linear_grid(out, y, 0);
     fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"black\"/>\n",
             EX_X0, EX_Y0, EX_X1 - EX_X0, EX_Y1 - EX_Y0);
     fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"13\">", (EX_X0 + EX_X1) / 2, EX_Y1 + 40);
@@ -190,50 +306,72 @@ EX_FN int ex__hidden(const ex__axis *x, const ex__axis *y, const ex_series *s, d
     return count;
 }
 
+/* The points of a polyline of s: at most four per pixel column (the first, lowest, highest and last of
+   the consecutive points that fall in it, in their order), which draw the same line at this size
+   from any number of points. */
+EX_FN void ex__polyline_points(FILE *out, const ex__axis *x, const ex__axis *y, const ex_series *s)
+{
+    int written = 0;
+    for (int i = 0, j; i < s->n; i = j) {
+        double col = floor(ex__px(x, s->x[i]));
+        int lo = i, hi = i, keep[4];
+        for (j = i + 1; j < s->n && floor(ex__px(x, s->x[j])) == col; j++) {
+            if (ex__py(y, s->y[j]) > ex__py(y, s->y[hi])) hi = j;
+            if (ex__py(y, s->y[j]) < ex__py(y, s->y[lo])) lo = j;
+        }
+        keep[0] = i, keep[1] = lo < hi ? lo : hi, keep[2] = lo < hi ? hi : lo, keep[3] = j - 1;
+        for (int k = 0; k < 4; k++) {
+            if (k > 0 && keep[k] == keep[k - 1]) continue;
+            fprintf(out, "%s%.2f,%.2f", written++ ? " " : "", ex__px(x, s->x[keep[k]]), ex__py(y, s->y[keep[k]]));
+        }
+    }
+}
+
 /* Line chart of ns series into path; the legend goes in the corner of the plot area where it hides
-   least of the curves. Returns 1, or 0 if the file cannot be written (errno tells why). */
+   least of the curves. The linear y axis runs from 0 (or the lowest value, if negative) to the highest
+   value or c->ymax; non-finite values are drawn off the chart and do not set the axes.
+   Returns 1, or 0 if the file cannot be written (errno tells why). */
 EX_FN int ex_svg_lines(const char *path, const ex_chart *c, const ex_series *s, int ns)
 {
-    double xmin = HUGE_VAL, xmax = -HUGE_VAL, vmax = 0, vmin_pos = HUGE_VAL, xstep, ystep = 0;
-    ex__axis x = { 0, 1, 0 }, y = { 0, 1, c->log_y };
+    double xmin = HUGE_VAL, xmax = -HUGE_VAL, vmin = 0, vmax = 0, vmin_pos = HUGE_VAL;
+    double ymax = c->ymax > 0 && c->ymax <= DBL_MAX ? c->ymax : 0;
+    ex__axis x, y;
     const char *labels[40];
     int colors[40], styles[40], rows = 0, least = -1, wmax = 0;
     double lw, lh, lx = 0, ly = 0;
     FILE *out;
     for (int i = 0; i < ns; i++)
         for (int k = 0; k < s[i].n; k++) {
-            double v = s[i].y[k];
-            if (s[i].x[k] < xmin) xmin = s[i].x[k];
-            if (s[i].x[k] > xmax) xmax = s[i].x[k];
+            double u = s[i].x[k], v = s[i].y[k];
+            if (u < xmin && isfinite(u)) xmin = u;
+            if (u > xmax && isfinite(u)) xmax = u;
+            if (!isfinite(v)) continue;
             if (v > vmax) vmax = v;
+            if (v < vmin) vmin = v;
             if (v > 0 && v < vmin_pos) vmin_pos = v;
         }
     if (!(xmin <= xmax)) xmin = 0, xmax = 1;
-    if (vmax > 1e300) vmax = 1e300; /* keeps the axis arithmetic finite */
-    if (vmin_pos < 1e-300) vmin_pos = 1e-300;
 
-    x.lo = xmin >= 0 ? 0 : xmin;
-    xstep = ex__nice_step(xmax > x.lo ? xmax - x.lo : 1, 8);
-    if (c->whole_x && xstep < 1) xstep = 1;
-    x.lo = floor(x.lo / xstep) * xstep;
-    x.hi = x.lo + ceil((xmax - x.lo) / xstep - 1e-9) * xstep;
-    if (x.hi <= x.lo) x.hi = x.lo + xstep;
+    x = ex__linear(xmin >= 0 ? 0 : xmin, xmax, 8, EX_LOOSE_LO | EX_LOOSE_HI | (c->whole_x ? EX_WHOLE : 0));
     if (c->log_y) {
-        if (vmin_pos == HUGE_VAL) vmin_pos = c->ymax > 0 ? c->ymax / 10 : 1;
+        memset(&y, 0, sizeof y);
+        y.log = 1;
+        if (ymax > 1e300) ymax = 1e300; /* keeps the axis arithmetic finite */
+        if (ymax > 0 && ymax < 1e-300) ymax = 1e-300;
+        if (vmax > 1e300) vmax = 1e300;
+        if (vmin_pos < 1e-300) vmin_pos = 1e-300;
+        if (vmin_pos == HUGE_VAL) vmin_pos = ymax > 0 ? ymax / 10 : 1;
         y.lo = pow(10, floor(log10(vmin_pos)));
-        if (c->ymax > 0) y.hi = c->ymax;
+        if (ymax > 0) y.hi = ymax;
         else { /* 1, 2, 5 or 10 times a power of ten */
             double top = vmax > vmin_pos ? vmax : vmin_pos, d = pow(10, floor(log10(top)));
             y.hi = d * (top <= d * 1.0001 ? 1 : top <= 2 * d ? 2 : top <= 5 * d ? 5 : 10);
         }
         while (y.hi < 10 * y.lo * 0.9999) y.lo /= 10; /* at least one decade */
-    } else {
-        y.hi = c->ymax > 0 ? c->ymax : vmax > 0 ? vmax : 1;
-        ystep = ex__nice_step(y.hi, 6);
-        if (c->ymax <= 0) y.hi = ceil(y.hi / ystep - 1e-9) * ystep;
-    }
+    } else
+        y = ex__linear(vmin, ymax > 0 ? ymax : vmax, 6, EX_LOOSE_LO | (ymax > 0 ? 0 : EX_LOOSE_HI));
 
-    if (!(out = ex__svg_begin(path, c->title, c->xlabel, c->ylabel, &x, xstep, &y, ystep))) return 0;
+    if (!(out = ex__svg_begin(path, c->title, c->xlabel, c->ylabel, &x, &y))) return 0;
     fprintf(out, "<g clip-path=\"url(#area)\" fill=\"none\" stroke-width=\"1.5\" stroke-linejoin=\"round\">\n");
     for (int i = 0; i < ns; i++) {
         const char *color = ex_palette[s[i].color % 10];
@@ -244,8 +382,7 @@ EX_FN int ex_svg_lines(const char *path, const ex_chart *c, const ex_series *s, 
         }
         if (s[i].n == 0) continue;
         fprintf(out, "<polyline stroke=\"%s\"%s points=\"", color, s[i].dashed ? " stroke-dasharray=\"6,3\"" : "");
-        for (int k = 0; k < s[i].n; k++)
-            fprintf(out, "%s%.2f,%.2f", k ? " " : "", ex__px(&x, s[i].x[k]), ex__py(&y, s[i].y[k]));
+        ex__polyline_points(out, &x, &y, &s[i]);
         fprintf(out, "\"/>\n");
         for (int k = 0; s[i].markers && k < s[i].n; k++)
             fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.5\" fill=\"%s\" stroke=\"none\"/>\n",
@@ -278,9 +415,9 @@ EX_FN int ex_svg_histogram(const char *path, const char *title, const char *xlab
                             const double *const *v, const int *n, const char *const *labels,
                             double lo, double hi, int bins)
 {
-    ex__axis x = { lo, hi, 0 }, y = { 0, 1, 0 };
+    ex__axis x = ex__linear(lo, hi, 8, 0), y;
     int counts[10][200], top = 1, colors[10], styles[10], wmax = 0;
-    double xstep, ystep, bw = (hi - lo) / bins;
+    double bw = (hi - lo) / bins;
     FILE *out;
     if (ns > 10) ns = 10;
     if (bins > 200) bins = 200;
@@ -296,10 +433,8 @@ EX_FN int ex_svg_histogram(const char *path, const char *title, const char *xlab
         styles[i] = 3;
         if (ex__text_width(labels[i]) > wmax) wmax = ex__text_width(labels[i]);
     }
-    xstep = ex__nice_step(hi - lo, 8);
-    ystep = ex__nice_step(top, 5) < 1 ? 1 : ex__nice_step(top, 5);
-    y.hi = ceil(1.1 * top / ystep - 1e-9) * ystep;
-    if (!(out = ex__svg_begin(path, title, xlabel, "trials", &x, xstep, &y, ystep))) return 0;
+    y = ex__linear(0, 1.1 * top, 5, EX_LOOSE_HI | EX_WHOLE);
+    if (!(out = ex__svg_begin(path, title, xlabel, "trials", &x, &y))) return 0;
     for (int i = 0; i < ns; i++)
         for (int b = 0; b < bins; b++) {
             double x0 = ex__px(&x, lo + b * bw), x1 = ex__px(&x, lo + (b + 1) * bw), y0 = ex__py(&y, counts[i][b]);

@@ -16,7 +16,7 @@
 #define MAX_LINE 16384
 #define MAX_FIELDS 1024
 #define MAX_LABEL 64
-#define MAX_ROWS 1000000
+#define MAX_ROWS 1000000   /* forward epochs per log */
 
 enum { TEST_ERROR, TRAIN_ERROR, TRAIN_LOSS, BOTH, COLUMN };   /* COLUMN: any other column, as logged */
 
@@ -40,7 +40,27 @@ static int fail(const char *path, long line, const char *fmt, ...)
     return 0;
 }
 
-/* Reads s->path into s->test and s->other; prints a message and returns 0 if the file is unusable. */
+/* Makes room for one more row in s: the arrays grow by doubling, up to MAX_ROWS. Prints a message
+   naming the file and the limit, and returns 0, when the log has more rows or memory runs out. */
+static int grow(series *s, long lineno)
+{
+    int cap = s->cap == 0 ? 256 : s->cap > MAX_ROWS / 2 ? MAX_ROWS : 2 * s->cap;
+    double *t, *o, *x;
+    if (s->n < s->cap) return 1;
+    if (s->n >= MAX_ROWS)
+        return fail(s->path, lineno, "more than %d forward epochs, the most plot reads from a log", MAX_ROWS);
+    if ((t = (double *)realloc(s->test, (size_t)cap * sizeof *t))) s->test = t;
+    if (t && (o = (double *)realloc(s->other, (size_t)cap * sizeof *o))) s->other = o;
+    else o = NULL;
+    if (o && (x = (double *)realloc(s->epoch, (size_t)cap * sizeof *x))) s->epoch = x;
+    else x = NULL;
+    if (!x) return fail(s->path, lineno, "out of memory for %d rows", cap);
+    s->cap = cap;
+    return 1;
+}
+
+/* Reads s->path into s->test and s->other; prints a message and returns 0 if the file is unusable.
+   Error rates (test_error, and train_error when drawn) must be fractions from 0 to 1, as train logs them. */
 static int load(series *s, int metric, const char *column, int hours)
 {
     static char line[MAX_LINE];
@@ -89,6 +109,10 @@ static int load(series *s, int metric, const char *column, int hours)
             }
             if (sec < sec_prev) sec_base += sec_prev;   /* resumed: this process's clock started at 0 */
             sec_prev = sec;
+            if (!isfinite(sec_base + sec_prev)) {
+                fail(path, lineno, "the seconds add up to more than a double holds");
+                goto done;
+            }
         }
         if (col_phase >= 0) {
             if (!strcmp(v[col_phase], "inverse")) continue;
@@ -97,26 +121,22 @@ static int load(series *s, int metric, const char *column, int hours)
                 goto done;
             }
         }
+        int rate = metric == TRAIN_ERROR || metric == BOTH;   /* the other column is an error rate too */
         int bad = !ex_parse_num(v[col_test], &test) ? col_test
                 : col_other >= 0 && !ex_parse_num(v[col_other], &oth) ? col_other : -1;
         if (bad >= 0) {
             fail(path, lineno, "%s is \"%.30s\", expected a finite number", bad == col_test ? "test_error" : other, v[bad]);
             goto done;
         }
-        if (s->n == s->cap) {
-            int cap = s->cap ? 2 * s->cap : 256;
-            double *t = cap > MAX_ROWS ? NULL : (double *)realloc(s->test, (size_t)cap * sizeof *t);
-            if (t) s->test = t;
-            double *o = t ? (double *)realloc(s->other, (size_t)cap * sizeof *o) : NULL;
-            if (o) s->other = o;
-            double *x = o ? (double *)realloc(s->epoch, (size_t)cap * sizeof *x) : NULL;
-            if (!x) { fail(path, lineno, "too many rows (out of memory)"); goto done; }
-            s->epoch = x;
-            s->cap = cap;
+        bad = !(test >= 0 && test <= 1) ? col_test : rate && !(oth >= 0 && oth <= 1) ? col_other : -1;
+        if (bad >= 0) {
+            fail(path, lineno, "%s is \"%.30s\", expected an error rate from 0 to 1", bad == col_test ? "test_error" : other, v[bad]);
+            goto done;
         }
+        if (!grow(s, lineno)) goto done;
         s->epoch[s->n] = hours ? (sec_base + sec_prev) / 3600.0 : s->n + 1;
         s->test[s->n] = 100 * test;
-        s->other[s->n++] = metric == TRAIN_ERROR || metric == BOTH ? 100 * oth : oth;
+        s->other[s->n++] = rate ? 100 * oth : oth;
     }
     if (s->n == 0) fail(path, 0, "no complete forward epochs (only a header, or inverse-only rows)");
     else ok = 1;
@@ -146,7 +166,8 @@ static int usage(FILE *f, int code)
 "                  logs' seconds column (a run resumed from a checkpoint logs from 0 again:\n"
 "                  its segments are added up, without the time lost to the interruption)\n"
 "  -h, --help      this help\n"
-"Epochs with phase \"inverse\" are skipped (their time counts with --x hours).\n");
+"Epochs with phase \"inverse\" are skipped (their time counts with --x hours). A log may have up to\n"
+"%d forward epochs; error rates in it are fractions from 0 to 1.\n", MAX_ROWS);
     return code;
 }
 

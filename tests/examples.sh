@@ -79,7 +79,7 @@ else
 fi
 
 # --- pictures: the PNG decodes with an independent inflater; every SVG is well-formed XML
-"$build/pictures" "$dir" || { say "FAIL pictures: could not write"; exit 1; }
+"$build/pictures" "$dir" || { say "FAIL pictures: the tick test or a writer failed (above)"; exit 1; }
 if command -v file > /dev/null; then
     check "png-file: $(file -b "$dir/grid.png")" 'file -b "$dir/grid.png" | grep -q "PNG image data, 301 x 250, 8-bit grayscale"'
 fi
@@ -179,4 +179,5 @@ check "train-init: --init lecun is accepted and said in the header, --init he re
 
 # --- the hard edges of every program (crafted checkpoints, write errors, divergence, command lines, threads)
 tests/edges.sh "$build" || fail=1
+tests/plot-edges.sh "$build" || fail=1
 exit $fail
