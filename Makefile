@@ -27,7 +27,7 @@ LDLIBS  = -lm
 EXAMPLES = train minimal bench plot search autoencoder aux_sweep inspect
 BINS     = $(addprefix $(BUILD)/,$(EXAMPLES))
 
-.PHONY: all test sanitize valgrind cross fuzz check-compile data data-cifar mnist cifar bench figures clean playground
+.PHONY: all test sanitize valgrind cross fuzz check-compile data data-cifar data-fashion mnist cifar bench figures clean playground
 all: $(BINS)
 
 $(BUILD)/%: examples/%.c examples/common.h examples/pictures.h targetprop.h | $(BUILD)
@@ -123,6 +123,9 @@ data:
 
 data-cifar:
 	tools/fetch-cifar10.sh data/cifar10
+
+data-fashion:
+	tools/fetch-fashion-mnist.sh data/fashion
 
 mnist: $(BUILD)/train data
 	./$(BUILD)/train --dataset mnist --arch mnist-fc --rule dtp --schedule alternating --epochs 10 \

@@ -429,7 +429,9 @@ TPDEF void      tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int 
    with both optimisers' step counts, every parameter with its Adam moments, the fixed
    feedback matrices, the RNG and noise counters, and an opaque user blob (a trainer's epoch,
    position and shuffled order). The file is written to PATH.tmp, flushed, synced and renamed
-   over PATH, so a crash at any moment leaves either the old or the new checkpoint.
+   over PATH, so a crash at any moment leaves either the old or the new checkpoint. PATH is a
+   regular file, nothing, or a symbolic link to a regular file, which is then the file replaced
+   (tp_output_path); anything else at PATH or PATH.tmp is refused, not replaced.
 
    Format, version 3, all integers and floats little-endian (versions 1 and 2, still read, lack
    iters, which is then the rule's default; version 1 also init and the decays):
@@ -446,6 +448,12 @@ TPDEF tp_result tp_net_save(tp_net *net, const char *path, const void *user, siz
    no net) with *user_len set to the size needed. Anything but a regular file is refused, and
    the header is checked before the rest is read. */
 TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t user_cap, size_t *user_len);
+/* The file a save to path writes: path itself when it is a regular file or nothing is there; for a
+   symbolic link, the regular file it finally points to (so a save through a link updates the file
+   and keeps the link). A directory, device, FIFO or socket, a link to one, and a link to nothing are
+   refused (TP_ERROR_IO, the reason in error: TP_ERROR_LEN bytes, or NULL). out receives cap bytes at
+   most. tp_net_save asks here; so do the examples for every file they write. */
+TPDEF tp_result tp_output_path(const char *path, char *out, size_t cap, char *error);
 
 /* ======================================================================================
    PART B: BUILDING BLOCKS, for programs that look inside or write their own loop
@@ -617,10 +625,18 @@ TPDEF uint32_t tp_crc32(uint32_t crc, const void *p, size_t n);
 #include <omp.h>
 #endif
 #if defined(__unix__) || defined(__APPLE__)
+#include <errno.h>
 #include <unistd.h>   /* fsync, sysconf */
-#include <sys/stat.h> /* stat: only regular files are opened */
+#include <sys/stat.h> /* stat: only regular files are opened, and written over */
 #if !defined(__cplusplus) && defined(__STRICT_ANSI__)
 int fileno(FILE *stream);   /* POSIX; hidden by strict ISO C modes */
+#endif
+#if !defined(__cplusplus) && !defined(__APPLE__)
+int lstat(const char *path, struct stat *st);        /* POSIX.1-2001; hidden by strict ISO C and */
+char *realpath(const char *path, char *resolved);    /* by a _POSIX_C_SOURCE of the includer's */
+#endif
+#ifndef S_ISLNK
+#define S_ISLNK(m) (((m) & 0170000) == 0120000)
 #endif
 #endif
 
@@ -672,9 +688,10 @@ int fileno(FILE *stream);   /* POSIX; hidden by strict ISO C modes */
 #define TP__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TP__MAX(a, b) ((a) > (b) ? (a) : (b))
 
-static void tp__msg(char *buf, const char *fmt, ...)
+static void tp__msg(char *buf, const char *fmt, ...)   /* the sentence into buf (TP_ERROR_LEN bytes), unless NULL */
 {
     va_list ap;
+    if (!buf) return;
     va_start(ap, fmt);
     vsnprintf(buf, TP_ERROR_LEN, fmt, ap);
     va_end(ap);
@@ -4252,18 +4269,60 @@ static void tp__put_adam(tp__io *w, const tp_adam *a)
     tp__put_u32(w, (uint32_t)a->sgd); tp__put_u64(w, (uint64_t)a->t); tp__put_f32s(w, &a->decay, 1);
 }
 
+TPDEF tp_result tp_output_path(const char *path, char *out, size_t cap, char *error)
+{
+    const char *use = path;
+    char *real = NULL;
+    tp_result r = TP_OK;
+    if (!path || !path[0] || !out || cap == 0) {
+        tp__msg(error, "tp_output_path: %s", !path ? "path is NULL" : !path[0] ? "path is empty, expected a file name"
+                                                   : "no room for the result");
+        return TP_ERROR_ARGUMENT;
+    }
+#if defined(__unix__) || defined(__APPLE__)
+    {
+        struct stat st;
+        if (lstat(path, &st) != 0) {
+            if (errno != ENOENT) { tp__msg(error, "%s: cannot be examined (%s)", path, strerror(errno)); return TP_ERROR_IO; }
+        } else if (S_ISLNK(st.st_mode) && (!(real = realpath(path, NULL)) || stat(real, &st) != 0)) {
+            tp__msg(error, "%s: a symbolic link to nothing (or a loop of links), expected a link to a file", path);
+            r = TP_ERROR_IO;
+        } else if (!S_ISREG(st.st_mode)) {   /* st is the final target's after a link */
+            tp__msg(error, "%s: %s%s, expected a regular file (or none) to replace", path, real ? "a link to " : "",
+                    S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket");
+            r = TP_ERROR_IO;
+        } else if (real) use = real;
+    }
+#endif
+    if (r == TP_OK && strlen(use) >= cap) {
+        tp__msg(error, "%s: the path is longer than %lu characters", use, (unsigned long)cap - 1);
+        r = TP_ERROR_ARGUMENT;
+    }
+    if (r == TP_OK) memcpy(out, use, strlen(use) + 1);
+    free(real);   /* realpath's, from malloc */
+    return r;
+}
+
 TPDEF tp_result tp_net_save(tp_net *net, const char *path, const void *user, size_t user_len)
 {
-    char tmp[1100];
+    char dst[1100], tmp[1110], seen[1110];
     tp__io w;
     size_t spec_len;
+    tp_result r;
     if (!net || !net->params) return TP_ERROR_ARGUMENT;
     if (!path || !path[0] || strlen(path) > 1000 || (user_len && !user)) {
         tp__msg(net->error, "tp_net_save: %s", !path ? "path is NULL" : !path[0] ? "path is empty, expected a file name" :
                 user_len && !user ? "user blob is NULL" : "path longer than 1000 characters");
         return TP_ERROR_ARGUMENT;
     }
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if ((r = tp_output_path(path, dst, 1001, net->error)) != TP_OK) return r;
+    snprintf(tmp, sizeof tmp, "%s.tmp", dst);
+    if (tp_output_path(tmp, seen, sizeof seen, NULL) != TP_OK || strcmp(seen, tmp) != 0) {   /* a link there would be followed */
+        tp__msg(net->error, "%s: something that is not a file is in the way (the checkpoint is written there first, then "
+                "renamed to %s): remove it", tmp, dst);
+        return TP_ERROR_IO;
+    }
+    path = dst;
     w.f = fopen(tmp, "wb");
     w.crc = 0;
     tp__crc_init(w.table);
@@ -4447,6 +4506,38 @@ TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t us
                 (unsigned long)(r.len - r.at));
         r.ok = 0;
     }
+    /* Every count and size is checked against the spec and the file size before the CRC pass streams the
+       file, so refusing a file takes no longer for a larger one: the counts after the blob are read ahead. */
+    if (r.ok && user && ulen > user_cap) {
+        tp__msg(net->error, "%s: user blob of %lu bytes, larger than the %lu bytes given", path, (unsigned long)ulen,
+                (unsigned long)user_cap);
+        if (user_len) *user_len = (size_t)ulen;
+        fclose(r.f);
+        return TP_ERROR_ARGUMENT;
+    }
+    if (r.ok) {
+        tp__reader ahead = r;
+        ahead.at = blob_at + (size_t)ulen;
+        if (fseek(r.f, (long)ahead.at, SEEK_SET) != 0) { tp__msg(net->error, "%s: cannot seek past the user blob", path); r.ok = 0; }
+        np = tp__get_u64(&ahead, "parameter count");
+        ni = tp__get_u64(&ahead, "inverse parameter count");
+        nf = tp__get_u64(&ahead, "fixed parameter count");
+        r.ok = r.ok && ahead.ok && fseek(r.f, (long)blob_at, SEEK_SET) == 0;
+        if (r.ok && (res = tp__plan(net, spec, &cfg, &widest, &n_mem)) != TP_OK) {
+            char why[TP_ERROR_LEN];
+            memcpy(why, net->error, sizeof why);
+            tp__msg(net->error, "%s: stored network does not build: %s", path, why);
+            fclose(r.f);
+            return res == TP_ERROR_NOMEM ? res : TP_ERROR_FORMAT;
+        }
+        if (r.ok && (np != net->n_params || ni != net->n_iparams || nf != net->n_fixed)) {
+            tp__msg(net->error, "%s: %lu/%lu/%lu parameters stored, the spec needs %lu/%lu/%lu", path, (unsigned long)np,
+                    (unsigned long)ni, (unsigned long)nf, (unsigned long)net->n_params, (unsigned long)net->n_iparams,
+                    (unsigned long)net->n_fixed);
+            fclose(r.f);
+            return TP_ERROR_FORMAT;
+        }
+    }
     tp__skip(&r, (size_t)ulen, "user blob");
     np = tp__get_u64(&r, "parameter count");
     ni = tp__get_u64(&r, "inverse parameter count");
@@ -4470,24 +4561,9 @@ TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t us
                 path, (unsigned)stored, (unsigned)r.crc);
         r.ok = 0;
     }
-    if (r.ok && user && ulen > user_cap) {
-        tp__msg(net->error, "%s: user blob of %lu bytes, larger than the %lu bytes given", path, (unsigned long)ulen,
-                (unsigned long)user_cap);
-        if (user_len) *user_len = (size_t)ulen;
-        fclose(r.f);
-        return TP_ERROR_ARGUMENT;
-    }
     if (!r.ok) { fclose(r.f); return TP_ERROR_FORMAT; }
     /* the file is what was written: build the stored network, then read its blocks again */
-    if ((res = tp__plan(net, spec, &cfg, &widest, &n_mem)) == TP_OK &&
-        (np != net->n_params || ni != net->n_iparams || nf != net->n_fixed)) {
-        tp__msg(net->error, "%s: %lu/%lu/%lu parameters stored, the spec needs %lu/%lu/%lu", path, (unsigned long)np,
-                (unsigned long)ni, (unsigned long)nf, (unsigned long)net->n_params, (unsigned long)net->n_iparams,
-                (unsigned long)net->n_fixed);
-        fclose(r.f);
-        return TP_ERROR_FORMAT;
-    }
-    if (res == TP_OK) res = tp_net_create(net, spec, &cfg);
+    res = tp_net_create(net, spec, &cfg);
     if (res != TP_OK) {
         char why[TP_ERROR_LEN];
         memcpy(why, net->error, sizeof why);

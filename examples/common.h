@@ -215,27 +215,29 @@ EX_FN void ex_unknown(ex_args *a)
 /* ---------------------------------------------------------------------------------------------
    Output files */
 
-/* Whether path can be written, checked before a run starts rather than at its first write: its directory
-   exists and is writable, and the path is not a directory, nor (for a file that is replaced by rename,
-   as checkpoints are) anything but a regular file. Prints "prog: opt path: why" and returns 0 if not. */
-EX_FN int ex_output_ok(const char *prog, const char *opt, const char *path, int replaced)
+/* Whether path can be written, checked before a run starts rather than at its first write: what is there
+   is a regular file, nothing, or a symbolic link to a regular file (which is then what is written:
+   tp_output_path; a directory, device or FIFO is refused, never replaced or written into), and the
+   directory it is in exists and is writable. Prints "prog: opt path: why" and returns 0 if not. */
+EX_FN int ex_output_ok(const char *prog, const char *opt, const char *path)
 {
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
+    char file[4096], dir[4096], why[TP_ERROR_LEN];
+    const char *slash;
     struct stat st;
-    int n = slash ? (int)(slash - path) : 1;
-    snprintf(dir, sizeof dir, "%.*s", n > 0 ? n : 1, slash ? (n > 0 ? path : "/") : ".");
+    int n;
+    if (tp_output_path(path, file, sizeof file, why) != TP_OK) {
+        fprintf(stderr, "%s: %s %s\n", prog, opt, why);
+        return 0;
+    }
+    slash = strrchr(file, '/');
+    n = slash ? (int)(slash - file) : 1;
+    snprintf(dir, sizeof dir, "%.*s", n > 0 ? n : 1, slash ? (n > 0 ? file : "/") : ".");
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "%s: %s %s: the directory %s does not exist\n", prog, opt, path, dir);
         return 0;
     }
     if (access(dir, W_OK | X_OK) != 0) {
         fprintf(stderr, "%s: %s %s: the directory %s is not writable\n", prog, opt, path, dir);
-        return 0;
-    }
-    if (stat(path, &st) == 0 && (S_ISDIR(st.st_mode) || (replaced && !S_ISREG(st.st_mode)))) {
-        fprintf(stderr, "%s: %s %s: %s\n", prog, opt, path, S_ISDIR(st.st_mode) ? "is a directory"
-                : "is not a regular file (it would be replaced by one)");
         return 0;
     }
     return 1;
@@ -256,36 +258,48 @@ EX_FN const char *ex_arch(const char *arch, char *buf, size_t n)
 /* ---------------------------------------------------------------------------------------------
    Data */
 
-/* Loads dataset "mnist" or "cifar10" (any case) from dir (NULL: data/mnist or data/cifar10); with
-   train NULL, the test set only. On failure prints "prog: what is wrong" and how to fetch the data,
-   and returns 0. */
+/* The data sets ex_load_data knows: IDX files (MNIST's layout) or CIFAR-10's binary batches, the directory
+   they are looked for in by default, and the make target that fetches them there. */
+typedef struct { const char *name, *title, *dir, *make; int idx; } ex_data_source;
+static const ex_data_source ex_sources[] = {
+    { "mnist",   "MNIST",         "data/mnist",   "data",         1 },
+    { "fashion", "Fashion-MNIST", "data/fashion", "data-fashion", 1 },
+    { "cifar10", "CIFAR-10",      "data/cifar10", "data-cifar",   0 },
+};
+
+/* Loads a dataset of ex_sources by name (any case) from dir (NULL: its default directory); with train NULL,
+   the test set only. On failure prints "prog: what is wrong" and how to fetch the data, and returns 0. */
 EX_FN int ex_load_data(const char *prog, const char *dataset, const char *dir, tp_dataset *train, tp_dataset *test)
 {
     char p[6][1024];
     const char *files[6];
-    int mnist = ex_word_is(dataset, "mnist");
+    const ex_data_source *src = NULL;
     tp_dataset none;
     tp_result r;
+    for (size_t k = 0; k < sizeof ex_sources / sizeof *ex_sources; k++)
+        if (ex_word_is(dataset, ex_sources[k].name)) src = &ex_sources[k];
+    if (!src) {
+        fprintf(stderr, "%s: --dataset \"%s\": expected mnist, fashion or cifar10\n", prog, dataset);
+        return 0;
+    }
+    if (!dir) dir = src->dir;
     if (!train) train = &none;
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
-    if (mnist) {
+    if (src->idx) {
         static const char *names[4] = { "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" };
-        for (int k = 0; k < 4; k++) snprintf(p[k], sizeof p[k], "%s/%s", dir ? dir : "data/mnist", names[k]);
+        for (int k = 0; k < 4; k++) snprintf(p[k], sizeof p[k], "%s/%s", dir, names[k]);
         if ((r = train == &none ? TP_OK : tp_load_idx(train, p[0], p[1])) == TP_OK) r = tp_load_idx(test, p[2], p[3]);
-    } else if (ex_word_is(dataset, "cifar10")) {
-        for (int k = 0; k < 5; k++) snprintf(p[k], sizeof p[k], "%s/data_batch_%d.bin", dir ? dir : "data/cifar10", k + 1);
-        snprintf(p[5], sizeof p[5], "%s/test_batch.bin", dir ? dir : "data/cifar10");
+    } else {
+        for (int k = 0; k < 5; k++) snprintf(p[k], sizeof p[k], "%s/data_batch_%d.bin", dir, k + 1);
+        snprintf(p[5], sizeof p[5], "%s/test_batch.bin", dir);
         for (int k = 0; k < 6; k++) files[k] = p[k];
         if ((r = train == &none ? TP_OK : tp_load_cifar10(train, files, 5)) == TP_OK) r = tp_load_cifar10(test, files + 5, 1);
-    } else {
-        fprintf(stderr, "%s: --dataset \"%s\": expected mnist or cifar10\n", prog, dataset);
-        return 0;
     }
     if (r != TP_OK) {
         fprintf(stderr, "%s: %s\n  (run `make %s` to fetch %s into %s)\n", prog, train->error[0] ? train->error : test->error,
-                mnist ? "data" : "data-cifar", mnist ? "MNIST" : "CIFAR-10", mnist ? "data/mnist" : "data/cifar10");
+                src->make, src->title, src->dir);
         tp_dataset_free(train);
         tp_dataset_free(test);
         return 0;
@@ -693,7 +707,7 @@ EX_FN int ex_log_row(FILE *f, const ex_progress *p, const char *extra)
 EX_FN FILE *ex_log_open(const char *prog, const char *path, const char *header, int rows, const tp_net *net)
 {
     static char line[1 << 16];
-    char tmp[4200];
+    char tmp[4200], file[4096], why[TP_ERROR_LEN];
     size_t len;
     int have = 0, r = 1;
     FILE *in, *out;
@@ -717,6 +731,12 @@ EX_FN FILE *ex_log_open(const char *prog, const char *path, const char *header, 
         fclose(in);
         return NULL;
     }
+    if (tp_output_path(path, file, sizeof file, why) != TP_OK) { /* a link: rewrite the file it points to */
+        fprintf(stderr, "%s: %s\n", prog, why);
+        fclose(in);
+        return NULL;
+    }
+    path = file;
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     if (!(out = fopen(tmp, "w"))) {
         fprintf(stderr, "%s: %s: cannot write: %s\n", prog, tmp, strerror(errno));

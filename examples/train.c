@@ -18,10 +18,10 @@ static void usage(FILE *f)
 "Train a network of targetprop.h and print one line per epoch.\n"
 "\n"
 "data and network\n"
-"  --dataset NAME        mnist (default), cifar10, records (preprocessed images such as ImageNet:\n"
+"  --dataset NAME        mnist (default), fashion (Fashion-MNIST), cifar10, records (preprocessed images such as ImageNet:\n"
 "                        DIR/train.bin and DIR/val.bin, see results/README.md), or synthetic (random\n"
 "                        input of the network's shape, for timing)\n"
-"  --data DIR            directory of the data files (default data/mnist or data/cifar10)\n"
+"  --data DIR            directory of the data files (default data/mnist, data/fashion or data/cifar10)\n"
 "  --arch PRESET|SPEC    mnist-fc (default for mnist), mnist-lc, mnist-conv, cifar-fc (default for\n"
 "                        cifar10), cifar-lc, cifar-conv, cifar-vgg, imagenet-lc, imagenet-conv, mnist-ae,\n"
 "                        or a spec such as \"784 fc256x6 fc10\" or \"28x28x1 lc3x3/32/s2 fc10\"\n"
@@ -131,7 +131,7 @@ static int choose(const char *prog, const char *opt, const char *v, const char *
 /* Returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, train_opts *o)
 {
-    static const char *datasets[] = { "mnist", "cifar10", "records", "synthetic" }, *losses[] = { "preserve", "denoise" },
+    static const char *datasets[] = { "mnist", "fashion", "cifar10", "records", "synthetic" }, *losses[] = { "preserve", "denoise" },
                       *inits[] = { "glorot", "lecun" }, *hparams[] = { "best", "table5" };
     char err[TP_ERROR_LEN];
     const char *v;
@@ -152,8 +152,8 @@ static int parse_args(int argc, char **argv, train_opts *o)
         else if (ex_flag(&a, "--quiet")) o->quiet = 1;
         else if (ex_flag(&a, "--no-augment")) o->augment = 0;
         else if (ex_flag(&a, "--sgd")) o->sgd = 1;
-        else if ((v = ex_value(&a, "--dataset"))) a.bad |= (k = choose(a.prog, "--dataset", v, datasets, 4,
-                                                             "mnist, cifar10, records or synthetic")) < 0, o->dataset = k < 0 ? v : datasets[k];
+        else if ((v = ex_value(&a, "--dataset"))) a.bad |= (k = choose(a.prog, "--dataset", v, datasets, 5,
+                                                             "mnist, fashion, cifar10, records or synthetic")) < 0, o->dataset = k < 0 ? v : datasets[k];
         else if ((v = ex_value(&a, "--data"))) o->data_dir = v;
         else if ((v = ex_value(&a, "--arch"))) o->arch = v;
         else if ((v = ex_value(&a, "--log"))) o->log = v;
@@ -189,8 +189,8 @@ static int parse_args(int argc, char **argv, train_opts *o)
     if (!o->arch) o->arch = !strcmp(o->dataset, "cifar10") ? "cifar-fc" : "mnist-fc";
     o->arch = ex_arch(o->arch, o->arch_buf, sizeof o->arch_buf);
     if (o->ckpt_every && !o->ckpt) { fprintf(stderr, "train: --checkpoint-every needs --checkpoint\n"); return 2; }
-    if ((o->log && !ex_output_ok("train", "--log", o->log, o->resume != NULL)) ||
-        (o->ckpt && !ex_output_ok("train", "--checkpoint", o->ckpt, 1)) || (o->save && !ex_output_ok("train", "--save", o->save, 1)))
+    if ((o->log && !ex_output_ok("train", "--log", o->log)) || (o->ckpt && !ex_output_ok("train", "--checkpoint", o->ckpt)) ||
+        (o->save && !ex_output_ok("train", "--save", o->save)))
         return 2;
     return -1;
 }
@@ -295,6 +295,7 @@ typedef struct {
     tp_dataset *train;
     FILE *log, *bar;            /* bar: the terminal the progress bar is drawn on, or NULL */
     int steps, alt, drawn;
+    int failed;                 /* a hook could not write a checkpoint, log or diagnostics (and said so) */
     double bar_t, epoch_t;      /* last redraw; when the epoch's timing started (0: not yet) */
     int epoch_b;                /* the batch it started from */
 } train_ctx;
@@ -316,7 +317,7 @@ static int after_batch(void *ctx, tp_net *net, const ex_state *st)
     train_ctx *c = (train_ctx *)ctx;
     double now = ex_now(), rate, left;
     int w = 24, fill;
-    if (c->o->ckpt_every && st->batch % c->o->ckpt_every == 0 && !save(net, "--checkpoint", c->o->ckpt, st)) return 1;
+    if (c->o->ckpt_every && st->batch % c->o->ckpt_every == 0 && !save(net, "--checkpoint", c->o->ckpt, st)) return c->failed = 1;
     if (!c->bar) return 0;
     if (c->epoch_t == 0) { c->epoch_t = now; c->epoch_b = st->batch; return 0; } /* the epoch's first batch here */
     if (now - c->bar_t < 0.25) return 0;
@@ -388,7 +389,7 @@ static int after_epoch(void *ctx, tp_net *net, const ex_progress *p)
     tp_diag d;
     clear_bar(c);
     c->epoch_t = 0;
-    if (c->o->diagnostics && !diagnose(c, net, p, &d, extra, sizeof extra)) return 1;
+    if (c->o->diagnostics && !diagnose(c, net, p, &d, extra, sizeof extra)) return c->failed = 1;
     if (!c->o->quiet) {
         if (p->inverse_only)
             printf("epoch %3d inverse  loss %.4f train %6.2f%%  inverse weights only (no new test error)  %6.1fs %8.0f ex/s  inverse %.4f\n",
@@ -419,9 +420,10 @@ static int after_epoch(void *ctx, tp_net *net, const ex_progress *p)
     }
     if (c->log && !ex_log_row(c->log, p, extra)) {
         fprintf(stderr, "train: --log %s: cannot write: %s\n", c->o->log, strerror(errno));
-        return 1;
+        return c->failed = 1;
     }
-    return c->o->ckpt && !save(net, "--checkpoint", c->o->ckpt, st);
+    if (c->o->ckpt && !save(net, "--checkpoint", c->o->ckpt, st)) return c->failed = 1;
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -466,7 +468,8 @@ int main(int argc, char **argv)
     if (r != TP_OK) fprintf(stderr, "train: epoch %d, batch %d: %s%s%s%s%s\n", c.alt ? (st.step + 1) / 2 : st.step, st.batch,
                             r == TP_ERROR_DIVERGED ? "" : tp_result_string(r), r == TP_ERROR_DIVERGED ? "" : ": ", net.error,
                             o.ckpt ? "; the checkpoint written before is kept: " : "", o.ckpt ? o.ckpt : "");
-    else if (st.step <= c.steps) r = TP_ERROR_IO; /* a hook stopped the run after its message */
+    else if (c.failed || st.step <= c.steps) r = TP_ERROR_IO; /* a hook stopped the run after its message (at the last
+                                                                 epoch too: its checkpoint or log row is missing) */
     else if (o.save && !save(&net, "--save", o.save, &st)) r = TP_ERROR_IO;
     else if (!o.quiet) {
         printf("best test error %.2f%%\n", 100.0 * st.best);

@@ -2591,6 +2591,82 @@ static void test_not_regular_files(void)
     alarm(0);
     remove(fifo);
 }
+
+/* tp_net_save writes over a regular file or nothing; through a symbolic link it updates the file
+   the link points to and keeps the link; a FIFO, a directory, a link to either or to nothing, and
+   anything but a file at PATH.tmp are refused, the path named and nothing replaced. */
+static void test_save_targets(void)
+{
+    const char *file = tmp_path("target.ckpt"), *link = tmp_path("link.ckpt"), *dangling = tmp_path("dangling.ckpt");
+    const char *fifo = tmp_path("save_fifo"), *fifo_link = tmp_path("fifo_link.ckpt"), *dir = tmp_path("save_dir");
+    const char *blocked = tmp_path("blocked.ckpt"), *blocked_tmp = tmp_path("blocked.ckpt.tmp");
+    const char *bad[4];
+    tp_config cfg = cfg_make(TP_DTP, 2);
+    tp_net net, back;
+    struct stat st;
+    MAKE_NET(&net, "4 fc3 fc2", &cfg);
+    CHECK(write_file(file, (const unsigned char *)"old", 3) && symlink("target.ckpt", link) == 0 &&
+          symlink("nowhere.ckpt", dangling) == 0 && mkfifo(fifo, 0600) == 0 && symlink("save_fifo", fifo_link) == 0 &&
+          mkdir(dir, 0700) == 0 && mkdir(blocked_tmp, 0700) == 0, "cannot make the files");
+    CHECK(tp_net_save(&net, link, NULL, 0) == TP_OK, "save through a link: %s", net.error);
+    CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "the link was replaced by a file");
+    CHECK(tp_net_load(&back, file, NULL, 0, NULL) == TP_OK, "the link's target does not hold the checkpoint: %s", back.error);
+    tp_net_destroy(&back);
+    bad[0] = dangling; bad[1] = fifo; bad[2] = fifo_link; bad[3] = dir;
+    alarm(20);   /* a FIFO opened for writing would block */
+    for (int k = 0; k < 4; k++) {
+        CHECK(tp_net_save(&net, bad[k], NULL, 0) == TP_ERROR_IO && strstr(net.error, bad[k]), "save onto %s: \"%s\"",
+              bad[k], net.error);
+        CHECK(lstat(bad[k], &st) == 0 && !S_ISREG(st.st_mode), "%s was replaced by a file", bad[k]);
+    }
+    alarm(0);
+    CHECK(tp_net_save(&net, blocked, NULL, 0) == TP_ERROR_IO && strstr(net.error, blocked_tmp),
+          "a directory at PATH.tmp: \"%s\"", net.error);
+    CHECK(lstat(blocked, &st) != 0, "a checkpoint appeared though its save failed");
+    tp_net_destroy(&net);
+    remove(link); remove(dangling); remove(fifo_link); remove(fifo); rmdir(dir); rmdir(blocked_tmp);
+}
+
+/* Refusing a checkpoint takes no longer for a larger file: every count and size is checked against
+   the spec and the file size before the CRC pass reads the file. A sparse file of 6 GB whose
+   user blob claims nearly all of it is refused after reading a few kilobytes (counted by Linux's
+   /proc/self/io; the test skips where there is none, or where the file system has no sparse files). */
+static void test_checkpoint_huge_refused_early(void)
+{
+    const char *p = tmp_path("huge.ckpt");
+    tp_config cfg = cfg_make(TP_BP, 2);
+    tp_net net, back;
+    unsigned char *f;
+    long len = 0, before, after;
+    const long long size = 6LL << 30;
+    MAKE_NET(&net, "4 fc3 fc2", &cfg);
+    CHECK(tp_net_save(&net, p, NULL, 0) == TP_OK, "save: %s", net.error);
+    f = read_whole(p, &len);
+    CHECK(f && len > 40, "cannot read back %s", p);
+    if (f && len > 40 && sizeof(long) >= 8) {
+        size_t off = (size_t)len - 4 - 4 * (3 * net.n_params + 3 * net.n_iparams + net.n_fixed) - 24 - 8;   /* user_len */
+        unsigned long long ulen = (unsigned long long)size - off - 8 - 24 - 4;
+        FILE *io;
+        for (int i = 0; i < 8; i++) f[off + i] = (unsigned char)(ulen >> (8 * i));
+        CHECK(write_file(p, f, off + 8) && truncate(p, (off_t)size) == 0, "cannot make the 6 GB file");
+        if ((io = fopen("/proc/self/io", "r")) != NULL) {
+            char line[200];
+            before = after = -1;
+            while (fgets(line, sizeof line, io)) if (!strncmp(line, "rchar:", 6)) before = atol(line + 6);
+            fclose(io);
+            CHECK(tp_net_load(&back, p, NULL, 0, NULL) == TP_ERROR_FORMAT && strstr(back.error, "parameters stored"),
+                  "a 6 GB user blob: \"%s\"", back.error);
+            if ((io = fopen("/proc/self/io", "r")) != NULL) {
+                while (fgets(line, sizeof line, io)) if (!strncmp(line, "rchar:", 6)) after = atol(line + 6);
+                fclose(io);
+            }
+            CHECK(before >= 0 && after - before < (1L << 20), "refusing it read %ld bytes", after - before);
+        } else printf("  (no /proc/self/io: only the refusal is checked)\n");
+    }
+    free(f);
+    remove(p);
+    tp_net_destroy(&net);
+}
 #endif
 
 /* ================================================================ 18. newer rules ===== */
@@ -3275,6 +3351,8 @@ int main(void)
         RUN(checkpoint_versions);
 #ifdef TEST_POSIX
         RUN(not_regular_files);
+        RUN(save_targets);
+        RUN(checkpoint_huge_refused_early);
 #endif
     } else {
         h_begin("temp directory");
