@@ -44,8 +44,9 @@ $(BUILD):
 
 test: $(BUILD)/test $(BUILD)/train $(BUILD)/fuzz-regress $(BUILD)/alloc-fail $(BUILD)/search $(BUILD)/plot $(BUILD)/bench \
       $(BUILD)/autoencoder $(BUILD)/aux_sweep $(BUILD)/inspect \
-      $(BUILD)/pictures $(BUILD)/extra-rule check-compile
+      $(BUILD)/pictures $(BUILD)/extra-rule $(BUILD)/misuse check-compile
 	./$(BUILD)/alloc-fail
+	./$(BUILD)/misuse
 	./$(BUILD)/extra-rule
 	tests/examples.sh $(BUILD)
 	tests/kill-resume.sh $(BUILD)/train
@@ -56,6 +57,10 @@ test: $(BUILD)/test $(BUILD)/train $(BUILD)/fuzz-regress $(BUILD)/alloc-fail $(B
 # A rule added from outside the header through TP_EXTRA_RULES, as the header's HOW TO ADD A RULE says.
 $(BUILD)/extra-rule: tests/extra-rule.c targetprop.h | $(BUILD)
 	$(CC) $(ALL_CFLAGS) tests/extra-rule.c -o $@ $(LDLIBS)
+
+# Every public function called as a careless or hostile caller might (NULL, zero, huge, destroyed nets).
+$(BUILD)/misuse: tests/misuse.c targetprop.h | $(BUILD)
+	$(CC) -O1 -g -Wall -Wextra -I. tests/misuse.c -o $@ $(LDLIBS)
 
 $(BUILD)/alloc-fail: tests/alloc-fail.c targetprop.h | $(BUILD)
 	$(CC) -O1 -g -Wall -Wextra -I. tests/alloc-fail.c -o $@ $(LDLIBS)
@@ -92,6 +97,8 @@ sanitize: | $(BUILD)
 		-Wall -Wextra -I. tests/fuzz/regress.c -o $(BUILD)/fuzz-regress-asan $(LDLIBS)
 	$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 		-Wall -Wextra -I. tests/alloc-fail.c -o $(BUILD)/alloc-fail-asan $(LDLIBS)
+	$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+		-Wall -Wextra -I. tests/misuse.c -o $(BUILD)/misuse-asan $(LDLIBS)
 	mkdir -p $(BUILD)/asan
 	for p in examples/train.c examples/search.c examples/plot.c examples/bench.c examples/autoencoder.c examples/aux_sweep.c examples/inspect.c \
 		tests/pictures.c; do \
@@ -101,6 +108,7 @@ sanitize: | $(BUILD)
 	$(CC) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 		-Wall -Wextra -I. tests/extra-rule.c -o $(BUILD)/extra-rule-asan $(LDLIBS)
 	./$(BUILD)/alloc-fail-asan
+	./$(BUILD)/misuse-asan
 	./$(BUILD)/extra-rule-asan
 	tests/examples.sh $(BUILD)/asan
 	./$(BUILD)/test-asan

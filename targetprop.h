@@ -374,9 +374,10 @@ typedef struct tp_diag {
    of rows, which they cut into batches. */
 TPDEF tp_result tp_train_step(tp_net *net, const float *x, const float *y, int batch,
                               tp_phase phase, tp_stats *stats);
-/* The phase of epoch `epoch` (0, 1, 2, ...) of an epoch loop under cfg's schedule, and the
-   number of forward epochs that epochs 0..epoch hold: alternating starts with a feedback-only
-   epoch; a rule without learned feedback, or the parallel schedule, trains both every epoch. */
+/* The phase of epoch `epoch` (0, 1, 2, ...; a negative one is taken as 0) of an epoch loop under
+   cfg's schedule, and the number of forward epochs that epochs 0..epoch hold (at most LONG_MAX):
+   alternating starts with a feedback-only epoch; a rule without learned feedback, or the parallel
+   schedule, trains both every epoch. */
 TPDEF tp_phase  tp_schedule_phase(const tp_config *cfg, long epoch, long *forward_epochs);
 TPDEF tp_result tp_evaluate(tp_net *net, const float *x, const float *y, int n,
                             double *loss, double *error_rate);
@@ -418,9 +419,11 @@ TPDEF void      tp_dataset_free(tp_dataset *ds);
    TP_ERROR_ARGUMENT if an index or a label is out of range (nothing written past x and y).
    An autoencoder's target is x itself: pass y NULL and use x. */
 TPDEF tp_result tp_dataset_batch(tp_dataset *ds, const int *idx, int batch, float *x, float *y);
-TPDEF void      tp_shuffle(tp_rng *r, int *order, int n); /* order = random permutation of 0..n-1 */
+TPDEF void      tp_shuffle(tp_rng *r, int *order, int n); /* order = random permutation of 0..n-1; r or order
+                                                             NULL, or n < 1: nothing */
 /* Training-set augmentation: each image shifted by a random crop of its zero-padded copy
-   (offsets -pad..pad in each direction) and flipped left-right with probability 1/2. */
+   (offsets -pad..pad in each direction, pad at most the image's larger side) and flipped
+   left-right with probability 1/2. r or x NULL, or a side below 1: nothing. */
 TPDEF void      tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int w, int c, int pad);
 
 /* ---------------------------------------------------------------- checkpoints -------- */
@@ -578,8 +581,8 @@ TPDEF void   tp_layer_transpose(const tp_layer *l, const float *w, const float *
                                 int batch, float *scratch);             /* x = A(w)^T d    */
 TPDEF void   tp_layer_weight_grad(const tp_layer *l, const float *x, const float *d, float *dw,
                                   int batch, float *scratch);           /* dw += d<d,A(w)x>/dw */
-TPDEF void   tp_add_bias(float *a, const float *b, int rows, int n, int nb);  /* a[r][j] += b[j % nb]; nb 0: none */
-TPDEF void   tp_bias_grad(const float *d, float *db, int rows, int n, int nb); /* db[j % nb] += sum_r d[r][j]; nb 0: none */
+TPDEF void   tp_add_bias(float *a, const float *b, int rows, int n, int nb);  /* a[r][j] += b[j % nb]; nb 0: none; nb divides n */
+TPDEF void   tp_bias_grad(const float *d, float *db, int rows, int n, int nb); /* db[j % nb] += sum_r d[r][j]; likewise */
 TPDEF size_t tp_layer_scratch(const tp_layer *l, int batch);
 
 /* ---------------------------------------------------------------- kernels, activations, RNG */
@@ -602,8 +605,9 @@ TPDEF const char *tp_act_name(tp_act f);
 TPDEF void     tp_rng_seed(tp_rng *r, uint64_t seed);
 TPDEF uint64_t tp_rng_u64(tp_rng *r);
 TPDEF float    tp_rng_uniform(tp_rng *r);               /* [0, 1) */
-TPDEF float    tp_rng_normal(tp_rng *r);                /* N(0, 1) */
-/* CRC-32 (IEEE, as zlib, PNG and the checkpoints use it) of n bytes, continuing from crc (0 to start). */
+TPDEF float    tp_rng_normal(tp_rng *r);                /* N(0, 1); r NULL: the RNG functions give 0 */
+/* CRC-32 (IEEE, as zlib, PNG and the checkpoints use it) of n bytes, continuing from crc (0 to start);
+   p NULL: crc unchanged. */
 TPDEF uint32_t tp_crc32(uint32_t crc, const void *p, size_t n);
 
 #endif /* TARGETPROP_H */
@@ -616,6 +620,7 @@ TPDEF uint32_t tp_crc32(uint32_t crc, const void *p, size_t n);
 #define TARGETPROP_IMPLEMENTATION_DONE
 
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -731,8 +736,13 @@ TP__INLINE uint64_t tp__mix(uint64_t z)   /* splitmix64 finaliser */
     return z ^ (z >> 31);
 }
 
-TPDEF void tp_rng_seed(tp_rng *r, uint64_t seed) { r->state = tp__mix(seed + 0x9e3779b97f4a7c15ULL); }
-TPDEF uint64_t tp_rng_u64(tp_rng *r) { r->state += 0x9e3779b97f4a7c15ULL; return tp__mix(r->state); }
+TPDEF void tp_rng_seed(tp_rng *r, uint64_t seed) { if (r) r->state = tp__mix(seed + 0x9e3779b97f4a7c15ULL); }
+TPDEF uint64_t tp_rng_u64(tp_rng *r)
+{
+    if (!r) return 0;
+    r->state += 0x9e3779b97f4a7c15ULL;
+    return tp__mix(r->state);
+}
 TPDEF float tp_rng_uniform(tp_rng *r) { return (float)(tp_rng_u64(r) >> 40) * (1.0f / 16777216.0f); }
 
 /* Box-Muller in float arithmetic the compiler vectorises: 24 bits of u give u1 in (0, 1),
@@ -795,6 +805,7 @@ TPDEF float tp_rng_normal(tp_rng *r)
 
 TPDEF void tp_shuffle(tp_rng *r, int *order, int n)
 {
+    if (!r || !order || n < 1) return;
     for (int i = 0; i < n; i++) order[i] = i;
     for (int i = n - 1; i > 0; i--) {
         int j = (int)(tp_rng_u64(r) % (uint64_t)(i + 1));
@@ -846,9 +857,15 @@ TPDEF int tp_get_threads(void)
 #endif
 }
 
+/* The GEMM's contract (row-major leading dimensions at least the rows' lengths), asserted by both forms. */
+#define TP__GEMM_ARGS(ta, tb, m, n, k, a, lda, b, ldb, c, ldc)                                            \
+    TP_ASSERT((m) <= 0 || (n) <= 0 || ((c) && (ldc) >= (n) && ((k) <= 0 ||                                \
+              ((a) && (b) && (lda) >= ((ta) ? (m) : (k)) && (ldb) >= ((tb) ? (k) : (n))))))
+
 TPDEF void tp_gemm_ref(int ta, int tb, int m, int n, int k, const float *a, int lda,
                        const float *b, int ldb, int accumulate, float *c, int ldc)
 {
+    TP__GEMM_ARGS(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
     for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++) {
             double s = accumulate ? c[(size_t)i * ldc + j] : 0.0;
@@ -1309,6 +1326,7 @@ static int tp__split_n(int m, int n, int nt)
 TPDEF void tp_gemm(int ta, int tb, int m, int n, int k, const float *a, int lda,
                    const float *b, int ldb, int accumulate, float *c, int ldc)
 {
+    TP__GEMM_ARGS(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
     if (m <= 0 || n <= 0) return;
 #ifdef _OPENMP
     int nt = omp_get_max_threads(), split_n = nt > 1 && tp__split_n(m, n, nt);
@@ -1343,6 +1361,7 @@ static void tp__gemm_serial(int ta, int tb, int m, int n, int k, const float *a,
 TPDEF void tp_gemm(int ta, int tb, int m, int n, int k, const float *a, int lda,
                    const float *b, int ldb, int accumulate, float *c, int ldc)
 {
+    TP__GEMM_ARGS(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
     if (m <= 0 || n <= 0) return;
     tp__gemm_block(ta, tb, m, n, k, a, lda, b, ldb, accumulate, c, ldc,
                    (double)m * n * k > 32768.0 && m >= 2 * TP_MR);
@@ -1423,6 +1442,7 @@ TP__INLINE float tp__tanhf(float x)
 TPDEF void tp_act_forward(tp_act f, float *h, size_t n)
 {
     ptrdiff_t i, nn = (ptrdiff_t)n;
+    TP_ASSERT(h || n == 0);
     switch (f) {
     case TP_TANH:
         TP__OMP(parallel for schedule(static) if (nn > TP__PAR_ARITH))
@@ -1448,6 +1468,7 @@ TPDEF void tp_act_forward(tp_act f, float *h, size_t n)
 TPDEF void tp_act_backward(tp_act f, const float *h, float *d, size_t n)
 {
     ptrdiff_t i, nn = (ptrdiff_t)n;
+    TP_ASSERT((h && d) || n == 0);
     switch (f) {
     case TP_TANH:
         TP__OMP(parallel for schedule(static) if (nn > TP__PAR_ARITH))
@@ -1782,27 +1803,46 @@ TPDEF const tp_kind_desc *tp_kind_info(tp_kind k)
     return (unsigned)k < sizeof tp__kinds / sizeof tp__kinds[0] ? &tp__kinds[k] : NULL;
 }
 
-TPDEF size_t tp_layer_scratch(const tp_layer *l, int batch) { return (size_t)tp__kinds[l->kind].scratch(l, batch); }
+/* A layer without weights (max-pooling): no gradients, no feedback blocks, nothing for a rule to
+   train; every rule and the inverses skip it here. */
+static int tp__weightless(const tp_layer *l) { return l->n_w == 0; }
+
+TPDEF size_t tp_layer_scratch(const tp_layer *l, int batch)
+{
+    return l && tp_kind_info(l->kind) && batch >= 0 ? (size_t)tp__kinds[l->kind].scratch(l, batch) : 0;
+}
+
+/* The kernels' contract, asserted once for all three: a layer of a known kind, its operands, and the
+   scratch its kind asks for (none for a kind that asks for none). */
+static const tp_kind_desc *tp__kernel_args(const tp_layer *l, const float *w, const float *in, const float *out,
+                                          int batch, const float *scratch)
+{
+    TP_ASSERT(l && tp_kind_info(l->kind) && batch >= 0);
+    TP_ASSERT(in && out && (w || tp__kinds[l->kind].pool));
+    TP_ASSERT(scratch || l->kind == TP_DENSE || tp__kinds[l->kind].scratch(l, batch) == 0);
+    return &tp__kinds[l->kind];
+}
 
 TPDEF void tp_layer_forward(const tp_layer *l, const float *w, const float *x, float *a, int batch, float *scratch)
 {
-    tp__kinds[l->kind].forward(l, w, x, a, batch, scratch);
+    tp__kernel_args(l, w, x, a, batch, scratch)->forward(l, w, x, a, batch, scratch);
 }
 
 TPDEF void tp_layer_transpose(const tp_layer *l, const float *w, const float *d, float *x, int batch, float *scratch)
 {
-    tp__kinds[l->kind].transpose(l, w, d, x, batch, scratch);
+    tp__kernel_args(l, w, d, x, batch, scratch)->transpose(l, w, d, x, batch, scratch);
 }
 
 TPDEF void tp_layer_weight_grad(const tp_layer *l, const float *x, const float *d, float *dw, int batch, float *scratch)
 {
-    tp__kinds[l->kind].weight_grad(l, x, d, dw, batch, scratch, 1);
+    tp__kernel_args(l, dw, x, d, batch, scratch)->weight_grad(l, x, d, dw, batch, scratch, 1);
 }
 
 TPDEF void tp_add_bias(float *a, const float *b, int rows, int n, int nb)
 {
     int r;
-    if (nb <= 0) return;
+    if (nb <= 0 || rows <= 0) return;
+    TP_ASSERT(a && b && n > 0 && n % nb == 0);
     TP__OMP(parallel for schedule(static) if ((size_t)rows * n > TP__PAR_ARITH))
     for (r = 0; r < rows; r++) {
         float *ar = a + (size_t)r * n;
@@ -1831,6 +1871,8 @@ static void tp__bias_grad(const float *d, float *db, int rows, int n, int nb, in
 
 TPDEF void tp_bias_grad(const float *d, float *db, int rows, int n, int nb)
 {
+    if (nb <= 0) return;
+    TP_ASSERT(d && db && rows >= 0 && n > 0 && n % nb == 0);
     tp__bias_grad(d, db, rows, n, nb, 1);
 }
 
@@ -1993,6 +2035,7 @@ static int tp__lookup(const char *s, const char *(*name)(int), int n, const char
 TPDEF tp_result tp_rule_parse(const char *s, tp_rule *r, char *error)
 {
     int i = tp__lookup(s, tp__rule_name_i, tp_rule_count(), "rule", error);
+    if (i >= 0 && !r) tp__msg(error, "tp_rule_parse: the result pointer is NULL");
     if (i < 0 || !r) return TP_ERROR_ARGUMENT;
     *r = (tp_rule)i;
     return TP_OK;
@@ -2001,6 +2044,7 @@ TPDEF tp_result tp_rule_parse(const char *s, tp_rule *r, char *error)
 TPDEF tp_result tp_schedule_parse(const char *s, tp_schedule *out, char *error)
 {
     int i = tp__lookup(s, tp__schedule_name_i, TP__COUNT(tp__schedule_names), "schedule", error);
+    if (i >= 0 && !out) tp__msg(error, "tp_schedule_parse: the result pointer is NULL");
     if (i < 0 || !out) return TP_ERROR_ARGUMENT;
     *out = (tp_schedule)i;
     return TP_OK;
@@ -2129,9 +2173,10 @@ TPDEF tp_result tp_config_paper(tp_config *cfg, const char *preset, tp_rule rule
     tp__hp derived;
     int n_aux = desc ? desc->n_aux : 0, init = -1, in_paper = 0;
     float decay = -1.0f;
-    if (!cfg || !preset || !desc || (unsigned)which > TP_HPARAMS_TABLE5) {
-        if (error) tp__msg(error, "tp_config_paper: %s", !cfg ? "the config is NULL" : !preset ? "the preset is NULL" :
-                           !desc ? "the rule is not one of tp_rule's" : "which is neither TP_HPARAMS_BEST nor TP_HPARAMS_TABLE5");
+    if (!cfg || !preset || !desc || (unsigned)which > TP_HPARAMS_TABLE5 || (unsigned)s > TP_INTERLEAVED) {
+        tp__msg(error, "tp_config_paper: %s", !cfg ? "the config is NULL" : !preset ? "the preset is NULL" :
+                !desc ? "the rule is not one of tp_rule's" : (unsigned)s > TP_INTERLEAVED ? "the schedule is not one of tp_schedule's"
+                : "which is neither TP_HPARAMS_BEST nor TP_HPARAMS_TABLE5");
         return TP_ERROR_ARGUMENT;
     }
     for (int i = 0; which == TP_HPARAMS_BEST && !h && i < TP__COUNT(tp__best_rows); i++)
@@ -2508,6 +2553,7 @@ TPDEF void tp_net_destroy(tp_net *net)
     net->iparams = net->igrads = net->im1 = net->im2 = NULL;
     net->fixed = NULL;
     net->work = NULL;
+    net->batch = 0;   /* the building blocks' asserts then refuse a destroyed net */
 }
 
 static int tp__adam_bad(const tp_adam *a, const char *which, char *error)
@@ -2516,8 +2562,8 @@ static int tp__adam_bad(const tp_adam *a, const char *which, char *error)
         tp__msg(error, "config: %s learning rate %g, expected a finite value >= 0", which, (double)a->lr);
     else if (a->sgd != 0 && a->sgd != 1)
         tp__msg(error, "config: %s sgd %d, expected 0 (Adam) or 1 (plain SGD)", which, a->sgd);
-    else if (a->t < 0)
-        tp__msg(error, "config: %s step count t %ld, expected >= 0", which, a->t);
+    else if (a->t < 0 || (uint64_t)a->t > ((uint64_t)1 << 62))   /* as a checkpoint can hold */
+        tp__msg(error, "config: %s step count t %ld, expected 0..2^62", which, a->t);
     else if (!(a->decay >= 0.0f && a->decay < 1.0f))
         tp__msg(error, "config: %s decay %g, expected a value in [0, 1)", which, (double)a->decay);
     else if (!a->sgd && !(a->beta1 >= 0.0f && a->beta1 < 1.0f && a->beta2 >= 0.0f && a->beta2 < 1.0f))
@@ -2683,6 +2729,13 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
     int L, B, n_aux, widest = 0;
     size_t np, ni, nf, nmem = 0;
     struct tp__work *w;
+    char spec[sizeof net->spec];
+    tp_config own;
+    if (net && spec_or_preset && cfg) {   /* the spec and config may be a net's own, which tp__plan clears first */
+        own = *cfg;
+        cfg = &own;
+        if (strlen(spec_or_preset) < sizeof spec) spec_or_preset = strcpy(spec, spec_or_preset);
+    }
     if ((r = tp__plan(net, spec_or_preset, cfg, &widest, &nmem)) != TP_OK) return r;
     L = net->n_layers;
     B = cfg->max_batch;
@@ -2769,17 +2822,17 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
 
 TPDEF size_t tp_net_bytes(const tp_net *net)
 {
-    size_t n = net->work ? tp__bytes(net, net->work->n_mem) : 0;
-    if (net->work && net->work->diag) n += net->n_params * sizeof(float);
+    size_t n = net && net->work ? tp__bytes(net, net->work->n_mem) : 0;
+    if (n && net->work->diag) n += net->n_params * sizeof(float);
     return n;
 }
 
 TPDEF double tp_net_macs(const tp_net *net)
 {
     double s = 0;
-    for (int l = 0; l < net->n_layers; l++) {
+    for (int l = 0; net && net->work && l < net->n_layers; l++) {
         const tp_layer *ly = &net->layers[l];
-        if (ly->n_w > 0) s += (double)ly->out_h * ly->out_w * ly->patch * ly->out_c;
+        if (!tp__weightless(ly)) s += (double)ly->out_h * ly->out_w * ly->patch * ly->out_c;
     }
     return s;
 }
@@ -2894,10 +2947,18 @@ static void tp__forward(tp_net *net, const float *x, int batch)
     net->batch = batch;
 }
 
+/* A net that tp_net_create or tp_net_load made and tp_net_destroy has not freed; otherwise says so
+   in its error (a NULL net has none). */
+static int tp__live(tp_net *net, const char *fn)
+{
+    if (net && !net->params) tp__msg(net->error, "%s: the net was not created, or was destroyed", fn);
+    return net && net->params;
+}
+
 TPDEF tp_result tp_forward(tp_net *net, const float *x, int batch)
 {
     tp_result r;
-    if (!net || !net->params) return TP_ERROR_ARGUMENT;
+    if (!tp__live(net, "tp_forward")) return TP_ERROR_ARGUMENT;
     if ((r = tp__check_batch(net, "tp_forward", batch, net->cfg.max_batch)) != TP_OK ||
         (r = tp__check_x(net, "tp_forward", x, batch, 0)) != TP_OK) return r;
     tp__forward(net, x, batch);
@@ -2905,13 +2966,22 @@ TPDEF tp_result tp_forward(tp_net *net, const float *x, int batch)
 }
 
 /* Mean task loss of the batch; err = dloss_b/da_L per example (not divided by the batch). */
+/* The contract of the steps after tp_forward: a live net (not destroyed), the batch of its last
+   tp_forward, and the targets where the step reads them (reads_y). */
+static void tp__step_args(const tp_net *net, const float *y, int reads_y, int batch)
+{
+    TP_ASSERT(net && net->work && batch >= 1 && batch == net->batch);
+    TP_ASSERT(y || !reads_y);
+}
+
 TPDEF double tp_task_loss(tp_net *net, const float *y, int batch, int *errors)
 {
-    int C = net->n_out, W = C + tp__n_aux(net), b, wrong = 0;
-    const tp_layer *top = &net->layers[net->n_layers - 1];
+    int C, W, b, wrong = 0;
+    const tp_layer *top;
     double total = 0.0;
-    float *rowloss = net->work->rowloss;
-    TP_ASSERT(batch >= 1 && batch == net->batch);   /* the rows of the last tp_forward */
+    float *rowloss;
+    tp__step_args(net, y, 1, batch);
+    C = net->n_out; W = C + tp__n_aux(net); top = &net->layers[net->n_layers - 1]; rowloss = net->work->rowloss;
     TP__OMP(parallel for schedule(static) if (batch * C > TP__PAR_ARITH))
     for (b = 0; b < batch; b++) {
         const float *o = net->out + (size_t)b * W, *t = y + (size_t)b * C;
@@ -2948,9 +3018,11 @@ TPDEF double tp_task_loss(tp_net *net, const float *y, int batch, int *errors)
 TPDEF int tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float *m2, size_t n)
 {
     ptrdiff_t i, nn = (ptrdiff_t)n;
-    float lr = opt->lr, b1 = opt->beta1, b2 = opt->beta2, eps = opt->eps, decay = opt->decay, c1, c2;
+    float lr, b1, b2, eps, decay, c1, c2;
     int bad = 0;
-    opt->t++;
+    TP_ASSERT(opt && (n == 0 || (p && g && (opt->sgd || (m1 && m2)))));
+    lr = opt->lr; b1 = opt->beta1; b2 = opt->beta2; eps = opt->eps; decay = opt->decay;
+    if (opt->t < LONG_MAX) opt->t++;   /* saturates: beta^t is 0 long before */
     if (opt->sgd) {
         TP__OMP(parallel for schedule(static) reduction(|:bad) if (nn > TP__PAR_STREAM))
         for (i = 0; i < nn; i++) {
@@ -2996,7 +3068,7 @@ static void tp__scale(float *dst, const float *src, float s, size_t n)
 static void tp__layer_grads(tp_net *net, int l, const float *delta, int batch)
 {
     tp_layer *ly = &net->layers[l - 1];
-    if (ly->n_w == 0) return;   /* max-pooling */
+    if (tp__weightless(ly)) return;
     tp__kinds[ly->kind].weight_grad(ly, net->h[l - 1], delta, ly->dw, batch, net->work->cols, 0);
     tp__bias_grad(delta, ly->db, batch, ly->n_out, (int)ly->n_b, 0);
 }
@@ -3010,8 +3082,12 @@ static double tp__layer_macs(const tp_layer *ly, int cols) { return ly->n_w ? (d
 enum { TP__THROUGH_W, TP__THROUGH_FIXED, TP__THROUGH_LEARNED };
 static void tp__backprop(tp_net *net, int batch, int through)
 {
-    int L = net->n_layers;
-    TP_ASSERT(batch >= 1 && batch == net->batch);
+    int L;
+    tp__step_args(net, NULL, 0, batch);
+    L = net->n_layers;
+    for (int l = 2; l <= L; l++)   /* the rule's feedback blocks: a net built for it */
+        TP_ASSERT(through == TP__THROUGH_W || tp__weightless(&net->layers[l - 1]) ||
+                  (through == TP__THROUGH_FIXED ? net->layers[l - 1].fb : net->layers[l - 1].v));
     tp__scale(net->d[L], net->err, 1.0f / (float)batch, (size_t)batch * net->n_out);
     for (int l = L; l >= 1; l--) {
         tp_layer *ly = &net->layers[l - 1];
@@ -3038,7 +3114,9 @@ static void tp__cost_backprop(const tp_net *net, int l, tp_cost *c)   /* the err
    layer's feedback is signed, the top layer's too. */
 TPDEF void tp_rule_ss(tp_net *net, const float *y, int batch)
 {
+    tp__step_args(net, NULL, 0, batch);
     for (int l = 2; l <= net->n_layers; l++) {
+        TP_ASSERT(tp__weightless(&net->layers[l - 1]) || net->layers[l - 1].fb);
         tp_layer *ly = &net->layers[l - 1];
         float s = (float)sqrt(2.0 / (tp__fan(ly, 0) + tp__fan(ly, 1)));
         ptrdiff_t i, n = (ptrdiff_t)ly->n_w;
@@ -3106,13 +3184,14 @@ static double tp__kp_feedback_grads(tp_net *net, const float *y, int batch)
 /* ---- DFA: the output error goes straight to every hidden layer, delta_l = (e D_l) * act'(a_l). */
 TPDEF void tp_rule_dfa(tp_net *net, const float *y, int batch)
 {
-    int L = net->n_layers, C = net->n_out;
+    int L, C;
     (void)y;
-    TP_ASSERT(batch >= 1 && batch == net->batch);
+    tp__step_args(net, NULL, 0, batch);
+    L = net->n_layers; C = net->n_out;
     tp__scale(net->d[L], net->err, 1.0f / (float)batch, (size_t)batch * C);
     for (int l = 1; l < L; l++) {
         tp_layer *ly = &net->layers[l - 1];
-        if (!ly->fb) continue;   /* max-pooling: nothing to train */
+        if (tp__weightless(ly)) continue;
         tp_gemm(0, 0, batch, ly->n_out, C, net->d[L], C, ly->fb, ly->n_out, 0, net->d[l], ly->n_out);
         tp_act_backward(ly->act, net->h[l], net->d[l], (size_t)batch * ly->n_out);
     }
@@ -3123,12 +3202,13 @@ TPDEF void tp_rule_dfa(tp_net *net, const float *y, int batch)
    top layer learns from its own error. No signal from the output reaches a hidden layer. */
 TPDEF void tp_rule_drtp(tp_net *net, const float *y, int batch)
 {
-    int L = net->n_layers, C = net->n_out;
-    TP_ASSERT(batch >= 1 && batch == net->batch);
+    int L, C;
+    tp__step_args(net, y, 1, batch);
+    L = net->n_layers; C = net->n_out;
     tp__scale(net->d[L], net->err, 1.0f / (float)batch, (size_t)batch * C);
     for (int l = 1; l < L; l++) {
         tp_layer *ly = &net->layers[l - 1];
-        if (!ly->fb) continue;   /* max-pooling: nothing to train */
+        if (tp__weightless(ly)) continue;
         tp_gemm(0, 0, batch, ly->n_out, C, y, C, ly->fb, ly->n_out, 0, net->d[l], ly->n_out);
         tp__scale(net->d[l], net->d[l], 1.0f / (float)batch, (size_t)batch * ly->n_out);
         tp_act_backward(ly->act, net->h[l], net->d[l], (size_t)batch * ly->n_out);
@@ -3163,7 +3243,7 @@ static void tp__inverse(tp_net *net, int l, const float *in, float *out, int bat
     tp_layer tmp;
     const tp_layer *g = tp__inv_geometry(net, l, &tmp);
     const float *v = g->v ? g->v : g->fb;
-    if (g->n_w == 0) {   /* max-pooling: its transpose (unpooling) is its exact inverse on the clean pass */
+    if (tp__weightless(g)) {   /* max-pooling: its transpose (unpooling) is its exact inverse on the clean pass */
         tp_layer_transpose(g, NULL, in, out, batch, net->work->cols);
         return;
     }
@@ -3247,8 +3327,10 @@ static void tp__targets_sdtp(tp_net *net, const float *y, int batch)
    (2/B) D_l * act'(a_l). */
 TPDEF void tp_rule_tp(tp_net *net, const float *y, int batch)
 {
-    int L = net->n_layers;
-    TP_ASSERT(batch >= 1 && batch == net->batch && tp__rule(net)->targets);
+    int L;
+    tp__step_args(net, y, 1, batch);
+    L = net->n_layers;
+    TP_ASSERT(tp__rule(net)->targets);
     tp__rule(net)->targets(net, y, batch);
     tp__scale(net->d[L], net->err, 1.0f / (float)batch, (size_t)batch * net->n_out);
     tp__layer_grads(net, L, net->d[L], batch);
@@ -3323,10 +3405,11 @@ static double tp__sq_diff(const float *a, const float *t, float *grad, float sca
    The gradient reaches only V_l and c_l: dV_l += weight_grad(e, f), dc_l += sum e. */
 TPDEF double tp_inverse_grads(tp_net *net, const float *y, int batch)
 {
-    struct tp__work *w = net->work;
+    struct tp__work *w;
     double total = 0.0;
     (void)y;
-    TP_ASSERT(batch >= 1 && batch == net->batch);
+    tp__step_args(net, NULL, 0, batch);
+    w = net->work;
     for (int l = 2; l <= net->n_layers; l++) {
         tp_layer tmp;
         const tp_layer *g, *below = &net->layers[l - 2];
@@ -3580,7 +3663,7 @@ TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int ba
     int errors = 0, L, feedback;
     double loss, inv = 0.0;
     tp_result r;
-    if (!net || !net->params) return TP_ERROR_ARGUMENT;
+    if (!tp__live(net, "tp_gradients")) return TP_ERROR_ARGUMENT;
     if (phase < 1 || phase > 3) {
         tp__msg(net->error, "training step: phase %d, expected 1..3 (tp_phase)", (int)phase);
         return TP_ERROR_ARGUMENT;
@@ -3675,7 +3758,7 @@ TPDEF tp_result tp_evaluate(tp_net *net, const float *x, const float *y, int n, 
 {
     double total = 0.0;
     long wrong = 0;
-    if (!net || !net->params) return TP_ERROR_ARGUMENT;
+    if (!tp__live(net, "tp_evaluate")) return TP_ERROR_ARGUMENT;
     if (n < 0) {
         tp__msg(net->error, "tp_evaluate: example count %d, expected >= 0", n);
         return TP_ERROR_ARGUMENT;
@@ -3698,7 +3781,7 @@ TPDEF tp_result tp_evaluate(tp_net *net, const float *x, const float *y, int n, 
 TPDEF tp_result tp_predict(tp_net *net, const float *x, int n, int *classes, float *probs)
 {
     int C, W;
-    if (!net || !net->params) return TP_ERROR_ARGUMENT;
+    if (!tp__live(net, "tp_predict")) return TP_ERROR_ARGUMENT;
     if (n < 0) {
         tp__msg(net->error, "tp_predict: row count %d, expected >= 0", n);
         return TP_ERROR_ARGUMENT;
@@ -3737,7 +3820,8 @@ TPDEF tp_result tp_diagnose(tp_net *net, const float *x, const float *y, int bat
     struct tp__work *w;
     tp_result r;
     int L;
-    if (!net || !net->params || !out) return TP_ERROR_ARGUMENT;
+    if (!tp__live(net, "tp_diagnose")) return TP_ERROR_ARGUMENT;
+    if (!out) { tp__msg(net->error, "tp_diagnose: out is NULL"); return TP_ERROR_ARGUMENT; }
     w = net->work;
     if (!w->diag && !(w->diag = tp__calloc(net->n_params))) {
         tp__msg(net->error, "out of memory for the diagnostic copy of %lu gradients", (unsigned long)net->n_params);
@@ -3779,7 +3863,8 @@ TPDEF tp_phase tp_schedule_phase(const tp_config *cfg, long epoch, long *forward
 {
     const tp_rule_desc *r = cfg ? tp_rule_info(cfg->rule) : NULL;
     int alternate = r && r->learned_grads && cfg->schedule != TP_PARALLEL;
-    if (forward_epochs) *forward_epochs = alternate ? (epoch + 1) / 2 : epoch + 1;
+    if (epoch < 0) epoch = 0;
+    if (forward_epochs) *forward_epochs = alternate ? epoch / 2 + epoch % 2 : epoch < LONG_MAX ? epoch + 1 : LONG_MAX;
     if (!alternate) return TP_PHASE_BOTH;
     return epoch % 2 == 0 ? TP_PHASE_INVERSE : cfg->schedule == TP_INTERLEAVED ? TP_PHASE_BOTH : TP_PHASE_FORWARD;
 }
@@ -3787,7 +3872,7 @@ TPDEF tp_phase tp_schedule_phase(const tp_config *cfg, long epoch, long *forward
 TPDEF double tp_step_macs(const tp_net *net, tp_cost *per_layer)
 {
     double total = 0.0;
-    int L = net->n_layers;
+    int L = net && net->work ? net->n_layers : 0;
     for (int l = 1; l <= L; l++) {
         const tp_layer *ly = &net->layers[l - 1];
         tp_cost c;
@@ -3807,8 +3892,8 @@ TPDEF tp_result tp_evaluate_dataset(tp_net *net, const struct tp_dataset *ds, do
     double total = 0.0;
     long wrong = 0;
     int C;
-    if (!net || !net->params) return TP_ERROR_ARGUMENT;
-    if (!ds || (ds->n > 0 && !ds->x) || ds->dim != net->n_in ||
+    if (!tp__live(net, "tp_evaluate_dataset")) return TP_ERROR_ARGUMENT;
+    if (!ds || ds->n < 0 || (ds->n > 0 && !ds->x) || ds->dim != net->n_in ||
         (net->loss == TP_SOFTMAX_XENT && (!ds->y || ds->n_classes > net->n_out))) {
         tp__msg(net->error, "tp_evaluate_dataset: %s (the data has %d inputs and %d classes, the net %d inputs and %d outputs)",
                 !ds ? "dataset is NULL" : "the data does not fit the network", ds ? ds->dim : 0,
@@ -4124,6 +4209,12 @@ TPDEF tp_result tp_dataset_batch(tp_dataset *ds, const int *idx, int batch, floa
         tp__msg(ds->error, "tp_dataset_batch: %s", batch < 0 ? "negative batch" : "idx or x is NULL");
         return TP_ERROR_ARGUMENT;
     }
+    if (batch > 0 && (ds->dim < 1 || !ds->x || (y && (!ds->y || ds->n_classes < 1 || ds->n_classes > 65536)))) {
+        tp__msg(ds->error, "tp_dataset_batch: the dataset's dim %d, %d classes, x %s, y %s: expected dim >= 1, "
+                "1..65536 classes and both arrays (tp_dataset_check says more)", ds->dim, ds->n_classes,
+                ds->x ? "set" : "NULL", ds->y ? "set" : "NULL");
+        return TP_ERROR_ARGUMENT;
+    }
     for (int b = 0; b < batch; b++) {   /* all checked before anything is written */
         if (idx[b] < 0 || idx[b] >= ds->n) {
             tp__msg(ds->error, "tp_dataset_batch: idx[%d] = %d, expected 0..%d", b, idx[b], ds->n - 1);
@@ -4149,7 +4240,9 @@ TPDEF tp_result tp_dataset_batch(tp_dataset *ds, const int *idx, int batch, floa
    (offsets -pad..pad in each direction) and flipped left-right with probability 1/2. */
 TPDEF void tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int w, int c, int pad)
 {
+    if (!r || !x || h < 1 || w < 1 || c < 1) return;
     if (pad < 0) pad = 0;
+    if (pad > TP__MAX(h, w)) pad = TP__MAX(h, w);   /* a larger shift leaves only zeros either way */
     for (int b = 0; b < batch; b++) {
         float *img = x + (size_t)b * h * w * c;
         int dy = (int)(tp_rng_u64(r) % (uint64_t)(2 * pad + 1)) - pad;
@@ -4215,6 +4308,7 @@ static uint32_t tp__crc(tp__crc_tables t, uint32_t crc, const void *data, size_t
 TPDEF uint32_t tp_crc32(uint32_t crc, const void *data, size_t n)
 {
     tp__crc_tables t;
+    if (!data) return crc;
     tp__crc_init(t);
     return tp__crc(t, crc, data, n);
 }
@@ -4309,7 +4403,7 @@ TPDEF tp_result tp_net_save(tp_net *net, const char *path, const void *user, siz
     tp__io w;
     size_t spec_len;
     tp_result r;
-    if (!net || !net->params) return TP_ERROR_ARGUMENT;
+    if (!tp__live(net, "tp_net_save")) return TP_ERROR_ARGUMENT;
     if (!path || !path[0] || strlen(path) > 1000 || (user_len && !user)) {
         tp__msg(net->error, "tp_net_save: %s", !path ? "path is NULL" : !path[0] ? "path is empty, expected a file name" :
                 user_len && !user ? "user blob is NULL" : "path longer than 1000 characters");
