@@ -251,6 +251,9 @@ typedef struct tp_config {
    lr 1e-3 for both weight sets, alpha 0.1, sigma 0.1, batch up to 128, seed 1, the rule's
    own inverse loss, auxiliary units, decay and feedback iterations. */
 TPDEF tp_config  tp_config_default(tp_rule rule);
+/* Whether tp_net_create would take cfg: TP_ERROR_SPEC with the first impossible setting in error
+   (TP_ERROR_LEN bytes, or NULL), e.g. "config: forward Adam beta1 1, expected each in [0, 1)". */
+TPDEF tp_result  tp_config_check(const tp_config *cfg, char *error);
 /* The hyperparameters of one of the paper's nets (a preset name) for a rule and schedule,
    written into cfg with the rule's own inverse loss and, for AO-SDTP, the row's auxiliary
    units (512, the paper's; set cfg->n_aux afterwards for another count). TP_HPARAMS_TABLE5
@@ -477,6 +480,9 @@ TPDEF const char *tp_preset(const char *name);              /* spec of a preset,
    error (TP_ERROR_LEN bytes, or NULL) says why a spec or config is refused. */
 TPDEF tp_result  tp_net_plan(const char *spec_or_preset, const tp_config *cfg, size_t *bytes, char *error);
 TPDEF size_t     tp_net_bytes(const tp_net *net);          /* everything the net allocated */
+/* The spec as a net built from it keeps it in net->spec (every layer's size, stride and activation,
+   and the loss): two specs or presets build the same net exactly when these agree. */
+TPDEF tp_result  tp_spec_normalise(const char *spec_or_preset, char *out, size_t cap, char *error);
 TPDEF double     tp_net_macs(const tp_net *net);           /* multiply-adds of one forward pass, per example */
 
 /* ---------------------------------------------------------------- rules -------------- */
@@ -2576,8 +2582,9 @@ static int tp__adam_bad(const tp_adam *a, const char *which, char *error)
 }
 
 /* Every field of a config checked, with the first bad one named. */
-static tp_result tp__check_config(const tp_config *c, char *error)
+TPDEF tp_result tp_config_check(const tp_config *c, char *error)
 {
+    if (!c) { tp__msg(error, "config: NULL"); return TP_ERROR_ARGUMENT; }
     if (!tp_rule_info(c->rule))
         tp__msg(error, "config: rule %d, expected 0..%d (tp_rule)", (int)c->rule, tp_rule_count() - 1);
     else if ((unsigned)c->schedule > TP_INTERLEAVED)
@@ -2612,6 +2619,35 @@ static tp_result tp__check_config(const tp_config *c, char *error)
     return TP_ERROR_SPEC;
 }
 
+/* net->spec: the spec in normal form (every layer's size, stride and activation, and the loss), from
+   the planned layers; two specs build the same net exactly when these agree. */
+static tp_result tp__normal_spec(tp_net *net)
+{
+    size_t o = 0;
+    int L = net->n_layers;
+    o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, "%dx%dx%d", net->in_h, net->in_w, net->in_c);
+    for (int l = 0; l < L && o < sizeof net->spec; l++) {
+        const tp_layer *ly = &net->layers[l];
+        const tp_kind_desc *kd = tp_kind_info(ly->kind);
+        if (!kd->spatial)
+            o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s%d:%s", kd->name, ly->out_c, tp_act_name(ly->act));
+        else if (kd->pool)
+            o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s%dx%d/s%d:%s", kd->name, ly->k, ly->k,
+                                  ly->stride, tp_act_name(ly->act));
+        else
+            o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s%dx%d/%d/s%d:%s", kd->name, ly->k, ly->k,
+                                  ly->out_c, ly->stride, tp_act_name(ly->act));
+    }
+    if (o < sizeof net->spec)
+        o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s", net->loss == TP_SQUARED_ERROR ? "mse" : "softmax");
+    if (o >= sizeof net->spec) {
+        tp__msg(net->error, "the normalised spec needs %lu characters, more than the %lu a net keeps",
+                (unsigned long)o, (unsigned long)sizeof net->spec - 1);
+        return TP_ERROR_SPEC;
+    }
+    return TP_OK;
+}
+
 /* Parses the spec, checks it against the config and counts every block (n_params, n_iparams,
    n_fixed, n_mem) without allocating anything; *widest is the widest activation row. */
 static tp_result tp__plan(tp_net *net, const char *spec_or_preset, const tp_config *cfg, int *widest_out,
@@ -2628,7 +2664,7 @@ static tp_result tp__plan(tp_net *net, const char *spec_or_preset, const tp_conf
         return TP_ERROR_ARGUMENT;
     }
     net->cfg = *cfg;
-    if ((r = tp__check_config(cfg, net->error)) != TP_OK) return r;
+    if ((r = tp_config_check(cfg, net->error)) != TP_OK) return r;
     spec = tp_preset(spec_or_preset);
     if (!spec) spec = spec_or_preset;
     if ((r = tp__parse_spec(net, spec)) != TP_OK) {
@@ -2670,6 +2706,7 @@ static tp_result tp__plan(tp_net *net, const char *spec_or_preset, const tp_conf
         if (tp__kinds[ly->kind].pool) nmem += (double)B * ly->n_out;   /* its switches, int32 */
     }
     nf += (double)net->layers[L - 1].n_in * n_aux;
+    if ((r = tp__normal_spec(net)) != TP_OK) return r;
     nmem += (double)B * (net->n_out + n_aux) + 2.0 * B * net->n_out + B + 5.0 * B * widest + scratch;
     bytes = 4.0 * (4.0 * np + 4.0 * ni + nf + nmem);
     if (bytes > (double)((size_t)-1) / 2 || (have > 0 && bytes > have)) {
@@ -2688,6 +2725,27 @@ static tp_result tp__plan(tp_net *net, const char *spec_or_preset, const tp_conf
 static size_t tp__bytes(const tp_net *net, size_t n_mem)
 {
     return (4 * net->n_params + 4 * net->n_iparams + net->n_fixed + n_mem) * sizeof(float);
+}
+
+TPDEF tp_result tp_spec_normalise(const char *spec_or_preset, char *out, size_t cap, char *error)
+{
+    tp_net *net = (tp_net *)TP_MALLOC(sizeof(tp_net));
+    tp_config cfg = tp_config_default(TP_BP);
+    int widest;
+    size_t n_mem;
+    tp_result r;
+    if (!out || cap == 0) { tp__msg(error, "tp_spec_normalise: no room for the result"); return TP_ERROR_ARGUMENT; }
+    if (!net) { tp__msg(error, "out of memory planning a network"); return TP_ERROR_NOMEM; }
+    cfg.max_batch = 1;
+    r = tp__plan(net, spec_or_preset, &cfg, &widest, &n_mem);
+    if (r == TP_OK && strlen(net->spec) >= cap) {
+        tp__msg(error, "tp_spec_normalise: the spec needs %lu characters, more than %lu", (unsigned long)strlen(net->spec),
+                (unsigned long)cap - 1);
+        r = TP_ERROR_ARGUMENT;
+    } else if (r == TP_OK) memcpy(out, net->spec, strlen(net->spec) + 1);
+    else tp__msg(error, "%s", net->error);
+    TP_FREE(net);
+    return r;
 }
 
 TPDEF tp_result tp_net_plan(const char *spec_or_preset, const tp_config *cfg, size_t *bytes, char *error)
@@ -2790,31 +2848,6 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
         w->g_grad = m; m += (size_t)B * widest;
         w->g_u = m; m += (size_t)B * widest;
         w->cols = m;
-    }
-    /* the normalised spec */
-    {
-        size_t o = 0;
-        o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, "%dx%dx%d", net->in_h, net->in_w, net->in_c);
-        for (int l = 0; l < L && o < sizeof net->spec; l++) {
-            const tp_layer *ly = &net->layers[l];
-            const tp_kind_desc *kd = tp_kind_info(ly->kind);
-            if (!kd->spatial)
-                o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s%d:%s", kd->name, ly->out_c, tp_act_name(ly->act));
-            else if (kd->pool)
-                o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s%dx%d/s%d:%s", kd->name, ly->k, ly->k,
-                                      ly->stride, tp_act_name(ly->act));
-            else
-                o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s%dx%d/%d/s%d:%s", kd->name, ly->k, ly->k,
-                                      ly->out_c, ly->stride, tp_act_name(ly->act));
-        }
-        if (o < sizeof net->spec)
-            o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s", net->loss == TP_SQUARED_ERROR ? "mse" : "softmax");
-        if (o >= sizeof net->spec) {
-            tp__msg(net->error, "the normalised spec needs %lu characters, more than the %lu a net keeps",
-                    (unsigned long)o, (unsigned long)sizeof net->spec - 1);
-            tp_net_destroy(net);
-            return TP_ERROR_SPEC;
-        }
     }
     net->noise_step = 0;
     return TP_OK;

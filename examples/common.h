@@ -99,15 +99,25 @@ EX_FN int ex_parse_int(const char *prog, const char *opt, const char *v, int lo,
     return 1;
 }
 
-EX_FN int ex_parse_float(const char *prog, const char *opt, const char *v, double lo, double hi, float *out)
+/* A float in [lo, hi], or with open = "(", ")" or "()" the interval open at that end (eps > 0, beta < 1). */
+EX_FN int ex_parse_float_in(const char *prog, const char *opt, const char *v, double lo, double hi, const char *open,
+                            float *out)
 {
     double x;
-    if (!ex_parse_num(v, &x) || !(x >= lo && x <= hi) || fabs(x) > FLT_MAX) {
-        fprintf(stderr, "%s: %s \"%s\": expected a number from %g to %g\n", prog, opt, v, lo, hi < FLT_MAX ? hi : FLT_MAX);
+    int lo_open = strchr(open, '(') != NULL, hi_open = strchr(open, ')') != NULL;
+    if (!ex_parse_num(v, &x) || !(lo_open ? x > lo : x >= lo) || !(hi_open ? x < hi : x <= hi) || fabs(x) > FLT_MAX ||
+        (hi_open && (float)x >= (float)hi) || (lo_open && (float)x <= (float)lo)) {   /* as the float it becomes */
+        fprintf(stderr, "%s: %s \"%s\": expected a number %s%g, %g%s\n", prog, opt, v, lo_open ? "in (" : "in [", lo,
+                hi < FLT_MAX ? hi : FLT_MAX, hi_open ? ")" : "]");
         return 0;
     }
     *out = (float)x;
     return 1;
+}
+
+EX_FN int ex_parse_float(const char *prog, const char *opt, const char *v, double lo, double hi, float *out)
+{
+    return ex_parse_float_in(prog, opt, v, lo, hi, "", out);
 }
 
 /* 0 .. 2^64-1, decimal digits without a sign (seeds). */

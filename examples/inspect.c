@@ -26,7 +26,7 @@ static int usage(FILE *f, int code)
 "  --dataset NAME   mnist or cifar10 (default: the one the input shape fits, 28x28x1 or 32x32x3),\n"
 "                   or synthetic (random inputs and labels)\n"
 "  --data DIR       directory of the data files (default data/mnist or data/cifar10)\n"
-"  --batch N        test examples (default 128, at most the network's largest batch)\n"
+"  --batch N        test examples (default 128, or the network's largest batch if smaller; at most that)\n"
 "  --first N        index of the first of them in the test set (default 0)\n"
 "  --threads N      OpenMP threads (default 1; the figures do not depend on it)\n"
 "  -h, --help       this help\n");
@@ -49,7 +49,7 @@ static void cell(double v, int width)
 int main(int argc, char **argv)
 {
     const char *path = NULL, *dataset = NULL, *dir = NULL;
-    int batch = 128, first = 0, threads = 1, ok = 0;
+    int batch = 0, first = 0, threads = 1, ok = 0;   /* batch 0: not given */
     tp_net net;
     tp_dataset test;
     float *y = NULL;
@@ -79,6 +79,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "inspect: %s\n", net.error);
         return 1;
     }
+    if (batch == 0) batch = net.cfg.max_batch < 128 ? net.cfg.max_batch : 128;
     if (batch > net.cfg.max_batch) {
         fprintf(stderr, "inspect: --batch %d: the network in %s takes at most %d rows\n", batch, path, net.cfg.max_batch);
         goto done;

@@ -101,12 +101,15 @@ static void usage(FILE *f)
    Options */
 
 enum { F_LR, F_B1, F_B2, F_EPS, F_ILR, F_IB1, F_IB2, F_IEPS, F_ALPHA, F_SIGMA, F_HYBRID, F_DECAY, F_IDECAY, N_FLOAT };
-static const struct { const char *name; double lo, hi; } float_opts[N_FLOAT] = {
-    {"--lr", 0, FLT_MAX}, {"--beta1", 0, 1}, {"--beta2", 0, 1}, {"--eps", 0, 1},
-    {"--inverse-lr", 0, FLT_MAX}, {"--inverse-beta1", 0, 1}, {"--inverse-beta2", 0, 1}, {"--inverse-eps", 0, 1},
-    {"--alpha", 0, FLT_MAX}, {"--sigma", 0, FLT_MAX}, {"--hybrid", 0, 1}, {"--decay", 0, 0.999999},
-    {"--inverse-decay", 0, 0.999999},
+static const struct { const char *name; double lo, hi; const char *open; } float_opts[N_FLOAT] = {
+    {"--lr", 0, FLT_MAX, ""}, {"--beta1", 0, 1, ")"}, {"--beta2", 0, 1, ")"}, {"--eps", 0, 1, "("},
+    {"--inverse-lr", 0, FLT_MAX, ""}, {"--inverse-beta1", 0, 1, ")"}, {"--inverse-beta2", 0, 1, ")"}, {"--inverse-eps", 0, 1, "("},
+    {"--alpha", 0, FLT_MAX, ""}, {"--sigma", 0, FLT_MAX, ""}, {"--hybrid", 0, 1, ""}, {"--decay", 0, 1, ")"},
+    {"--inverse-decay", 0, 1, ")"},
 };
+/* The options that say which run it is: given with --resume, each must agree with the checkpoint's. */
+enum { G_RULE = 1, G_SCHED = 2, G_ARCH = 4, G_BATCH = 8, G_SEED = 16, G_HPARAMS = 32, G_SGD = 64, G_AUX = 128, G_ITERS = 256,
+       G_INVLOSS = 512, G_INIT = 1024 };
 
 typedef struct {
     const char *dataset, *data_dir, *arch, *log, *ckpt, *resume, *save;
@@ -116,6 +119,7 @@ typedef struct {
     tp_hparams hparams;
     int inverse_loss, init;     /* -1: the configuration's */
     int epochs, batch, max_batches, threads, diagnostics, quiet, augment, synthetic_n, aux, sgd, ckpt_every, iters;
+    unsigned given;             /* G_*: the options on the command line that define the run */
     uint64_t seed;
     float f[N_FLOAT];           /* NAN: not given */
 } train_opts;
@@ -181,9 +185,14 @@ static int parse_args(int argc, char **argv, train_opts *o)
         else if ((v = ex_value(&a, "--seed"))) a.bad |= !ex_parse_u64(a.prog, "--seed", v, &o->seed);
         else {
             for (k = 0; k < N_FLOAT && !(v = ex_value(&a, float_opts[k].name)); k++) {}
-            if (k < N_FLOAT && v) a.bad |= !ex_parse_float(a.prog, float_opts[k].name, v, float_opts[k].lo, float_opts[k].hi, &o->f[k]);
+            if (k < N_FLOAT && v) a.bad |= !ex_parse_float_in(a.prog, float_opts[k].name, v, float_opts[k].lo, float_opts[k].hi,
+                                                              float_opts[k].open, &o->f[k]);
             else if (k == N_FLOAT) ex_unknown(&a);
         }
+        o->given |= (ex__is(&a, "--rule") ? G_RULE : 0) | (ex__is(&a, "--schedule") ? G_SCHED : 0) | (ex__is(&a, "--arch") ? G_ARCH : 0) |
+                    (ex__is(&a, "--batch") ? G_BATCH : 0) | (ex__is(&a, "--seed") ? G_SEED : 0) | (ex__is(&a, "--hparams") ? G_HPARAMS : 0) |
+                    (ex__is(&a, "--sgd") ? G_SGD : 0) | (ex__is(&a, "--aux") ? G_AUX : 0) | (ex__is(&a, "--iters") ? G_ITERS : 0) |
+                    (ex__is(&a, "--inverse-loss") ? G_INVLOSS : 0) | (ex__is(&a, "--init") ? G_INIT : 0);
     }
     if (a.bad) return 2;
     if (!o->arch) o->arch = !strcmp(o->dataset, "cifar10") ? "cifar-fc" : "mnist-fc";
@@ -195,13 +204,19 @@ static int parse_args(int argc, char **argv, train_opts *o)
     return -1;
 }
 
+/* The field of cfg that float option k sets. */
+static float *cfg_float(tp_config *cfg, int k)
+{
+    float *dst[N_FLOAT] = { &cfg->forward.lr, &cfg->forward.beta1, &cfg->forward.beta2, &cfg->forward.eps, &cfg->inverse.lr,
+                            &cfg->inverse.beta1, &cfg->inverse.beta2, &cfg->inverse.eps, &cfg->alpha, &cfg->sigma, &cfg->hybrid,
+                            &cfg->forward.decay, &cfg->inverse.decay };
+    return dst[k];
+}
+
 /* The hyperparameters: the preset's row (--hparams), then the command line on top. */
 static tp_config make_config(const train_opts *o)
 {
     tp_config cfg = tp_config_default(o->rule);
-    float *dst[N_FLOAT] = { &cfg.forward.lr, &cfg.forward.beta1, &cfg.forward.beta2, &cfg.forward.eps, &cfg.inverse.lr,
-                            &cfg.inverse.beta1, &cfg.inverse.beta2, &cfg.inverse.eps, &cfg.alpha, &cfg.sigma, &cfg.hybrid,
-                            &cfg.forward.decay, &cfg.inverse.decay };
     char err[TP_ERROR_LEN];
     if (tp_config_paper(&cfg, o->arch, o->rule, o->sched, o->hparams, err) != TP_OK && tp_preset(o->arch))
         fprintf(stderr, "train: %s; using the library defaults\n", err);
@@ -213,9 +228,42 @@ static tp_config make_config(const train_opts *o)
     if (o->iters > 0) cfg.iters = o->iters;
     if (o->inverse_loss >= 0) cfg.inverse_loss = (tp_inverse_loss)o->inverse_loss;
     if (o->init >= 0) cfg.init = (tp_init)o->init;
-    for (int k = 0; k < N_FLOAT; k++) if (!isnan(o->f[k])) *dst[k] = o->f[k];
+    for (int k = 0; k < N_FLOAT; k++) if (!isnan(o->f[k])) *cfg_float(&cfg, k) = o->f[k];
     cfg.forward.sgd = o->sgd;
     return cfg;
+}
+
+/* On --resume the checkpoint holds the run: an option given with it that says otherwise is refused by name
+   (the run's own command line with --resume added, and a larger --epochs, is how to continue it). */
+static int resume_agrees(const train_opts *o, const tp_net *net)
+{
+    train_opts as = *o;
+    tp_config want, have = net->cfg;
+    char spec[sizeof net->spec], why[TP_ERROR_LEN];
+    const char *bad = NULL;
+    if (!(o->given & G_RULE)) as.rule = have.rule;
+    if (!(o->given & G_SCHED)) as.sched = have.schedule;
+    want = make_config(&as);
+    if (o->given & G_RULE && o->rule != have.rule) bad = "--rule";
+    else if (o->given & G_SCHED && o->sched != have.schedule) bad = "--schedule";
+    else if (o->given & G_BATCH && o->batch != have.max_batch) bad = "--batch";
+    else if (o->given & G_SEED && o->seed != have.seed) bad = "--seed";
+    else if (o->given & G_ARCH && (tp_spec_normalise(o->arch, spec, sizeof spec, why) != TP_OK || strcmp(spec, net->spec)))
+        bad = "--arch";
+    else if ((o->given & (G_SGD | G_HPARAMS)) && want.forward.sgd != have.forward.sgd) bad = o->given & G_SGD ? "--sgd" : "--hparams";
+    else if ((o->given & (G_AUX | G_HPARAMS)) && want.n_aux != have.n_aux) bad = o->given & G_AUX ? "--aux" : "--hparams";
+    else if ((o->given & (G_ITERS | G_HPARAMS)) && want.iters != have.iters) bad = o->given & G_ITERS ? "--iters" : "--hparams";
+    else if ((o->given & (G_INVLOSS | G_HPARAMS)) && want.inverse_loss != have.inverse_loss)
+        bad = o->given & G_INVLOSS ? "--inverse-loss" : "--hparams";
+    else if ((o->given & (G_INIT | G_HPARAMS)) && want.init != have.init) bad = o->given & G_INIT ? "--init" : "--hparams";
+    for (int k = 0; k < N_FLOAT && !bad; k++)
+        if ((!isnan(o->f[k]) || o->given & G_HPARAMS) && *cfg_float(&want, k) != *cfg_float(&have, k))
+            bad = !isnan(o->f[k]) ? float_opts[k].name : "--hparams";
+    if (!bad) return 1;
+    fprintf(stderr, "train: --resume %s: %s says otherwise than the run in the checkpoint (%s, %s, batch %d, seed %llu, lr %g); "
+            "a resumed run keeps its own settings: leave %s out, or start a new run\n", o->resume, bad, net->spec,
+            tp_rule_name(have.rule), have.max_batch, (unsigned long long)have.seed, (double)have.forward.lr, bad);
+    return 0;
 }
 
 /* The data the net trains on; prints why not and returns 0 on failure. */
@@ -267,6 +315,11 @@ static int open_net(const train_opts *o, tp_net *net, tp_dataset *train, tp_data
             if (r == TP_OK) tp_net_destroy(net);
             return 0;
         }
+        if (!resume_agrees(o, net)) { tp_net_destroy(net); return 0; }
+    } else if ((r = tp_config_check(&cfg, why)) != TP_OK) {   /* the options, not the net: say so */
+        fprintf(stderr, "train: the options %s%s%sgive an impossible configuration: %s\n", o->given & G_RULE ? "--rule " : "",
+                o->given & G_SCHED ? "--schedule " : "", o->given & G_HPARAMS ? "--hparams " : "", why);
+        return 0;
     } else if ((r = tp_net_create(net, o->arch, &cfg)) != TP_OK) {
         fprintf(stderr, "train: --arch %s: %s\n", o->arch, net->error);
         return 0;
