@@ -36,6 +36,12 @@ $(BUILD)/%: examples/%.c examples/common.h examples/pictures.h targetprop.h | $(
 $(BUILD)/test: tests/test.c targetprop.h | $(BUILD)
 	$(CC) $(ALL_CFLAGS) tests/test.c -o $@ $(LDLIBS)
 
+# The collapse watch (examples/common.h) on a constructed collapse and on every log in results/, where
+# only the runs results/README.md reports as fallen to chance may raise it.
+COLLAPSED = results/mnist-fc-sdtp-parallel-table5.csv,results/mnist-fc-sdtp-parallel-table5-diagnostics.csv
+$(BUILD)/collapse: tests/collapse.c examples/common.h targetprop.h | $(BUILD)
+	$(CC) $(ALL_CFLAGS) tests/collapse.c -o $@ $(LDLIBS)
+
 $(BUILD)/pictures: tests/pictures.c examples/common.h examples/pictures.h targetprop.h | $(BUILD)
 	$(CC) $(ALL_CFLAGS) tests/pictures.c -o $@ $(LDLIBS)
 
@@ -44,9 +50,11 @@ $(BUILD):
 
 test: $(BUILD)/test $(BUILD)/train $(BUILD)/fuzz-regress $(BUILD)/alloc-fail $(BUILD)/search $(BUILD)/plot $(BUILD)/bench \
       $(BUILD)/autoencoder $(BUILD)/aux_sweep $(BUILD)/inspect \
-      $(BUILD)/pictures $(BUILD)/extra-rule $(BUILD)/misuse check-compile
+      $(BUILD)/pictures $(BUILD)/extra-rule $(BUILD)/misuse $(BUILD)/collapse check-compile
 	./$(BUILD)/alloc-fail
 	./$(BUILD)/misuse
+	./$(BUILD)/collapse
+	./$(BUILD)/collapse --known=$(COLLAPSED) results/*.csv
 	./$(BUILD)/extra-rule
 	tests/examples.sh $(BUILD)
 	tests/kill-resume.sh $(BUILD)/train

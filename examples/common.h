@@ -415,7 +415,8 @@ typedef struct {
     int batch, augment;    /* CIFAR-10 style random crops and flips */
     int max_batches;       /* per epoch, 0: all */
     int threads;           /* 0: chosen by timing (ex__tune), from 1 to the processors online */
-    int watch;             /* stop with TP_ERROR_DIVERGED when the training loss explodes (ex__exploded) */
+    int watch;             /* stop with TP_ERROR_DIVERGED when the training loss explodes (ex__exploded) or
+                              collapses to chance (ex_collapsed) */
     ex_epoch_fn after_epoch;
     ex_batch_fn after_batch;
     void *ctx;
@@ -504,6 +505,33 @@ EX_FN int ex__exploded(ex_state *st, double loss, char *why, size_t n)
     return 1;
 }
 
+/* The collapse watch, after each epoch that trained the forward weights: a run that had learned (some window
+   of EX_WINDOW batches with a mean loss under EX_LEARNED times the loss of chance, ln C for C classes) and then
+   spends a whole epoch back at chance (a mean loss of at least EX_AT_CHANCE times ln C, with training and
+   test errors after it both at least EX_AT_CHANCE times chance's 1 - 1/C) has collapsed: its predictions
+   carry nothing of what it learned, though nothing became infinite and the loss did not rise tenfold. The
+   test error keeps an epoch that only trained badly (the alternating schedule's forward epochs can, and
+   recover) from counting. A softmax net only (a squared error has no chance level). tests/collapse.c holds it
+   to a constructed collapse and to every log in results/: it flags the two runs results/README.md reports as
+   fallen to chance, and nothing else. */
+#define EX_LEARNED 0.75
+#define EX_AT_CHANCE 0.9
+EX_FN int ex_collapsed(const tp_net *net, double low, const ex_epoch *e, double test_error, char *why, size_t n)
+{
+    double chance, chance_error;
+    if (net->loss != TP_SOFTMAX_XENT || net->n_out < 2) return 0;
+    chance = log((double)net->n_out);
+    chance_error = 1.0 - 1.0 / net->n_out;
+    if (low < 0 || !(low < EX_LEARNED * chance) || !(e->loss >= EX_AT_CHANCE * chance) ||
+        !(e->error >= EX_AT_CHANCE * chance_error && test_error >= EX_AT_CHANCE * chance_error))
+        return 0;
+    snprintf(why, n, "the run collapsed to chance: over the whole epoch its training loss was %.4g and its training error "
+             "%.1f%% (test %.1f%%), as an untrained net's (ln %d = %.4g, %.0f%%), after it had reached a loss of %.4g (the "
+             "mean of %d batches)", e->loss, 100 * e->error, 100 * test_error, net->n_out, chance, 100 * chance_error, low,
+             EX_WINDOW);
+    return 1;
+}
+
 /* The thread count, chosen by timing: results do not depend on it, so it may change at any batch. A probe
    times two batches at each count of 1, 2, 4, ... up to the maximum (a count is dropped after one batch if
    that took over 1.5 times the best mean so far) and keeps the fastest. The first probe runs at the first
@@ -550,7 +578,8 @@ EX_FN void ex__tune_after(ex__tuner *t)
    as a checkpoint's blob left it, mid-epoch too): in the alternating schedule of a TP rule an inverse-only
    epoch precedes every forward epoch. The test set is evaluated after every epoch that changed the forward
    weights. Returns TP_OK (also when a hook stopped the run), or the failing call's result, with net->error
-   saying what happened (TP_ERROR_DIVERGED also for a loss that exploded while finite, with run->watch). */
+   saying what happened (TP_ERROR_DIVERGED also for a loss that exploded while finite, or a collapse to
+   chance, with run->watch). */
 EX_FN tp_result ex_train(tp_net *net, const ex_run *run, ex_state *st)
 {
     tp_dataset *ds = run->train;
@@ -609,9 +638,14 @@ EX_FN tp_result ex_train(tp_net *net, const ex_run *run, ex_state *st)
         p.train.error = (double)st->wrong / ((double)batches * batch);
         p.train.seconds = ex_now() - t0;
         p.train.examples = (long)(batches - first) * batch;
+
         p.test_loss = p.test_error = NAN;
         if (!p.inverse_only) {
             if ((r = tp_evaluate_dataset(net, run->test, &p.test_loss, &p.test_error)) != TP_OK) break;
+            if (run->watch && ex_collapsed(net, st->low, &p.train, p.test_error, net->error, sizeof net->error)) {
+                r = TP_ERROR_DIVERGED;   /* before the epoch hook: the last checkpoint is the epoch before */
+                break;
+            }
             if (p.test_error < st->best) st->best = p.test_error;
         }
         p.best = st->best;
