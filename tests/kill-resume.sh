@@ -1,49 +1,55 @@
 #!/usr/bin/env bash
 # A run killed with SIGKILL at random moments and resumed each time from its checkpoint ends
-# with the same bytes as a run never interrupted; damaged checkpoints are refused.
+# with the same bytes and log as a run never interrupted, in every schedule; damaged checkpoints
+# are refused.
 #   tests/kill-resume.sh [path/to/train]
 set -u
 train=${1:-build/train}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-args=(--dataset synthetic --synthetic-n 8192 --arch "16x16x1 lc3x3/4/s2 fc64 fc10" --rule dtp
-      --schedule alternating --epochs 3 --batch 32 --threads 1 --quiet)
 fail=0
 say() { printf '%s\n' "$*"; }
+common=(--dataset synthetic --synthetic-n 8192 --arch "16x16x1 lc3x3/4/s2 fc64 fc10" --epochs 3 --batch 32 --threads 1 --quiet)
 
-"$train" "${args[@]}" --save "$dir/reference.ckpt" --log "$dir/reference.csv" || { say "FAIL kill-resume: reference run"; exit 1; }
-
-kills=0
-resumes=0
-resume=()
-for attempt in $(seq 1 40); do
-    "$train" "${args[@]}" --checkpoint "$dir/run.ckpt" --checkpoint-every 7 --save "$dir/final.ckpt" \
-        --log "$dir/run.csv" "${resume[@]}" &
-    [ ${#resume[@]} -gt 0 ] && resumes=$((resumes + 1))
-    pid=$!
-    if [ "$kills" -lt 5 ]; then
-        sleep "0.$(( RANDOM % 6 + 1 ))"
-        if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
+# kill_resume NAME RULE SCHEDULE: the run killed and resumed, its final checkpoint and log against an uninterrupted one
+kill_resume() {
+    local name=$1 args=("${common[@]}" --rule "$2" --schedule "$3") kills=0 resumes=0 resume=() rc pid
+    rm -f "$dir"/run.* "$dir"/final.ckpt
+    "$train" "${args[@]}" --save "$dir/reference.ckpt" --log "$dir/reference.csv" || { say "FAIL kill-resume-$name: reference run"; fail=1; return; }
+    for attempt in $(seq 1 40); do
+        "$train" "${args[@]}" --checkpoint "$dir/run.ckpt" --checkpoint-every 7 --save "$dir/final.ckpt" \
+            --log "$dir/run.csv" "${resume[@]}" &
+        [ ${#resume[@]} -gt 0 ] && resumes=$((resumes + 1))
+        pid=$!
+        if [ "$kills" -lt 5 ]; then
+            sleep "0.$(( RANDOM % 6 + 1 ))"
+            if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
+        fi
+        wait "$pid" 2>/dev/null
+        rc=$?
+        [ -f "$dir/final.ckpt" ] && [ "$rc" -eq 0 ] && break
+        [ -f "$dir/run.ckpt" ] && resume=(--resume "$dir/run.ckpt")
+    done
+    if [ ! -f "$dir/final.ckpt" ]; then
+        say "FAIL kill-resume-$name: the interrupted run never finished (last exit status $rc)"; fail=1; return
+    elif [ "$resumes" -eq 0 ]; then
+        say "FAIL kill-resume-$name: no run was interrupted after its first checkpoint; nothing was tested"; fail=1; return
+    elif cmp -s "$dir/reference.ckpt" "$dir/final.ckpt"; then
+        say "ok kill-resume-$name: $kills SIGKILLs, $resumes resumes, final state byte-identical to the uninterrupted run"
+    else
+        say "FAIL kill-resume-$name: final state differs from the uninterrupted run after $kills SIGKILLs"; fail=1; return
     fi
-    wait "$pid" 2>/dev/null
-    rc=$?
-    [ -f "$dir/final.ckpt" ] && [ "$rc" -eq 0 ] && break
-    [ -f "$dir/run.ckpt" ] && resume=(--resume "$dir/run.ckpt")
-done
-if [ ! -f "$dir/final.ckpt" ]; then
-    say "FAIL kill-resume: the interrupted run never finished"; fail=1
-elif [ "$resumes" -eq 0 ]; then
-    say "FAIL kill-resume: no run was interrupted after its first checkpoint; nothing was tested"; fail=1
-elif cmp -s "$dir/reference.ckpt" "$dir/final.ckpt"; then
-    say "ok kill-resume: $kills SIGKILLs, $resumes resumes, final state byte-identical to the uninterrupted run"
-else
-    say "FAIL kill-resume: final state differs from the uninterrupted run after $kills SIGKILLs"; fail=1
-fi
-if [ "$fail" -eq 0 ]; then
-    a=$(cut -d, -f1-5 "$dir/reference.csv"); b=$(cut -d, -f1-5 "$dir/run.csv")
-    if [ "$a" = "$b" ]; then say "ok kill-resume-log: the resumed log matches, epoch for epoch"
-    else say "FAIL kill-resume-log: the resumed log differs from the reference"; fail=1; fi
-fi
+    if [ "$(cut -d, -f1-5,8 "$dir/reference.csv")" = "$(cut -d, -f1-5,8 "$dir/run.csv")" ]; then
+        say "ok kill-resume-$name-log: the resumed log matches, epoch for epoch"
+    else say "FAIL kill-resume-$name-log: the resumed log differs from the reference"; fail=1; fi
+}
+
+# every schedule, each with its log: parallel (DTP), alternating (DTP), interleaved (DDTP's and DTP-DRL's own)
+kill_resume dtp-parallel dtp parallel
+kill_resume dtp-alternating dtp alternating
+kill_resume ddtp-interleaved ddtp interleaved
+kill_resume dtpdrl-interleaved dtpdrl interleaved
+args=("${common[@]}" --rule dtpdrl --schedule interleaved)   # the last run's, whose reference is left
 
 # a damaged checkpoint is refused with a message naming the file
 cp "$dir/reference.ckpt" "$dir/flip.ckpt"
