@@ -674,6 +674,10 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
+        if (more && a[0] == '-' && !argv[i + 1][0] && strcmp(a, "--flops") && strcmp(a, "--case")) {
+            fprintf(stderr, "bench: %s \"\": the value is empty\n", a);   /* --nets '' is no net, not the default set */
+            return 2;
+        }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
         else if (!strcmp(a, "--quick")) o.quick = 1;
         else if (!strcmp(a, "--no-peer")) no_peer = 1;

@@ -250,6 +250,9 @@ check "resume-same: the run's own options (in another spelling) are accepted wit
 out=$("$build/inspect" --dataset synthetic "$dir/b8.ckpt" 2>&1)
 check "inspect-batch: a net of max_batch 8 is inspected without a --batch never given" '[ $? -eq 0 ] && ! printf "%s" "$out" | grep -q -- "--batch"'
 
+out=$("$build/bench" --nets '' 2>&1); rc=$?
+check "bench-empty-list: bench --nets '' is refused, not the whole default benchmark (exit $rc)" '[ "$rc" -eq 2 ] && printf "%s" "$out" | grep -q empty'
+
 # --- 9. train is a thin program: main fits on a screen, and examples/ holds no repeated code
 lines=$(awk '/^int main\(/ { on = 1 } on { n++ } on && /^}/ { print n; exit }' examples/train.c)
 check "train-main: main is $lines lines (at most 60)" '[ "$lines" -le 60 ]'
