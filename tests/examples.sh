@@ -180,4 +180,5 @@ check "train-init: --init lecun is accepted and said in the header, --init he re
 # --- the hard edges of every program (crafted checkpoints, write errors, divergence, command lines, threads)
 tests/edges.sh "$build" || fail=1
 tests/plot-edges.sh "$build" || fail=1
+tests/search-edges.sh "$build" || fail=1
 exit $fail
