@@ -87,12 +87,15 @@ static void usage(FILE *f)
 "\n"
 "A run stops with exit status 3 when it diverges: a NaN or infinity, or a training loss that\n"
 "explodes while finite (the mean of the last %d batch losses over %g times both the loss at the\n"
-"start and the lowest such mean: weights driven to 1e20 by --lr 1e6, say). The last checkpoint\n"
-"written before is kept. Bad options exit with 2, other failures with 1. On a terminal a\n"
+"start and the lowest such mean: weights driven to 1e20 by --lr 1e6, say), or a collapse to\n"
+"chance after learning (a whole epoch at ln C loss and chance's training and test error, after the\n"
+"mean of %d batch losses was under %g ln C). The last checkpoint written before is kept. A resumed\n"
+"run keeps its checkpoint's net and settings: an option saying otherwise is refused by name.\n"
+"Bad options exit with 2, other failures with 1. On a terminal a\n"
 "progress bar shows the epoch's examples/s and the time left; it never reaches logs or pipes.\n"
 "\n"
 "rules\n",
-            EX_WINDOW, EX_EXPLODED);
+            EX_WINDOW, EX_EXPLODED, EX_WINDOW, EX_LEARNED);
     for (int r = 0; r < tp_rule_count(); r++)
         fprintf(f, "  %-8s %s\n", tp_rule_name((tp_rule)r), tp_rule_info((tp_rule)r)->summary);
 }

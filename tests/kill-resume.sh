@@ -21,8 +21,9 @@ kill_resume() {
             --log "$dir/run.csv" "${resume[@]}" &
         [ ${#resume[@]} -gt 0 ] && resumes=$((resumes + 1))
         pid=$!
-        if [ "$kills" -lt 5 ]; then
-            sleep "0.$(( RANDOM % 6 + 1 ))"
+        if [ "$kills" -lt 5 ]; then   # after its first checkpoint, at a random moment (a slow machine too)
+            for t in $(seq 1 600); do [ -f "$dir/run.ckpt" ] || ! kill -0 "$pid" 2>/dev/null && break; sleep 0.05; done
+            sleep "0.$(( RANDOM % 4 ))$(( RANDOM % 10 ))"
             if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
         fi
         wait "$pid" 2>/dev/null
