@@ -534,6 +534,10 @@ typedef struct tp_rule_desc {
 
 TPDEF const tp_rule_desc *tp_rule_info(tp_rule r);          /* NULL if r is not a rule */
 TPDEF double tp_step_macs(const tp_net *net, tp_cost *per_layer);   /* total per example; per_layer may be NULL */
+/* M_l: multiply-adds per example of layer l's operator A(W) with cols output channels (out_c: its
+   forward pass; v_out: an inverse's); 0 for a layer without weights (max-pooling). Every count of
+   tp_net_macs and tp_step_macs is made of these. */
+TPDEF double tp_layer_macs(const tp_layer *l, int cols);
 
 /* The steps of tp_train_step, for a training loop of one's own. tp_forward and
    tp_gradients check their arguments like part A; the others are programmer contracts,
@@ -2865,7 +2869,7 @@ TPDEF double tp_net_macs(const tp_net *net)
     double s = 0;
     for (int l = 0; net && net->work && l < net->n_layers; l++) {
         const tp_layer *ly = &net->layers[l];
-        if (!tp__weightless(ly)) s += (double)ly->out_h * ly->out_w * ly->patch * ly->out_c;
+        s += tp_layer_macs(ly, ly->out_c);
     }
     return s;
 }
@@ -3106,8 +3110,10 @@ static void tp__layer_grads(tp_net *net, int l, const float *delta, int batch)
     tp__bias_grad(delta, ly->db, batch, ly->n_out, (int)ly->n_b, 0);
 }
 
-/* M_l, the multiply-adds of layer l's operator per example, with `cols` output channels */
-static double tp__layer_macs(const tp_layer *ly, int cols) { return ly->n_w ? (double)ly->out_h * ly->out_w * ly->patch * cols : 0.0; }
+TPDEF double tp_layer_macs(const tp_layer *ly, int cols)
+{
+    return ly && !tp__weightless(ly) ? (double)ly->out_h * ly->out_w * ly->patch * cols : 0.0;
+}
 
 /* ---- BP and FA: delta_L = dL/da_L, delta_{l-1} = (M_l^T delta_l) * act'(a_{l-1}), with
    M_l = W_l (backprop), the fixed feedback B_l (feedback alignment, sign symmetry) or the
@@ -3138,7 +3144,7 @@ TPDEF void tp_rule_fa(tp_net *net, const float *y, int batch) { (void)y; tp__bac
 
 static void tp__cost_backprop(const tp_net *net, int l, tp_cost *c)   /* the error through A^T of layers L..2 */
 {
-    if (l > 1) c->prop = tp__layer_macs(&net->layers[l - 1], net->layers[l - 1].out_c);
+    if (l > 1) c->prop = tp_layer_macs(&net->layers[l - 1], net->layers[l - 1].out_c);
 }
 
 /* ---- Sign symmetry: backprop through S_l = s_l sign(W_l), rebuilt from the current W_l every
@@ -3201,7 +3207,7 @@ static double tp__mirror_grads(tp_net *net, const float *y, int batch)
 static void tp__cost_mirror(const tp_net *net, int l, tp_cost *c)   /* backprop's, and A(W) xi, xi^T z */
 {
     tp__cost_backprop(net, l, c);
-    if (l > 1) c->inv = 2.0 * tp__layer_macs(&net->layers[l - 1], net->layers[l - 1].out_c);
+    if (l > 1) c->inv = 2.0 * tp_layer_macs(&net->layers[l - 1], net->layers[l - 1].out_c);
 }
 
 static double tp__kp_feedback_grads(tp_net *net, const float *y, int batch)
@@ -3382,7 +3388,7 @@ TPDEF void tp_rule_tp(tp_net *net, const float *y, int batch)
 static void tp__cost_tp(const tp_net *net, int l, tp_cost *c, double top_macs)
 {
     const tp_layer *ly = &net->layers[l - 1];
-    double M = tp__layer_macs(ly, ly->out_c), G = tp__layer_macs(ly, ly->v_out), beta = net->cfg.hybrid;
+    double M = tp_layer_macs(ly, ly->out_c), G = tp_layer_macs(ly, ly->v_out), beta = net->cfg.hybrid;
     int L = net->n_layers, aux = tp__n_aux(net);
     if (l == L && top_macs >= 0.0) c->prop = top_macs;
     else if (l >= 2) c->prop = (beta > 0.0 ? M : 0.0) + (beta < 1.0 ? 2.0 * G : 0.0);   /* top_macs < 0: the top too */
@@ -3392,13 +3398,13 @@ static void tp__cost_tp(const tp_net *net, int l, tp_cost *c, double top_macs)
 static void tp__cost_dtp(const tp_net *net, int l, tp_cost *c)   /* top: dloss/dh_{L-1} = err W_L^T */
 {
     const tp_layer *ly = &net->layers[l - 1];
-    tp__cost_tp(net, l, c, tp__layer_macs(ly, ly->out_c));
+    tp__cost_tp(net, l, c, tp_layer_macs(ly, ly->out_c));
 }
 
 static void tp__cost_sdtp(const tp_net *net, int l, tp_cost *c)   /* top: g_L([o, z]) and g_L([y, z]) */
 {
     const tp_layer *ly = &net->layers[l - 1];
-    tp__cost_tp(net, l, c, 2.0 * tp__layer_macs(ly, ly->v_out));
+    tp__cost_tp(net, l, c, 2.0 * tp_layer_macs(ly, ly->v_out));
 }
 
 /* grad = scale * (a - t), and the sum of (a - t)^2: each row summed in eight lanes, the rows
@@ -3559,7 +3565,7 @@ static void tp__cost_ddtp(const tp_net *net, int l, tp_cost *c)   /* e Q_l; the 
     if (l == L) return;
     c->prop = (double)net->n_out * net->layers[l - 1].n_out;
     c->inv = 2.0 * c->prop;
-    for (int k = l + 1; k <= L; k++) c->inv += tp__layer_macs(&net->layers[k - 1], net->layers[k - 1].out_c);
+    for (int k = l + 1; k <= L; k++) c->inv += tp_layer_macs(&net->layers[k - 1], net->layers[k - 1].out_c);
 }
 
 /* DTP-DRL's inverses: h~_{l-1} = h_{l-1} + sigma eps is run up to the output and back down the
@@ -3619,9 +3625,9 @@ static void tp__cost_drl(const tp_net *net, int l, tp_cost *c)   /* the run up, 
     int L = net->n_layers;
     tp__cost_chain(net, l, c);
     if (l < 2) return;
-    c->inv = 4.0 * tp__layer_macs(&net->layers[l - 1], net->layers[l - 1].out_c);
-    for (int k = l; k <= L; k++) c->inv += tp__layer_macs(&net->layers[k - 1], net->layers[k - 1].out_c);
-    for (int k = l + 1; k <= L; k++) c->inv += 2.0 * tp__layer_macs(&net->layers[k - 1], net->layers[k - 1].out_c);
+    c->inv = 4.0 * tp_layer_macs(&net->layers[l - 1], net->layers[l - 1].out_c);
+    for (int k = l; k <= L; k++) c->inv += tp_layer_macs(&net->layers[k - 1], net->layers[k - 1].out_c);
+    for (int k = l + 1; k <= L; k++) c->inv += 2.0 * tp_layer_macs(&net->layers[k - 1], net->layers[k - 1].out_c);
 }
 
 /* L-DRL's feedback, one iteration for every layer l >= 2 (cfg.iters of them per batch): with
@@ -3674,7 +3680,7 @@ static double tp__ldrl_grads(tp_net *net, const float *y, int batch)
 static void tp__cost_ldrl(const tp_net *net, int l, tp_cost *c)   /* per iteration: f_l, one G_l, two dV */
 {
     tp__cost_chain(net, l, c);
-    if (l >= 2) c->inv = 4.0 * tp__layer_macs(&net->layers[l - 1], net->layers[l - 1].out_c);
+    if (l >= 2) c->inv = 4.0 * tp_layer_macs(&net->layers[l - 1], net->layers[l - 1].out_c);
 }
 
 /* ------------------------------------------------------------------ 9. training ------ */
@@ -3909,8 +3915,8 @@ TPDEF double tp_step_macs(const tp_net *net, tp_cost *per_layer)
     for (int l = 1; l <= L; l++) {
         const tp_layer *ly = &net->layers[l - 1];
         tp_cost c;
-        c.fwd = tp__layer_macs(ly, ly->out_c) + (l == L ? (double)ly->n_in * tp__n_aux(net) : 0.0);   /* z on the top */
-        c.wgrad = tp__layer_macs(ly, ly->out_c);
+        c.fwd = tp_layer_macs(ly, ly->out_c) + (l == L ? (double)ly->n_in * tp__n_aux(net) : 0.0);   /* z on the top */
+        c.wgrad = tp_layer_macs(ly, ly->out_c);
         c.prop = c.inv = 0.0;
         tp__rule(net)->cost(net, l, &c);
         c.inv *= net->cfg.iters;
