@@ -39,29 +39,36 @@
        9. training and evaluation   10. data   11. checkpoints   12. license
 
    HOW TO ADD A RULE
-     A rule is one row of tp_rule_desc and the functions it names; nothing else changes.
+     A rule is one row of tp_rule_desc (part B) and the functions it names; nothing else changes.
        1. Write its functions over the building blocks (part B): grads(net, y, batch) writes
           every entry of net->grads from the batch of the last tp_forward (after tp_task_loss:
           net->err holds dloss/da_L per example); if it learns feedback weights, learned_grads
           writes net->igrads and returns its loss; if it makes targets, targets fills d[l];
-          cost adds its propagation and feedback-training multiply-adds of layer l.
+          cost adds its propagation and feedback-training multiply-adds of layer l (tp_layer_macs).
        2. Describe the blocks each layer carries: fixed (drawn once, never trained) and/or
           learned (trained by cfg.inverse), each TP_SHAPE_W (like W: l->fb or l->v),
           TP_SHAPE_DIRECT (n_out x n_l) or TP_SHAPE_INVERSE (V and c of g_l), and on which layers.
        3. Add the row: inside this file, to tp__rules (and a name to enum tp_rule); from a
           program of one's own, without editing the header, define TP_EXTRA_RULES as the rows
           (each followed by a comma) before the implementation, with the functions declared
-          above it; the rule is then TP_RULE_USER + i. tests/extra-rule.c does exactly this.
+          above it; the rule is then TP_RULE_USER + i. tests/extra-rule.c does exactly this:
+            #define TP_EXTRA_RULES \
+                {.name = "signbp", .summary = "backprop's gradient signs",         \
+                 .fixed = {TP_SHAPE_NONE, 0, 0}, .learned = {TP_SHAPE_NONE, 0, 0}, \
+                 .inverse_loss = TP_INVERSE_DENOISE, .n_aux = 0, .decay = 0.0f,    \
+                 .iters = 1, .flags = 0, .grads = signbp_grads,                     \
+                 .learned_grads = NULL, .targets = NULL, .cost = signbp_cost},
+          (C99's designated initializers; from C++, the same values in tp_rule_desc's order.)
      Construction, checkpoints, tp_train_step, tp_diagnose, the names, train's --rule and
      bench's cost column then know the rule.
 
    HOW TO ADD A LAYER KIND
      A kind is one row of tp_kind_desc (tp__kinds, in enum tp_kind's order): the spec token's
-     prefix, whether it reads an image (KxK/C[/sS]) or a flat input (N[xR]), whether each
-     position has its own filter, whether biases are per channel, whether it is a pooling
-     without weights (KxK[/sS], no feedback blocks), the three kernels
+     prefix; its flags (TP_KIND_SPATIAL: it reads an image, KxK/C[/sS], else a flat input, N[xR];
+     TP_KIND_LOCAL: each position has its own filter; TP_KIND_CHANNEL_BIAS: one bias per channel;
+     TP_KIND_POOL: a pooling without weights, KxK[/sS], no feedback blocks); the three kernels
      forward (a = A(W) x), transpose (x = A(W)^T d) and weight_grad (dW (+)= d<d, A(W) x>/dW,
-     accumulating or overwriting), and the scratch they need. The spec parser, construction,
+     accumulating or overwriting); and the scratch they need. The spec parser, construction,
      printing, every rule and the inverses then use it; the tests' adjoint and finite-difference
      checks (tests/test.c, section 1) are what a new kind must pass.
 
@@ -501,6 +508,18 @@ typedef struct tp_blocks {
    training of its learned feedback. */
 typedef struct tp_cost { double fwd, wgrad, prop, inv; } tp_cost;
 
+/* tp_rule_desc.flags, or'ed: */
+enum {
+    TP_RULE_WITH_FORWARD = 1,  /* the learned feedback takes the forward weights' optimiser settings (cfg.forward's
+                                  lr, betas, eps and decay; its own step count, cfg.inverse.t) in every step that
+                                  trains it (Kolen-Pollack): with TP_PHASE_BOTH, W and B take the same step; a
+                                  phase of TP_PHASE_INVERSE alone steps B alone. Only the parallel schedule,
+                                  whose every step trains both, and cfg.iters 1 are accepted */
+    TP_RULE_ACT_FIRST = 2,     /* inverses are G_l(h) = A(V_l)^T act_l(h) + c_l (L-DRL), the activation before
+                                  the operator; without: g_l = act_{l-1}(A(V_l)^T h + c_l) */
+    TP_RULE_NOISE = 4          /* the feedback learns from noise alone, so cfg.sigma must be > 0 */
+};
+
 /* A learning rule, described once (HOW TO ADD A RULE, at the top). */
 typedef struct tp_rule_desc {
     const char *name;               /* as train --rule takes it: "dtp" */
@@ -510,13 +529,8 @@ typedef struct tp_rule_desc {
     tp_inverse_loss inverse_loss;   /* the default of tp_config_default */
     int n_aux;                      /* default auxiliary output units (AO-SDTP), 0: none taken */
     float decay;                    /* default decoupled weight decay of cfg.forward */
-    int with_forward;               /* 1: the learned feedback takes the forward weights' optimiser
-                                       step by step (their settings and step count; KP), so it
-                                       trains only when they do, and only in the parallel schedule */
-    int iters;                      /* default cfg.iters: feedback iterations per batch (L-DRL) */
-    int act_first;                  /* 1: inverses are G_l(h) = A(V_l)^T act_l(h) + c_l (L-DRL), the
-                                       activation before the operator; 0: g_l = act_{l-1}(A(V_l)^T h + c_l) */
-    int noise;                      /* 1: the feedback learns from noise alone, so cfg.sigma must be > 0 */
+    int iters;                      /* default cfg.iters: feedback iterations per batch (L-DRL), >= 1 */
+    int flags;                      /* TP_RULE_WITH_FORWARD | TP_RULE_ACT_FIRST | TP_RULE_NOISE, or 0 */
     /* Forward-weight gradients of the batch of the last tp_forward, after tp_task_loss of its
        targets y: writes (not adds to) every entry of net->grads. */
     void (*grads)(tp_net *net, const float *y, int batch);
@@ -564,15 +578,20 @@ TPDEF int       tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, 
 
 /* ---------------------------------------------------------------- layer kinds -------- */
 
+/* tp_kind_desc.flags, or'ed: */
+enum {
+    TP_KIND_SPATIAL = 1,       /* the token is KxK/C[/sS] over an image; without: N[xR] over a flat input */
+    TP_KIND_LOCAL = 2,         /* a filter of its own per position (n_pos = out_h*out_w) */
+    TP_KIND_CHANNEL_BIAS = 4,  /* one bias per channel (n_b = out_c); without: one per unit */
+    TP_KIND_POOL = 8           /* no weights, no bias, no feedback blocks; token KxK[/sS], the input's
+                                  channels, stride K by default (max-pooling) */
+};
+
 /* A layer kind, described once (HOW TO ADD A LAYER KIND, at the top): its spec token, its
    geometry, and the three kernels every rule is written with. */
 typedef struct tp_kind_desc {
     const char *name;               /* the spec token's prefix: "fc", "lc", "conv", "maxpool" */
-    int spatial;                    /* 1: token KxK/C[/sS] over an image; 0: N[xR] over a flat input */
-    int local;                      /* 1: a filter of its own per position (n_pos = out_h*out_w) */
-    int shared_bias;                /* 1: one bias per channel (n_b = out_c); 0: per unit */
-    int pool;                       /* 1: no weights, no bias, no feedback blocks; token KxK[/sS],
-                                       the input's channels, stride K by default (max-pooling) */
+    int flags;                      /* TP_KIND_SPATIAL | TP_KIND_LOCAL | TP_KIND_CHANNEL_BIAS | TP_KIND_POOL, or 0 */
     void (*forward)(const tp_layer *l, const float *w, const float *x, float *a, int batch, float *scratch);
     void (*transpose)(const tp_layer *l, const float *w, const float *d, float *x, int batch, float *scratch);
     void (*weight_grad)(const tp_layer *l, const float *x, const float *d, float *dw, int batch,
@@ -1801,11 +1820,31 @@ static void tp__pool_weight_grad(const tp_layer *l, const float *x, const float 
 
 static double tp__pool_scratch(const tp_layer *l, int batch) { (void)l; (void)batch; return 0.0; }
 
-static const tp_kind_desc tp__kinds[] = {
-    {"fc", 0, 0, 0, 0, tp__dense_forward, tp__dense_transpose, tp__dense_weight_grad, tp__dense_scratch},
-    {"lc", 1, 1, 0, 0, tp__local_forward_k, tp__local_transpose_k, tp__local_weight_grad_k, tp__local_scratch},
-    {"conv", 1, 0, 1, 0, tp__conv_forward, tp__conv_transpose, tp__conv_weight_grad, tp__im2col_scratch},
-    {"maxpool", 1, 0, 0, 1, tp__pool_forward, tp__pool_transpose, tp__pool_weight_grad, tp__pool_scratch},
+static const tp_kind_desc tp__kinds[] = {   /* in enum tp_kind's order */
+    {/* name        */ "fc",
+     /* flags       */ 0,
+     /* forward     */ tp__dense_forward,
+     /* transpose   */ tp__dense_transpose,
+     /* weight_grad */ tp__dense_weight_grad,
+     /* scratch     */ tp__dense_scratch},
+    {/* name        */ "lc",
+     /* flags       */ TP_KIND_SPATIAL | TP_KIND_LOCAL,
+     /* forward     */ tp__local_forward_k,
+     /* transpose   */ tp__local_transpose_k,
+     /* weight_grad */ tp__local_weight_grad_k,
+     /* scratch     */ tp__local_scratch},
+    {/* name        */ "conv",
+     /* flags       */ TP_KIND_SPATIAL | TP_KIND_CHANNEL_BIAS,
+     /* forward     */ tp__conv_forward,
+     /* transpose   */ tp__conv_transpose,
+     /* weight_grad */ tp__conv_weight_grad,
+     /* scratch     */ tp__im2col_scratch},
+    {/* name        */ "maxpool",
+     /* flags       */ TP_KIND_SPATIAL | TP_KIND_POOL,
+     /* forward     */ tp__pool_forward,
+     /* transpose   */ tp__pool_transpose,
+     /* weight_grad */ tp__pool_weight_grad,
+     /* scratch     */ tp__pool_scratch},
 };
 
 TPDEF const tp_kind_desc *tp_kind_info(tp_kind k)
@@ -1828,7 +1867,7 @@ static const tp_kind_desc *tp__kernel_args(const tp_layer *l, const float *w, co
                                           int batch, const float *scratch)
 {
     TP_ASSERT(l && tp_kind_info(l->kind) && batch >= 0);
-    TP_ASSERT(in && out && (w || tp__kinds[l->kind].pool));
+    TP_ASSERT(in && out && (w || (tp__kinds[l->kind].flags & TP_KIND_POOL)));
     TP_ASSERT(scratch || l->kind == TP_DENSE || tp__kinds[l->kind].scratch(l, batch) == 0);
     return &tp__kinds[l->kind];
 }
@@ -1934,52 +1973,189 @@ static void tp__cost_ddtp(const tp_net *net, int l, tp_cost *c);
 static void tp__cost_drl(const tp_net *net, int l, tp_cost *c);
 static void tp__cost_ldrl(const tp_net *net, int l, tp_cost *c);
 
-static const tp_rule_desc tp__rules[] = {
-    /* name, summary,
-       fixed feedback, learned feedback, inverse loss, n_aux, decay, with_forward, iters, act_first, noise,
-       grads, learned_grads, targets, cost */
-    {"bp", "backprop: errors through W^T",
-     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 1, 0, 0,
-     tp_rule_bp, NULL, NULL, tp__cost_backprop},
-    {"fa", "feedback alignment: errors through a fixed random B",
-     {TP_SHAPE_W, 1, 0}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 1, 0, 0,
-     tp_rule_fa, NULL, NULL, tp__cost_backprop},
-    {"dfa", "direct feedback alignment: the output error through a fixed random D to each hidden layer",
-     {TP_SHAPE_DIRECT, 1, -1}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 1, 0, 0,
-     tp_rule_dfa, NULL, NULL, tp__cost_dfa},
-    {"dtp", "difference target propagation: a gradient step at the top, learned inverses below",
-     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, -1}, TP_INVERSE_PRESERVE, 0, 0.0f, 0, 1, 0, 0,
-     tp_rule_tp, tp_inverse_grads, tp__targets_dtp, tp__cost_dtp},
-    {"sdtp", "simplified DTP: the output's inverse makes the top target, no gradient at all",
-     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 1, 0, 0,
-     tp_rule_tp, tp_inverse_grads, tp__targets_sdtp, tp__cost_sdtp},
-    {"aosdtp", "augmented-output SDTP: SDTP whose output inverse also reads fixed random auxiliary units",
-     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, 0}, TP_INVERSE_DENOISE, 512, 0.0f, 0, 1, 0, 0,
-     tp_rule_tp, tp_inverse_grads, tp__targets_sdtp, tp__cost_sdtp},
-    {"ss", "sign symmetry: errors through s_l sign(W_l) of the current weights",
-     {TP_SHAPE_W, 2, 0}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 1, 0, 0,
-     tp_rule_ss, NULL, NULL, tp__cost_backprop},
-    {"kp", "Kolen-Pollack: errors through a learned B that takes W's steps and decay, so B tends to W",
-     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_W, 2, 0}, TP_INVERSE_DENOISE, 0, 1e-4f, 1, 1, 0, 0,
-     tp_rule_kp, tp__kp_feedback_grads, NULL, tp__cost_backprop},
-    {"wm", "weight mirrors: errors through a learned B that noise sent through W teaches to mirror W",
-     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_W, 2, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 1, 0, 1,
-     tp_rule_wm, tp__mirror_grads, NULL, tp__cost_mirror},
-    {"drtp", "direct random target projection: the label through a fixed random D to each hidden layer",
-     {TP_SHAPE_DIRECT, 1, -1}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 1, 0, 0,
-     tp_rule_drtp, NULL, NULL, tp__cost_dfa},
-    {"fwdtp", "fixed-weight DTP: DTP whose inverses keep their random start",
-     {TP_SHAPE_INVERSE, 2, -1}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_PRESERVE, 0, 0.0f, 0, 1, 0, 0,
-     tp_rule_tp, NULL, tp__targets_dtp, tp__cost_dtp},
-    {"ddtp", "direct DTP: learned direct feedback Q_l from the output, trained by difference reconstruction",
-     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_DIRECT, 1, -1}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 1, 0, 1,
-     tp_rule_tp, tp__ddtp_grads, tp__targets_ddtp, tp__cost_ddtp},
-    {"dtpdrl", "DTP from the output with layer-wise inverses trained by difference reconstruction",
-     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 1, 0, 1,
-     tp_rule_tp, tp__drl_grads, tp__targets_chain, tp__cost_drl},
-    {"ldrl", "DTP with feedback G_l = V^T act(h) trained by local difference reconstruction, K steps per batch",
-     {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_INVERSE, 2, 0}, TP_INVERSE_DENOISE, 0, 0.0f, 0, 5, 1, 1,
-     tp_rule_tp, tp__ldrl_grads, tp__targets_chain, tp__cost_ldrl},
+static const tp_rule_desc tp__rules[] = {   /* in enum tp_rule's order; the fields as tp_rule_desc names them */
+    {/* name          */ "bp",
+     /* summary       */ "backprop: errors through W^T",
+     /* fixed         */ {TP_SHAPE_NONE, 0, 0},
+     /* learned       */ {TP_SHAPE_NONE, 0, 0},
+     /* inverse_loss  */ TP_INVERSE_DENOISE,
+     /* n_aux         */ 0,
+     /* decay         */ 0.0f,
+     /* iters         */ 1,
+     /* flags         */ 0,
+     /* grads         */ tp_rule_bp,
+     /* learned_grads */ NULL,
+     /* targets       */ NULL,
+     /* cost          */ tp__cost_backprop},
+    {/* name          */ "fa",
+     /* summary       */ "feedback alignment: errors through a fixed random B",
+     /* fixed         */ {TP_SHAPE_W, 1, 0},
+     /* learned       */ {TP_SHAPE_NONE, 0, 0},
+     /* inverse_loss  */ TP_INVERSE_DENOISE,
+     /* n_aux         */ 0,
+     /* decay         */ 0.0f,
+     /* iters         */ 1,
+     /* flags         */ 0,
+     /* grads         */ tp_rule_fa,
+     /* learned_grads */ NULL,
+     /* targets       */ NULL,
+     /* cost          */ tp__cost_backprop},
+    {/* name          */ "dfa",
+     /* summary       */ "direct feedback alignment: the output error through a fixed random D to each hidden layer",
+     /* fixed         */ {TP_SHAPE_DIRECT, 1, -1},
+     /* learned       */ {TP_SHAPE_NONE, 0, 0},
+     /* inverse_loss  */ TP_INVERSE_DENOISE,
+     /* n_aux         */ 0,
+     /* decay         */ 0.0f,
+     /* iters         */ 1,
+     /* flags         */ 0,
+     /* grads         */ tp_rule_dfa,
+     /* learned_grads */ NULL,
+     /* targets       */ NULL,
+     /* cost          */ tp__cost_dfa},
+    {/* name          */ "dtp",
+     /* summary       */ "difference target propagation: a gradient step at the top, learned inverses below",
+     /* fixed         */ {TP_SHAPE_NONE, 0, 0},
+     /* learned       */ {TP_SHAPE_INVERSE, 2, -1},
+     /* inverse_loss  */ TP_INVERSE_PRESERVE,
+     /* n_aux         */ 0,
+     /* decay         */ 0.0f,
+     /* iters         */ 1,
+     /* flags         */ 0,
+     /* grads         */ tp_rule_tp,
+     /* learned_grads */ tp_inverse_grads,
+     /* targets       */ tp__targets_dtp,
+     /* cost          */ tp__cost_dtp},
+    {/* name          */ "sdtp",
+     /* summary       */ "simplified DTP: the output's inverse makes the top target, no gradient at all",
+     /* fixed         */ {TP_SHAPE_NONE, 0, 0},
+     /* learned       */ {TP_SHAPE_INVERSE, 2, 0},
+     /* inverse_loss  */ TP_INVERSE_DENOISE,
+     /* n_aux         */ 0,
+     /* decay         */ 0.0f,
+     /* iters         */ 1,
+     /* flags         */ 0,
+     /* grads         */ tp_rule_tp,
+     /* learned_grads */ tp_inverse_grads,
+     /* targets       */ tp__targets_sdtp,
+     /* cost          */ tp__cost_sdtp},
+    {/* name          */ "aosdtp",
+     /* summary       */ "augmented-output SDTP: SDTP whose output inverse also reads fixed random auxiliary units",
+     /* fixed         */ {TP_SHAPE_NONE, 0, 0},
+     /* learned       */ {TP_SHAPE_INVERSE, 2, 0},
+     /* inverse_loss  */ TP_INVERSE_DENOISE,
+     /* n_aux         */ 512,
+     /* decay         */ 0.0f,
+     /* iters         */ 1,
+     /* flags         */ 0,
+     /* grads         */ tp_rule_tp,
+     /* learned_grads */ tp_inverse_grads,
+     /* targets       */ tp__targets_sdtp,
+     /* cost          */ tp__cost_sdtp},
+    {/* name          */ "ss",
+     /* summary       */ "sign symmetry: errors through s_l sign(W_l) of the current weights",
+     /* fixed         */ {TP_SHAPE_W, 2, 0},
+     /* learned       */ {TP_SHAPE_NONE, 0, 0},
+     /* inverse_loss  */ TP_INVERSE_DENOISE,
+     /* n_aux         */ 0,
+     /* decay         */ 0.0f,
+     /* iters         */ 1,
+     /* flags         */ 0,
+     /* grads         */ tp_rule_ss,
+     /* learned_grads */ NULL,
+     /* targets       */ NULL,
+     /* cost          */ tp__cost_backprop},
+    {/* name          */ "kp",
+     /* summary       */ "Kolen-Pollack: errors through a learned B that takes W's steps and decay, so B tends to W",
+     /* fixed         */ {TP_SHAPE_NONE, 0, 0},
+     /* learned       */ {TP_SHAPE_W, 2, 0},
+     /* inverse_loss  */ TP_INVERSE_DENOISE,
+     /* n_aux         */ 0,
+     /* decay         */ 1e-4f,
+     /* iters         */ 1,
+     /* flags         */ TP_RULE_WITH_FORWARD,
+     /* grads         */ tp_rule_kp,
+     /* learned_grads */ tp__kp_feedback_grads,
+     /* targets       */ NULL,
+     /* cost          */ tp__cost_backprop},
+    {/* name          */ "wm",
+     /* summary       */ "weight mirrors: errors through a learned B that noise sent through W teaches to mirror W",
+     /* fixed         */ {TP_SHAPE_NONE, 0, 0},
+     /* learned       */ {TP_SHAPE_W, 2, 0},
+     /* inverse_loss  */ TP_INVERSE_DENOISE,
+     /* n_aux         */ 0,
+     /* decay         */ 0.0f,
+     /* iters         */ 1,
+     /* flags         */ TP_RULE_NOISE,
+     /* grads         */ tp_rule_wm,
+     /* learned_grads */ tp__mirror_grads,
+     /* targets       */ NULL,
+     /* cost          */ tp__cost_mirror},
+    {/* name          */ "drtp",
+     /* summary       */ "direct random target projection: the label through a fixed random D to each hidden layer",
+     /* fixed         */ {TP_SHAPE_DIRECT, 1, -1},
+     /* learned       */ {TP_SHAPE_NONE, 0, 0},
+     /* inverse_loss  */ TP_INVERSE_DENOISE,
+     /* n_aux         */ 0,
+     /* decay         */ 0.0f,
+     /* iters         */ 1,
+     /* flags         */ 0,
+     /* grads         */ tp_rule_drtp,
+     /* learned_grads */ NULL,
+     /* targets       */ NULL,
+     /* cost          */ tp__cost_dfa},
+    {/* name          */ "fwdtp",
+     /* summary       */ "fixed-weight DTP: DTP whose inverses keep their random start",
+     /* fixed         */ {TP_SHAPE_INVERSE, 2, -1},
+     /* learned       */ {TP_SHAPE_NONE, 0, 0},
+     /* inverse_loss  */ TP_INVERSE_PRESERVE,
+     /* n_aux         */ 0,
+     /* decay         */ 0.0f,
+     /* iters         */ 1,
+     /* flags         */ 0,
+     /* grads         */ tp_rule_tp,
+     /* learned_grads */ NULL,
+     /* targets       */ tp__targets_dtp,
+     /* cost          */ tp__cost_dtp},
+    {/* name          */ "ddtp",
+     /* summary       */ "direct DTP: learned direct feedback Q_l from the output, trained by difference reconstruction",
+     /* fixed         */ {TP_SHAPE_NONE, 0, 0},
+     /* learned       */ {TP_SHAPE_DIRECT, 1, -1},
+     /* inverse_loss  */ TP_INVERSE_DENOISE,
+     /* n_aux         */ 0,
+     /* decay         */ 0.0f,
+     /* iters         */ 1,
+     /* flags         */ TP_RULE_NOISE,
+     /* grads         */ tp_rule_tp,
+     /* learned_grads */ tp__ddtp_grads,
+     /* targets       */ tp__targets_ddtp,
+     /* cost          */ tp__cost_ddtp},
+    {/* name          */ "dtpdrl",
+     /* summary       */ "DTP from the output with layer-wise inverses trained by difference reconstruction",
+     /* fixed         */ {TP_SHAPE_NONE, 0, 0},
+     /* learned       */ {TP_SHAPE_INVERSE, 2, 0},
+     /* inverse_loss  */ TP_INVERSE_DENOISE,
+     /* n_aux         */ 0,
+     /* decay         */ 0.0f,
+     /* iters         */ 1,
+     /* flags         */ TP_RULE_NOISE,
+     /* grads         */ tp_rule_tp,
+     /* learned_grads */ tp__drl_grads,
+     /* targets       */ tp__targets_chain,
+     /* cost          */ tp__cost_drl},
+    {/* name          */ "ldrl",
+     /* summary       */ "DTP with feedback G_l = V^T act(h) trained by local difference reconstruction, K steps per batch",
+     /* fixed         */ {TP_SHAPE_NONE, 0, 0},
+     /* learned       */ {TP_SHAPE_INVERSE, 2, 0},
+     /* inverse_loss  */ TP_INVERSE_DENOISE,
+     /* n_aux         */ 0,
+     /* decay         */ 0.0f,
+     /* iters         */ 5,
+     /* flags         */ TP_RULE_ACT_FIRST | TP_RULE_NOISE,
+     /* grads         */ tp_rule_tp,
+     /* learned_grads */ tp__ldrl_grads,
+     /* targets       */ tp__targets_chain,
+     /* cost          */ tp__cost_ldrl},
 #ifdef TP_EXTRA_RULES
     TP_EXTRA_RULES
 #endif
@@ -2291,8 +2467,8 @@ static tp_result tp__add_layer(tp_net *net, tp_kind kind, int k, int c, int s, t
         tp__msg(net->error, "spec token \"%s\": more than %d layers", tok, TP_MAX_LAYERS);
         return TP_ERROR_SPEC;
     }
-    if (kd->pool) c = net->n_layers == 0 ? net->in_c : net->layers[net->n_layers - 1].out_c;
-    if (c < 1 || (kd->spatial && (k < 1 || s < 1))) {
+    if ((kd->flags & TP_KIND_POOL)) c = net->n_layers == 0 ? net->in_c : net->layers[net->n_layers - 1].out_c;
+    if (c < 1 || ((kd->flags & TP_KIND_SPATIAL) && (k < 1 || s < 1))) {
         tp__msg(net->error, "spec token \"%s\": %s %d, expected >= 1", tok,
                 c < 1 ? "channel count" : k < 1 ? "kernel size" : "stride", c < 1 ? c : k < 1 ? k : s);
         return TP_ERROR_SPEC;
@@ -2300,9 +2476,9 @@ static tp_result tp__add_layer(tp_net *net, tp_kind kind, int k, int c, int s, t
     if (net->n_layers == 0) { ih = net->in_h; iw = net->in_w; ic = net->in_c; }
     else { tp_layer *p = &net->layers[net->n_layers - 1]; ih = p->out_h; iw = p->out_w; ic = p->out_c; }
     {   /* every size must fit an int (and the weights a size_t) before anything is stored */
-        double oh = !kd->spatial ? 1 : (ih + (double)s - 1) / s, ow = !kd->spatial ? 1 : (iw + (double)s - 1) / s;
-        double patch = !kd->spatial ? (double)ih * iw * ic : (double)k * k * ic;
-        double nw = kd->pool ? 0.0 : (kd->local ? oh * ow : 1.0) * patch * c;
+        double oh = !(kd->flags & TP_KIND_SPATIAL) ? 1 : (ih + (double)s - 1) / s, ow = !(kd->flags & TP_KIND_SPATIAL) ? 1 : (iw + (double)s - 1) / s;
+        double patch = !(kd->flags & TP_KIND_SPATIAL) ? (double)ih * iw * ic : (double)k * k * ic;
+        double nw = (kd->flags & TP_KIND_POOL) ? 0.0 : ((kd->flags & TP_KIND_LOCAL) ? oh * ow : 1.0) * patch * c;
         if ((double)ih * iw * ic > 1e9 || patch > 1e9 || oh * ow * c > 1e9 || nw > 2e9) {
             tp__msg(net->error, "spec token \"%s\": %.0f inputs, %.0f outputs and %.0f weights; this build takes at most"
                     " 1e9 units and 2e9 weights per layer", tok, (double)ih * iw * ic, oh * ow * c, nw);
@@ -2312,10 +2488,10 @@ static tp_result tp__add_layer(tp_net *net, tp_kind kind, int k, int c, int s, t
     l = &net->layers[net->n_layers++];
     memset(l, 0, sizeof *l);
     l->kind = kind;
-    l->act = explicit_act ? act : kd->pool ? TP_IDENTITY : TP_TANH;
+    l->act = explicit_act ? act : (kd->flags & TP_KIND_POOL) ? TP_IDENTITY : TP_TANH;
     l->in_h = ih; l->in_w = iw; l->in_c = ic;
     l->n_in = ih * iw * ic;
-    if (!kd->spatial) {
+    if (!(kd->flags & TP_KIND_SPATIAL)) {
         l->out_h = l->out_w = 1; l->out_c = c;
         l->k = 1; l->stride = 1; l->pad = 0;
         l->patch = l->n_in;
@@ -2329,11 +2505,11 @@ static tp_result tp__add_layer(tp_net *net, tp_kind kind, int k, int c, int s, t
         l->pad = total_h / 2;   /* "same" padding, any odd row/column at the bottom/right */
         l->pad_l = total_w / 2;
         l->patch = k * k * ic;
-        l->n_pos = kd->local ? l->out_h * l->out_w : 1;
+        l->n_pos = (kd->flags & TP_KIND_LOCAL) ? l->out_h * l->out_w : 1;
     }
     l->n_out = l->out_h * l->out_w * l->out_c;
-    l->n_w = kd->pool ? 0 : (size_t)l->n_pos * l->patch * l->out_c;
-    l->n_b = kd->pool ? 0 : kd->shared_bias ? (size_t)l->out_c : (size_t)l->n_out;
+    l->n_w = (kd->flags & TP_KIND_POOL) ? 0 : (size_t)l->n_pos * l->patch * l->out_c;
+    l->n_b = (kd->flags & TP_KIND_POOL) ? 0 : (kd->flags & TP_KIND_CHANNEL_BIAS) ? (size_t)l->out_c : (size_t)l->n_out;
     l->v_out = l->out_c;
     return TP_OK;
 }
@@ -2437,11 +2613,11 @@ static tp_result tp__parse_spec(tp_net *net, const char *spec)
                 p[strlen(tp__kinds[kind].name)] <= '9') break;
         if (!tp_kind_info(kind)) goto bad;
         p += strlen(tp__kinds[kind].name);
-        if (!tp__kinds[kind].spatial) {
+        if (!(tp__kinds[kind].flags & TP_KIND_SPATIAL)) {
             if (!tp__parse_uint(&p, &c)) goto bad;
             if (*p == 'x') { p++; if (!tp__parse_uint(&p, &reps) || reps < 1) goto bad; }
         } else {
-            int k2, pool = tp__kinds[kind].pool;
+            int k2, pool = (tp__kinds[kind].flags & TP_KIND_POOL);
             if (!tp__parse_uint(&p, &k) || *p++ != 'x' || !tp__parse_uint(&p, &k2) ||
                 (!pool && (*p++ != '/' || !tp__parse_uint(&p, &c)))) goto bad;
             if (k2 != k) {
@@ -2462,7 +2638,7 @@ static tp_result tp__parse_spec(tp_net *net, const char *spec)
             size_t o = 0;
             for (int i = 0; tp_kind_info((tp_kind)i) && o < sizeof kinds; i++)
                 o += (size_t)snprintf(kinds + o, sizeof kinds - o, "%s%s", tp__kinds[i].name,
-                                      tp__kinds[i].pool ? "KxK[/sS], " : tp__kinds[i].spatial ? "KxK/C[/sS], " : "N[xR], ");
+                                      (tp__kinds[i].flags & TP_KIND_POOL) ? "KxK[/sS], " : (tp__kinds[i].flags & TP_KIND_SPATIAL) ? "KxK/C[/sS], " : "N[xR], ");
             tp__msg(net->error, "spec token \"%s\": expected %ssoftmax or mse", tok, kinds);
         }
         return TP_ERROR_SPEC;
@@ -2483,7 +2659,7 @@ static int tp__n_aux(const tp_net *net) { return tp__rule(net)->n_aux > 0 ? net-
 static int tp__carries(const tp_net *net, int l, const tp_blocks *b)
 {
     return b->shape != TP_SHAPE_NONE && l >= b->first && l <= net->n_layers + b->last &&
-           !tp__kinds[net->layers[l - 1].kind].pool;   /* nothing to feed back into: no weights */
+           !tp__weightless(&net->layers[l - 1]);   /* nothing to feed back into */
 }
 
 /* Floats of a block of layer l: its matrix (and c, n_in floats, for an inverse) */
@@ -2508,7 +2684,7 @@ static void tp__init(tp_rng *r, tp_init kind, float *w, size_t n, double fan_in,
 
 static double tp__fan(const tp_layer *l, int out) /* fan of a filter: K*K*C, as for a convolution */
 {
-    if (!tp__kinds[l->kind].spatial) return out ? l->n_out : l->n_in;
+    if (!(tp__kinds[l->kind].flags & TP_KIND_SPATIAL)) return out ? l->n_out : l->n_in;
     return (double)l->k * l->k * (out ? l->out_c : l->in_c);
 }
 
@@ -2593,12 +2769,12 @@ TPDEF tp_result tp_config_check(const tp_config *c, char *error)
         tp__msg(error, "config: rule %d, expected 0..%d (tp_rule)", (int)c->rule, tp_rule_count() - 1);
     else if ((unsigned)c->schedule > TP_INTERLEAVED)
         tp__msg(error, "config: schedule %d, expected %d..%d (tp_schedule)", (int)c->schedule, TP_PARALLEL, TP_INTERLEAVED);
-    else if (c->schedule != TP_PARALLEL && tp__rules[c->rule].with_forward)
+    else if (c->schedule != TP_PARALLEL && (tp__rules[c->rule].flags & TP_RULE_WITH_FORWARD))
         tp__msg(error, "config: rule %s trains its feedback with the forward weights, expected the parallel schedule",
                 tp__rules[c->rule].name);
-    else if (c->iters < 1 || c->iters > 10000 || (c->iters > 1 && tp__rules[c->rule].with_forward))
+    else if (c->iters < 1 || c->iters > 10000 || (c->iters > 1 && (tp__rules[c->rule].flags & TP_RULE_WITH_FORWARD)))
         tp__msg(error, "config: iters %d, expected %s", c->iters,
-                tp__rules[c->rule].with_forward ? "1 (the feedback takes the forward weights' steps)" : "1..10000");
+                (tp__rules[c->rule].flags & TP_RULE_WITH_FORWARD) ? "1 (the feedback takes the forward weights' steps)" : "1..10000");
     else if ((unsigned)c->inverse_loss > TP_INVERSE_DENOISE)
         tp__msg(error, "config: inverse loss %d, expected %d or %d (tp_inverse_loss)", (int)c->inverse_loss,
                 TP_INVERSE_PRESERVE, TP_INVERSE_DENOISE);
@@ -2612,7 +2788,7 @@ TPDEF tp_result tp_config_check(const tp_config *c, char *error)
         tp__msg(error, "config: hybrid %g, expected 0..1", (double)c->hybrid);
     else if (!(c->sigma >= 0.0f && c->sigma - c->sigma == 0.0f))
         tp__msg(error, "config: sigma %g, expected a finite value >= 0", (double)c->sigma);
-    else if (c->sigma == 0.0f && tp__rules[c->rule].noise)
+    else if (c->sigma == 0.0f && (tp__rules[c->rule].flags & TP_RULE_NOISE))
         tp__msg(error, "config: sigma 0, expected > 0: rule %s learns its feedback from noise of that size",
                 tp__rules[c->rule].name);
     else if (!(c->alpha - c->alpha == 0.0f))
@@ -2633,9 +2809,9 @@ static tp_result tp__normal_spec(tp_net *net)
     for (int l = 0; l < L && o < sizeof net->spec; l++) {
         const tp_layer *ly = &net->layers[l];
         const tp_kind_desc *kd = tp_kind_info(ly->kind);
-        if (!kd->spatial)
+        if (!(kd->flags & TP_KIND_SPATIAL))
             o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s%d:%s", kd->name, ly->out_c, tp_act_name(ly->act));
-        else if (kd->pool)
+        else if ((kd->flags & TP_KIND_POOL))
             o += (size_t)snprintf(net->spec + o, sizeof net->spec - o, " %s%dx%d/s%d:%s", kd->name, ly->k, ly->k,
                                   ly->stride, tp_act_name(ly->act));
         else
@@ -2688,7 +2864,7 @@ static tp_result tp__plan(tp_net *net, const char *spec_or_preset, const tp_conf
     net->n_in = net->in_h * net->in_w * net->in_c;
     net->n_out = net->layers[L - 1].n_out;
     net->out_act = net->layers[L - 1].act;
-    if (n_aux > 0 && (L < 2 || tp__kinds[net->layers[L - 1].kind].spatial)) {
+    if (n_aux > 0 && (L < 2 || (tp__kinds[net->layers[L - 1].kind].flags & TP_KIND_SPATIAL))) {
         tp__msg(net->error, "AO-SDTP with %d auxiliary units needs a dense top layer after at least one hidden layer", n_aux);
         return TP_ERROR_SPEC;
     }
@@ -2707,7 +2883,7 @@ static tp_result tp__plan(tp_net *net, const char *spec_or_preset, const tp_conf
         widest = TP__MAX(widest, ly->n_out);
         scratch = TP__MAX(scratch, tp__kinds[ly->kind].scratch(ly, B));
         nmem += 2.0 * B * ly->n_out;                           /* h[l], d[l] */
-        if (tp__kinds[ly->kind].pool) nmem += (double)B * ly->n_out;   /* its switches, int32 */
+        if ((tp__kinds[ly->kind].flags & TP_KIND_POOL)) nmem += (double)B * ly->n_out;   /* its switches, int32 */
     }
     nf += (double)net->layers[L - 1].n_in * n_aux;
     if ((r = tp__normal_spec(net)) != TP_OK) return r;
@@ -2836,7 +3012,7 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
             if (tp__carries(net, l, &rule->fixed)) tp__carve(net, ly, rule->fixed.shape, &f, NULL, &ly->fb, NULL);
             net->h[l] = m; m += (size_t)B * ly->n_out;
             net->d[l] = m; m += (size_t)B * ly->n_out;
-            if (tp__kinds[ly->kind].pool) { ly->sw = (int32_t *)(void *)m; m += (size_t)B * ly->n_out; }   /* 4 bytes, as a float */
+            if ((tp__kinds[ly->kind].flags & TP_KIND_POOL)) { ly->sw = (int32_t *)(void *)m; m += (size_t)B * ly->n_out; }   /* 4 bytes, as a float */
         }
         if (n_aux > 0) {
             net->wz = f; f += (size_t)net->layers[L - 1].n_in * n_aux;
@@ -3167,8 +3343,8 @@ TPDEF void tp_rule_ss(tp_net *net, const float *y, int batch)
 }
 
 /* ---- Kolen-Pollack: backprop through a learned B_l (layers 2..L) whose gradient is W_l's own,
-   under W's optimiser settings and step count (with_forward), so W_l and B_l take identical
-   steps and identical decoupled decay: W_l - B_l shrinks by (1 - decay) every step from any
+   under W's optimiser settings (TP_RULE_WITH_FORWARD), so in the parallel schedule W_l and B_l take
+   identical steps and identical decoupled decay: W_l - B_l shrinks by (1 - decay) every step from any
    start, and B_l tends to W_l (Akrout et al. 2019, with Adam as its pitfall (a) asks). */
 TPDEF void tp_rule_kp(tp_net *net, const float *y, int batch) { (void)y; tp__backprop(net, batch, TP__THROUGH_LEARNED); }
 
@@ -3273,7 +3449,7 @@ static const tp_layer *tp__inv_geometry(const tp_net *net, int l, tp_layer *tmp)
 }
 
 /* g_l(in) = act_{l-1}(A(V_l)^T in + c_l): the transposed operator run with V_l, learned or
-   fixed (FW-DTP). An act_first rule's G_l(in) = A(V_l)^T act_l(in) + c_l (L-DRL) is the same
+   fixed (FW-DTP). A TP_RULE_ACT_FIRST rule's G_l(in) = A(V_l)^T act_l(in) + c_l (L-DRL) is the same
    chain with each activation moved to the other side of its operator: G_{l-1}(G_l(h)) =
    V_{l-1}^T act_{l-1}(V_l^T act_l(h) + c_l) + c_{l-1}, where g's chain reads act_{l-2}(V_{l-1}^T
    act_{l-1}(V_l^T h + c_l) + c_{l-1}). */
@@ -3286,7 +3462,7 @@ static void tp__inverse(tp_net *net, int l, const float *in, float *out, int bat
         tp_layer_transpose(g, NULL, in, out, batch, net->work->cols);
         return;
     }
-    if (tp__rule(net)->act_first) {
+    if ((tp__rule(net)->flags & TP_RULE_ACT_FIRST)) {
         size_t n = (size_t)batch * g->n_out;
         memcpy(net->work->g_u, in, n * sizeof(float));
         tp_act_forward(net->layers[l - 1].act, net->work->g_u, n);
@@ -3773,7 +3949,7 @@ TPDEF tp_result tp_train_step(tp_net *net, const float *x, const float *y, int b
             }
         }
     }
-    if (inv && tp__rule(net)->with_forward) {   /* the feedback takes the forward weights' step */
+    if (inv && (tp__rule(net)->flags & TP_RULE_WITH_FORWARD)) {   /* the feedback takes the forward weights' step */
         tp_adam shared = net->cfg.forward;
         shared.t = net->cfg.inverse.t;
         bad |= tp_adam_step(&shared, net->iparams, net->igrads, net->im1, net->im2, net->n_iparams);

@@ -117,7 +117,7 @@ int main(int argc, char **argv)
     for (int l = 1; l <= net.n_layers; l++) {
         const tp_layer *ly = &net.layers[l - 1];
         char kind[64], out[64];
-        if (tp_kind_info(ly->kind)->spatial) {
+        if (tp_kind_info(ly->kind)->flags & TP_KIND_SPATIAL) {
             snprintf(kind, sizeof kind, "%s%dx%d", tp_kind_info(ly->kind)->name, ly->k, ly->k);
             snprintf(out, sizeof out, "%dx%dx%d", ly->out_h, ly->out_w, ly->out_c);
         } else {

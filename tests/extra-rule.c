@@ -20,13 +20,25 @@ static void signbp_grads(tp_net *net, const float *y, int batch)
 static void signbp_cost(const tp_net *net, int l, tp_cost *c)   /* BP's: the error through A^T of layers L..2 */
 {
     const tp_layer *ly = &net->layers[l - 1];
-    if (l > 1) c->prop = (double)ly->out_h * ly->out_w * ly->patch * ly->out_c;
+    if (l > 1) c->prop = tp_layer_macs(ly, ly->out_c);
 }
 
-/* 2 and 3. its row: no fixed or learned feedback */
-#define TP_EXTRA_RULES \
-    {"signbp", "backprop's gradient signs", {TP_SHAPE_NONE, 0, 0}, {TP_SHAPE_NONE, 0, 0}, TP_INVERSE_DENOISE, 0, \
-     0.0f, 0, 1, 0, 0, signbp_grads, NULL, NULL, signbp_cost},
+/* 2 and 3. its row, every field named (C99; a field left out is 0 or NULL): no fixed or learned feedback,
+   so no learned_grads; no targets; no flags */
+#define TP_EXTRA_RULES                                                              \
+    {.name = "signbp",                                                              \
+     .summary = "backprop's gradient signs",                                        \
+     .fixed = {TP_SHAPE_NONE, 0, 0},                                                \
+     .learned = {TP_SHAPE_NONE, 0, 0},                                              \
+     .inverse_loss = TP_INVERSE_DENOISE,                                            \
+     .n_aux = 0,                                                                    \
+     .decay = 0.0f,                                                                 \
+     .iters = 1,                                                                    \
+     .flags = 0,                                                                    \
+     .grads = signbp_grads,                                                         \
+     .learned_grads = NULL,                                                         \
+     .targets = NULL,                                                               \
+     .cost = signbp_cost},
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
 
@@ -47,8 +59,14 @@ int main(void)
 
     CHECK(tp_rule_count() == TP_RULE_USER + 1, "rule count %d", tp_rule_count());
     CHECK(tp_rule_parse("SignBP", &r, why) == TP_OK && r == TP_RULE_USER, "parse: %s", why);
-    CHECK(strcmp(tp_rule_name(TP_RULE_USER), "signbp") == 0 && strstr(tp_rule_list(why, sizeof why), "ldrl, signbp"),
-          "names: %s", why);
+    {   /* the list ends with it, after the last built-in rule, whichever that is */
+        char tail[64];
+        size_t n;
+        snprintf(tail, sizeof tail, "%s, signbp", tp_rule_name((tp_rule)(TP_RULE_USER - 1)));
+        n = strlen(tp_rule_list(why, sizeof why));
+        CHECK(strcmp(tp_rule_name(TP_RULE_USER), "signbp") == 0 && n >= strlen(tail) && !strcmp(why + n - strlen(tail), tail),
+              "names: %s", why);
+    }
     CHECK(tp_rule_info(TP_RULE_USER) && tp_rule_info(TP_RULE_USER)->grads == signbp_grads, "tp_rule_info");
 
     cfg = tp_config_default(TP_RULE_USER);

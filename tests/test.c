@@ -1421,27 +1421,34 @@ static void test_aosdtp_without_aux_is_sdtp(void)
 
 /* ================================================================ 10. phases ========== */
 
+/* Every rule that learns feedback: an inverse phase trains only the feedback (with its own step
+   count), a forward phase only the forward weights. A rule whose feedback takes the forward
+   weights' optimiser (TP_RULE_WITH_FORWARD, Kolen-Pollack) steps it alone in an inverse phase,
+   with cfg.forward's settings: its cfg.inverse.lr is 0 here, and the feedback still moves. */
 static void test_phases(void)
 {
-    const tp_rule rules[] = {TP_DTP, TP_SDTP, TP_AOSDTP};
-    for (int k = 0; k < 3; k++) {
-        tp_config cfg = cfg_make(rules[k], 8);
+    for (int k = 0; k < tp_rule_count(); k++) {
+        tp_rule rule = (tp_rule)k;
+        const tp_rule_desc *d = tp_rule_info(rule);
+        tp_config cfg = cfg_make(rule, 8);
         tp_net net;
         double loss;
         float *p0, *ip0;
+        if (!d->learned_grads) continue;
         cfg.n_aux = 5;
+        cfg.iters = 1;
+        if (d->flags & TP_RULE_WITH_FORWARD) cfg.inverse.lr = 0.0f;
         MAKE_NET(&net, "6x5x2 lc3x3/3/s2 fc5 fc3", &cfg);
         p0 = fdup(net.params, net.n_params); ip0 = fdup(net.iparams, net.n_iparams);
         train_steps(&net, 3, 8, 5, TP_PHASE_INVERSE, &loss);
-        CHECK(memcmp(p0, net.params, net.n_params * sizeof(float)) == 0, "%s: inverse phase changed params", tp_rule_name(rules[k]));
-        CHECK(memcmp(ip0, net.iparams, net.n_iparams * sizeof(float)) != 0, "%s: inverse phase left iparams unchanged",
-              tp_rule_name(rules[k]));
-        CHECK(net.cfg.forward.t == 0 && net.cfg.inverse.t == 3, "%s: Adam steps forward %ld inverse %ld", tp_rule_name(rules[k]),
+        CHECK(memcmp(p0, net.params, net.n_params * sizeof(float)) == 0, "%s: inverse phase changed params", d->name);
+        CHECK(memcmp(ip0, net.iparams, net.n_iparams * sizeof(float)) != 0, "%s: inverse phase left iparams unchanged", d->name);
+        CHECK(net.cfg.forward.t == 0 && net.cfg.inverse.t == 3, "%s: Adam steps forward %ld inverse %ld", d->name,
               net.cfg.forward.t, net.cfg.inverse.t);
         memcpy(ip0, net.iparams, net.n_iparams * sizeof(float));
         train_steps(&net, 3, 8, 6, TP_PHASE_FORWARD, &loss);
-        CHECK(memcmp(ip0, net.iparams, net.n_iparams * sizeof(float)) == 0, "%s: forward phase changed iparams", tp_rule_name(rules[k]));
-        CHECK(memcmp(p0, net.params, net.n_params * sizeof(float)) != 0, "%s: forward phase left params unchanged", tp_rule_name(rules[k]));
+        CHECK(memcmp(ip0, net.iparams, net.n_iparams * sizeof(float)) == 0, "%s: forward phase changed iparams", d->name);
+        CHECK(memcmp(p0, net.params, net.n_params * sizeof(float)) != 0, "%s: forward phase left params unchanged", d->name);
         free(p0); free(ip0);
         tp_net_destroy(&net);
     }
@@ -1451,13 +1458,12 @@ static void test_phases(void)
    blocks held before, one step's gradients are the same, so every entry is written. */
 static void test_gradients_overwrite(void)
 {
-    const tp_rule rules[] = {TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP, TP_SS, TP_KP, TP_WM, TP_DRTP, TP_FWDTP,
-                             TP_DDTP, TP_DTPDRL, TP_LDRL};
     const char *specs[] = {"7 fc6 fc5:relu fc4", "6x5x2 lc3x3/3/s2 conv2x2/2 fc5 fc3", "5x4x12 lc3x3/11/s2 lc3x3/3 fc5 fc3",
                            "6x6x2 conv3x3/3 maxpool2x2 conv2x2/2 fc5 fc3"};
-    for (int k = 0; k < (int)(sizeof rules / sizeof rules[0]); k++)
+    for (int k = 0; k < tp_rule_count(); k++)   /* every rule of the table */
         for (int s = 0; s < 4; s++) {
-            tp_config cfg = cfg_make(rules[k], 4);
+            tp_rule rule = (tp_rule)k;
+            tp_config cfg = cfg_make(rule, 4);
             tp_net net;
             float *x, *y, *g0, *ig0;
             cfg.n_aux = 3;
@@ -1473,9 +1479,9 @@ static void test_gradients_overwrite(void)
             net.noise_step--;   /* the same inverse-training noise again */
             CHECK(tp_gradients(&net, x, y, 4, TP_PHASE_BOTH, NULL) == TP_OK, "second gradients");
             CHECK(memcmp(g0, net.grads, net.n_params * sizeof(float)) == 0, "%s on %s: a forward gradient was not overwritten",
-                  tp_rule_name(rules[k]), specs[s]);
+                  tp_rule_name(rule), specs[s]);
             CHECK(!net.iparams || memcmp(ig0, net.igrads, net.n_iparams * sizeof(float)) == 0,
-                  "%s on %s: an inverse gradient was not overwritten", tp_rule_name(rules[k]), specs[s]);
+                  "%s on %s: an inverse gradient was not overwritten", tp_rule_name(rule), specs[s]);
             free(x); free(y); free(g0); free(ig0);
             tp_net_destroy(&net);
         }
@@ -1504,23 +1510,21 @@ static void test_threads_bitwise(void)
 {
     const char *specs[] = {"64 fc64 fc64 fc10", "10x10x3 lc3x3/12/s2 lc3x3/6 fc10", "10x10x3 conv3x3/16 conv3x3/8/s2 fc10",
                            "10x10x3 conv3x3/16:elu maxpool2x2 conv3x3/8:elu maxpool2x2 fc10"};
-    const tp_rule rules[] = {TP_BP, TP_FA, TP_DFA, TP_DTP, TP_SDTP, TP_AOSDTP, TP_SS, TP_KP, TP_WM, TP_DRTP, TP_FWDTP,
-                             TP_DDTP, TP_DTPDRL, TP_LDRL};
     int t0 = tp_get_threads();
     for (int s = 0; s < 4; s++)
-        for (int r = 0; r < (int)(sizeof rules / sizeof rules[0]); r++) {
+        for (int k = 0; k < tp_rule_count(); k++) {   /* every rule of the table, on every kind of layer */
+            tp_rule rule = (tp_rule)k;
             run_result a, b, c;
-            if (s >= 2 && r != 0 && r != 4 && rules[r] < TP_DDTP) continue;
-            run_with_threads(specs[s], rules[r], 1, &a);
-            run_with_threads(specs[s], rules[r], 2, &b);
-            run_with_threads(specs[s], rules[r], 3, &c);
-            CHECK(a.p && b.p && c.p && a.np == b.np && a.ni == b.ni, "%s %s: runs failed", specs[s], tp_rule_name(rules[r]));
+            run_with_threads(specs[s], rule, 1, &a);
+            run_with_threads(specs[s], rule, 2, &b);
+            run_with_threads(specs[s], rule, 3, &c);
+            CHECK(a.p && b.p && c.p && a.np == b.np && a.ni == b.ni, "%s %s: runs failed", specs[s], tp_rule_name(rule));
             if (a.p && b.p && c.p) {
                 CHECK(memcmp(a.p, b.p, a.np * sizeof(float)) == 0 && memcmp(a.p, c.p, a.np * sizeof(float)) == 0,
-                      "%s %s: params differ between 1, 2, 3 threads", specs[s], tp_rule_name(rules[r]));
+                      "%s %s: params differ between 1, 2, 3 threads", specs[s], tp_rule_name(rule));
                 CHECK(memcmp(a.ip, b.ip, a.ni * sizeof(float)) == 0 && memcmp(a.ip, c.ip, a.ni * sizeof(float)) == 0,
-                      "%s %s: iparams differ between 1, 2, 3 threads", specs[s], tp_rule_name(rules[r]));
-                CHECK(a.loss == b.loss && a.loss == c.loss, "%s %s: losses %.17g %.17g %.17g", specs[s], tp_rule_name(rules[r]),
+                      "%s %s: iparams differ between 1, 2, 3 threads", specs[s], tp_rule_name(rule));
+                CHECK(a.loss == b.loss && a.loss == c.loss, "%s %s: losses %.17g %.17g %.17g", specs[s], tp_rule_name(rule),
                       a.loss, b.loss, c.loss);
             }
             free(a.p); free(a.ip); free(b.p); free(b.ip); free(c.p); free(c.ip);
