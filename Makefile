@@ -30,19 +30,19 @@ BINS     = $(addprefix $(BUILD)/,$(EXAMPLES))
 .PHONY: all test sanitize valgrind cross fuzz check-compile data data-cifar data-fashion mnist cifar bench figures clean playground
 all: $(BINS)
 
-$(BUILD)/%: examples/%.c examples/common.h examples/pictures.h targetprop.h | $(BUILD)
+$(BUILD)/%: examples/%.c $(wildcard examples/*.h) targetprop.h | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(LDLIBS)
 
 $(BUILD)/test: tests/test.c targetprop.h | $(BUILD)
 	$(CC) $(ALL_CFLAGS) tests/test.c -o $@ $(LDLIBS)
 
-# The collapse watch (examples/common.h) on a constructed collapse and on every log in results/, where
+# The collapse watch (examples/run.h) on a constructed collapse and on every log in results/, where
 # only the runs results/README.md reports as fallen to chance may raise it.
 COLLAPSED = results/mnist-fc-sdtp-parallel-table5.csv,results/mnist-fc-sdtp-parallel-table5-diagnostics.csv
-$(BUILD)/collapse: tests/collapse.c examples/common.h targetprop.h | $(BUILD)
+$(BUILD)/collapse: tests/collapse.c $(wildcard examples/*.h) targetprop.h | $(BUILD)
 	$(CC) $(ALL_CFLAGS) tests/collapse.c -o $@ $(LDLIBS)
 
-$(BUILD)/pictures: tests/pictures.c examples/common.h examples/pictures.h targetprop.h | $(BUILD)
+$(BUILD)/pictures: tests/pictures.c $(wildcard examples/*.h) targetprop.h | $(BUILD)
 	$(CC) $(ALL_CFLAGS) tests/pictures.c -o $@ $(LDLIBS)
 
 $(BUILD):

@@ -3396,39 +3396,36 @@ static double tp__kp_feedback_grads(tp_net *net, const float *y, int batch)
     return 0.0;
 }
 
-/* ---- DFA: the output error goes straight to every hidden layer, delta_l = (e D_l) * act'(a_l). */
-TPDEF void tp_rule_dfa(tp_net *net, const float *y, int batch)
+/* ---- DFA and DRTP: a signal as wide as the output straight to every hidden layer through its fixed
+   D_l, delta_l = scale (s D_l) * act'(a_l); the top layer learns from its own error. DFA sends the
+   output error (s = e / B, scale 1), DRTP the label itself (s = y, scale 1 / B): no signal from the
+   output reaches a hidden layer then. */
+static void tp__project(tp_net *net, const float *signal, float scale, int batch)
 {
-    int L, C;
-    (void)y;
-    tp__step_args(net, NULL, 0, batch);
-    L = net->n_layers; C = net->n_out;
+    int L = net->n_layers, C = net->n_out;
     tp__scale(net->d[L], net->err, 1.0f / (float)batch, (size_t)batch * C);
+    if (!signal) signal = net->d[L];
     for (int l = 1; l < L; l++) {
         tp_layer *ly = &net->layers[l - 1];
         if (tp__weightless(ly)) continue;
-        tp_gemm(0, 0, batch, ly->n_out, C, net->d[L], C, ly->fb, ly->n_out, 0, net->d[l], ly->n_out);
+        tp_gemm(0, 0, batch, ly->n_out, C, signal, C, ly->fb, ly->n_out, 0, net->d[l], ly->n_out);
+        if (scale != 1.0f) tp__scale(net->d[l], net->d[l], scale, (size_t)batch * ly->n_out);
         tp_act_backward(ly->act, net->h[l], net->d[l], (size_t)batch * ly->n_out);
     }
     for (int l = 1; l <= L; l++) tp__layer_grads(net, l, net->d[l], batch);
 }
 
-/* ---- DRTP: the label itself goes to every hidden layer, delta_l = (y D_l) * act'(a_l) / B; the
-   top layer learns from its own error. No signal from the output reaches a hidden layer. */
+TPDEF void tp_rule_dfa(tp_net *net, const float *y, int batch)
+{
+    (void)y;
+    tp__step_args(net, NULL, 0, batch);
+    tp__project(net, NULL, 1.0f, batch);   /* the scaled error, d[L] */
+}
+
 TPDEF void tp_rule_drtp(tp_net *net, const float *y, int batch)
 {
-    int L, C;
     tp__step_args(net, y, 1, batch);
-    L = net->n_layers; C = net->n_out;
-    tp__scale(net->d[L], net->err, 1.0f / (float)batch, (size_t)batch * C);
-    for (int l = 1; l < L; l++) {
-        tp_layer *ly = &net->layers[l - 1];
-        if (tp__weightless(ly)) continue;
-        tp_gemm(0, 0, batch, ly->n_out, C, y, C, ly->fb, ly->n_out, 0, net->d[l], ly->n_out);
-        tp__scale(net->d[l], net->d[l], 1.0f / (float)batch, (size_t)batch * ly->n_out);
-        tp_act_backward(ly->act, net->h[l], net->d[l], (size_t)batch * ly->n_out);
-    }
-    for (int l = 1; l <= L; l++) tp__layer_grads(net, l, net->d[l], batch);
+    tp__project(net, y, 1.0f / (float)batch, batch);
 }
 
 static void tp__cost_dfa(const tp_net *net, int l, tp_cost *c)   /* e D_l (DFA) or y D_l (DRTP) for every hidden layer */

@@ -14,7 +14,10 @@
 #define _POSIX_C_SOURCE 200809L
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
-#include "common.h"
+#include "cli.h"
+#include "data.h"
+#include "run.h"
+#include "csvlog.h"
 #include "pictures.h"
 
 #include <sys/stat.h>

@@ -22,7 +22,8 @@
 #define _POSIX_C_SOURCE 200809L
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
-#include "common.h"   /* ex_now: the examples' one clock */
+#include "cli.h"
+#include "run.h"   /* ex_now: the examples' one clock */
 
 #include <errno.h>
 #include <stdio.h>

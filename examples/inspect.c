@@ -11,7 +11,8 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
-#include "common.h"
+#include "cli.h"
+#include "data.h"
 
 static int usage(FILE *f, int code)
 {

@@ -3,9 +3,11 @@
      ex_svg_histogram     a histogram (or several, overlaid) as SVG
      ex_png_gray          an 8-bit grey PNG (stored deflate: no compression library needed)
    Every writer checks its writes and returns 0 when one failed.
-   Include it after common.h, which it builds on. */
+   Include it after targetprop.h. */
 #ifndef EXAMPLES_PICTURES_H
 #define EXAMPLES_PICTURES_H
+
+#include "cli.h"   /* EX_FN, and the C library's headers */
 
 /* ---------------------------------------------------------------------------------------------
    SVG charts */

@@ -9,7 +9,8 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
-#include "common.h"
+#include "cli.h"
+#include "csvlog.h"
 #include "pictures.h"
 
 #define MAX_LOGS 32

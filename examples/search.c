@@ -20,7 +20,10 @@
 #define _POSIX_C_SOURCE 200809L
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
-#include "common.h"
+#include "cli.h"
+#include "data.h"
+#include "run.h"
+#include "csvlog.h"
 #include "pictures.h"
 
 #include <fcntl.h>
@@ -480,14 +483,8 @@ static void trial_setup(const search_opts *o, const trial_cfg *c, tp_dataset *tr
     cfg->seed = c->seed;
     cfg->max_batch = o->batch;
     if (o->aux >= 0) cfg->n_aux = o->aux;
-    memset(run, 0, sizeof *run);
-    run->train = train;
-    run->test = test;
-    run->forward_epochs = o->epochs;
-    run->batch = o->batch;
+    ex_run_init(run, train, test, o->epochs, o->batch, o->max_batches, tp_get_threads());
     run->augment = o->augment;
-    run->max_batches = o->max_batches;
-    run->threads = tp_get_threads();
     run->watch = 1;
 }
 
@@ -660,7 +657,7 @@ static int start_trial(const search_opts *o, const trial_cfg *c, const tp_config
         return 0;
     }
     memset(blob, 0, sizeof *blob);
-    ex_state_init(&blob->st, ex_batches(run->train, o->batch, o->max_batches), o->batch);
+    ex_state_init(&blob->st, run);
     result_row(blob->key, sizeof blob->key, o, c, "", "", "", "");
     return 1;
 }

@@ -3,16 +3,42 @@
      cc -O3 -march=native -fopenmp -I. examples/train.c -o train -lm
      ./train --data data/mnist --arch mnist-fc --rule dtp --schedule alternating --log dtp.csv
 
-   A thin program over common.h's ex_train: the options, then the hooks it calls after every batch
+   A thin program over run.h's ex_train: the options, then the hooks it calls after every batch
    (progress bar, mid-epoch checkpoints) and every epoch (the printed line, the log, the checkpoint).
    Run ./train --help for every option. */
 #define _POSIX_C_SOURCE 200809L
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
-#include "common.h"
+#include "cli.h"
+#include "data.h"
+#include "run.h"
+#include "csvlog.h"
+
+enum { AFTER_PAPER, OWN_DECAY, OWN_ITERS };
+
+/* The rules of the header's table that the paper has no Table 5 row for (on mnist-fc, where it has one for
+   each of its own rules), or those with a forward weight decay or feedback steps per batch of their own (each
+   followed by its value), as a list joined by ", ": so the help text follows the table. */
+static const char *rules_that(int which, char *buf, size_t n)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int r = 0; r < tp_rule_count() && o < n; r++) {
+        const tp_rule_desc *d = tp_rule_info((tp_rule)r);
+        tp_config cfg = tp_config_default((tp_rule)r);
+        if ((which == AFTER_PAPER && tp_config_paper(&cfg, "mnist-fc", (tp_rule)r, TP_PARALLEL, TP_HPARAMS_TABLE5, NULL) == TP_OK) ||
+            (which == OWN_DECAY && !(d->decay > 0.0f)) || (which == OWN_ITERS && d->iters <= 1))
+            continue;
+        o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? ", " : "", d->name);
+        if (which == OWN_DECAY && o < n) o += (size_t)snprintf(buf + o, n - o, " %g", (double)d->decay);
+        if (which == OWN_ITERS && o < n) o += (size_t)snprintf(buf + o, n - o, " %d", d->iters);
+    }
+    return buf;
+}
 
 static void usage(FILE *f)
 {
+    char list[1024], text[2048];
     fprintf(f,
 "usage: train [options]          (--opt value or --opt=value)\n"
 "Train a network of targetprop.h and print one line per epoch.\n"
@@ -32,24 +58,30 @@ static void usage(FILE *f)
 "  --rule R              one of the rules listed at the end (default bp)\n"
 "  --schedule S          parallel, alternating or interleaved (default parallel); alternating runs\n"
 "                        an epoch of inverse steps only before each forward epoch (numbered as\n"
-"                        that one), interleaved one before each parallel epoch (ddtp's, dtpdrl's)\n"
-"  --hparams H           best (default): this library's best measured configuration for the\n"
-"                        preset, rule and schedule (the README's results table, with their\n"
-"                        auxiliary units and initialiser); table5: the paper's Table 5 row as\n"
-"                        printed. They differ for SDTP on mnist-fc and mnist-lc, AO-SDTP\n"
-"                        alternating on mnist-fc, every rule on cifar-vgg and the rules after\n"
-"                        the paper (ss ... fwdtp), which table5 has no row for: where there is\n"
-"                        no row, and for a spec that is no preset, the library's defaults.\n"
-"                        The options below override either.\n"
+"                        that one), interleaved one before each parallel epoch (ddtp's, dtpdrl's)\n");
+    snprintf(text, sizeof text, "best (default): this library's best measured configuration for the preset, rule and "
+             "schedule (the README's results table, with their auxiliary units and initialiser); table5: the paper's "
+             "Table 5 row as printed. They differ for SDTP on mnist-fc and mnist-lc, AO-SDTP alternating on mnist-fc, "
+             "every rule on cifar-vgg and the rules after the paper (%s), which table5 has no row for: where there is no "
+             "row, and for a spec that is no preset, the library's defaults. The options below override either.",
+             rules_that(AFTER_PAPER, list, sizeof list));
+    ex_help_item(f, "--hparams H", text);
+    fprintf(f,
 "  --lr X --beta1 X --beta2 X --eps X                    Adam of the forward weights\n"
 "  --inverse-lr X --inverse-beta1 X --inverse-beta2 X --inverse-eps X   Adam of the inverses\n"
-"  --sgd                 plain SGD for the forward weights instead of Adam\n"
-"  --decay X             decoupled weight decay of the forward weights per step (kp: 1e-4,\n"
-"                        what makes its feedback tend to W; others: 0)\n"
+"  --sgd                 plain SGD for the forward weights instead of Adam\n");
+    rules_that(OWN_DECAY, list, sizeof list);
+    snprintf(text, sizeof text, "decoupled weight decay of the forward weights per step (default 0%s%s)",
+             list[0] ? ", the rule's own for " : "", list);
+    ex_help_item(f, "--decay X", text);
+    fprintf(f,
 "  --alpha X             target step: DTP's at the penultimate layer; ddtp's, dtpdrl's and ldrl's\n"
 "                        at the output\n"
-"  --sigma X             noise the inverses (learned feedback) are trained on\n"
-"  --iters N             feedback training steps per batch (ldrl default 5, others 1)\n"
+"  --sigma X             noise the inverses (learned feedback) are trained on\n");
+    rules_that(OWN_ITERS, list, sizeof list);
+    snprintf(text, sizeof text, "feedback training steps per batch (default 1%s%s)", list[0] ? ", the rule's own for " : "", list);
+    ex_help_item(f, "--iters N", text);
+    fprintf(f,
 "  --inverse-decay X     decoupled weight decay of the learned feedback per step (ddtp's damping)\n"
 "  --aux N               AO-SDTP auxiliary output units (default 512)\n"
 "  --hybrid BETA         hybrid targets: BETA * backprop + (1 - BETA) * target propagation\n"
@@ -127,14 +159,6 @@ typedef struct {
     float f[N_FLOAT];           /* NAN: not given */
 } train_opts;
 
-/* One of names[] in any case: its index, or -1 with a message. */
-static int choose(const char *prog, const char *opt, const char *v, const char *const *names, int n, const char *expect)
-{
-    for (int k = 0; k < n; k++) if (ex_word_is(v, names[k])) return k;
-    fprintf(stderr, "%s: %s \"%s\": expected %s\n", prog, opt, v, expect);
-    return -1;
-}
-
 /* Returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, train_opts *o)
 {
@@ -159,7 +183,7 @@ static int parse_args(int argc, char **argv, train_opts *o)
         else if (ex_flag(&a, "--quiet")) o->quiet = 1;
         else if (ex_flag(&a, "--no-augment")) o->augment = 0;
         else if (ex_flag(&a, "--sgd")) o->sgd = 1;
-        else if ((v = ex_value(&a, "--dataset"))) a.bad |= (k = choose(a.prog, "--dataset", v, datasets, 5,
+        else if ((v = ex_value(&a, "--dataset"))) a.bad |= (k = ex_choose(a.prog, "--dataset", v, datasets, 5,
                                                              "mnist, fashion, cifar10, records or synthetic")) < 0, o->dataset = k < 0 ? v : datasets[k];
         else if ((v = ex_value(&a, "--data"))) o->data_dir = v;
         else if ((v = ex_value(&a, "--arch"))) o->arch = v;
@@ -172,11 +196,11 @@ static int parse_args(int argc, char **argv, train_opts *o)
         } else if ((v = ex_value(&a, "--schedule"))) {
             if (tp_schedule_parse(v, &o->sched, err) != TP_OK) fprintf(stderr, "train: --schedule: %s\n", err), a.bad = 1;
         }
-        else if ((v = ex_value(&a, "--hparams"))) a.bad |= (k = choose(a.prog, "--hparams", v, hparams, 2, "best or table5")) < 0,
+        else if ((v = ex_value(&a, "--hparams"))) a.bad |= (k = ex_choose(a.prog, "--hparams", v, hparams, 2, "best or table5")) < 0,
                                                   o->hparams = k == 1 ? TP_HPARAMS_TABLE5 : TP_HPARAMS_BEST;
-        else if ((v = ex_value(&a, "--inverse-loss"))) a.bad |= (o->inverse_loss = choose(a.prog, "--inverse-loss", v, losses, 2,
+        else if ((v = ex_value(&a, "--inverse-loss"))) a.bad |= (o->inverse_loss = ex_choose(a.prog, "--inverse-loss", v, losses, 2,
                                                                  "preserve or denoise")) < 0;
-        else if ((v = ex_value(&a, "--init"))) a.bad |= (o->init = choose(a.prog, "--init", v, inits, 2, "glorot or lecun")) < 0;
+        else if ((v = ex_value(&a, "--init"))) a.bad |= (o->init = ex_choose(a.prog, "--init", v, inits, 2, "glorot or lecun")) < 0;
         else if ((v = ex_value(&a, "--epochs"))) a.bad |= !ex_parse_int(a.prog, "--epochs", v, 1, 1000000, &o->epochs);
         else if ((v = ex_value(&a, "--batch"))) a.bad |= !ex_parse_int(a.prog, "--batch", v, 1, 1 << 20, &o->batch);
         else if ((v = ex_value(&a, "--max-batches"))) a.bad |= !ex_parse_int(a.prog, "--max-batches", v, 0, 1 << 30, &o->max_batches);
@@ -192,10 +216,10 @@ static int parse_args(int argc, char **argv, train_opts *o)
                                                               float_opts[k].open, &o->f[k]);
             else if (k == N_FLOAT) ex_unknown(&a);
         }
-        o->given |= (ex__is(&a, "--rule") ? G_RULE : 0) | (ex__is(&a, "--schedule") ? G_SCHED : 0) | (ex__is(&a, "--arch") ? G_ARCH : 0) |
-                    (ex__is(&a, "--batch") ? G_BATCH : 0) | (ex__is(&a, "--seed") ? G_SEED : 0) | (ex__is(&a, "--hparams") ? G_HPARAMS : 0) |
-                    (ex__is(&a, "--sgd") ? G_SGD : 0) | (ex__is(&a, "--aux") ? G_AUX : 0) | (ex__is(&a, "--iters") ? G_ITERS : 0) |
-                    (ex__is(&a, "--inverse-loss") ? G_INVLOSS : 0) | (ex__is(&a, "--init") ? G_INIT : 0);
+        o->given |= (ex_is(&a, "--rule") ? G_RULE : 0) | (ex_is(&a, "--schedule") ? G_SCHED : 0) | (ex_is(&a, "--arch") ? G_ARCH : 0) |
+                    (ex_is(&a, "--batch") ? G_BATCH : 0) | (ex_is(&a, "--seed") ? G_SEED : 0) | (ex_is(&a, "--hparams") ? G_HPARAMS : 0) |
+                    (ex_is(&a, "--sgd") ? G_SGD : 0) | (ex_is(&a, "--aux") ? G_AUX : 0) | (ex_is(&a, "--iters") ? G_ITERS : 0) |
+                    (ex_is(&a, "--inverse-loss") ? G_INVLOSS : 0) | (ex_is(&a, "--init") ? G_INIT : 0);
     }
     if (a.bad) return 2;
     if (!o->arch) o->arch = !strcmp(o->dataset, "cifar10") ? "cifar-fc" : "mnist-fc";
@@ -328,15 +352,15 @@ static int open_net(const train_opts *o, tp_net *net, tp_dataset *train, tp_data
         return 0;
     }
     if (!load_data(o, net, train, test)) { tp_net_destroy(net); return 0; }
-    run->train = train;
-    run->test = test;
-    run->batch = net->cfg.max_batch;
+    ex_run_init(run, train, test, o->epochs, net->cfg.max_batch, o->max_batches, o->threads);
+    run->augment = o->augment && !strcmp(o->dataset, "cifar10");
+    run->watch = 1;
     if (o->resume && !ex_state_check(st, net, run, why, sizeof why)) {
         fprintf(stderr, "train: --resume %s: the checkpoint's run record is wrong: %s\n", o->resume, why);
     } else if (train->n < run->batch) {
         fprintf(stderr, "train: %d training examples, fewer than one batch of %d\n", train->n, run->batch);
     } else {
-        if (!o->resume) ex_state_init(st, ex_batches(train, run->batch, run->max_batches), run->batch);
+        if (!o->resume) ex_state_init(st, run);
         return 1;
     }
     tp_net_destroy(net);
@@ -350,11 +374,22 @@ typedef struct {
     const train_opts *o;
     tp_dataset *train;
     FILE *log, *bar;            /* bar: the terminal the progress bar is drawn on, or NULL */
-    int steps, alt, drawn;
+    int steps, drawn;
     int failed;                 /* a hook could not write a checkpoint, log or diagnostics (and said so) */
     double bar_t, epoch_t;      /* last redraw; when the epoch's timing started (0: not yet) */
     int epoch_b;                /* the batch it started from */
 } train_ctx;
+
+/* The number of the forward epoch under way in st (a feedback-only epoch has the number of the one it
+   precedes), and whether it is a feedback-only one (feedback_only may be NULL). */
+static int epoch_under_way(const tp_net *net, const ex_state *st, int *feedback_only)
+{
+    tp_phase phase;
+    int epoch;
+    ex_epoch_phase(net, st->step - 1, &phase, &epoch);
+    if (feedback_only) *feedback_only = phase == TP_PHASE_INVERSE;
+    return epoch;
+}
 
 static void clear_bar(train_ctx *c)
 {
@@ -372,7 +407,7 @@ static int after_batch(void *ctx, tp_net *net, const ex_state *st)
 {
     train_ctx *c = (train_ctx *)ctx;
     double now = ex_now(), rate, left;
-    int w = 24, fill;
+    int w = 24, fill, feedback_only, epoch = epoch_under_way(net, st, &feedback_only);
     if (c->o->ckpt_every && st->batch % c->o->ckpt_every == 0 && !save(net, "--checkpoint", c->o->ckpt, st)) return c->failed = 1;
     if (!c->bar) return 0;
     if (c->epoch_t == 0) { c->epoch_t = now; c->epoch_b = st->batch; return 0; } /* the epoch's first batch here */
@@ -381,8 +416,8 @@ static int after_batch(void *ctx, tp_net *net, const ex_state *st)
     rate = (st->batch - c->epoch_b) / (now - c->epoch_t); /* batches per second */
     left = (st->batches - st->batch) / rate;
     fill = (int)((double)st->batch / st->batches * w);
-    fprintf(c->bar, "\r\033[Kepoch %d/%d%s [%.*s%*s] %3d%%  %.0f ex/s  %.0f s left, run ~%.0f min", c->alt ? (st->step + 1) / 2 : st->step,
-            c->alt ? c->steps / 2 : c->steps, c->alt && st->step % 2 ? " inverse" : "", fill, "########################",
+    fprintf(c->bar, "\r\033[Kepoch %d/%d%s [%.*s%*s] %3d%%  %.0f ex/s  %.0f s left, run ~%.0f min", epoch, c->o->epochs,
+            feedback_only ? " inverse" : "", fill, "########################",
             w - fill, "", 100 * st->batch / st->batches, rate * st->batch_size, left,
             (left + (double)(c->steps - st->step) * st->batches / rate) / 60);
     fflush(c->bar);
@@ -415,6 +450,7 @@ static int diagnose(train_ctx *c, tp_net *net, const ex_progress *p, tp_diag *d,
 static void print_header(const train_opts *o, const tp_net *net, const tp_dataset *train, const tp_dataset *test, const ex_state *st)
 {
     const tp_config *cfg = &net->cfg;
+    int feedback_only, epoch = epoch_under_way(net, st, &feedback_only);
     printf("net    %s\n       %.2f M parameters, %.1f MB, %.2f M multiply-adds per example\n", net->spec,
            (double)(net->n_params + net->n_iparams) / 1e6, (double)tp_net_bytes(net) / 1048576.0, tp_net_macs(net) / 1e6);
     printf("rule   %s, %s, lr %g b1 %g b2 %g eps %g%s", tp_rule_name(cfg->rule), tp_schedule_name(cfg->schedule),
@@ -432,8 +468,8 @@ static void print_header(const train_opts *o, const tp_net *net, const tp_datase
     printf("\ndata   %s: %d training, %d test examples; batch %d, ", o->dataset, train->n, test->n, cfg->max_batch);
     if (o->threads) printf("%d thread%s\n", o->threads, o->threads > 1 ? "s" : "");
     else printf("threads auto (1 to %d, the fastest by timing)\n", ex_cpus());
-    if (o->resume) printf("resume %s: epoch %d%s, batch %d of %d\n", o->resume, ex_alternating(net) ? (st->step + 1) / 2 : st->step,
-                          ex_alternating(net) && st->step % 2 ? " (inverse)" : "", st->batch, st->batches);
+    if (o->resume) printf("resume %s: epoch %d%s, batch %d of %d\n", o->resume, epoch, feedback_only ? " (inverse)" : "", st->batch,
+                          st->batches);
     fflush(stdout);
 }
 
@@ -497,19 +533,12 @@ int main(int argc, char **argv)
     tp_result r;
     int code = parse_args(argc, argv, &o);
     if (code >= 0) return code;
-    memset(&run, 0, sizeof run);
-    run.forward_epochs = o.epochs;
-    run.max_batches = o.max_batches;
-    run.threads = o.threads;
-    run.augment = o.augment && !strcmp(o.dataset, "cifar10");
-    run.watch = 1;
     if (!open_net(&o, &net, &train, &test, &run, &st)) return 1;
 
     memset(&c, 0, sizeof c);
     c.o = &o;
     c.train = &train;
     c.steps = ex_steps(&net, o.epochs);
-    c.alt = ex_alternating(&net);
     c.bar = o.quiet ? NULL : isatty(2) ? stderr : isatty(1) ? stdout : NULL;
     ex_log_columns(header, sizeof header, o.diagnostics ? net.n_layers : 0);
     if (o.log && !(c.log = ex_log_open("train", o.log, header, o.resume ? st.step - 1 : -1, &net))) return 1;
@@ -521,7 +550,7 @@ int main(int argc, char **argv)
     r = ex_train(&net, &run, &st);
     clear_bar(&c);
     if (c.log && fclose(c.log) != 0 && r == TP_OK) { fprintf(stderr, "train: --log %s: cannot write\n", o.log); r = TP_ERROR_IO; }
-    if (r != TP_OK) fprintf(stderr, "train: epoch %d, batch %d: %s%s%s%s%s\n", c.alt ? (st.step + 1) / 2 : st.step, st.batch,
+    if (r != TP_OK) fprintf(stderr, "train: epoch %d, batch %d: %s%s%s%s%s\n", epoch_under_way(&net, &st, NULL), st.batch,
                             r == TP_ERROR_DIVERGED ? "" : tp_result_string(r), r == TP_ERROR_DIVERGED ? "" : ": ", net.error,
                             o.ckpt ? "; the checkpoint written before is kept: " : "", o.ckpt ? o.ckpt : "");
     else if (c.failed || st.step <= c.steps) r = TP_ERROR_IO; /* a hook stopped the run after its message (at the last

@@ -7,7 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
-#include "../examples/common.h"
+#include "../examples/run.h"
 
 #include <stddef.h>
 

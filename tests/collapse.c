@@ -11,7 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
-#include "../examples/common.h"
+#include "../examples/csvlog.h"
 
 enum { N = 2048, DIM = 32, CLASSES = 10, BATCH = 32 };
 
@@ -61,7 +61,7 @@ static int run(int sabotage, char *why, size_t n)
     memset(&r, 0, sizeof r);
     r.train = &train; r.test = &test; r.forward_epochs = 4; r.batch = BATCH; r.threads = 1; r.watch = 1;
     r.after_epoch = sabotage ? wreck : NULL;
-    ex_state_init(&st, ex_batches(&train, BATCH, 0), BATCH);
+    ex_state_init(&st, &r);
     res = ex_train(&net, &r, &st);
     snprintf(why, n, "%s (stopped in epoch %d)", res == TP_OK ? "finished" : net.error, (int)st.step);
     tp_net_destroy(&net);

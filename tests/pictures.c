@@ -8,7 +8,6 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
-#include "../examples/common.h"
 #include "../examples/pictures.h"
 
 /* Checks the axis ex__linear makes of [lo, hi] with these flags: 2 to EX_MAX_TICKS ticks, a step of
