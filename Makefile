@@ -51,16 +51,7 @@ $(BUILD):
 test: $(BUILD)/test $(BUILD)/train $(BUILD)/fuzz-regress $(BUILD)/alloc-fail $(BUILD)/search $(BUILD)/plot $(BUILD)/bench \
       $(BUILD)/autoencoder $(BUILD)/aux_sweep $(BUILD)/inspect \
       $(BUILD)/pictures $(BUILD)/extra-rule $(BUILD)/misuse $(BUILD)/collapse check-compile
-	./$(BUILD)/alloc-fail
-	./$(BUILD)/misuse
-	./$(BUILD)/collapse
-	./$(BUILD)/collapse --known=$(COLLAPSED) results/*.csv
-	./$(BUILD)/extra-rule
-	tests/examples.sh $(BUILD)
-	tests/kill-resume.sh $(BUILD)/train
-	./$(BUILD)/fuzz-regress tests/fuzz/crashes tests/fuzz/corpus-min
-	./$(BUILD)/test
-	MAKE="$(MAKE)" tests/playground.sh $(BUILD)
+	MAKE="$(MAKE)" COLLAPSED="$(COLLAPSED)" tests/run.sh $(BUILD)
 
 # A rule added from outside the header through TP_EXTRA_RULES, as the header's HOW TO ADD A RULE says.
 $(BUILD)/extra-rule: tests/extra-rule.c targetprop.h | $(BUILD)
