@@ -1061,9 +1061,8 @@ static void tp__pack_at(int mc, int kc, const float *a, int lda, float *TP__REST
 /* tp__pack_at reading A^T along its stored rows: mc floats at a time into all the panels
    (fixed-size copies, inlined), where a panel at a time read TP_MR floats per row, lda apart.
    Sixteen rows at a time, panel by panel: each panel then takes 16 x TP_MR floats in a row,
-   where a row at a time wrote TP_MR floats to each panel in turn, kc x TP_MR floats apart (2 KB
-   on AVX2: every store to the same few sets of L1); the pack took 7.6% of the mnist-fc
-   first layer's dW product that way and 3.1% this way. */
+   where a row at a time would write TP_MR floats to each panel in turn, kc x TP_MR floats apart
+   (2 KB on AVX2: every store to the same few sets of L1). */
 static void tp__pack_at_rows(int mc, int kc, const float *TP__RESTRICT a, int lda, float *TP__RESTRICT out)
 {
     int full = mc - mc % TP_MR;
@@ -1147,8 +1146,8 @@ TP__INLINE void tp__micro_edge(int kc, const float *TP__RESTRICT a, ptrdiff_t rs
 #if TP__GEMM_SEQ
 /* tp__micro with the whole tile in its own copy of the loop: with no ragged edge the
    accumulators never need an address, so they go from the registers straight into C
-   (tp__micro's zeroed array on the stack and its copy out cost a tenth of a K = 128 tile);
-   the same additions in the same order. The edges take tp__micro_edge. */
+   (without tp__micro's zeroed array on the stack and its copy out); the same additions in the
+   same order. The edges take tp__micro_edge. */
 TP__INLINE void tp__micro_seq(int kc, const float *TP__RESTRICT a, ptrdiff_t rsa, ptrdiff_t csa,
                               const float *TP__RESTRICT b, int ldb, float *TP__RESTRICT c, int ldc,
                               int mr, int nr, int load)
