@@ -2156,14 +2156,14 @@ static char *tp__next_token(char *s, char **save)
     return start;
 }
 
-static tp_result tp__parse_spec(tp_net *net, const char *spec)
+/* The spec's text into buf: 1 to 2047 printable ASCII characters, the short form "784-256x6-10"
+   expanded to "784 fc256x6 fc10". */
+static tp_result tp__spec_text(tp_net *net, const char *spec, char buf[2048])
 {
-    char buf[2048], *tok, *save = NULL;
-    int first = 1, loss_seen = 0, last_explicit = 0;
     size_t n = strlen(spec);
-    if (n == 0 || n >= sizeof buf) {
+    if (n == 0 || n >= 2048) {
         tp__msg(net->error, "network spec is %s (length %lu, expected 1..%lu characters)",
-                n ? "too long" : "empty", (unsigned long)n, (unsigned long)sizeof buf - 1);
+                n ? "too long" : "empty", (unsigned long)n, (unsigned long)2047);
         return TP_ERROR_SPEC;
     }
     for (size_t i = 0; i < n; i++)
@@ -2192,16 +2192,74 @@ static tp_result tp__parse_spec(tp_net *net, const char *spec)
         out[o] = 0;
         memcpy(buf, out, o + 1);
     }
+    return TP_OK;
+}
+
+/* The input token p ("784", "28x28", "28x28x1") into net's input shape; 0 if it is not one. */
+static int tp__parse_input(tp_net *net, const char *p)
+{
+    int d[3] = {1, 1, 1}, nd = 0;
+    while (nd < 3 && tp__parse_uint(&p, &d[nd])) { nd++; if (*p == 'x' && nd < 3) p++; else break; }
+    if (nd == 0 || *p || p[-1] == 'x' || d[0] < 1 || d[1] < 1 || d[2] < 1 || (double)d[0] * d[1] * d[2] > 1e9) return 0;
+    net->in_h = nd == 1 ? 1 : d[0];
+    net->in_w = nd == 1 ? 1 : d[1];
+    net->in_c = nd == 1 ? d[0] : nd == 2 ? 1 : d[2];
+    return 1;
+}
+
+/* A layer token p (its activation already taken off) added to net, R times for fcNxR. */
+static tp_result tp__parse_layer(tp_net *net, const char *tok, const char *p, tp_act act, int explicit_act)
+{
+    int k = 1, c = 0, s = 1, reps = 1;
+    tp_kind kind;
+    tp_result r;
+    for (kind = (tp_kind)0; tp_kind_info(kind); kind = (tp_kind)(kind + 1))   /* the kind whose name starts the token */
+        if (strncmp(p, tp__kinds[kind].name, strlen(tp__kinds[kind].name)) == 0 && p[strlen(tp__kinds[kind].name)] >= '0' &&
+            p[strlen(tp__kinds[kind].name)] <= '9') break;
+    if (!tp_kind_info(kind)) goto bad;
+    p += strlen(tp__kinds[kind].name);
+    if (!(tp__kinds[kind].flags & TP_KIND_SPATIAL)) {
+        if (!tp__parse_uint(&p, &c)) goto bad;
+        if (*p == 'x') { p++; if (!tp__parse_uint(&p, &reps) || reps < 1) goto bad; }
+    } else {
+        int k2, pool = (tp__kinds[kind].flags & TP_KIND_POOL);
+        if (!tp__parse_uint(&p, &k) || *p++ != 'x' || !tp__parse_uint(&p, &k2) ||
+            (!pool && (*p++ != '/' || !tp__parse_uint(&p, &c)))) goto bad;
+        if (k2 != k) {
+            tp__msg(net->error, "spec token \"%s\": kernel %dx%d, expected a square kernel", tok, k, k2);
+            return TP_ERROR_SPEC;
+        }
+        if (pool) s = k;   /* a pool's stride is its size unless given; its channels the input's */
+        if (*p == '/') { p++; if (*p++ != 's' || !tp__parse_uint(&p, &s)) goto bad; }
+    }
+    if (*p) goto bad;
+    while (reps-- > 0)
+        if ((r = tp__add_layer(net, kind, k, c, s, act, explicit_act, tok)) != TP_OK) return r;
+    return TP_OK;
+bad:
+    {
+        char kinds[200];
+        size_t o = 0;
+        for (int i = 0; tp_kind_info((tp_kind)i) && o < sizeof kinds; i++)
+            o += (size_t)snprintf(kinds + o, sizeof kinds - o, "%s%s", tp__kinds[i].name,
+                                  (tp__kinds[i].flags & TP_KIND_POOL) ? "KxK[/sS], " : (tp__kinds[i].flags & TP_KIND_SPATIAL) ? "KxK/C[/sS], " : "N[xR], ");
+        tp__msg(net->error, "spec token \"%s\": expected %ssoftmax or mse", tok, kinds);
+    }
+    return TP_ERROR_SPEC;
+}
+
+static tp_result tp__parse_spec(tp_net *net, const char *spec)
+{
+    char buf[2048], *tok, *save = NULL;
+    int first = 1, loss_seen = 0, last_explicit = 0;
+    tp_result r;
+    if ((r = tp__spec_text(net, spec, buf)) != TP_OK) return r;
     net->n_layers = 0;
     net->loss = TP_SOFTMAX_XENT;
     for (tok = tp__next_token(buf, &save); tok; tok = tp__next_token(NULL, &save)) {
-        char word[64];
-        const char *p = tok;
-        char *colon;
+        char word[64], *colon;
         tp_act act = TP_TANH;
-        int explicit_act = 0, k = 1, c = 0, s = 1, reps = 1;
-        tp_kind kind;
-        tp_result r;
+        int explicit_act = 0;
         if (loss_seen) {
             tp__msg(net->error, "spec token \"%s\" after the loss; the loss (softmax or mse) comes last", tok);
             return TP_ERROR_SPEC;
@@ -2216,61 +2274,20 @@ static tp_result tp__parse_spec(tp_net *net, const char *spec)
             }
             explicit_act = 1;
         }
-        p = word;
         if (first) {
-            int d[3] = {1, 1, 1}, nd = 0;
-            if (strncmp(p, "in", 2) == 0 && p[2] == 0) continue;
-            while (nd < 3 && tp__parse_uint(&p, &d[nd])) { nd++; if (*p == 'x' && nd < 3) p++; else break; }
-            if (nd == 0 || *p || p[-1] == 'x' || d[0] < 1 || d[1] < 1 || d[2] < 1 || explicit_act ||
-                (double)d[0] * d[1] * d[2] > 1e9) {
+            if (strcmp(word, "in") == 0) continue;
+            if (explicit_act || !tp__parse_input(net, word)) {
                 tp__msg(net->error, "spec input \"%s\": expected a size like 784 or 28x28x1", tok);
                 return TP_ERROR_SPEC;
             }
-            if (nd == 1) { net->in_h = 1; net->in_w = 1; net->in_c = d[0]; }
-            else if (nd == 2) { net->in_h = d[0]; net->in_w = d[1]; net->in_c = 1; }
-            else { net->in_h = d[0]; net->in_w = d[1]; net->in_c = d[2]; }
             first = 0;
-            continue;
-        }
-        if (strcmp(p, "softmax") == 0 || strcmp(p, "mse") == 0) {
-            net->loss = p[0] == 's' ? TP_SOFTMAX_XENT : TP_SQUARED_ERROR;
+        } else if (strcmp(word, "softmax") == 0 || strcmp(word, "mse") == 0) {
+            net->loss = word[0] == 's' ? TP_SOFTMAX_XENT : TP_SQUARED_ERROR;
             loss_seen = 1;
-            continue;
-        }
-        for (kind = (tp_kind)0; tp_kind_info(kind); kind = (tp_kind)(kind + 1))   /* the kind whose name starts the token */
-            if (strncmp(p, tp__kinds[kind].name, strlen(tp__kinds[kind].name)) == 0 && p[strlen(tp__kinds[kind].name)] >= '0' &&
-                p[strlen(tp__kinds[kind].name)] <= '9') break;
-        if (!tp_kind_info(kind)) goto bad;
-        p += strlen(tp__kinds[kind].name);
-        if (!(tp__kinds[kind].flags & TP_KIND_SPATIAL)) {
-            if (!tp__parse_uint(&p, &c)) goto bad;
-            if (*p == 'x') { p++; if (!tp__parse_uint(&p, &reps) || reps < 1) goto bad; }
         } else {
-            int k2, pool = (tp__kinds[kind].flags & TP_KIND_POOL);
-            if (!tp__parse_uint(&p, &k) || *p++ != 'x' || !tp__parse_uint(&p, &k2) ||
-                (!pool && (*p++ != '/' || !tp__parse_uint(&p, &c)))) goto bad;
-            if (k2 != k) {
-                tp__msg(net->error, "spec token \"%s\": kernel %dx%d, expected a square kernel", tok, k, k2);
-                return TP_ERROR_SPEC;
-            }
-            if (pool) s = k;   /* a pool's stride is its size unless given; its channels the input's */
-            if (*p == '/') { p++; if (*p++ != 's' || !tp__parse_uint(&p, &s)) goto bad; }
+            if ((r = tp__parse_layer(net, tok, word, act, explicit_act)) != TP_OK) return r;
+            last_explicit = explicit_act;
         }
-        if (*p) goto bad;
-        last_explicit = explicit_act;
-        while (reps-- > 0)
-            if ((r = tp__add_layer(net, kind, k, c, s, act, explicit_act, tok)) != TP_OK) return r;
-        continue;
-    bad:
-        {
-            char kinds[200];
-            size_t o = 0;
-            for (int i = 0; tp_kind_info((tp_kind)i) && o < sizeof kinds; i++)
-                o += (size_t)snprintf(kinds + o, sizeof kinds - o, "%s%s", tp__kinds[i].name,
-                                      (tp__kinds[i].flags & TP_KIND_POOL) ? "KxK[/sS], " : (tp__kinds[i].flags & TP_KIND_SPATIAL) ? "KxK/C[/sS], " : "N[xR], ");
-            tp__msg(net->error, "spec token \"%s\": expected %ssoftmax or mse", tok, kinds);
-        }
-        return TP_ERROR_SPEC;
     }
     if (first || net->n_layers == 0) {
         tp__msg(net->error, "network spec \"%s\" has %s, expected an input size and at least one layer",
@@ -4758,153 +4775,184 @@ static void tp__get_adam(tp__reader *r, tp_adam *a, uint32_t version)
     if (version >= 2) a->decay = tp__get_f32(r, "Adam decay");
 }
 
+/* What a checkpoint's header says, and where its parts are (the format: part A, checkpoints). */
+typedef struct tp__ckpt {
+    uint32_t version;
+    char spec[2048];
+    tp_config cfg;
+    uint64_t rng_state, noise_step, step, ulen, np, ni, nf;
+    size_t blob_at, params_at;      /* offsets of the user blob and of the parameters */
+} tp__ckpt;
+
+/* The header, from the version to the user blob's length, each field checked as it comes. */
+static int tp__ckpt_header(tp__reader *r, tp__ckpt *h)
+{
+    uint32_t n;
+    tp_config *cfg = &h->cfg;
+    if ((h->version = tp__get_u32(r, "version")) > TP_CHECKPOINT_VERSION || h->version < 1) {
+        tp__msg(r->error, "%s: checkpoint version %u, expected 1..%u", r->path, (unsigned)h->version, TP_CHECKPOINT_VERSION);
+        return r->ok = 0;
+    }
+    n = tp__get_u32(r, "spec length");
+    if (r->ok && n >= sizeof h->spec) {
+        tp__msg(r->error, "%s: spec length %u, expected < %u", r->path, (unsigned)n, (unsigned)sizeof h->spec);
+        return r->ok = 0;
+    }
+    if (tp__read(r, h->spec, n, "spec")) h->spec[n] = 0;
+    cfg->rule = (tp_rule)tp__get_u32(r, "rule");
+    cfg->schedule = (tp_schedule)tp__get_u32(r, "schedule");
+    cfg->inverse_loss = (tp_inverse_loss)tp__get_u32(r, "inverse loss");
+    cfg->alpha = tp__get_f32(r, "alpha"); cfg->sigma = tp__get_f32(r, "sigma"); cfg->hybrid = tp__get_f32(r, "hybrid");
+    cfg->n_aux = (int)tp__get_u32(r, "n_aux"); cfg->max_batch = (int)tp__get_u32(r, "max_batch");
+    if (h->version >= 2) cfg->init = (tp_init)tp__get_u32(r, "init");
+    cfg->iters = h->version >= 3 ? (int)tp__get_u32(r, "iters") : tp_rule_info(cfg->rule) ? tp_rule_info(cfg->rule)->iters : 1;
+    cfg->seed = tp__get_u64(r, "seed");
+    tp__get_adam(r, &cfg->forward, h->version);
+    tp__get_adam(r, &cfg->inverse, h->version);
+    h->rng_state = tp__get_u64(r, "RNG state");
+    h->noise_step = tp__get_u64(r, "noise step");
+    h->step = tp__get_u64(r, "step");
+    h->ulen = tp__get_u64(r, "user blob length");
+    h->blob_at = r->at;
+    if (r->ok && (cfg->forward.t < 0 || cfg->inverse.t < 0 || h->step > ((uint64_t)1 << 62) ||
+                  (uint64_t)cfg->forward.t > ((uint64_t)1 << 62) || (uint64_t)cfg->inverse.t > ((uint64_t)1 << 62))) {
+        tp__msg(r->error, "%s: step counts %ld/%ld/%lu, expected 0..2^62", r->path, cfg->forward.t, cfg->inverse.t,
+                (unsigned long)h->step);
+        r->ok = 0;
+    }
+    if (r->ok && h->ulen > r->len - r->at) {
+        tp__msg(r->error, "%s: user blob of %lu bytes, but only %lu bytes follow", r->path, (unsigned long)h->ulen,
+                (unsigned long)(r->len - r->at));
+        r->ok = 0;
+    }
+    return r->ok;
+}
+
+/* Every count and size against the spec and the file size, before the CRC pass streams the file,
+   so that refusing a file takes no longer for a larger one: the counts after the blob are read
+   ahead (and read again, into the CRC, by tp__ckpt_verify). net is planned, not allocated. */
+static tp_result tp__ckpt_sizes(tp__reader *r, tp__ckpt *h, tp_net *net)
+{
+    tp__reader ahead = *r;
+    int widest;
+    size_t n_mem;
+    tp_result res;
+    ahead.at = h->blob_at + (size_t)h->ulen;
+    if (fseek(r->f, (long)ahead.at, SEEK_SET) != 0) { tp__msg(r->error, "%s: cannot seek past the user blob", r->path); return TP_ERROR_FORMAT; }
+    h->np = tp__get_u64(&ahead, "parameter count");
+    h->ni = tp__get_u64(&ahead, "inverse parameter count");
+    h->nf = tp__get_u64(&ahead, "fixed parameter count");
+    if (!ahead.ok || fseek(r->f, (long)h->blob_at, SEEK_SET) != 0) return TP_ERROR_FORMAT;
+    if ((res = tp__plan(net, h->spec, &h->cfg, &widest, &n_mem)) != TP_OK) {
+        char why[TP_ERROR_LEN];
+        memcpy(why, net->error, sizeof why);
+        tp__msg(net->error, "%s: stored network does not build: %s", r->path, why);
+        return res == TP_ERROR_NOMEM ? res : TP_ERROR_FORMAT;
+    }
+    if (h->np != net->n_params || h->ni != net->n_iparams || h->nf != net->n_fixed) {
+        tp__msg(net->error, "%s: %lu/%lu/%lu parameters stored, the spec needs %lu/%lu/%lu", r->path, (unsigned long)h->np,
+                (unsigned long)h->ni, (unsigned long)h->nf, (unsigned long)net->n_params, (unsigned long)net->n_iparams,
+                (unsigned long)net->n_fixed);
+        return TP_ERROR_FORMAT;
+    }
+    return TP_OK;
+}
+
+/* The CRC pass over the rest: the blob, the counts, the parameters (their length checked), the CRC. */
+static int tp__ckpt_verify(tp__reader *r, tp__ckpt *h)
+{
+    unsigned char c4[4];
+    uint32_t stored = 0;
+    tp__skip(r, (size_t)h->ulen, "user blob");
+    h->np = tp__get_u64(r, "parameter count");
+    h->ni = tp__get_u64(r, "inverse parameter count");
+    h->nf = tp__get_u64(r, "fixed parameter count");
+    h->params_at = r->at;
+    if (r->ok && (h->np > r->len || h->ni > r->len || h->nf > r->len ||
+                  r->len - r->at != 4 * (3 * h->np + 3 * h->ni + h->nf))) {
+        tp__msg(r->error, "%s: %lu/%lu/%lu parameters stored, which need %.0f bytes, but %lu bytes follow them", r->path,
+                (unsigned long)h->np, (unsigned long)h->ni, (unsigned long)h->nf, 4.0 * (3.0 * h->np + 3.0 * h->ni + h->nf),
+                (unsigned long)(r->len - r->at));
+        r->ok = 0;
+    }
+    tp__skip(r, r->len - r->at, "parameters");
+    if (r->ok && (fread(c4, 1, 4, r->f) != 4 ||
+                  (stored = (uint32_t)c4[0] | ((uint32_t)c4[1] << 8) | ((uint32_t)c4[2] << 16) | ((uint32_t)c4[3] << 24)) != r->crc)) {
+        tp__msg(r->error, "%s: CRC-32 mismatch (stored 0x%08x, computed 0x%08x): the file is damaged or truncated",
+                r->path, (unsigned)stored, (unsigned)r->crc);
+        r->ok = 0;
+    }
+    return r->ok;
+}
+
+/* The second pass, over what the first verified: the blob (unless user is NULL) and the blocks. */
+static int tp__ckpt_blocks(tp__reader *r, const tp__ckpt *h, tp_net *net, void *user)
+{
+    r->len += 4;
+    if (user && h->ulen) {
+        r->at = h->blob_at;
+        if (fseek(r->f, (long)h->blob_at, SEEK_SET) != 0) r->ok = 0;
+        tp__read(r, user, (size_t)h->ulen, "user blob");
+    }
+    r->at = h->params_at;
+    if (r->ok && fseek(r->f, (long)h->params_at, SEEK_SET) != 0) r->ok = 0;
+    tp__get_f32s(r, net->params, net->n_params, "parameters"); tp__get_f32s(r, net->m1, net->n_params, "first moments");
+    tp__get_f32s(r, net->m2, net->n_params, "second moments");
+    tp__get_f32s(r, net->iparams, net->n_iparams, "inverse parameters");
+    tp__get_f32s(r, net->im1, net->n_iparams, "inverse first moments");
+    tp__get_f32s(r, net->im2, net->n_iparams, "inverse second moments");
+    tp__get_f32s(r, net->fixed, net->n_fixed, "fixed matrices");
+    return r->ok;
+}
+
 TPDEF tp_result tp_net_load(tp_net *net, const char *path, void *user, size_t user_cap, size_t *user_len)
 {
     tp__reader r;
+    tp__ckpt *h;
     long sz = 0;
-    char spec[2048], magic[4];
-    tp_config cfg;
-    uint32_t version, n, stored = 0;
-    uint64_t ulen, np, ni, nf, rng_state, noise_step, step;
-    size_t blob_at, params_at;
-    unsigned char c4[4];
+    char magic[4];
     tp_result res = TP_ERROR_FORMAT;
-    int widest = 0;
-    size_t n_mem = 0;
     if (!net) return TP_ERROR_ARGUMENT;
     memset(net, 0, sizeof *net);
-    memset(&cfg, 0, sizeof cfg);
-    if (!(r.f = tp__open_sized(path, &sz, net->error))) return TP_ERROR_IO;
+    if (!(h = (tp__ckpt *)TP_MALLOC(sizeof *h))) { tp__msg(net->error, "%s: out of memory", path); return TP_ERROR_NOMEM; }
+    memset(h, 0, sizeof *h);
+    if (!(r.f = tp__open_sized(path, &sz, net->error))) { TP_FREE(h); return TP_ERROR_IO; }
     r.len = sz >= 4 ? (size_t)sz - 4 : 0; r.at = 0; r.crc = 0; r.path = path; r.error = net->error; r.ok = 1;
     tp__crc_init(r.table);
-    spec[0] = 0;
-    if (sz < 12 || fread(magic, 1, 4, r.f) != 4 || memcmp(magic, "TPCK", 4) != 0) {
-        tp__msg(net->error, "%s: not a targetprop checkpoint (magic %s, expected \"TPCK\")", path,
-                sz < 12 ? "missing" : "differs");
-        fclose(r.f);
-        return TP_ERROR_FORMAT;
-    }
-    r.crc = tp__crc(r.table, 0, magic, 4); r.at = 4;
-    if ((version = tp__get_u32(&r, "version")) > TP_CHECKPOINT_VERSION || version < 1) {
-        tp__msg(net->error, "%s: checkpoint version %u, expected 1..%u", path, (unsigned)version, TP_CHECKPOINT_VERSION);
-        fclose(r.f);
-        return TP_ERROR_FORMAT;
-    }
-    n = tp__get_u32(&r, "spec length");
-    if (r.ok && n >= sizeof spec) { tp__msg(net->error, "%s: spec length %u, expected < %u", path, (unsigned)n, (unsigned)sizeof spec); r.ok = 0; }
-    if (tp__read(&r, spec, n, "spec")) spec[n] = 0;
-    cfg.rule = (tp_rule)tp__get_u32(&r, "rule");
-    cfg.schedule = (tp_schedule)tp__get_u32(&r, "schedule");
-    cfg.inverse_loss = (tp_inverse_loss)tp__get_u32(&r, "inverse loss");
-    cfg.alpha = tp__get_f32(&r, "alpha"); cfg.sigma = tp__get_f32(&r, "sigma"); cfg.hybrid = tp__get_f32(&r, "hybrid");
-    cfg.n_aux = (int)tp__get_u32(&r, "n_aux"); cfg.max_batch = (int)tp__get_u32(&r, "max_batch");
-    if (version >= 2) cfg.init = (tp_init)tp__get_u32(&r, "init");
-    cfg.iters = version >= 3 ? (int)tp__get_u32(&r, "iters") : tp_rule_info(cfg.rule) ? tp_rule_info(cfg.rule)->iters : 1;
-    cfg.seed = tp__get_u64(&r, "seed");
-    tp__get_adam(&r, &cfg.forward, version);
-    tp__get_adam(&r, &cfg.inverse, version);
-    rng_state = tp__get_u64(&r, "RNG state");
-    noise_step = tp__get_u64(&r, "noise step");
-    step = tp__get_u64(&r, "step");
-    ulen = tp__get_u64(&r, "user blob length");
-    blob_at = r.at;
-    if (r.ok && ulen > r.len - r.at) {
-        tp__msg(net->error, "%s: user blob of %lu bytes, but only %lu bytes follow", path, (unsigned long)ulen,
-                (unsigned long)(r.len - r.at));
-        r.ok = 0;
-    }
-    /* Every count and size is checked against the spec and the file size before the CRC pass streams the
-       file, so refusing a file takes no longer for a larger one: the counts after the blob are read ahead. */
-    if (r.ok && user && ulen > user_cap) {
-        tp__msg(net->error, "%s: user blob of %lu bytes, larger than the %lu bytes given", path, (unsigned long)ulen,
-                (unsigned long)user_cap);
-        if (user_len) *user_len = (size_t)ulen;
-        fclose(r.f);
-        return TP_ERROR_ARGUMENT;
-    }
-    if (r.ok) {
-        tp__reader ahead = r;
-        ahead.at = blob_at + (size_t)ulen;
-        if (fseek(r.f, (long)ahead.at, SEEK_SET) != 0) { tp__msg(net->error, "%s: cannot seek past the user blob", path); r.ok = 0; }
-        np = tp__get_u64(&ahead, "parameter count");
-        ni = tp__get_u64(&ahead, "inverse parameter count");
-        nf = tp__get_u64(&ahead, "fixed parameter count");
-        r.ok = r.ok && ahead.ok && fseek(r.f, (long)blob_at, SEEK_SET) == 0;
-        if (r.ok && (res = tp__plan(net, spec, &cfg, &widest, &n_mem)) != TP_OK) {
+    if (sz < 12 || fread(magic, 1, 4, r.f) != 4 || memcmp(magic, "TPCK", 4) != 0)
+        tp__msg(net->error, "%s: not a targetprop checkpoint (magic %s, expected \"TPCK\")", path, sz < 12 ? "missing" : "differs");
+    else {
+        r.crc = tp__crc(r.table, 0, magic, 4); r.at = 4;
+        if (!tp__ckpt_header(&r, h)) res = TP_ERROR_FORMAT;
+        else if (user && h->ulen > user_cap) {
+            tp__msg(net->error, "%s: user blob of %lu bytes, larger than the %lu bytes given", path, (unsigned long)h->ulen,
+                    (unsigned long)user_cap);
+            if (user_len) *user_len = (size_t)h->ulen;
+            res = TP_ERROR_ARGUMENT;
+        } else if ((res = tp__ckpt_sizes(&r, h, net)) != TP_OK) {
+            /* net->error names the count, or why the spec does not build */
+        } else if (!tp__ckpt_verify(&r, h)) res = TP_ERROR_FORMAT;
+        else if ((res = tp_net_create(net, h->spec, &h->cfg)) != TP_OK) {   /* the file is what was written */
             char why[TP_ERROR_LEN];
             memcpy(why, net->error, sizeof why);
             tp__msg(net->error, "%s: stored network does not build: %s", path, why);
-            fclose(r.f);
-            return res == TP_ERROR_NOMEM ? res : TP_ERROR_FORMAT;
+            if (res != TP_ERROR_NOMEM) res = TP_ERROR_FORMAT;
+        } else if (!tp__ckpt_blocks(&r, h, net, user)) {
+            char why[TP_ERROR_LEN];
+            memcpy(why, net->error, sizeof why);
+            tp_net_destroy(net);
+            tp__msg(net->error, "%s: the file changed while it was read: %s", path, why);
+            res = TP_ERROR_IO;
+        } else {
+            if (user_len) *user_len = (size_t)h->ulen;
+            net->rng.state = h->rng_state;
+            net->noise_step = h->noise_step;
+            net->step = (long)h->step;
         }
-        if (r.ok && (np != net->n_params || ni != net->n_iparams || nf != net->n_fixed)) {
-            tp__msg(net->error, "%s: %lu/%lu/%lu parameters stored, the spec needs %lu/%lu/%lu", path, (unsigned long)np,
-                    (unsigned long)ni, (unsigned long)nf, (unsigned long)net->n_params, (unsigned long)net->n_iparams,
-                    (unsigned long)net->n_fixed);
-            fclose(r.f);
-            return TP_ERROR_FORMAT;
-        }
     }
-    tp__skip(&r, (size_t)ulen, "user blob");
-    np = tp__get_u64(&r, "parameter count");
-    ni = tp__get_u64(&r, "inverse parameter count");
-    nf = tp__get_u64(&r, "fixed parameter count");
-    params_at = r.at;
-    if (r.ok && (cfg.forward.t < 0 || cfg.inverse.t < 0 || step > ((uint64_t)1 << 62) ||
-                 (uint64_t)cfg.forward.t > ((uint64_t)1 << 62) || (uint64_t)cfg.inverse.t > ((uint64_t)1 << 62))) {
-        tp__msg(net->error, "%s: step counts %ld/%ld/%lu, expected 0..2^62", path, cfg.forward.t, cfg.inverse.t, (unsigned long)step);
-        r.ok = 0;
-    }
-    if (r.ok && (np > r.len || ni > r.len || nf > r.len || r.len - r.at != 4 * (3 * np + 3 * ni + nf))) {
-        tp__msg(net->error, "%s: %lu/%lu/%lu parameters stored, which need %.0f bytes, but %lu bytes follow them", path,
-                (unsigned long)np, (unsigned long)ni, (unsigned long)nf, 4.0 * (3.0 * np + 3.0 * ni + nf),
-                (unsigned long)(r.len - r.at));
-        r.ok = 0;
-    }
-    tp__skip(&r, r.len - r.at, "parameters");
-    if (r.ok && (fread(c4, 1, 4, r.f) != 4 ||
-                 (stored = (uint32_t)c4[0] | ((uint32_t)c4[1] << 8) | ((uint32_t)c4[2] << 16) | ((uint32_t)c4[3] << 24)) != r.crc)) {
-        tp__msg(net->error, "%s: CRC-32 mismatch (stored 0x%08x, computed 0x%08x): the file is damaged or truncated",
-                path, (unsigned)stored, (unsigned)r.crc);
-        r.ok = 0;
-    }
-    if (!r.ok) { fclose(r.f); return TP_ERROR_FORMAT; }
-    /* the file is what was written: build the stored network, then read its blocks again */
-    res = tp_net_create(net, spec, &cfg);
-    if (res != TP_OK) {
-        char why[TP_ERROR_LEN];
-        memcpy(why, net->error, sizeof why);
-        tp__msg(net->error, "%s: stored network does not build: %s", path, why);
-        fclose(r.f);
-        return res == TP_ERROR_NOMEM ? res : TP_ERROR_FORMAT;
-    }
-    r.len += 4;   /* the second pass reads what the first one verified */
-    if (user && ulen) {
-        r.at = blob_at;
-        if (fseek(r.f, (long)blob_at, SEEK_SET) != 0) r.ok = 0;
-        tp__read(&r, user, (size_t)ulen, "user blob");
-    }
-    r.at = params_at;
-    if (r.ok && fseek(r.f, (long)params_at, SEEK_SET) != 0) r.ok = 0;
-    tp__get_f32s(&r, net->params, net->n_params, "parameters"); tp__get_f32s(&r, net->m1, net->n_params, "first moments");
-    tp__get_f32s(&r, net->m2, net->n_params, "second moments");
-    tp__get_f32s(&r, net->iparams, net->n_iparams, "inverse parameters");
-    tp__get_f32s(&r, net->im1, net->n_iparams, "inverse first moments");
-    tp__get_f32s(&r, net->im2, net->n_iparams, "inverse second moments");
-    tp__get_f32s(&r, net->fixed, net->n_fixed, "fixed matrices");
     fclose(r.f);
-    if (!r.ok) {
-        char why[TP_ERROR_LEN];
-        memcpy(why, net->error, sizeof why);
-        tp_net_destroy(net);
-        tp__msg(net->error, "%s: the file changed while it was read: %s", path, why);
-        return TP_ERROR_IO;
-    }
-    if (user_len) *user_len = (size_t)ulen;
-    net->rng.state = rng_state;
-    net->noise_step = noise_step;
-    net->step = (long)step;
-    return TP_OK;
+    TP_FREE(h);
+    return res;
 }
 
 #endif /* TARGETPROP_IMPLEMENTATION_DONE */
