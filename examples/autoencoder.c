@@ -55,6 +55,53 @@ static int usage(FILE *f, int code)
 }
 
 typedef struct {
+    const char *data_dir, *out_dir;
+    float lr, ilr, sigma, alpha;
+    int epochs, batch, max_batches, threads, nrules;
+    uint64_t seed;
+    tp_schedule sched;
+    tp_rule rules[MAX_RULES];
+} ae_opts;
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, ae_opts *o)
+{
+    const char *rules_s = "bp,dtp,sdtp";
+    char buf[256], *items[MAX_RULES], list[256], expect[300], err[TP_ERROR_LEN];
+    ex_args a;
+    memset(o, 0, sizeof *o);
+    o->out_dir = "results/autoencoder";
+    o->lr = o->ilr = 1e-3f; o->sigma = o->alpha = 0.1f;
+    o->epochs = 20; o->batch = 128; o->seed = 1; o->sched = TP_PARALLEL;
+    for (ex_args_init(&a, "autoencoder", argc, argv); ex_next(&a);) {
+        const char *v, *P = a.prog;
+        if (ex_flag(&a, "-h") || ex_flag(&a, "--help")) return usage(stdout, 0);
+        else if ((v = ex_value(&a, "--data"))) o->data_dir = v;
+        else if ((v = ex_value(&a, "--out"))) o->out_dir = v;
+        else if ((v = ex_value(&a, "--rules"))) rules_s = v;
+        else if ((v = ex_value(&a, "--schedule"))) {
+            if (tp_schedule_parse(v, &o->sched, err) != TP_OK) { fprintf(stderr, "autoencoder: --schedule: %s\n", err); return 2; }
+        }
+        else if ((v = ex_value(&a, "--lr"))) a.bad |= !ex_parse_float(P, "--lr", v, 1e-8, 10, &o->lr);
+        else if ((v = ex_value(&a, "--inverse-lr"))) a.bad |= !ex_parse_float(P, "--inverse-lr", v, 1e-8, 10, &o->ilr);
+        else if ((v = ex_value(&a, "--sigma"))) a.bad |= !ex_parse_float(P, "--sigma", v, 0, 10, &o->sigma);
+        else if ((v = ex_value(&a, "--alpha"))) a.bad |= !ex_parse_float(P, "--alpha", v, 0, 10, &o->alpha);
+        else if ((v = ex_value(&a, "--seed"))) a.bad |= !ex_parse_u64(P, "--seed", v, &o->seed);
+        else if ((v = ex_value(&a, "--epochs"))) a.bad |= !ex_parse_int(P, "--epochs", v, 1, MAX_EPOCHS, &o->epochs);
+        else if ((v = ex_value(&a, "--batch"))) a.bad |= !ex_parse_int(P, "--batch", v, 1, 1 << 20, &o->batch);
+        else if ((v = ex_value(&a, "--max-batches"))) a.bad |= !ex_parse_int(P, "--max-batches", v, 0, 1 << 30, &o->max_batches);
+        else if ((v = ex_value(&a, "--threads"))) a.bad |= !ex_parse_threads(P, "--threads", v, 1, &o->threads);
+        else ex_unknown(&a);
+    }
+    if (a.bad) return 2;
+    snprintf(expect, sizeof expect, "of %s", tp_rule_list(list, sizeof list));
+    o->nrules = ex_parse_list("autoencoder", "--rules", rules_s, MAX_RULES, ex_is_rule, expect, buf, sizeof buf, items);
+    if (o->nrules < 0) return 2;
+    for (int r = 0; r < o->nrules; r++) tp_rule_parse(items[r], &o->rules[r], NULL);
+    return -1;
+}
+
+typedef struct {
     FILE *csv;
     const char *path, *rule;
     double *train, *test, *epoch; /* per forward epoch */
@@ -81,6 +128,86 @@ static int after_epoch(void *ctx, tp_net *net, const ex_progress *p)
     return 0;
 }
 
+/* Trains the autoencoder with rule r of the options, its curve into *c (and the CSV c->csv), then reconstructs
+   the ten digits x into recon. Returns 0, 1 when it failed but the figures may still be drawn, -1 when not. */
+static int train_rule(const ae_opts *o, int r, tp_dataset *train, const tp_dataset *test, curve *c, const float *x,
+                      float *recon)
+{
+    tp_config cfg = tp_config_default(o->rules[r]);
+    tp_net net;
+    ex_run run;
+    ex_state st;
+    tp_result res;
+    int status = 0;
+    cfg.schedule = o->sched;
+    cfg.forward.lr = o->lr;
+    cfg.inverse.lr = o->ilr;
+    cfg.sigma = o->sigma;
+    cfg.alpha = o->alpha;
+    cfg.max_batch = o->batch;
+    cfg.seed = o->seed;
+    if (tp_net_create(&net, "mnist-ae", &cfg) != TP_OK) { fprintf(stderr, "autoencoder: %s\n", net.error); return -1; }
+    c->rule = tp_rule_name(o->rules[r]);
+    c->epoch = (double *)malloc((size_t)o->epochs * sizeof(double));
+    c->train = (double *)malloc((size_t)o->epochs * sizeof(double));
+    c->test = (double *)malloc((size_t)o->epochs * sizeof(double));
+    if (!c->epoch || !c->train || !c->test) { fprintf(stderr, "autoencoder: out of memory\n"); return -1; }
+    ex_run_init(&run, train, test, o->epochs, o->batch, o->max_batches, o->threads);
+    run.after_epoch = after_epoch;
+    run.ctx = c;
+    ex_state_init(&st, &run);
+    res = ex_train(&net, &run, &st);
+    if (c->failed) status = 1;
+    else if (res == TP_ERROR_DIVERGED)
+        fprintf(stderr, "autoencoder: %s diverged after %d epochs (%s); its curve stops there\n", c->rule, c->n, net.error);
+    else if (res != TP_OK) { fprintf(stderr, "autoencoder: %s: %s\n", c->rule, net.error); status = 1; }
+    if (tp_predict(&net, x, 10, NULL, recon) != TP_OK) {
+        fprintf(stderr, "autoencoder: %s: %s\n", c->rule, net.error);
+        status = 1;
+    }
+    tp_net_destroy(&net);
+    return status;
+}
+
+/* The first test image of each digit into *x, and room for them and each rule's reconstructions into *recon
+   (the originals first). Returns 0 after a message if the test set lacks a digit or memory runs out. */
+static int pick_digits(const tp_dataset *test, int nrules, float **x, float **recon)
+{
+    int pick[10], found = 0;
+    for (int d = 0; d < 10; d++) pick[d] = -1;
+    for (int i = 0; i < test->n && found < 10; i++)
+        if (test->y[i] < 10 && pick[test->y[i]] < 0) { pick[test->y[i]] = i; found++; }
+    *recon = (float *)calloc((size_t)(nrules + 1) * 10 * SIDE * SIDE, sizeof(float));
+    *x = (float *)malloc((size_t)10 * SIDE * SIDE * sizeof(float));
+    if (!*recon || !*x || found < 10 || test->dim != SIDE * SIDE) {
+        fprintf(stderr, "autoencoder: %s\n", found < 10 ? "the test set lacks one of the ten digits" : "out of memory");
+        return 0;
+    }
+    for (int d = 0; d < 10; d++) memcpy(*x + d * SIDE * SIDE, test->x + (size_t)pick[d] * test->dim, SIDE * SIDE * sizeof(float));
+    memcpy(*recon, *x, 10 * SIDE * SIDE * sizeof(float));
+    return 1;
+}
+
+/* Figure 6: the reconstruction error per epoch, train dashed and test solid. Returns 0, or 1 after a message. */
+static int draw_curves(const char *out_dir, const curve *curves, int nrules)
+{
+    ex_series s[2 * MAX_RULES];
+    ex_chart chart = { "MNIST autoencoder 784-512-64-512-784", "epoch", "reconstruction error (squared, per image)",
+                       1, 0, 1, "train (dashed)", "test (solid)" };
+    char path[1200];
+    int ns = 0;
+    for (int r = 0; r < nrules; r++) {
+        ex_series a = { NULL, curves[r].epoch, curves[r].train, curves[r].n, r, 1, 0 };
+        ex_series b = { curves[r].rule, curves[r].epoch, curves[r].test, curves[r].n, r, 0, 0 };
+        s[ns++] = a;
+        s[ns++] = b;
+    }
+    snprintf(path, sizeof path, "%s/autoencoder.svg", out_dir);
+    if (!ex_svg_lines(path, &chart, s, ns)) { fprintf(stderr, "autoencoder: %s: cannot write: %s\n", path, strerror(errno)); return 1; }
+    printf("figure:  %s\n", path);
+    return 0;
+}
+
 /* Copies a 28x28 image into the grid at cell (row, col), each pixel ZOOM x ZOOM. */
 static void put_image(unsigned char *img, int width, int row, int col, const float *x)
 {
@@ -93,160 +220,59 @@ static void put_image(unsigned char *img, int width, int row, int col, const flo
         }
 }
 
+/* Figure 7: the ten digits (top row) and their reconstructions by each rule, a row each (recon: the originals,
+   then each rule's ten). Returns 0, or 1 after a message. */
+static int draw_reconstructions(const char *out_dir, const ae_opts *o, const float *recon)
+{
+    int w = GAP + 10 * (SIDE * ZOOM + GAP), h = GAP + (o->nrules + 1) * (SIDE * ZOOM + GAP), status = 0;
+    unsigned char *img = (unsigned char *)malloc((size_t)w * h);
+    char path[1200];
+    if (!img) { fprintf(stderr, "autoencoder: out of memory\n"); return 1; }
+    memset(img, 128, (size_t)w * h);
+    for (int r = 0; r <= o->nrules; r++)
+        for (int d = 0; d < 10; d++) put_image(img, w, r, d, recon + ((size_t)r * 10 + d) * SIDE * SIDE);
+    snprintf(path, sizeof path, "%s/reconstructions.png", out_dir);
+    if (!ex_png_gray(path, w, h, img)) { fprintf(stderr, "autoencoder: %s: cannot write: %s\n", path, strerror(errno)); status = 1; }
+    else {
+        printf("picture: %s (top row: test digits; below, one row per rule:", path);
+        for (int r = 0; r < o->nrules; r++) printf(" %s", tp_rule_name(o->rules[r]));
+        printf(")\n");
+    }
+    free(img);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
-    const char *data_dir = NULL, *out_dir = "results/autoencoder", *rules_s = "bp,dtp,sdtp";
-    float lr = 1e-3f, ilr = 1e-3f, sigma = 0.1f, alpha = 0.1f;
-    int epochs = 20, batch = 128, max_batches = 0, threads = 0, nrules = 0;
-    uint64_t seed = 1;
-    tp_schedule sched = TP_PARALLEL;
-    tp_rule rules[MAX_RULES];
-    char rule_names[MAX_RULES][16], path[1200], err[TP_ERROR_LEN];
-    ex_args a;
+    ae_opts o;
     tp_dataset train, test;
     static curve curves[MAX_RULES];
-    int pick[10], found = 0, status = 0;
+    char path[1200];
     float *recon, *x;
     FILE *csv;
-
-    for (ex_args_init(&a, "autoencoder", argc, argv); ex_next(&a);) {
-        const char *v, *P = a.prog;
-        if (ex_flag(&a, "-h") || ex_flag(&a, "--help")) return usage(stdout, 0);
-        else if ((v = ex_value(&a, "--data"))) data_dir = v;
-        else if ((v = ex_value(&a, "--out"))) out_dir = v;
-        else if ((v = ex_value(&a, "--rules"))) rules_s = v;
-        else if ((v = ex_value(&a, "--schedule"))) {
-            if (tp_schedule_parse(v, &sched, err) != TP_OK) { fprintf(stderr, "autoencoder: --schedule: %s\n", err); return 2; }
-        }
-        else if ((v = ex_value(&a, "--lr"))) a.bad |= !ex_parse_float(P, "--lr", v, 1e-8, 10, &lr);
-        else if ((v = ex_value(&a, "--inverse-lr"))) a.bad |= !ex_parse_float(P, "--inverse-lr", v, 1e-8, 10, &ilr);
-        else if ((v = ex_value(&a, "--sigma"))) a.bad |= !ex_parse_float(P, "--sigma", v, 0, 10, &sigma);
-        else if ((v = ex_value(&a, "--alpha"))) a.bad |= !ex_parse_float(P, "--alpha", v, 0, 10, &alpha);
-        else if ((v = ex_value(&a, "--seed"))) a.bad |= !ex_parse_u64(P, "--seed", v, &seed);
-        else if ((v = ex_value(&a, "--epochs"))) a.bad |= !ex_parse_int(P, "--epochs", v, 1, MAX_EPOCHS, &epochs);
-        else if ((v = ex_value(&a, "--batch"))) a.bad |= !ex_parse_int(P, "--batch", v, 1, 1 << 20, &batch);
-        else if ((v = ex_value(&a, "--max-batches"))) a.bad |= !ex_parse_int(P, "--max-batches", v, 0, 1 << 30, &max_batches);
-        else if ((v = ex_value(&a, "--threads"))) a.bad |= !ex_parse_threads(P, "--threads", v, 1, &threads);
-        else ex_unknown(&a);
-    }
-    if (a.bad) return 2;
-    for (const char *p = rules_s; *p;) { /* the rule list */
-        size_t n = strcspn(p, ",");
-        char name[16];
-        snprintf(name, sizeof name, "%.*s", (int)(n < 15 ? n : 15), p);
-        if (nrules == MAX_RULES || n >= 15 || tp_rule_parse(name, &rules[nrules], NULL) != TP_OK) {
-            char list[256];
-            fprintf(stderr, "autoencoder: --rules \"%s\": expected up to %d of %s, separated by commas\n",
-                    rules_s, MAX_RULES, tp_rule_list(list, sizeof list));
-            return 2;
-        }
-        snprintf(rule_names[nrules], sizeof rule_names[0], "%s", tp_rule_name(rules[nrules]));
-        nrules++;
-        p += n + (p[n] == ',');
-    }
-    if (nrules == 0) return usage(stderr, 2);
-    if (!ex_load_data("autoencoder", "mnist", data_dir, &train, &test)) return 1;
-    if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "autoencoder: %s: cannot create the directory: %s\n", out_dir, strerror(errno));
+    int status = 0, code = parse_args(argc, argv, &o);
+    if (code >= 0) return code;
+    if (!ex_load_data("autoencoder", "mnist", o.data_dir, &train, &test)) return 1;
+    if (mkdir(o.out_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "autoencoder: %s: cannot create the directory: %s\n", o.out_dir, strerror(errno));
         return 1;
     }
-    snprintf(path, sizeof path, "%s/autoencoder.csv", out_dir);
+    snprintf(path, sizeof path, "%s/autoencoder.csv", o.out_dir);
     if (!(csv = fopen(path, "w")) || fprintf(csv, "rule,epoch,train_error,test_error,seconds\n") < 0 || !ex_flushed(csv)) {
         fprintf(stderr, "autoencoder: %s: cannot write: %s\n", path, strerror(errno));
         return 1;
     }
-
-    /* the first test image of each digit */
-    for (int d = 0; d < 10; d++) pick[d] = -1;
-    for (int i = 0; i < test.n && found < 10; i++)
-        if (test.y[i] < 10 && pick[test.y[i]] < 0) { pick[test.y[i]] = i; found++; }
-    recon = (float *)calloc((size_t)(nrules + 1) * 10 * SIDE * SIDE, sizeof(float));
-    x = (float *)malloc((size_t)10 * SIDE * SIDE * sizeof(float));
-    if (!recon || !x || found < 10 || test.dim != SIDE * SIDE) {
-        fprintf(stderr, "autoencoder: %s\n", found < 10 ? "the test set lacks one of the ten digits" : "out of memory");
-        return 1;
-    }
-    for (int d = 0; d < 10; d++) memcpy(x + d * SIDE * SIDE, test.x + (size_t)pick[d] * test.dim, SIDE * SIDE * sizeof(float));
-    memcpy(recon, x, 10 * SIDE * SIDE * sizeof(float));
-
-    for (int r = 0; r < nrules && !status; r++) {
-        tp_config cfg = tp_config_default(rules[r]);
-        tp_net net;
-        ex_run run;
-        ex_state st;
-        tp_result res;
-        curve *c = &curves[r];
-        memset(&run, 0, sizeof run);
-        cfg.schedule = sched;
-        cfg.forward.lr = lr;
-        cfg.inverse.lr = ilr;
-        cfg.sigma = sigma;
-        cfg.alpha = alpha;
-        cfg.max_batch = batch;
-        cfg.seed = seed;
-        if (tp_net_create(&net, "mnist-ae", &cfg) != TP_OK) { fprintf(stderr, "autoencoder: %s\n", net.error); return 1; }
-        c->csv = csv;
-        c->path = path;
-        c->rule = rule_names[r];
-        c->epoch = (double *)malloc((size_t)epochs * sizeof(double));
-        c->train = (double *)malloc((size_t)epochs * sizeof(double));
-        c->test = (double *)malloc((size_t)epochs * sizeof(double));
-        if (!c->epoch || !c->train || !c->test) { fprintf(stderr, "autoencoder: out of memory\n"); return 1; }
-        ex_state_init(&st, ex_batches(&train, batch, max_batches), batch);
-        run.train = &train;
-        run.test = &test;
-        run.forward_epochs = epochs;
-        run.batch = batch;
-        run.max_batches = max_batches;
-        run.threads = threads;
-        run.after_epoch = after_epoch;
-        run.ctx = c;
-        res = ex_train(&net, &run, &st);
-        if (c->failed) status = 1;
-        else if (res == TP_ERROR_DIVERGED)
-            fprintf(stderr, "autoencoder: %s diverged after %d epochs (%s); its curve stops there\n", c->rule, c->n, net.error);
-        else if (res != TP_OK) { fprintf(stderr, "autoencoder: %s: %s\n", c->rule, net.error); status = 1; }
-        if (tp_predict(&net, x, 10, NULL, recon + (size_t)(r + 1) * 10 * SIDE * SIDE) != TP_OK) {
-            fprintf(stderr, "autoencoder: %s: %s\n", c->rule, net.error);
-            status = 1;
-        }
-        tp_net_destroy(&net);
+    if (!pick_digits(&test, o.nrules, &x, &recon)) return 1;
+    for (int r = 0; r < o.nrules && !status; r++) {
+        curves[r].csv = csv;
+        curves[r].path = path;
+        if ((status = train_rule(&o, r, &train, &test, &curves[r], x, recon + (size_t)(r + 1) * 10 * SIDE * SIDE)) < 0) return 1;
     }
     if (fclose(csv) != 0) { fprintf(stderr, "autoencoder: %s: write error\n", path); status = 1; }
     else printf("curves: %s\n", path);
-
-    { /* Figure 6: reconstruction error per epoch */
-        ex_series s[2 * MAX_RULES];
-        ex_chart chart = { "MNIST autoencoder 784-512-64-512-784", "epoch", "reconstruction error (squared, per image)",
-                           1, 0, 1, "train (dashed)", "test (solid)" };
-        int ns = 0;
-        for (int r = 0; r < nrules; r++) {
-            ex_series a = { NULL, curves[r].epoch, curves[r].train, curves[r].n, r, 1, 0 };
-            ex_series b = { rule_names[r], curves[r].epoch, curves[r].test, curves[r].n, r, 0, 0 };
-            s[ns++] = a;
-            s[ns++] = b;
-        }
-        snprintf(path, sizeof path, "%s/autoencoder.svg", out_dir);
-        if (!ex_svg_lines(path, &chart, s, ns)) { fprintf(stderr, "autoencoder: %s: cannot write: %s\n", path, strerror(errno)); status = 1; }
-        else printf("figure:  %s\n", path);
-    }
-    { /* Figure 7: originals and reconstructions */
-        int w = GAP + 10 * (SIDE * ZOOM + GAP), h = GAP + (nrules + 1) * (SIDE * ZOOM + GAP);
-        unsigned char *img = (unsigned char *)malloc((size_t)w * h);
-        if (!img) { fprintf(stderr, "autoencoder: out of memory\n"); return 1; }
-        memset(img, 128, (size_t)w * h);
-        for (int r = 0; r <= nrules; r++)
-            for (int d = 0; d < 10; d++) put_image(img, w, r, d, recon + ((size_t)r * 10 + d) * SIDE * SIDE);
-        snprintf(path, sizeof path, "%s/reconstructions.png", out_dir);
-        if (!ex_png_gray(path, w, h, img)) { fprintf(stderr, "autoencoder: %s: cannot write: %s\n", path, strerror(errno)); status = 1; }
-        else {
-            printf("picture: %s (top row: test digits; below, one row per rule:", path);
-            for (int r = 0; r < nrules; r++) printf(" %s", rule_names[r]);
-            printf(")\n");
-        }
-        free(img);
-    }
-    for (int r = 0; r < nrules; r++) { free(curves[r].epoch); free(curves[r].train); free(curves[r].test); }
+    status |= draw_curves(o.out_dir, curves, o.nrules);
+    status |= draw_reconstructions(o.out_dir, &o, recon);
+    for (int r = 0; r < o.nrules; r++) { free(curves[r].epoch); free(curves[r].train); free(curves[r].test); }
     free(recon);
     free(x);
     tp_dataset_free(&train);

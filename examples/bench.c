@@ -90,10 +90,9 @@ static void usage(FILE *f)
 /* Multiply-adds per example of one tp_train_step(..., TP_PHASE_BOTH, ...): the library's own
    count (tp_step_macs), which each rule's row in targetprop.h's rule table supplies: the forward
    pass and weight gradients of every layer, plus what the rule spends propagating errors or
-   targets to the layer and training its learned feedback. Only the matrix products are
-   counted; GFLOP/s = 2 * MACs * ex/s / 1e9. */
-static double bench_layer_macs(const tp_layer *ly) { return (double)ly->out_h * ly->out_w * ly->patch * ly->out_c; }
-
+   targets to the layer and training its learned feedback, each made of the layers' M_l
+   (tp_layer_macs: 0 for a layer without weights). Only the matrix products are counted;
+   GFLOP/s = 2 * MACs * ex/s / 1e9. */
 static int bench_print_flops(const char *netname, const char *rulename)
 {
     tp_rule rule;
@@ -102,10 +101,10 @@ static int bench_print_flops(const char *netname, const char *rulename)
     tp_cost per[TP_MAX_LAYERS];
     double total, f = 0, w = 0, p = 0, v = 0;
     char err[TP_ERROR_LEN];
-    if (tp_rule_parse(rulename, &rule, err) != TP_OK) { fprintf(stderr, "bench: %s\n", err); return 2; }
+    if (tp_rule_parse(rulename, &rule, err) != TP_OK) { fprintf(stderr, "bench: --flops: %s\n", err); return 2; }
     cfg = tp_config_default(rule);
     cfg.max_batch = 1;
-    if (tp_net_create(&net, netname, &cfg) != TP_OK) { fprintf(stderr, "bench: %s\n", net.error); return 2; }
+    if (tp_net_create(&net, netname, &cfg) != TP_OK) { fprintf(stderr, "bench: --flops: %s\n", net.error); return 2; }
     total = tp_step_macs(&net, per);
     printf("%s, rule %s: multiply-adds of one training step, per example\n", net.spec, rulename);
     printf("%-6s %-6s %12s %12s %12s %12s %12s %12s\n", "layer", "kind", "M_l", "forward", "weight-grad",
@@ -114,7 +113,7 @@ static int bench_print_flops(const char *netname, const char *rulename)
         const tp_layer *ly = &net.layers[l];
         const tp_cost *c = &per[l];
         printf("%-6d %-6s %12.0f %12.0f %12.0f %12.0f %12.0f %12.0f\n", l + 1, tp_kind_info(ly->kind)->name,
-               bench_layer_macs(ly), c->fwd, c->wgrad, c->prop, c->inv,
+               tp_layer_macs(ly, ly->out_c), c->fwd, c->wgrad, c->prop, c->inv,
                c->fwd + c->wgrad + c->prop + c->inv);
         f += c->fwd; w += c->wgrad; p += c->prop; v += c->inv;
     }
@@ -242,6 +241,7 @@ static double bench_fma_ceiling(int threads)
         g = 2.0 * BENCH_CHAINS * BENCH_LANES * (double)iters * threads / t / 1e9;
 #else
         g = 2.0 * BENCH_CHAINS * BENCH_LANES * (double)iters / t / 1e9;   /* one thread, whatever asked */
+        (void)threads;
 #endif
         if (g > best) best = g;
     }
@@ -252,7 +252,7 @@ static double bench_fma_ceiling(int threads)
 /* Measures the ceiling at each thread count into ceil[], keeping the higher of this and an
    earlier measurement (ceil[] 0 the first time): the sweep measures it before and after the
    cases, and a busy machine only ever lowers it. The first call prints the instruction sets. */
-static void bench_machine(char **thr_s, int n_thr, double *ceil, int first)
+static void bench_machine(char *const *thr_s, const int *thr, int n_thr, double *ceil, int first)
 {
     char build[256], cpu[256];
     if (first) {
@@ -263,7 +263,7 @@ static void bench_machine(char **thr_s, int n_thr, double *ceil, int first)
     printf("# FMA ceiling (plain-C loop, %d chains of %d floats)%s:", BENCH_CHAINS, BENCH_LANES,
            first ? "" : ", the higher of before and after the cases");
     for (int t = 0; t < n_thr; t++) {
-        double g = bench_fma_ceiling(atoi(thr_s[t]));
+        double g = bench_fma_ceiling(thr[t]);
         ceil[t] = first || g > ceil[t] ? g : ceil[t];
         printf("%s %s thread%s %.1f GFLOP/s", t ? "," : "", thr_s[t], strcmp(thr_s[t], "1") ? "s" : "", ceil[t]);
     }
@@ -472,13 +472,6 @@ static int run_capture(char *const *argv, char *out, size_t cap)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static int split_list(char *s, char **items, int max)
-{
-    int n = 0;
-    for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ",")) items[n++] = tok;
-    return n;
-}
-
 static int is_conv(const char *net) { return strstr(net, "-conv") != NULL; }
 
 /* the peer's net for a preset, or NULL: it has only the MNIST FC and LC nets */
@@ -579,7 +572,7 @@ static void run_peer(char *peer_sh, bench_case *bc, const bench_opts *o)
    OpenBLAS's in turn (which goes first alternating from round to round), each side's figure
    its fastest round: the two run minutes apart, and this machine's speed drifts by a tenth
    over that (measured: OpenBLAS's own figures at one shape moved from 80 to 101 GFLOP/s). */
-static int gemm_table(char *self, const char *root, char **thr_s, int n_thr, const double *ceil, int quick,
+static int gemm_table(char *self, const char *root, char *const *thr_s, int n_thr, const double *ceil, int quick,
                       int rounds, const char *csv_path)
 {
     char script[4200], py[64] = "/usr/bin/python3", probe[256];
@@ -653,176 +646,197 @@ static int gemm_table(char *self, const char *root, char **thr_s, int n_thr, con
     return failures;
 }
 
-int main(int argc, char **argv)
-{
-    char nets_buf[512] = "mnist-fc,mnist-lc,cifar-lc,mnist-conv,cifar-conv";
-    char rules_buf[256] = "", threads_buf[128] = "1,2";
-    const char *out_path = "build/bench.csv", *peer_path = NULL, *gemm_path = "build/bench-gemm.csv";
-    char *nets[BENCH_MAX_ITEMS], *rules[BENCH_MAX_ITEMS], *thr_s[BENCH_MAX_ITEMS];
-    int n_nets, n_rules, n_thr, n_cases = 0, rounds_given = 0, rules_given = 0, no_peer = 0, no_gemm = 0, reps_given = 0, target_given = 0;
-    bench_opts o;
-    bench_case *cases;
-    int *order;
-    tp_rng order_rng;
-    char self[4096], root[4096], peer_sh[4200], sbuf[32];
-    double t_start = ex_now();
-    ssize_t len;
-    FILE *csv;
-    int use_peer = 0, failures = 0, tty = isatty(2), ceiling_only = 0;
-    double ceil[BENCH_MAX_ITEMS];
+/* ------------------------------------------------------------------ the command line - */
 
-    o.batch = 128; o.reps = 3; o.steps = 0; o.quick = 0; o.target = 0.5; o.rounds = 3;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int more = i + 1 < argc;
-        if (more && a[0] == '-' && !argv[i + 1][0] && strcmp(a, "--flops") && strcmp(a, "--case")) {
-            fprintf(stderr, "bench: %s \"\": the value is empty\n", a);   /* --nets '' is no net, not the default set */
-            return 2;
-        }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
-        else if (!strcmp(a, "--quick")) o.quick = 1;
-        else if (!strcmp(a, "--no-peer")) no_peer = 1;
-        else if (!strcmp(a, "--no-gemm")) no_gemm = 1;
-        else if (!strcmp(a, "--ceiling")) ceiling_only = 1;
-        else if (!strcmp(a, "--gemm-out") && more) gemm_path = argv[++i];
-        else if (!strcmp(a, "--gemm-case") && more) {
-            int q = i + 2 < argc && !strcmp(argv[i + 2], "--quick");
-            return run_gemm(atoi(argv[i + 1]) > 0 ? atoi(argv[i + 1]) : 1, q);
-        }
-        else if (!strcmp(a, "--nets") && more) snprintf(nets_buf, sizeof nets_buf, "%s", argv[++i]);
-        else if (!strcmp(a, "--rules") && more) { snprintf(rules_buf, sizeof rules_buf, "%s", argv[++i]); rules_given = 1; }
-        else if (!strcmp(a, "--threads") && more) snprintf(threads_buf, sizeof threads_buf, "%s", argv[++i]);
-        else if (!strcmp(a, "--batch") && more) o.batch = atoi(argv[++i]);
-        else if (!strcmp(a, "--reps") && more) { o.reps = atoi(argv[++i]); reps_given = 1; }
-        else if (!strcmp(a, "--steps") && more) o.steps = atoi(argv[++i]);
-        else if (!strcmp(a, "--target") && more) { o.target = atof(argv[++i]); target_given = 1; }
-        else if (!strcmp(a, "--rounds") && more) { o.rounds = atoi(argv[++i]); rounds_given = 1; }
-        else if (!strcmp(a, "--out") && more) out_path = argv[++i];
-        else if (!strcmp(a, "--peer") && more) peer_path = argv[++i];
-        else if (!strcmp(a, "--flops") && i + 2 < argc) return bench_print_flops(argv[i + 1], argv[i + 2]);
-        else if (!strcmp(a, "--case") && i + 3 < argc) {
-            const char *cn = argv[i + 1], *cr = argv[i + 2];
-            int ct = atoi(argv[i + 3]);
-            for (int j = i + 4; j < argc; j++) {    /* options after the case */
-                if (!strcmp(argv[j], "--quick")) o.quick = 1;
-                else if (!strcmp(argv[j], "--batch") && j + 1 < argc) o.batch = atoi(argv[++j]);
-                else if (!strcmp(argv[j], "--reps") && j + 1 < argc) { o.reps = atoi(argv[++j]); reps_given = 1; }
-                else if (!strcmp(argv[j], "--steps") && j + 1 < argc) o.steps = atoi(argv[++j]);
-                else if (!strcmp(argv[j], "--target") && j + 1 < argc) { o.target = atof(argv[++j]); target_given = 1; }
-            }
-            if (o.quick && !reps_given) o.reps = 3;
-            if (o.quick && !target_given) o.target = 0.25;
-            if (o.batch < 1 || o.reps < 1 || ct < 1) { fprintf(stderr, "bench: bad --case arguments\n"); return 2; }
-            return run_case(cn, cr, ct, &o);
-        } else {
-            fprintf(stderr, "bench: unknown or incomplete option %s (try --help)\n", a);
-            return 2;
-        }
+/* What the command line asks for: the sweep's lists and options, or one job (--flops, --case, --gemm-case). */
+typedef struct {
+    bench_opts o;
+    const char *out_path, *gemm_path, *peer_path;
+    int no_peer, no_gemm, ceiling_only, rules_given;
+    char nets_buf[512], rules_buf[512], threads_buf[256];
+    char *nets[BENCH_MAX_ITEMS], *thr_s[BENCH_MAX_ITEMS];
+    const char *rules[BENCH_MAX_ITEMS];   /* as the library names them */
+    int thr[BENCH_MAX_ITEMS], n_nets, n_rules, n_thr;
+    char **flops, **one_case;             /* --flops NET RULE, --case NET RULE THREADS */
+    int case_threads, gemm_threads;       /* --case's THREADS, --gemm-case THREADS (0: not given) */
+} bench_args;
+
+static int is_preset(const char *s) { return tp_preset(s) != NULL; }
+
+static int is_thread_count(const char *s)
+{
+    long long x;
+    return ex_integer(s, &x) && x >= 1 && x <= 4096;
+}
+
+/* The three lists: --nets, --rules (default every rule of the library's table) and --threads. Returns 0 after a
+   message naming the option if one is not a list of its items. */
+static int bench_lists(bench_args *b, const char *nets, const char *rules, const char *threads)
+{
+    char names[512], expect[600], *items[BENCH_MAX_ITEMS];
+    snprintf(expect, sizeof expect, "of %s", tp_rule_list(names, sizeof names));
+    if ((b->n_nets = ex_parse_list("bench", "--nets", nets, BENCH_MAX_ITEMS, is_preset, "preset nets such as mnist-fc",
+                                   b->nets_buf, sizeof b->nets_buf, b->nets)) < 0 ||
+        (b->n_thr = ex_parse_list("bench", "--threads", threads, BENCH_MAX_ITEMS, is_thread_count,
+                                  "thread counts from 1 to 4096", b->threads_buf, sizeof b->threads_buf, b->thr_s)) < 0)
+        return 0;
+    for (int t = 0; t < b->n_thr; t++) {
+        long long x;
+        ex_integer(b->thr_s[t], &x);
+        b->thr[t] = (int)x;
     }
-    if (o.quick && !reps_given) o.reps = 3;
-    if (o.quick && !target_given) o.target = 0.25;
-    if (o.quick && !rounds_given) o.rounds = 1;
-    if (o.batch < 1 || o.reps < 1 || o.reps > 64 || o.target <= 0.0 || o.rounds < 1 || o.rounds > BENCH_MAX_ROUNDS) {
-        fprintf(stderr, "bench: --batch, --reps (1..64), --rounds (1..%d) and --target must be positive\n",
-                BENCH_MAX_ROUNDS);
-        return 2;
+    if (!rules) {
+        for (b->n_rules = 0; b->n_rules < tp_rule_count() && b->n_rules < BENCH_MAX_ITEMS; b->n_rules++)
+            b->rules[b->n_rules] = tp_rule_name((tp_rule)b->n_rules);
+        return 1;
     }
-    n_nets = split_list(nets_buf, nets, BENCH_MAX_ITEMS);
-    for (int r = 0; !rules_given && r < tp_rule_count(); r++)   /* every rule of the library's table */
-        snprintf(rules_buf + strlen(rules_buf), sizeof rules_buf - strlen(rules_buf), "%s%s", r ? "," : "",
-                 tp_rule_name((tp_rule)r));
-    n_rules = split_list(rules_buf, rules, BENCH_MAX_ITEMS);
-    n_thr = split_list(threads_buf, thr_s, BENCH_MAX_ITEMS);
-    for (int i = 0; i < n_nets; i++)
-        if (!tp_preset(nets[i])) { fprintf(stderr, "bench: %s is not a preset net\n", nets[i]); return 2; }
-    for (int i = 0; i < n_rules; i++) {
+    if ((b->n_rules = ex_parse_list("bench", "--rules", rules, BENCH_MAX_ITEMS, ex_is_rule, expect, b->rules_buf,
+                                    sizeof b->rules_buf, items)) < 0)
+        return 0;
+    for (int i = 0; i < b->n_rules; i++) {
         tp_rule r;
-        char err[TP_ERROR_LEN];
-        if (tp_rule_parse(rules[i], &r, err) != TP_OK) { fprintf(stderr, "bench: --rules: %s\n", err); return 2; }
+        tp_rule_parse(items[i], &r, NULL);
+        b->rules[i] = tp_rule_name(r);
     }
-    for (int i = 0; i < n_thr; i++)
-        if (atoi(thr_s[i]) < 1) { fprintf(stderr, "bench: bad thread count %s\n", thr_s[i]); return 2; }
-    if (ceiling_only) {
-        bench_machine(thr_s, n_thr, ceil, 1);
+    return 1;
+}
+
+/* Returns -1 to go on, else the exit status (2 for a bad option or value, named). */
+static int bench_parse(int argc, char **argv, bench_args *b)
+{
+    const char *v, *nets = "mnist-fc,mnist-lc,cifar-lc,mnist-conv,cifar-conv", *rules = NULL, *threads = "1,2";
+    char **vs;
+    float target = 0.0f;
+    int rounds_given = 0;
+    ex_args a;
+    memset(b, 0, sizeof *b);
+    b->o.batch = 128; b->o.reps = 3; b->o.target = 0.5; b->o.rounds = 3;
+    b->out_path = "build/bench.csv"; b->gemm_path = "build/bench-gemm.csv";
+    for (ex_args_init(&a, "bench", argc, argv); ex_next(&a);) {
+        const char *P = a.prog;
+        if (ex_flag(&a, "-h") || ex_flag(&a, "--help")) { usage(stdout); return 0; }
+        else if (ex_flag(&a, "--quick")) b->o.quick = 1;
+        else if (ex_flag(&a, "--no-peer")) b->no_peer = 1;
+        else if (ex_flag(&a, "--no-gemm")) b->no_gemm = 1;
+        else if (ex_flag(&a, "--ceiling")) b->ceiling_only = 1;
+        else if ((v = ex_value(&a, "--out"))) b->out_path = v;
+        else if ((v = ex_value(&a, "--gemm-out"))) b->gemm_path = v;
+        else if ((v = ex_value(&a, "--peer"))) b->peer_path = v;
+        else if ((v = ex_value(&a, "--nets"))) nets = v;
+        else if ((v = ex_value(&a, "--rules"))) rules = v;
+        else if ((v = ex_value(&a, "--threads"))) threads = v;
+        else if ((v = ex_value(&a, "--batch"))) a.bad |= !ex_parse_int(P, "--batch", v, 1, 1 << 20, &b->o.batch);
+        else if ((v = ex_value(&a, "--reps"))) a.bad |= !ex_parse_int(P, "--reps", v, 1, 64, &b->o.reps);
+        else if ((v = ex_value(&a, "--steps"))) a.bad |= !ex_parse_int(P, "--steps", v, 0, 1 << 30, &b->o.steps);
+        else if ((v = ex_value(&a, "--rounds"))) a.bad |= !ex_parse_int(P, "--rounds", v, 1, BENCH_MAX_ROUNDS, &b->o.rounds), rounds_given = 1;
+        else if ((v = ex_value(&a, "--target"))) a.bad |= !ex_parse_float_in(P, "--target", v, 0, 3600, "(", &target);
+        else if ((vs = ex_values(&a, "--flops", 2))) b->flops = vs;
+        else if ((vs = ex_values(&a, "--case", 3))) b->one_case = vs, a.bad |= !ex_parse_int(P, "--case", vs[2], 1, 4096, &b->case_threads);
+        else if ((v = ex_value(&a, "--gemm-case"))) a.bad |= !ex_parse_int(P, "--gemm-case", v, 1, 4096, &b->gemm_threads);
+        else ex_unknown(&a);
+    }
+    if (a.bad) return 2;
+    /* --quick: a repetition of about 0.25 s and one round, unless given */
+    if (target > 0) b->o.target = target;
+    else if (b->o.quick) b->o.target = 0.25;
+    if (b->o.quick && !rounds_given) b->o.rounds = 1;
+    b->rules_given = rules != NULL;
+    return bench_lists(b, nets, rules, threads) ? -1 : 2;
+}
+
+/* ------------------------------------------------------------------ the sweep ------- */
+
+/* Where this program and the repository are, and whether the peer runs here. */
+typedef struct { char self[4096], root[4096], peer_sh[4200]; int use_peer; } bench_env;
+
+/* Whether the peer runs here (tools/bench-peer.sh --check), said in the output's first lines. */
+static int bench_peer_ok(char *peer_sh)
+{
+    char msg[4096], *pargv[3];
+    pargv[0] = peer_sh; pargv[1] = (char *)"--check"; pargv[2] = NULL;
+    if (!file_exists(peer_sh)) {
+        printf("# PyTorch peer: %s not found; timing targetprop.h alone\n", peer_sh);
         return 0;
     }
+    if (run_capture(pargv, msg, sizeof msg) == 0) {
+        printf("# PyTorch peer: %s", msg[0] ? msg : "available\n");
+        return 1;
+    }
+    printf("# PyTorch peer not available (%s); timing targetprop.h alone.\n"
+           "#   To compare: apt-get update && apt-get install -y python3-torch python3-numpy "
+           "libopenblas0-openmp,\n"
+           "#   the peer script at ../shared/peer/torch_tp.py beside the repository (or $TP_PEER, "
+           "or --peer PATH),\n#   and MNIST in data/mnist (make data).\n",
+           msg[0] ? strtok(msg, "\n") : "check failed");
+    return 0;
+}
 
-    /* this program, for the children; the repository root is the parent of its directory */
-    len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len > 0) self[len] = '\0';
-    else snprintf(self, sizeof self, "%s", argv[0]);
-    snprintf(root, sizeof root, "%s", self);
+/* This program (for the children), the repository root (the parent of its directory), the peer's script and
+   whether the peer runs (asked once, when a case has the peer's net and rule); then the sweep's first line. */
+static void bench_probe(const bench_args *b, const char *argv0, bench_env *e)
+{
+    char sbuf[32];
+    double load[3] = {0, 0, 0};
+    int wanted = 0;
+    ssize_t len = readlink("/proc/self/exe", e->self, sizeof e->self - 1);
+    FILE *lf;
+    if (len > 0) e->self[len] = '\0';
+    else snprintf(e->self, sizeof e->self, "%s", argv0);
+    snprintf(e->root, sizeof e->root, "%s", e->self);
     for (int up = 0; up < 2; up++) {
-        char *slash = strrchr(root, '/');
+        char *slash = strrchr(e->root, '/');
         if (slash) *slash = '\0';
-        else snprintf(root, sizeof root, "%s", up ? "." : "..");
+        else snprintf(e->root, sizeof e->root, "%s", up ? "." : "..");
     }
-    snprintf(peer_sh, sizeof peer_sh, "%s/tools/bench-peer.sh", root);
-    if (!file_exists(peer_sh)) snprintf(peer_sh, sizeof peer_sh, "tools/bench-peer.sh");
-
-    /* is the peer usable? asked once */
-    if (peer_path) setenv("TP_PEER", peer_path, 1);
-    snprintf(sbuf, sizeof sbuf, "%d", o.batch);
+    snprintf(e->peer_sh, sizeof e->peer_sh, "%s/tools/bench-peer.sh", e->root);
+    if (!file_exists(e->peer_sh)) snprintf(e->peer_sh, sizeof e->peer_sh, "tools/bench-peer.sh");
+    if (b->peer_path) setenv("TP_PEER", b->peer_path, 1);
+    snprintf(sbuf, sizeof sbuf, "%d", b->o.batch);
     setenv("TP_PEER_BATCH", sbuf, 1);
-    if (!no_peer) {
-        int wanted = 0;
-        for (int i = 0; i < n_nets; i++)
-            for (int j = 0; j < n_rules; j++) wanted |= peer_net(nets[i]) && peer_rule(rules[j]);
-        if (wanted) {
-            char msg[4096];
-            char *pargv[3];
-            pargv[0] = peer_sh; pargv[1] = (char *)"--check"; pargv[2] = NULL;
-            if (!file_exists(peer_sh)) {
-                printf("# PyTorch peer: %s not found; timing targetprop.h alone\n", peer_sh);
-            } else if (run_capture(pargv, msg, sizeof msg) == 0) {
-                use_peer = 1;
-                printf("# PyTorch peer: %s", msg[0] ? msg : "available\n");
-            } else {
-                printf("# PyTorch peer not available (%s); timing targetprop.h alone.\n"
-                       "#   To compare: apt-get update && apt-get install -y python3-torch python3-numpy "
-                       "libopenblas0-openmp,\n"
-                       "#   the peer script at ../shared/peer/torch_tp.py beside the repository (or $TP_PEER, "
-                       "or --peer PATH),\n#   and MNIST in data/mnist (make data).\n",
-                       msg[0] ? strtok(msg, "\n") : "check failed");
+    for (int i = 0; i < b->n_nets; i++)
+        for (int j = 0; j < b->n_rules; j++) wanted |= peer_net(b->nets[i]) && peer_rule(b->rules[j]);
+    e->use_peer = !b->no_peer && wanted && bench_peer_ok(e->peer_sh);
+    if ((lf = fopen("/proc/loadavg", "r"))) {
+        if (fscanf(lf, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3) load[0] = 0;
+        fclose(lf);
+    }
+    printf("# targetprop.h %s bench: batch %d, %d round%s of %d repetitions (the fastest round's median), "
+           "%s; load average %.2f%s\n", TARGETPROP_VERSION_STRING, b->o.batch, b->o.rounds, b->o.rounds > 1 ? "s" : "",
+           b->o.reps, b->o.steps > 0 ? "fixed steps" : "~auto steps",
+           load[0], load[0] > 0.5 ? " (other processes are running: timings are disturbed)" : "");
+}
+
+/* The cases (net, rule, threads), each marked for the peer where it has the net and rule; the -conv twins
+   run bp only unless --rules is given. NULL when memory runs out. */
+static bench_case *bench_cases(const bench_args *b, int use_peer, int *n)
+{
+    bench_case *cases = (bench_case *)calloc((size_t)b->n_nets * b->n_rules * b->n_thr + 1, sizeof *cases);
+    *n = 0;
+    for (int i = 0; cases && i < b->n_nets; i++)
+        for (int j = 0; j < b->n_rules; j++) {
+            if (is_conv(b->nets[i]) && !b->rules_given && strcmp(b->rules[j], "bp") != 0) continue;
+            for (int t = 0; t < b->n_thr; t++) {
+                bench_case *bc = &cases[(*n)++];
+                bc->net = b->nets[i]; bc->rule = b->rules[j]; bc->thr_s = b->thr_s[t];
+                bc->peer = use_peer && peer_net(b->nets[i]) && peer_rule(b->rules[j]);
             }
         }
-    }
+    return cases;
+}
 
-    {
-        double load[3] = {0, 0, 0};
-        FILE *lf = fopen("/proc/loadavg", "r");
-        if (lf) { if (fscanf(lf, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3) load[0] = 0; fclose(lf); }
-        printf("# targetprop.h %s bench: batch %d, %d round%s of %d repetitions (the fastest round's median), "
-               "%s; load average %.2f%s\n", TARGETPROP_VERSION_STRING, o.batch, o.rounds, o.rounds > 1 ? "s" : "",
-               o.reps, o.steps > 0 ? "fixed steps" : "~auto steps",
-               load[0], load[0] > 0.5 ? " (other processes are running: timings are disturbed)" : "");
-    }
-    bench_machine(thr_s, n_thr, ceil, 1);
-    csv = fopen(out_path, "w");
-    if (!csv) fprintf(stderr, "bench: cannot write %s: %s (table only)\n", out_path, strerror(errno));
-    else fprintf(csv, "net,rule,threads,examples_per_s,gflops,peak_rss_mb,peer_examples_per_s,ratio,"
-                      "examples_per_s_rounds,peer_examples_per_s_rounds,fma_ceiling_gflops,fraction_of_ceiling,time_vs_bp\n");
-
-    /* the cases, then `rounds` sweeps over all of them */
+/* --rounds sweeps over the cases, each case in a fresh child process followed by the peer's run of it; every
+   round after the first in its own shuffled order, so that a disturbance that comes back at about the period
+   of a round does not meet the same case every time. Returns the number of failed case runs, -1 when memory
+   runs out. */
+static int bench_sweep(const bench_args *b, bench_env *e, bench_case *cases, int n_cases)
+{
+    int *order = (int *)malloc((size_t)(n_cases > 0 ? n_cases : 1) * sizeof *order), failures = 0, tty = isatty(2);
+    tp_rng order_rng;
+    if (!order) return -1;
     tp_rng_seed(&order_rng, 20181203u);
-    cases = (bench_case *)calloc((size_t)n_nets * n_rules * n_thr + 1, sizeof *cases);
-    if (!cases) { fprintf(stderr, "bench: out of memory\n"); return 1; }
-    for (int i = 0; i < n_nets; i++)
-        for (int j = 0; j < n_rules; j++) {
-            if (is_conv(nets[i]) && !rules_given && strcmp(rules[j], "bp") != 0) continue;
-            for (int t = 0; t < n_thr; t++) {
-                bench_case *bc = &cases[n_cases++];
-                bc->net = nets[i]; bc->rule = rules[j]; bc->thr_s = thr_s[t];
-                bc->peer = use_peer && peer_net(nets[i]) && peer_rule(rules[j]);
-            }
-        }
-    order = (int *)malloc((size_t)(n_cases > 0 ? n_cases : 1) * sizeof *order);
-    if (!order) { fprintf(stderr, "bench: out of memory\n"); free(cases); return 1; }
     for (int c = 0; c < n_cases; c++) order[c] = c;
-    for (int round = 0; round < o.rounds; round++) {
+    for (int round = 0; round < b->o.rounds; round++) {
         double t_round = ex_now();
-        /* each round after the first in its own shuffled order, so a disturbance that comes
-           back at about the period of a round does not meet the same case every time */
         for (int c = n_cases - 1; round > 0 && c > 0; c--) {
             int k = (int)(tp_rng_u64(&order_rng) % (uint64_t)(c + 1)), tmp = order[c];
             order[c] = order[k];
@@ -832,65 +846,107 @@ int main(int argc, char **argv)
             bench_case *bc = &cases[order[c]];
             if (bc->failed) continue;
             if (tty)   /* the table comes at the end; until then, where the sweep is */
-                fprintf(stderr, "\r\033[K  round %d of %d, case %d of %d: %s %s %s thread%s", round + 1, o.rounds,
+                fprintf(stderr, "\r\033[K  round %d of %d, case %d of %d: %s %s %s thread%s", round + 1, b->o.rounds,
                         c + 1, n_cases, bc->net, bc->rule, bc->thr_s, strcmp(bc->thr_s, "1") ? "s" : "");
-            if (run_child(self, bc, &o) != 0) {
+            if (run_child(e->self, bc, &b->o) != 0) {
                 printf("%-10s %-6s %3s   failed (round %d)\n", bc->net, bc->rule, bc->thr_s, round + 1);
                 failures++;
                 continue;
             }
-            if (bc->peer) run_peer(peer_sh, bc, &o);
+            if (bc->peer) run_peer(e->peer_sh, bc, &b->o);
         }
         if (tty) fprintf(stderr, "\r\033[K");
-        if (o.rounds > 1) printf("# round %d of %d: %.0f s\n", round + 1, o.rounds, ex_now() - t_round);
+        if (b->o.rounds > 1) printf("# round %d of %d: %.0f s\n", round + 1, b->o.rounds, ex_now() - t_round);
         fflush(stdout);
     }
+    free(order);
+    return failures;
+}
 
-    bench_machine(thr_s, n_thr, ceil, 0);
+/* ------------------------------------------------------------------ the report ------ */
+
+/* Case c's row of the table and of the CSV (csv NULL: none): its fastest round, GFLOP/s against the ceiling at
+   its thread count, memory, steps x repetitions x rounds, the time of a step over BP's (same net and threads)
+   and the peer's figure. */
+static void bench_row(const bench_args *b, const bench_case *cases, int n_cases, int c, const double *ceil, FILE *csv)
+{
+    const bench_case *bc = &cases[c];
+    double eps, gflops, cl = 0.0, peer_eps = bench_best(bc->peer_eps, bc->n_peer), bp_eps = 0.0;
+    char peer_col[2][32] = {"", ""}, sr[48], rounds[2][BENCH_MAX_ROUNDS * 24], vs_bp[16] = "";
+    if (bc->failed || bc->n == 0) {
+        printf("%-10s %-6s %3s   failed\n", bc->net, bc->rule, bc->thr_s);
+        return;
+    }
+    eps = bench_best(bc->eps, bc->n);
+    gflops = 2.0 * bc->macs * eps / 1e9;
+    for (int t = 0; t < b->n_thr; t++)
+        if (b->thr_s[t] == bc->thr_s) cl = ceil[t];
+    bench_rounds(rounds[0], sizeof rounds[0], bc->eps, bc->n);
+    bench_rounds(rounds[1], sizeof rounds[1], bc->peer_eps, bc->n_peer);
+    if (peer_eps > 0) {
+        snprintf(peer_col[0], sizeof peer_col[0], "%.0f", peer_eps);
+        snprintf(peer_col[1], sizeof peer_col[1], "%.2f", eps / peer_eps);
+    } else if (bc->peer) {
+        snprintf(peer_col[0], sizeof peer_col[0], "failed");
+    }
+    for (int k = 0; k < n_cases; k++)
+        if (!strcmp(cases[k].net, bc->net) && !strcmp(cases[k].rule, "bp") && cases[k].thr_s == bc->thr_s &&
+            !cases[k].failed && cases[k].n > 0)
+            bp_eps = bench_best(cases[k].eps, cases[k].n);
+    if (bp_eps > 0) snprintf(vs_bp, sizeof vs_bp, "%.2f", bp_eps / eps);
+    snprintf(sr, sizeof sr, "%dx%dx%d", bc->steps, bc->reps, bc->n);
+    printf("%-10s %-6s %3d %11.0f %8.1f %5.1f%% %10.2f %8.0f %10s %7s", bc->net, bc->rule, bc->threads, eps,
+           gflops, cl > 0 ? 100.0 * gflops / cl : 0.0, 2e-6 * bc->macs, bc->rss, sr, vs_bp);
+    if (peer_col[0][0]) printf(" %10s %7s", peer_col[0], peer_col[1]);
+    printf("\n");
+    if (csv)
+        fprintf(csv, "%s,%s,%d,%.1f,%.2f,%.1f,%s,%s,%s,%s,%.1f,%.3f,%s\n", bc->net, bc->rule, bc->threads, eps,
+                gflops, bc->rss, peer_eps > 0 ? peer_col[0] : "",
+                peer_eps > 0 ? peer_col[1] : "", rounds[0], rounds[1], cl, cl > 0 ? gflops / cl : 0.0, vs_bp);
+}
+
+static void bench_report(const bench_args *b, const bench_case *cases, int n_cases, const double *ceil, int use_peer, FILE *csv)
+{
     printf("%-10s %-6s %3s %11s %8s %6s %10s %8s %10s %7s", "net", "rule", "thr", "examples/s", "GFLOP/s", "%ceil",
            "MFLOP/ex", "peak MB", "S*R*rounds", "x BP");
     if (use_peer) printf(" %10s %7s", "peer ex/s", "ours/pr");
     printf("\n");
-    for (int c = 0; c < n_cases; c++) {
-        bench_case *bc = &cases[c];
-        double eps, gflops, cl = 0.0, peer_eps = bench_best(bc->peer_eps, bc->n_peer), bp_eps = 0.0;
-        char peer_col[2][32] = {"", ""}, sr[48], rounds[2][BENCH_MAX_ROUNDS * 24], vs_bp[16] = "";
-        if (bc->failed || bc->n == 0) {
-            printf("%-10s %-6s %3s   failed\n", bc->net, bc->rule, bc->thr_s);
-            continue;
-        }
-        eps = bench_best(bc->eps, bc->n);
-        gflops = 2.0 * bc->macs * eps / 1e9;
-        for (int t = 0; t < n_thr; t++)
-            if (thr_s[t] == bc->thr_s) cl = ceil[t];
-        bench_rounds(rounds[0], sizeof rounds[0], bc->eps, bc->n);
-        bench_rounds(rounds[1], sizeof rounds[1], bc->peer_eps, bc->n_peer);
-        if (peer_eps > 0) {
-            snprintf(peer_col[0], sizeof peer_col[0], "%.0f", peer_eps);
-            snprintf(peer_col[1], sizeof peer_col[1], "%.2f", eps / peer_eps);
-        } else if (bc->peer) {
-            snprintf(peer_col[0], sizeof peer_col[0], "failed");
-        }
-        for (int k = 0; k < n_cases; k++)   /* the time of a step against BP's, same net and threads */
-            if (!strcmp(cases[k].net, bc->net) && !strcmp(cases[k].rule, "bp") && cases[k].thr_s == bc->thr_s &&
-                !cases[k].failed && cases[k].n > 0)
-                bp_eps = bench_best(cases[k].eps, cases[k].n);
-        if (bp_eps > 0) snprintf(vs_bp, sizeof vs_bp, "%.2f", bp_eps / eps);
-        snprintf(sr, sizeof sr, "%dx%dx%d", bc->steps, bc->reps, bc->n);
-        printf("%-10s %-6s %3d %11.0f %8.1f %5.1f%% %10.2f %8.0f %10s %7s", bc->net, bc->rule, bc->threads, eps,
-               gflops, cl > 0 ? 100.0 * gflops / cl : 0.0, 2e-6 * bc->macs, bc->rss, sr, vs_bp);
-        if (peer_col[0][0]) printf(" %10s %7s", peer_col[0], peer_col[1]);
-        printf("\n");
-        if (csv)
-            fprintf(csv, "%s,%s,%d,%.1f,%.2f,%.1f,%s,%s,%s,%s,%.1f,%.3f,%s\n", bc->net, bc->rule, bc->threads, eps,
-                    gflops, bc->rss, peer_eps > 0 ? peer_col[0] : "",
-                    peer_eps > 0 ? peer_col[1] : "", rounds[0], rounds[1], cl, cl > 0 ? gflops / cl : 0.0, vs_bp);
-    }
+    for (int c = 0; c < n_cases; c++) bench_row(b, cases, n_cases, c, ceil, csv);
     fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    static bench_args b;
+    bench_env e;
+    bench_case *cases;
+    double t_start = ex_now(), ceil[BENCH_MAX_ITEMS];
+    int n_cases, failures = 0, code = bench_parse(argc, argv, &b);
+    FILE *csv;
+    if (code >= 0) return code;
+    if (b.flops) return bench_print_flops(b.flops[0], b.flops[1]);
+    if (b.one_case) return run_case(b.one_case[0], b.one_case[1], b.case_threads, &b.o);
+    if (b.gemm_threads) return run_gemm(b.gemm_threads, b.o.quick);
+    if (b.ceiling_only) {
+        bench_machine(b.thr_s, b.thr, b.n_thr, ceil, 1);
+        return 0;
+    }
+    bench_probe(&b, argv[0], &e);
+    bench_machine(b.thr_s, b.thr, b.n_thr, ceil, 1);
+    csv = fopen(b.out_path, "w");
+    if (!csv) fprintf(stderr, "bench: cannot write %s: %s (table only)\n", b.out_path, strerror(errno));
+    else fprintf(csv, "net,rule,threads,examples_per_s,gflops,peak_rss_mb,peer_examples_per_s,ratio,"
+                      "examples_per_s_rounds,peer_examples_per_s_rounds,fma_ceiling_gflops,fraction_of_ceiling,time_vs_bp\n");
+    if (!(cases = bench_cases(&b, e.use_peer, &n_cases)) || (failures = bench_sweep(&b, &e, cases, n_cases)) < 0) {
+        fprintf(stderr, "bench: out of memory\n");
+        free(cases);
+        return 1;
+    }
+    bench_machine(b.thr_s, b.thr, b.n_thr, ceil, 0);
+    bench_report(&b, cases, n_cases, ceil, e.use_peer, csv);
     free(cases);
-    free(order);
     if (csv) fclose(csv);
-    if (!no_gemm) failures += gemm_table(self, root, thr_s, n_thr, ceil, o.quick, o.rounds, gemm_path);
-    printf("# total %.0f s%s%s\n", ex_now() - t_start, csv ? "; CSV in " : "", csv ? out_path : "");
+    if (!b.no_gemm) failures += gemm_table(e.self, e.root, b.thr_s, b.n_thr, ceil, b.o.quick, b.o.rounds, b.gemm_path);
+    printf("# total %.0f s%s%s\n", ex_now() - t_start, csv ? "; CSV in " : "", csv ? b.out_path : "");
     return failures ? 1 : 0;
 }

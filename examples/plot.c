@@ -3,9 +3,9 @@
      cc -O2 -I. examples/plot.c -o plot -lm
      ./plot -o curves.svg --title "MNIST, fully connected" results/mnist-fc-*.csv
 
-   Epochs whose phase is "inverse" (inverse-only epochs of the alternating schedule) are skipped:
-   the x axis counts forward epochs, or with --x hours the run's time (its seconds column) at
-   the end of each. Run ./plot --help for every option. */
+   Epochs whose phase is "inverse" (feedback-only epochs of the alternating and interleaved
+   schedules) are skipped: the x axis counts forward epochs, or with --x hours the run's time
+   (its seconds column) at the end of each. Run ./plot --help for every option. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"

@@ -36,6 +36,15 @@ static const char *rules_that(int which, char *buf, size_t n)
     return buf;
 }
 
+/* The help entry of an option whose default is usual but for the rules with one of their own (rules_that). */
+static void own_default_item(FILE *f, const char *opt, const char *what, const char *usual, int which)
+{
+    char list[1024], text[2048];
+    rules_that(which, list, sizeof list);
+    snprintf(text, sizeof text, "%s (default %s%s%s)", what, usual, list[0] ? ", the rule's own for " : "", list);
+    ex_help_item(f, opt, text);
+}
+
 static void usage(FILE *f)
 {
     char list[1024], text[2048];
@@ -70,17 +79,12 @@ static void usage(FILE *f)
 "  --lr X --beta1 X --beta2 X --eps X                    Adam of the forward weights\n"
 "  --inverse-lr X --inverse-beta1 X --inverse-beta2 X --inverse-eps X   Adam of the inverses\n"
 "  --sgd                 plain SGD for the forward weights instead of Adam\n");
-    rules_that(OWN_DECAY, list, sizeof list);
-    snprintf(text, sizeof text, "decoupled weight decay of the forward weights per step (default 0%s%s)",
-             list[0] ? ", the rule's own for " : "", list);
-    ex_help_item(f, "--decay X", text);
+    own_default_item(f, "--decay X", "decoupled weight decay of the forward weights per step", "0", OWN_DECAY);
     fprintf(f,
 "  --alpha X             target step: DTP's at the penultimate layer; ddtp's, dtpdrl's and ldrl's\n"
 "                        at the output\n"
 "  --sigma X             noise the inverses (learned feedback) are trained on\n");
-    rules_that(OWN_ITERS, list, sizeof list);
-    snprintf(text, sizeof text, "feedback training steps per batch (default 1%s%s)", list[0] ? ", the rule's own for " : "", list);
-    ex_help_item(f, "--iters N", text);
+    own_default_item(f, "--iters N", "feedback training steps per batch", "1", OWN_ITERS);
     fprintf(f,
 "  --inverse-decay X     decoupled weight decay of the learned feedback per step (ddtp's damping)\n"
 "  --aux N               AO-SDTP auxiliary output units (default 512)\n"
@@ -407,7 +411,7 @@ static int after_batch(void *ctx, tp_net *net, const ex_state *st)
 {
     train_ctx *c = (train_ctx *)ctx;
     double now = ex_now(), rate, left;
-    int w = 24, fill, feedback_only, epoch = epoch_under_way(net, st, &feedback_only);
+    int w = 24, fill, feedback_only, epoch;
     if (c->o->ckpt_every && st->batch % c->o->ckpt_every == 0 && !save(net, "--checkpoint", c->o->ckpt, st)) return c->failed = 1;
     if (!c->bar) return 0;
     if (c->epoch_t == 0) { c->epoch_t = now; c->epoch_b = st->batch; return 0; } /* the epoch's first batch here */
@@ -416,6 +420,7 @@ static int after_batch(void *ctx, tp_net *net, const ex_state *st)
     rate = (st->batch - c->epoch_b) / (now - c->epoch_t); /* batches per second */
     left = (st->batches - st->batch) / rate;
     fill = (int)((double)st->batch / st->batches * w);
+    epoch = epoch_under_way(net, st, &feedback_only);
     fprintf(c->bar, "\r\033[Kepoch %d/%d%s [%.*s%*s] %3d%%  %.0f ex/s  %.0f s left, run ~%.0f min", epoch, c->o->epochs,
             feedback_only ? " inverse" : "", fill, "########################",
             w - fill, "", 100 * st->batch / st->batches, rate * st->batch_size, left,

@@ -1,6 +1,6 @@
 /* ckpt-edit: rewrite one field of a checkpoint written by train (or search) and recompute its CRC-32, so
    that the checkpoint is intact as a file but says something wrong: what tests/examples.sh feeds
-   train --resume to see it refused. The run record is found by its magic, "tp-run1". Fields: the run record's (common.h's ex_state) step, batch,
+   train --resume to see it refused. The run record is found by its magic, "tp-run1". Fields: the run record's (run.h's ex_state) step, batch,
    batches, batch_size, wrong, loss, inv, best, start, low, seen, magic; and the config's max_batch.
      ckpt-edit FILE FIELD VALUE
    The checkpoint format is documented in targetprop.h, section 11. */

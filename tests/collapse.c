@@ -1,4 +1,4 @@
-/* collapse: the collapse watch of examples/common.h (ex_collapsed) on a constructed collapse, on a run
+/* collapse: the collapse watch of examples/run.h (ex_collapsed) on a constructed collapse, on a run
    that learns without collapsing, and on logs.
      collapse                 a net learns a separable task for an epoch, then its top layer is zeroed and
                               frozen: ex_train must stop with TP_ERROR_DIVERGED naming chance after the next
