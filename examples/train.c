@@ -244,12 +244,15 @@ static float *cfg_float(tp_config *cfg, int k)
     return dst[k];
 }
 
-/* The hyperparameters: the preset's row (--hparams), then the command line on top. */
-static tp_config make_config(const train_opts *o)
+/* The hyperparameters: the preset's row (--hparams), then the command line on top. With warn, a preset
+   without a row for a rule and schedule that go together is said to take the library's defaults. */
+static tp_config make_config(const train_opts *o, int warn)
 {
-    tp_config cfg = tp_config_default(o->rule);
+    tp_config cfg = tp_config_default(o->rule), pair = cfg;
     char err[TP_ERROR_LEN];
-    if (tp_config_paper(&cfg, o->arch, o->rule, o->sched, o->hparams, err) != TP_OK && tp_preset(o->arch))
+    pair.schedule = o->sched;
+    if (tp_config_paper(&cfg, o->arch, o->rule, o->sched, o->hparams, err) != TP_OK && tp_preset(o->arch) && warn &&
+        tp_config_check(&pair, NULL) == TP_OK)
         fprintf(stderr, "train: %s; using the library defaults\n", err);
     cfg.rule = o->rule;
     cfg.schedule = o->sched;
@@ -274,7 +277,7 @@ static int resume_agrees(const train_opts *o, const tp_net *net)
     const char *bad = NULL;
     if (!(o->given & G_RULE)) as.rule = have.rule;
     if (!(o->given & G_SCHED)) as.sched = have.schedule;
-    want = make_config(&as);
+    want = make_config(&as, 0);
     if (o->given & G_RULE && o->rule != have.rule) bad = "--rule";
     else if (o->given & G_SCHED && o->sched != have.schedule) bad = "--schedule";
     else if (o->given & G_BATCH && o->batch != have.max_batch) bad = "--batch";
@@ -333,10 +336,13 @@ static int load_data(const train_opts *o, const tp_net *net, tp_dataset *train, 
 /* The net, new or from --resume with its run record checked against this run; 0 after a message. */
 static int open_net(const train_opts *o, tp_net *net, tp_dataset *train, tp_dataset *test, ex_run *run, ex_state *st)
 {
-    tp_config cfg = make_config(o);
+    tp_config cfg = make_config(o, !o->resume);
     size_t len = 0;
     char why[400];
     tp_result r;
+    if (!o->resume && o->sched != TP_PARALLEL && !tp_rule_info(o->rule)->learned_grads)
+        fprintf(stderr, "train: %s learns no feedback, so every epoch of --schedule %s trains its forward weights, as "
+                "parallel does\n", tp_rule_name(o->rule), tp_schedule_name(o->sched));
     if (o->resume) {
         if ((r = tp_net_load(net, o->resume, st, sizeof *st, &len)) != TP_OK || len != sizeof *st) {
             if (r == TP_OK || len > sizeof *st)
