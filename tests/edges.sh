@@ -5,12 +5,7 @@
 #   tests/edges.sh [BUILD_DIR]      (run from the repository's top directory; tests/examples.sh calls it)
 set -u
 build=${1:-build}
-dir=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
-fail=0
-say() { printf '%s\n' "$*"; }
-check() { if eval "$2"; then say "ok $1"; else say "FAIL $1"; fail=1; fi; }
+. "$(dirname "$0")/lib.sh"
 train=$build/train
 loud=(--dataset synthetic --synthetic-n 512 --arch "8x8x1 fc16 fc10" --batch 16 --threads 1)
 syn=("${loud[@]}" --quiet)

@@ -5,11 +5,7 @@
 #   tests/examples.sh [BUILD_DIR]
 set -u
 build=${1:-build}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail=0
-say() { printf '%s\n' "$*"; }
-check() { if eval "$2"; then say "ok $1"; else say "FAIL $1"; fail=1; fi; }
+. "$(dirname "$0")/lib.sh"
 search=$build/search
 
 # --- the sampler: ranges, determinism per trial index, distribution of choices

@@ -5,10 +5,7 @@
 #   tests/kill-resume.sh [path/to/train]
 set -u
 train=${1:-build/train}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail=0
-say() { printf '%s\n' "$*"; }
+. "$(dirname "$0")/lib.sh"
 common=(--dataset synthetic --synthetic-n 8192 --arch "16x16x1 lc3x3/4/s2 fc64 fc10" --epochs 3 --batch 32 --threads 1 --quiet)
 
 # kill_resume NAME RULE SCHEDULE: the run killed and resumed, its final checkpoint and log against an uninterrupted one

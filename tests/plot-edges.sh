@@ -7,10 +7,7 @@
 set -u
 build=${1:-build}
 plot=$build/plot
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail=0
-say() { printf '%s\n' "$*"; }
+. "$(dirname "$0")/lib.sh"
 check() { why=; if eval "$2"; then say "ok $1${why:+ ($why)}"; else say "FAIL $1${why:+ ($why)}"; fail=1; fi; }
 header=epoch,train_loss,train_error,test_error,best_test_error,seconds,examples_per_s,phase,inverse_loss
 

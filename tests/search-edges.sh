@@ -10,12 +10,7 @@ set -u
 build=${1:-build}
 search=$build/search
 asan=${2:-}
-dir=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
-fail=0
-say() { printf '%s\n' "$*"; }
-check() { if eval "$2"; then say "ok $1"; else say "FAIL $1"; fail=1; fi; }
+. "$(dirname "$0")/lib.sh"
 first() { head -n 1 "$1" | cut -c1-160; }
 # waits up to 10 s for a condition
 until_true() { for _ in $(seq 1 1000); do eval "$1" && return 0; sleep 0.01; done; return 1; }
