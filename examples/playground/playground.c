@@ -115,8 +115,8 @@ int PG_EXPORT(pg_rule_flags)(int i)
     if (d->learned.shape == TP_SHAPE_INVERSE || d->fixed.shape == TP_SHAPE_INVERSE) f |= PG_INVERSES;
     if (d->targets) f |= PG_TARGETS;
     if (d->n_aux > 0) f |= PG_AUX;
-    if (d->learned_grads && !d->with_forward) f |= PG_OWN_OPT;
-    if (d->learned_grads && !d->with_forward) f |= PG_NOISE;
+    if (d->learned_grads && !(d->flags & TP_RULE_WITH_FORWARD)) f |= PG_OWN_OPT;
+    if (d->learned_grads && !(d->flags & TP_RULE_WITH_FORWARD)) f |= PG_NOISE;
     if (d->targets && d->targets != sdtp->targets) f |= PG_ALPHA;   /* a step on the error: all but (AO-)SDTP's */
     if (d->decay > 0.0f) f |= PG_DECAY;
     return f;
