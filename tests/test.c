@@ -2519,9 +2519,14 @@ static void test_config_best(void)
           (double)c.forward.lr);
     c = tp_config_default(TP_AOSDTP);
     CHECK(tp_config_paper(&c, "mnist-fc", TP_AOSDTP, TP_ALTERNATING, TP_HPARAMS_BEST, NULL) == TP_OK && c.n_aux == 256 &&
-          c.inverse.lr == 0.009572f, "AO-SDTP alternating best: n_aux %d", c.n_aux);
+          c.forward.lr == 0.000301f && c.inverse.lr == 1.16651e-5f, "AO-SDTP alternating best: n_aux %d", c.n_aux);
     CHECK(tp_config_paper(&c, "mnist-fc", TP_AOSDTP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.n_aux == 512 &&
-          c.forward.lr == 0.000402f, "AO-SDTP parallel best is SDTP's Table 5 row: n_aux %d", c.n_aux);
+          c.forward.lr == 0.000402f && c.inverse.lr == 1.16651e-5f && c.inverse.beta1 == 0.99f,
+          "AO-SDTP parallel best is SDTP's Table 5 row with SDTP's searched inverse lr: n_aux %d", c.n_aux);
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_AOSDTP, TP_PARALLEL, TP_HPARAMS_TABLE5, NULL) == TP_OK && c.inverse.lr == 0.001101f,
+          "AO-SDTP parallel as printed: SDTP's Table 5 row");
+    CHECK(tp_config_paper(&c, "mnist-fc", TP_SDTP, TP_INTERLEAVED, TP_HPARAMS_BEST, NULL) == TP_OK && c.forward.lr == 0.001f &&
+          c.inverse.lr == 1.16651e-5f, "SDTP interleaved best: inverse lr %g", (double)c.inverse.lr);
     c.init = TP_INIT_GLOROT;
     CHECK(tp_config_paper(&c, "mnist-lc", TP_SDTP, TP_PARALLEL, TP_HPARAMS_BEST, NULL) == TP_OK && c.init == TP_INIT_LECUN,
           "SDTP parallel on MNIST LC takes LeCun's initialiser");
