@@ -224,7 +224,7 @@ static double bench_fma_ceiling(int threads)
         double t0 = ex_now();
         sink = sink + bench_fma_chains(iters, m, c);
         t = ex_now() - t0;
-        if (t > 0.02 || iters > (1L << 40)) break;
+        if (t > 0.02 || iters > LONG_MAX / 8) break;   /* no overflow on a 32-bit long */
         iters *= 4;
     }
     iters = (long)((double)iters * 0.1 / (t > 1e-6 ? t : 1e-6)) + 1;
