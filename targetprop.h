@@ -4473,8 +4473,6 @@ TPDEF tp_result tp_dataset_batch(tp_dataset *ds, const int *idx, int batch, floa
     return TP_OK;
 }
 
-/* Training-set augmentation: each image shifted by a random crop of its zero-padded copy
-   (offsets -pad..pad in each direction) and flipped left-right with probability 1/2. */
 TPDEF void tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int w, int c, int pad)
 {
     if (!r || !x || h < 1 || w < 1 || c < 1) return;
