@@ -238,8 +238,8 @@ EX_FN int ex__exploded(ex_state *st, double loss, char *why, size_t n)
    carry nothing of what it learned, though nothing became infinite and the loss did not rise tenfold. The
    test error keeps an epoch that only trained badly (the alternating schedule's forward epochs can, and
    recover) from counting. A softmax net only (a squared error has no chance level). tests/collapse.c holds it
-   to a constructed collapse and to every log in results/: it flags the two runs results/README.md reports as
-   fallen to chance, and nothing else. */
+   to a constructed collapse and to every log in results/: it flags the one run results/README.md reports as
+   fallen to chance (two logs of it), and nothing else. */
 #define EX_LEARNED 0.75
 #define EX_AT_CHANCE 0.9
 EX_FN int ex_collapsed(const tp_net *net, double low, const ex_epoch *e, double test_error, char *why, size_t n)
