@@ -2555,13 +2555,13 @@ static size_t tp__bytes(const tp_net *net, size_t n_mem)
 
 TPDEF tp_result tp_spec_normalise(const char *spec_or_preset, char *out, size_t cap, char *error)
 {
-    tp_net *net = (tp_net *)TP_MALLOC(sizeof(tp_net));
+    tp_net *net;
     tp_config cfg = tp_config_default(TP_BP);
     int widest;
     size_t n_mem;
     tp_result r;
     if (!out || cap == 0) { tp__msg(error, "tp_spec_normalise: no room for the result"); return TP_ERROR_ARGUMENT; }
-    if (!net) { tp__msg(error, "out of memory planning a network"); return TP_ERROR_NOMEM; }
+    if (!(net = (tp_net *)TP_MALLOC(sizeof(tp_net)))) { tp__msg(error, "out of memory planning a network"); return TP_ERROR_NOMEM; }
     cfg.max_batch = 1;
     r = tp__plan(net, spec_or_preset, &cfg, &widest, &n_mem);
     if (r == TP_OK && strlen(net->spec) >= cap) {

@@ -431,7 +431,18 @@ static void part_data(void)
         T("tp_output_path/path-empty%s", en) want_err(tp_output_path("", E, sizeof E, err), err);
         T("tp_output_path/directory%s", en) want_err(tp_output_path("/", E, sizeof E, err), err);
         T("tp_output_path/dangling-link%s", en) want_err(tp_output_path(p[3], E, sizeof E, err), err);
+        T("tp_spec_normalise/spec-NULL%s", en) want_err(tp_spec_normalise(NULL, E, sizeof E, err), err);
+        T("tp_spec_normalise/out-NULL%s", en) want_err(tp_spec_normalise("4 fc3", NULL, 10, err), err);
+        T("tp_spec_normalise/cap-1%s", en) want_err(tp_spec_normalise("4 fc3", E, 1, err), err);
+        T("tp_spec_normalise/bad-spec%s", en) want_err(tp_spec_normalise("4 fc3 banana", E, sizeof E, err), err);
+        T("tp_config_check/cfg-NULL%s", en) want_err(tp_config_check(NULL, err), err);
+        T("tp_config_check/zeroed%s", en) {
+            tp_config z;
+            memset(&z, 0, sizeof z);
+            want_err(tp_config_check(&z, err), err);
+        }
     }
+    T("tp_layer_macs/l-NULL") FAILIF(tp_layer_macs(NULL, 4) != 0.0, "returned %g", tp_layer_macs(NULL, 4));
 }
 
 /* ================================================================ part B ============== */
