@@ -257,6 +257,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "autoencoder: %s: cannot create the directory: %s\n", o.out_dir, strerror(errno));
         return 1;
     }
+    {   /* its three files, each a regular file or nothing (a FIFO or device is refused, not written into) */
+        static const char *files[3] = { "autoencoder.csv", "autoencoder.svg", "reconstructions.png" };
+        for (int k = 0; k < 3; k++) {
+            snprintf(path, sizeof path, "%s/%s", o.out_dir, files[k]);
+            if (!ex_output_ok("autoencoder", "--out", path)) return 1;
+        }
+    }
     snprintf(path, sizeof path, "%s/autoencoder.csv", o.out_dir);
     if (!(csv = fopen(path, "w")) || fprintf(csv, "rule,epoch,train_error,test_error,seconds\n") < 0 || !ex_flushed(csv)) {
         fprintf(stderr, "autoencoder: %s: cannot write: %s\n", path, strerror(errno));

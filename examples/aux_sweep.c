@@ -243,6 +243,7 @@ int main(int argc, char **argv)
     }
     snprintf(csv_path, sizeof csv_path, "%s/aux_sweep.csv", o.out_dir);
     snprintf(svg_path, sizeof svg_path, "%s/aux_sweep.svg", o.out_dir);
+    if (!ex_output_ok("aux_sweep", "--out", csv_path) || !ex_output_ok("aux_sweep", "--out", svg_path)) return 1;
     ndone = read_done(csv_path, o.arch, o.sched_s, o.epochs, done, MAX_SIZES * MAX_SEEDS);
     if (!(csv = fopen(csv_path, "a"))) {
         fprintf(stderr, "aux_sweep: %s: cannot open for writing: %s\n", csv_path, strerror(errno));

@@ -719,8 +719,8 @@ static int bench_parse(int argc, char **argv, bench_args *b)
         else if (ex_flag(&a, "--no-peer")) b->no_peer = 1;
         else if (ex_flag(&a, "--no-gemm")) b->no_gemm = 1;
         else if (ex_flag(&a, "--ceiling")) b->ceiling_only = 1;
-        else if ((v = ex_value(&a, "--out"))) b->out_path = v;
-        else if ((v = ex_value(&a, "--gemm-out"))) b->gemm_path = v;
+        else if ((v = ex_value(&a, "--out"))) a.bad |= !ex_output_ok(P, "--out", b->out_path = v);
+        else if ((v = ex_value(&a, "--gemm-out"))) a.bad |= !ex_output_ok(P, "--gemm-out", b->gemm_path = v);
         else if ((v = ex_value(&a, "--peer"))) b->peer_path = v;
         else if ((v = ex_value(&a, "--nets"))) nets = v;
         else if ((v = ex_value(&a, "--rules"))) rules = v;

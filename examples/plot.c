@@ -227,6 +227,7 @@ int main(int argc, char **argv)
     if (label) { fprintf(stderr, "plot: --label \"%s\" is not followed by a LOG\n", label); return 1; }
     if (color >= 0) { fprintf(stderr, "plot: --color %d is not followed by a LOG\n", color); return 1; }
     if (nlogs == 0) return usage(stderr, 1);
+    if (!ex_output_ok("plot", "-o", out_path)) return 1;   /* a FIFO or device is refused, not written into */
     for (int i = 0; i < nlogs; i++) ok &= load(&logs[i], metric, column, hours);
     if (!ok) return 1;
 

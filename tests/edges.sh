@@ -229,6 +229,10 @@ for opt in --log --checkpoint --save; do
     out=$("$train" "${syn[@]}" --epochs 1 "$opt" /dev/null 2>&1); rc=$?
     check "output-device $opt: /dev/null refused, not replaced (exit $rc)" '[ "$rc" -eq 2 ] && [ -c /dev/null ]'
 done
+out=$(timeout 20 "$build/plot" -o "$dir/fifo" results/mnist-fc-bp-parallel.csv 2>&1); rc=$?
+check "plot-fifo: plot -o onto a FIFO is refused, not blocked on (exit $rc)" '[ "$rc" -eq 1 ] && printf "%s" "$out" | grep -q "a FIFO"'
+out=$("$build/bench" --out /dev/null --nets mnist-fc 2>&1); rc=$?
+check "bench-device: bench --out /dev/null is refused at start-up (exit $rc)" '[ "$rc" -eq 2 ] && printf "%s" "$out" | grep -q "a device"'
 for bad in "--beta1 1:--beta1" "--eps 0:--eps" "--inverse-beta2 1:--inverse-beta2" "--rule kp --schedule interleaved:--schedule"; do
     out=$("$train" "${syn[@]}" --epochs 1 ${bad%%:*} 2>&1)
     check "blame ${bad%%:*}: the message names ${bad##*:}, not --arch: $(printf '%s' "$out" | head -n 1)" \
