@@ -275,23 +275,28 @@ static int resume_agrees(const train_opts *o, const tp_net *net)
     tp_config want, have = net->cfg;
     char spec[sizeof net->spec], why[TP_ERROR_LEN];
     const char *bad = NULL;
-    if (!(o->given & G_RULE)) as.rule = have.rule;
-    if (!(o->given & G_SCHED)) as.sched = have.schedule;
+    unsigned given = o->given;
+    if (!(given & G_RULE)) as.rule = have.rule;
+    if (!(given & G_SCHED)) as.sched = have.schedule;
+    /* --hparams names rows by preset: without --arch they are known only if the net is the default preset's */
+    if ((given & G_HPARAMS) && !(given & G_ARCH) &&
+        (tp_spec_normalise(o->arch, spec, sizeof spec, NULL) != TP_OK || strcmp(spec, net->spec)))
+        given &= ~(unsigned)G_HPARAMS;
     want = make_config(&as, 0);
-    if (o->given & G_RULE && o->rule != have.rule) bad = "--rule";
-    else if (o->given & G_SCHED && o->sched != have.schedule) bad = "--schedule";
-    else if (o->given & G_BATCH && o->batch != have.max_batch) bad = "--batch";
-    else if (o->given & G_SEED && o->seed != have.seed) bad = "--seed";
-    else if (o->given & G_ARCH && (tp_spec_normalise(o->arch, spec, sizeof spec, why) != TP_OK || strcmp(spec, net->spec)))
+    if (given & G_RULE && o->rule != have.rule) bad = "--rule";
+    else if (given & G_SCHED && o->sched != have.schedule) bad = "--schedule";
+    else if (given & G_BATCH && o->batch != have.max_batch) bad = "--batch";
+    else if (given & G_SEED && o->seed != have.seed) bad = "--seed";
+    else if (given & G_ARCH && (tp_spec_normalise(o->arch, spec, sizeof spec, why) != TP_OK || strcmp(spec, net->spec)))
         bad = "--arch";
-    else if ((o->given & (G_SGD | G_HPARAMS)) && want.forward.sgd != have.forward.sgd) bad = o->given & G_SGD ? "--sgd" : "--hparams";
-    else if ((o->given & (G_AUX | G_HPARAMS)) && want.n_aux != have.n_aux) bad = o->given & G_AUX ? "--aux" : "--hparams";
-    else if ((o->given & (G_ITERS | G_HPARAMS)) && want.iters != have.iters) bad = o->given & G_ITERS ? "--iters" : "--hparams";
-    else if ((o->given & (G_INVLOSS | G_HPARAMS)) && want.inverse_loss != have.inverse_loss)
-        bad = o->given & G_INVLOSS ? "--inverse-loss" : "--hparams";
-    else if ((o->given & (G_INIT | G_HPARAMS)) && want.init != have.init) bad = o->given & G_INIT ? "--init" : "--hparams";
+    else if ((given & (G_SGD | G_HPARAMS)) && want.forward.sgd != have.forward.sgd) bad = given & G_SGD ? "--sgd" : "--hparams";
+    else if ((given & (G_AUX | G_HPARAMS)) && want.n_aux != have.n_aux) bad = given & G_AUX ? "--aux" : "--hparams";
+    else if ((given & (G_ITERS | G_HPARAMS)) && want.iters != have.iters) bad = given & G_ITERS ? "--iters" : "--hparams";
+    else if ((given & (G_INVLOSS | G_HPARAMS)) && want.inverse_loss != have.inverse_loss)
+        bad = given & G_INVLOSS ? "--inverse-loss" : "--hparams";
+    else if ((given & (G_INIT | G_HPARAMS)) && want.init != have.init) bad = given & G_INIT ? "--init" : "--hparams";
     for (int k = 0; k < N_FLOAT && !bad; k++)
-        if ((!isnan(o->f[k]) || o->given & G_HPARAMS) && *cfg_float(&want, k) != *cfg_float(&have, k))
+        if ((!isnan(o->f[k]) || given & G_HPARAMS) && *cfg_float(&want, k) != *cfg_float(&have, k))
             bad = !isnan(o->f[k]) ? float_opts[k].name : "--hparams";
     if (!bad) return 1;
     fprintf(stderr, "train: --resume %s: %s says otherwise than the run in the checkpoint (%s, %s, batch %d, seed %llu, lr %g); "
