@@ -2410,17 +2410,18 @@ static int tp__adam_bad(const tp_adam *a, const char *which, char *error)
 /* Every field of a config checked, with the first bad one named. */
 TPDEF tp_result tp_config_check(const tp_config *c, char *error)
 {
+    const tp_rule_desc *d;
     if (!c) { tp__msg(error, "config: NULL"); return TP_ERROR_ARGUMENT; }
-    if (!tp_rule_info(c->rule))
+    if (!(d = tp_rule_info(c->rule)))
         tp__msg(error, "config: rule %d, expected 0..%d (tp_rule)", (int)c->rule, tp_rule_count() - 1);
     else if ((unsigned)c->schedule > TP_INTERLEAVED)
         tp__msg(error, "config: schedule %d, expected %d..%d (tp_schedule)", (int)c->schedule, TP_PARALLEL, TP_INTERLEAVED);
-    else if (c->schedule != TP_PARALLEL && (tp_rule_info(c->rule)->flags & TP_RULE_WITH_FORWARD))
+    else if (c->schedule != TP_PARALLEL && (d->flags & TP_RULE_WITH_FORWARD))
         tp__msg(error, "config: rule %s trains its feedback with the forward weights, expected the parallel schedule",
-                tp_rule_info(c->rule)->name);
-    else if (c->iters < 1 || c->iters > 10000 || (c->iters > 1 && (tp_rule_info(c->rule)->flags & TP_RULE_WITH_FORWARD)))
+                d->name);
+    else if (c->iters < 1 || c->iters > 10000 || (c->iters > 1 && (d->flags & TP_RULE_WITH_FORWARD)))
         tp__msg(error, "config: iters %d, expected %s", c->iters,
-                (tp_rule_info(c->rule)->flags & TP_RULE_WITH_FORWARD) ? "1 (the feedback takes the forward weights' steps)" : "1..10000");
+                (d->flags & TP_RULE_WITH_FORWARD) ? "1 (the feedback takes the forward weights' steps)" : "1..10000");
     else if ((unsigned)c->inverse_loss > TP_INVERSE_DENOISE)
         tp__msg(error, "config: inverse loss %d, expected %d or %d (tp_inverse_loss)", (int)c->inverse_loss,
                 TP_INVERSE_PRESERVE, TP_INVERSE_DENOISE);
@@ -2434,13 +2435,13 @@ TPDEF tp_result tp_config_check(const tp_config *c, char *error)
         tp__msg(error, "config: hybrid %g, expected 0..1", (double)c->hybrid);
     else if (!(c->sigma >= 0.0f && c->sigma - c->sigma == 0.0f))
         tp__msg(error, "config: sigma %g, expected a finite value >= 0", (double)c->sigma);
-    else if (c->sigma == 0.0f && (tp_rule_info(c->rule)->flags & TP_RULE_NOISE))
+    else if (c->sigma == 0.0f && (d->flags & TP_RULE_NOISE))
         tp__msg(error, "config: sigma 0, expected > 0: rule %s learns its feedback from noise of that size",
-                tp_rule_info(c->rule)->name);
+                d->name);
     else if (!(c->alpha - c->alpha == 0.0f))
         tp__msg(error, "config: alpha %g, expected a finite value", (double)c->alpha);
     else if (!tp__adam_bad(&c->forward, "forward", error) &&
-             !(tp_rule_info(c->rule)->learned.shape != TP_SHAPE_NONE && tp__adam_bad(&c->inverse, "inverse", error)))
+             !(d->learned.shape != TP_SHAPE_NONE && tp__adam_bad(&c->inverse, "inverse", error)))
         return TP_OK;
     return TP_ERROR_SPEC;
 }
