@@ -78,6 +78,7 @@
      TP_MALLOC(sz), TP_FREE(p) replace malloc/free (define both or neither)
      TP_ASSERT(x)             replace assert (programmer errors only)
      TP_MAX_LAYERS            layers per network (default 32)
+     TP_MAX_CHANNELS          input channels an input normalisation covers (default 32)
      TP_MR, TP_NR             GEMM micro-kernel tile (default per instruction set, section 3:
                               AVX-512 6 x 32, AVX2 4 x 24, NEON 4 x 20); TP_KC, TP_NC, TP_MC its
                               cache blocks
@@ -195,6 +196,9 @@
 #ifndef TP_MAX_LAYERS
 #define TP_MAX_LAYERS 32
 #endif
+#ifndef TP_MAX_CHANNELS
+#define TP_MAX_CHANNELS 32   /* input channels an input normalisation covers */
+#endif
 #define TP_ERROR_LEN 256   /* bytes of every error sentence: tp_net.error, tp_dataset.error */
 
 /* ======================================================================================
@@ -234,12 +238,53 @@ typedef enum tp_loss { TP_SOFTMAX_XENT, TP_SQUARED_ERROR } tp_loss;
 typedef enum tp_init { TP_INIT_GLOROT, TP_INIT_LECUN } tp_init;  /* uniform, limit sqrt(6/(in+out)) or sqrt(3/in) */
 typedef enum tp_hparams { TP_HPARAMS_BEST, TP_HPARAMS_TABLE5 } tp_hparams;   /* see tp_config_paper */
 
-typedef struct tp_adam {
-    float lr, beta1, beta2, eps;
-    int sgd;                    /* 1: plain SGD, p -= lr g (beta1, beta2, eps unused); else 0 */
-    long t;                     /* steps taken, for the bias correction (>= 0) */
-    float decay;                /* decoupled weight decay: p -= step + decay * p, in [0, 1) */
-} tp_adam;
+/* The optimisers, with PyTorch's update formulas (torch.optim.Adam, torch.optim.SGD), so its
+   users' settings carry over. g is the gradient, p the parameter, lr_t the scheduled rate:
+     clip > 0 (torch's clip_grad_norm_ over the optimiser's whole block of a net, before the rest):
+                  g *= min(1, clip / (||g|| + 1e-6))
+     l2 > 0 (coupled decay, torch's weight_decay):  g += l2 p
+     TP_ADAM      m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, p -= lr_t m^ / (sqrt(v^) + eps),
+                  m^ and v^ bias-corrected
+     TP_SGD       p -= lr_t g
+     TP_MOMENTUM  u = mu u + (1 - dampening) g (u = g at the first step), p -= lr_t u
+     TP_NESTEROV  the same u, p -= lr_t (g + mu u) (dampening 0, as torch requires)
+     decay > 0 (decoupled): p -= decay (lr_t / lr) p_old, so a schedule anneals it with lr */
+typedef enum tp_optimizer { TP_ADAM, TP_SGD, TP_MOMENTUM, TP_NESTEROV } tp_optimizer;
+
+/* A learning-rate schedule: a pure function of the optimiser's step count t (tp_optim_lr). It
+   moves in ticks of `every` steps (0 or 1: every step; a loader's steps per epoch: once an
+   epoch, as a PyTorch scheduler stepped after each epoch), tick k = t / every:
+     warm-up      k < warmup: lr (k + 1) / (warmup + 1), before any kind
+     TP_LR_CONSTANT  lr
+     TP_LR_STEP   lr gamma^(milestones <= k): the milestones are ticks from the first
+     TP_LR_COSINE lr (floor + (1 - floor) (1 + cos(pi s / length)) / 2), s = min(k - warmup,
+                  length): from lr down to floor * lr over `length` ticks after the warm-up
+                  (torch's CosineAnnealingLR with T_max = length, eta_min = floor * lr) */
+typedef enum tp_lr_kind { TP_LR_CONSTANT, TP_LR_STEP, TP_LR_COSINE } tp_lr_kind;
+#define TP_MAX_MILESTONES 8
+typedef struct tp_lr_schedule {
+    tp_lr_kind kind;
+    long every;                 /* steps per tick, >= 0 (0 is 1) */
+    long warmup;                /* ticks of linear warm-up, >= 0 */
+    long length;                /* cosine: ticks it anneals over, >= 1 */
+    float floor;                /* cosine: the last rate as a fraction of lr, in [0, 1] */
+    float gamma;                /* step: the factor at each milestone, > 0 */
+    int n_milestones;           /* step: 0..TP_MAX_MILESTONES, ascending ticks in milestones */
+    long milestones[TP_MAX_MILESTONES];
+} tp_lr_schedule;
+
+typedef struct tp_optim {
+    tp_optimizer kind;
+    float lr;                   /* the base rate, which the schedule scales */
+    float beta1, beta2, eps;    /* TP_ADAM */
+    float momentum, dampening;  /* TP_MOMENTUM, TP_NESTEROV: mu in [0, 1), dampening in [0, 1] */
+    float decay;                /* decoupled weight decay per step, in [0, 1) */
+    float l2;                   /* coupled weight decay (L2 in the gradient), >= 0 */
+    float clip;                 /* largest gradient norm of a net's block per step, or 0: no clipping */
+    int decay_biases;           /* 1: decay and l2 reach biases (and inverses' c) too; 0: weights only */
+    long t;                     /* steps taken (>= 0): the bias correction's and the schedule's clock */
+    tp_lr_schedule schedule;
+} tp_optim;
 
 typedef struct tp_config {
     tp_rule rule;
@@ -252,9 +297,21 @@ typedef struct tp_config {
     int iters;                  /* feedback-training iterations per batch (L-DRL's K), >= 1 */
     tp_init init;               /* initialiser of the weights: read by tp_net_create only (a
                                    checkpoint holds the weights, and records init) */
-    tp_adam forward, inverse;   /* optimisers of the forward and the learned feedback weights */
+    tp_optim forward, inverse;  /* optimisers of the forward and the learned feedback weights */
     int max_batch;              /* largest batch the workspace is sized for */
     uint64_t seed;
+    /* Per-layer feedback settings, at [l - 1] for layer l; 0 keeps the single value (iters, sigma,
+       inverse.lr) for that layer. tp_config_layers fills them from a list. A layer's iterations are
+       the last layer_iters of the step's max over layers (each layer's loss is its own). */
+    int layer_iters[TP_MAX_LAYERS];
+    float layer_sigma[TP_MAX_LAYERS];
+    float layer_lr[TP_MAX_LAYERS];      /* the feedback optimiser's base rate for this layer */
+    /* Input normalisation, which every pass applies before the first layer (so a loaded net
+       predicts from raw inputs as it was trained): x_i <- (x_i - mean[i % c]) / std[i % c], c =
+       norm_channels, which divides the input size (channels-last images: the image's channels);
+       0: none. tp_dataset_channel_stats computes a training split's. */
+    int norm_channels;
+    float norm_mean[TP_MAX_CHANNELS], norm_std[TP_MAX_CHANNELS];
 } tp_config;
 
 /* Defaults that learn on small problems (the spirals of examples/minimal.c, XOR): Adam with
@@ -279,6 +336,14 @@ TPDEF tp_result  tp_config_check(const tp_config *cfg, char *error);
    seed and the rest stay as they were. error: TP_ERROR_LEN bytes, or NULL. */
 TPDEF tp_result  tp_config_paper(tp_config *cfg, const char *preset, tp_rule rule, tp_schedule s,
                                  tp_hparams which, char *error);
+/* Values of one per-layer setting spread over the layers that carry cfg->rule's learned
+   feedback in the net spec_or_preset describes, from the input side: n = 1 sets the single value
+   (cfg->iters, sigma or inverse.lr) and clears the per-layer ones; n = the number of those layers
+   gives each its own. TP_ERROR_SPEC otherwise, or for a value out of range (error: TP_ERROR_LEN
+   bytes, or NULL, names it and the layers). */
+typedef enum tp_layer_setting { TP_SET_ITERS, TP_SET_SIGMA, TP_SET_LR } tp_layer_setting;
+TPDEF tp_result tp_config_layers(tp_config *cfg, const char *spec_or_preset, tp_layer_setting what,
+                                 const double *values, int n, char *error);
 
 /* ---------------------------------------------------------------- networks ----------- */
 
@@ -326,7 +391,7 @@ typedef struct tp_net {
     tp_config cfg;
     char spec[2048];                /* the spec it was built from, normalised */
 
-    float *params, *grads, *m1, *m2;     /* forward W, b: values, gradients, Adam moments */
+    float *params, *grads, *m1, *m2;     /* forward W, b: values, gradients, optimiser state (Adam's moments; momentum's buffer in m1) */
     size_t n_params;
     float *iparams, *igrads, *im1, *im2; /* learned feedback (inverse V, c) */
     size_t n_iparams;
@@ -335,7 +400,7 @@ typedef struct tp_net {
     float *wz;                           /* AO-SDTP (n_{L-1}, n_aux) view into fixed; or NULL */
 
     /* After tp_forward of `batch` rows (the building blocks read and write these): */
-    float *h[TP_MAX_LAYERS + 1];    /* h[0] the input (borrowed), h[l] layer l's output rows */
+    float *h[TP_MAX_LAYERS + 1];    /* h[0] the input (borrowed; normalised, when cfg has it), h[l] layer l's output rows */
     float *d[TP_MAX_LAYERS + 1];    /* after a rule: the (batch, n_l) signal layer l's weights learned
                                        from, dloss/da_l (BP, FA, DFA; the TP rules' top layer) or
                                        (2/batch) D_l * act'(a_l), D_l = h_l - target_l (TP hidden layers) */
@@ -439,6 +504,11 @@ TPDEF void      tp_dataset_free(tp_dataset *ds);
    TP_ERROR_ARGUMENT if an index or a label is out of range (nothing written past x and y).
    An autoencoder's target is x itself: pass y NULL and use x. */
 TPDEF tp_result tp_dataset_batch(tp_dataset *ds, const int *idx, int batch, float *x, float *y);
+/* Per-channel mean and standard deviation (population, over every example and position) of a
+   dataset's ds->c channels into mean[c] and std[c], as an input normalisation takes them
+   (tp_config.norm_mean, norm_std); TP_ERROR_ARGUMENT for an empty dataset or more than
+   TP_MAX_CHANNELS channels. Sums run in double, in a fixed order. */
+TPDEF tp_result tp_dataset_channel_stats(tp_dataset *ds, float *mean, float *std);
 TPDEF void      tp_shuffle(tp_rng *r, int *order, int n); /* order = random permutation of 0..n-1; r or order
                                                              NULL, or n < 1: nothing */
 /* Training-set augmentation: each image shifted by a random crop of its zero-padded copy
@@ -456,14 +526,20 @@ TPDEF void      tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int 
    regular file, nothing, or a symbolic link to a regular file, which is then the file replaced
    (tp_output_path); anything else at PATH or PATH.tmp is refused, not replaced.
 
-   Format, version 3, all integers and floats little-endian (versions 1 and 2, still read, lack
-   iters, which is then the rule's default; version 1 also init and the decays):
+   Format, version 4, all integers and floats little-endian (versions 1 to 3, still read, lack
+   what version 4 added after each optimiser's decay and after both optimisers, and take the
+   defaults: a constant rate, decaying biases, no per-layer settings, no normalisation; versions
+   1 and 2 also lack iters, which is then the rule's default; version 1 also init and the decays):
      "TPCK" u32 version | u32 spec_len, spec | u32 rule, schedule, inverse_loss | f32 alpha,
-     sigma, hybrid | u32 n_aux, max_batch | u32 init | u32 iters | u64 seed | forward Adam: f32 lr, beta1, beta2, eps,
-     u32 sgd, u64 t, f32 decay | inverse Adam: the same | u64 rng state, noise_step, step |
+     sigma, hybrid | u32 n_aux, max_batch | u32 init | u32 iters | u64 seed |
+     forward optimiser: f32 lr, beta1, beta2, eps, u32 kind, u64 t, f32 decay, momentum,
+       dampening, l2, u32 decay_biases, f32 clip, u32 schedule kind, u64 every, warmup, length, f32 floor,
+       gamma, u32 n_milestones, u64 milestones | inverse optimiser: the same |
+     u32 n_layers, per layer u32 iters, f32 sigma, lr | u32 norm_channels, f32 means, f32 stds |
+     u64 rng state, noise_step, step |
      u64 user_len, user bytes | u64 n_params, n_iparams, n_fixed | f32 params, m1, m2 |
      f32 iparams, im1, im2 | f32 fixed | u32 CRC-32 (IEEE) of every byte before it */
-#define TP_CHECKPOINT_VERSION 3u
+#define TP_CHECKPOINT_VERSION 4u
 TPDEF tp_result tp_net_save(tp_net *net, const char *path, const void *user, size_t user_len);
 /* Creates *net from the checkpoint (destroy any previous net first). The user blob's length
    goes to *user_len (unless NULL) and the blob into user; with user NULL the blob is skipped,
@@ -521,7 +597,8 @@ typedef struct tp_cost { double fwd, wgrad, prop, inv; } tp_cost;
 /* tp_rule_desc.flags, or'ed: */
 enum {
     TP_RULE_WITH_FORWARD = 1,  /* the learned feedback takes the forward weights' optimiser settings (cfg.forward's
-                                  lr, betas, eps and decay; its own step count, cfg.inverse.t) in every step that
+                                  kind, rate, schedule, constants and decays; its own step count and momentum or
+                                  moments, cfg.inverse.t, im1, im2) in every step that
                                   trains it (Kolen-Pollack): with TP_PHASE_BOTH, W and B take the same step; a
                                   phase of TP_PHASE_INVERSE alone steps B alone. Only the parallel schedule,
                                   whose every step trains both, and cfg.iters 1 are accepted */
@@ -567,7 +644,7 @@ TPDEF double tp_layer_macs(const tp_layer *l, int cols);
    tp_gradients check their arguments like part A; the others are programmer contracts,
    checked by TP_ASSERT (assert() unless replaced): each runs on the batch of the last
    tp_forward, in this order: tp_task_loss, then the learned feedback's and/or the rule's
-   forward gradients, then tp_adam_step. The layer kernels, tp_gemm and the activations
+   forward gradients, then tp_optim_step. The layer kernels, tp_gemm and the activations
    below are asserted likewise (sizes are the caller's). */
 TPDEF tp_result tp_forward(tp_net *net, const float *x, int batch);   /* fills h[], out */
 TPDEF double    tp_task_loss(tp_net *net, const float *y, int batch, int *errors);  /* fills err */
@@ -583,8 +660,12 @@ TPDEF void      tp_rule_kp(tp_net *net, const float *y, int batch);
 TPDEF void      tp_rule_wm(tp_net *net, const float *y, int batch);
 TPDEF void      tp_rule_drtp(tp_net *net, const float *y, int batch);
 TPDEF double    tp_inverse_grads(tp_net *net, const float *y, int batch);     /* TP inverses */
-TPDEF int       tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float *m2, size_t n);
-                                                             /* returns 1 if a new p is not finite */
+/* One step of opt on a block of n parameters (t advances; m1 is the momentum buffer of SGD with
+   momentum, m1 and m2 Adam's moments: each n floats, NULL where the kind reads none; decay and l2
+   reach every entry); returns 1 if a new p is not finite. tp_optim_lr is the rate of the step
+   after t steps: the base rate through the schedule. */
+TPDEF int       tp_optim_step(tp_optim *opt, float *p, const float *g, float *m1, float *m2, size_t n);
+TPDEF float     tp_optim_lr(const tp_optim *opt, long t);
 
 /* ---------------------------------------------------------------- layer kinds -------- */
 
@@ -2053,7 +2134,12 @@ TPDEF tp_config tp_config_default(tp_rule rule)
     c.hybrid = 0.0f;
     c.n_aux = r ? r->n_aux : 0;
     c.iters = r ? r->iters : 1;
+    c.forward.kind = TP_ADAM;
     c.forward.lr = 1e-3f; c.forward.beta1 = 0.9f; c.forward.beta2 = 0.999f; c.forward.eps = 1e-8f;
+    c.forward.decay_biases = 1;
+    c.forward.schedule.kind = TP_LR_CONSTANT;
+    c.forward.schedule.every = 1;
+    c.forward.schedule.gamma = 0.1f;
     c.inverse = c.forward;
     c.forward.decay = r ? r->decay : 0.0f;
     c.max_batch = 128;
@@ -2308,6 +2394,22 @@ static int tp__carries(const tp_net *net, int l, const tp_blocks *b)
            !tp__weightless(&net->layers[l - 1]);   /* nothing to feed back into */
 }
 
+/* Layer l's feedback settings: its own (tp_config's layer_*) or the single value. */
+static int tp__layer_iters(const tp_config *c, int l) { return c->layer_iters[l - 1] > 0 ? c->layer_iters[l - 1] : c->iters; }
+static float tp__sigma(const tp_net *net, int l)
+{
+    return net->cfg.layer_sigma[l - 1] > 0.0f ? net->cfg.layer_sigma[l - 1] : net->cfg.sigma;
+}
+
+/* The feedback iterations of a step: the most any layer with learned feedback takes. */
+static int tp__iters_max(const tp_net *net)
+{
+    int k = 1;
+    for (int l = 1; l <= net->n_layers; l++)
+        if (tp__carries(net, l, &tp__rule(net)->learned)) k = TP__MAX(k, tp__layer_iters(&net->cfg, l));
+    return k;
+}
+
 /* Floats of a block of layer l: its matrix (and c, n_in floats, for an inverse) */
 static double tp__block_size(const tp_net *net, const tp_layer *ly, tp_shape shape)
 {
@@ -2372,7 +2474,17 @@ struct tp__work {
                                    difference reconstruction losses the corrupted rows */
     float *diag;                /* (n_params): tp_diagnose's copy of the rule's gradients, or NULL */
     int forward_done;           /* grads holds the rule's forward gradients of the last tp_forward */
+    int fb_round;               /* the feedback iteration before the step's last (1..K-1), or 0 (tp__trains) */
+    float *x_norm;              /* (B, n_in): the normalised input rows, or NULL without normalisation */
 };
+
+/* Does layer l's feedback train in this iteration of the step? Each layer takes the last of its
+   iterations, so the one beside the forward step (round 0) trains them all. */
+static int tp__trains(const tp_net *net, int l)
+{
+    int round = net->work->fb_round;
+    return round == 0 || round > tp__iters_max(net) - tp__layer_iters(&net->cfg, l);
+}
 
 TPDEF void tp_net_destroy(tp_net *net)
 {
@@ -2388,23 +2500,89 @@ TPDEF void tp_net_destroy(tp_net *net)
     net->batch = 0;   /* the building blocks' asserts then refuse a destroyed net */
 }
 
-static int tp__adam_bad(const tp_adam *a, const char *which, char *error)
+static int tp__schedule_bad(const tp_lr_schedule *s, const char *which, char *error)
 {
-    if (!(a->lr >= 0.0f && a->lr - a->lr == 0.0f))
+    int i, ordered = 1;
+    for (i = 1; i < s->n_milestones && i < TP_MAX_MILESTONES; i++) ordered &= s->milestones[i] > s->milestones[i - 1];
+    if ((unsigned)s->kind > TP_LR_COSINE)
+        tp__msg(error, "config: %s schedule kind %d, expected %d..%d (tp_lr_kind)", which, (int)s->kind, TP_LR_CONSTANT, TP_LR_COSINE);
+    else if (s->every < 0 || s->warmup < 0 || s->warmup > ((long)1 << 30))
+        tp__msg(error, "config: %s schedule every %ld, warmup %ld, expected each >= 0 (warmup <= 2^30)", which, s->every, s->warmup);
+    else if (s->kind == TP_LR_COSINE && !(s->length >= 1 && s->floor >= 0.0f && s->floor <= 1.0f))
+        tp__msg(error, "config: %s cosine schedule over %ld ticks to floor %g, expected >= 1 tick and a floor in [0, 1]",
+                which, s->length, (double)s->floor);
+    else if (s->kind == TP_LR_STEP && !(s->gamma > 0.0f && s->gamma - s->gamma == 0.0f))
+        tp__msg(error, "config: %s step schedule factor %g, expected a finite value > 0", which, (double)s->gamma);
+    else if (s->kind == TP_LR_STEP && (s->n_milestones < 0 || s->n_milestones > TP_MAX_MILESTONES || !ordered ||
+                                       (s->n_milestones > 0 && s->milestones[0] < 0)))
+        tp__msg(error, "config: %s step schedule of %d milestones, expected 0..%d ascending ticks >= 0", which,
+                s->n_milestones, TP_MAX_MILESTONES);
+    else
+        return 0;
+    return 1;
+}
+
+static int tp__optim_bad(const tp_optim *a, const char *which, char *error)
+{
+    static const char *const kinds[] = {"Adam", "SGD", "momentum", "Nesterov"};
+    const char *k = (unsigned)a->kind <= TP_NESTEROV ? kinds[a->kind] : "?";
+    if ((unsigned)a->kind > TP_NESTEROV)
+        tp__msg(error, "config: %s optimiser %d, expected %d..%d (tp_optimizer)", which, (int)a->kind, TP_ADAM, TP_NESTEROV);
+    else if (!(a->lr >= 0.0f && a->lr - a->lr == 0.0f))
         tp__msg(error, "config: %s learning rate %g, expected a finite value >= 0", which, (double)a->lr);
-    else if (a->sgd != 0 && a->sgd != 1)
-        tp__msg(error, "config: %s sgd %d, expected 0 (Adam) or 1 (plain SGD)", which, a->sgd);
     else if (a->t < 0 || (uint64_t)a->t > ((uint64_t)1 << 62))   /* as a checkpoint can hold */
         tp__msg(error, "config: %s step count t %ld, expected 0..2^62", which, a->t);
     else if (!(a->decay >= 0.0f && a->decay < 1.0f))
         tp__msg(error, "config: %s decay %g, expected a value in [0, 1)", which, (double)a->decay);
-    else if (!a->sgd && !(a->beta1 >= 0.0f && a->beta1 < 1.0f && a->beta2 >= 0.0f && a->beta2 < 1.0f))
+    else if (!(a->l2 >= 0.0f && a->l2 - a->l2 == 0.0f))
+        tp__msg(error, "config: %s l2 %g, expected a finite value >= 0", which, (double)a->l2);
+    else if (!(a->clip >= 0.0f && a->clip - a->clip == 0.0f))
+        tp__msg(error, "config: %s clip %g, expected a finite value >= 0 (0: none)", which, (double)a->clip);
+    else if (a->decay_biases != 0 && a->decay_biases != 1)
+        tp__msg(error, "config: %s decay_biases %d, expected 0 or 1", which, a->decay_biases);
+    else if (a->kind == TP_ADAM && !(a->beta1 >= 0.0f && a->beta1 < 1.0f && a->beta2 >= 0.0f && a->beta2 < 1.0f))
         tp__msg(error, "config: %s Adam beta1 %g, beta2 %g, expected each in [0, 1)", which, (double)a->beta1, (double)a->beta2);
-    else if (!a->sgd && !(a->eps > 0.0f && a->eps - a->eps == 0.0f))
+    else if (a->kind == TP_ADAM && !(a->eps > 0.0f && a->eps - a->eps == 0.0f))
         tp__msg(error, "config: %s Adam epsilon %g, expected a finite value > 0", which, (double)a->eps);
+    else if (a->kind >= TP_MOMENTUM && !(a->momentum >= 0.0f && a->momentum < 1.0f && a->dampening >= 0.0f && a->dampening <= 1.0f))
+        tp__msg(error, "config: %s %s momentum %g, dampening %g, expected momentum in [0, 1) and dampening in [0, 1]",
+                which, k, (double)a->momentum, (double)a->dampening);
+    else if (a->kind == TP_NESTEROV && (a->momentum == 0.0f || a->dampening != 0.0f))
+        tp__msg(error, "config: %s Nesterov momentum %g, dampening %g, expected momentum > 0 and dampening 0", which,
+                (double)a->momentum, (double)a->dampening);
     else
-        return 0;
+        return tp__schedule_bad(&a->schedule, which, error);
     return 1;
+}
+
+/* The per-layer settings and the input normalisation. */
+static int tp__layers_bad(const tp_config *c, const tp_rule_desc *d, char *error)
+{
+    for (int i = 0; i < TP_MAX_LAYERS; i++) {
+        int it = c->layer_iters[i];
+        float s = c->layer_sigma[i], lr = c->layer_lr[i];
+        if (it < 0 || it > 10000 || (it > 1 && (d->flags & TP_RULE_WITH_FORWARD)))
+            tp__msg(error, "config: layer_iters[%d] %d, expected %s", i, it,
+                    (d->flags & TP_RULE_WITH_FORWARD) ? "0 or 1 (the feedback takes the forward weights' steps)" : "0..10000");
+        else if (!(s >= 0.0f && s - s == 0.0f))
+            tp__msg(error, "config: layer_sigma[%d] %g, expected a finite value >= 0 (0: sigma)", i, (double)s);
+        else if (!(lr >= 0.0f && lr - lr == 0.0f))
+            tp__msg(error, "config: layer_lr[%d] %g, expected a finite value >= 0 (0: the inverse optimiser's)", i, (double)lr);
+        else
+            continue;
+        return 1;
+    }
+    if (c->norm_channels < 0 || c->norm_channels > TP_MAX_CHANNELS) {
+        tp__msg(error, "config: norm_channels %d, expected 0..%d", c->norm_channels, TP_MAX_CHANNELS);
+        return 1;
+    }
+    for (int i = 0; i < c->norm_channels; i++)
+        if (!(c->norm_mean[i] - c->norm_mean[i] == 0.0f && c->norm_std[i] > 0.0f && c->norm_std[i] - c->norm_std[i] == 0.0f)) {
+            tp__msg(error, "config: input normalisation of channel %d: mean %g, std %g, expected a finite mean and std > 0",
+                    i, (double)c->norm_mean[i], (double)c->norm_std[i]);
+            return 1;
+        }
+    return 0;
 }
 
 /* Every field of a config checked, with the first bad one named. */
@@ -2440,8 +2618,9 @@ TPDEF tp_result tp_config_check(const tp_config *c, char *error)
                 d->name);
     else if (!(c->alpha - c->alpha == 0.0f))
         tp__msg(error, "config: alpha %g, expected a finite value", (double)c->alpha);
-    else if (!tp__adam_bad(&c->forward, "forward", error) &&
-             !(d->learned.shape != TP_SHAPE_NONE && tp__adam_bad(&c->inverse, "inverse", error)))
+    else if (!tp__optim_bad(&c->forward, "forward", error) &&
+             !(d->learned.shape != TP_SHAPE_NONE && tp__optim_bad(&c->inverse, "inverse", error)) &&
+             !tp__layers_bad(c, d, error))
         return TP_OK;
     return TP_ERROR_SPEC;
 }
@@ -2519,6 +2698,17 @@ static tp_result tp__plan(tp_net *net, const char *spec_or_preset, const tp_conf
         tp__msg(net->error, "rule %s needs at least one hidden layer; the spec has %d layer", tp_rule_name(cfg->rule), L);
         return TP_ERROR_SPEC;
     }
+    if (cfg->norm_channels > 0 && net->n_in % cfg->norm_channels != 0) {
+        tp__msg(net->error, "an input normalisation of %d channels, which do not divide the input's %d values",
+                cfg->norm_channels, net->n_in);
+        return TP_ERROR_SPEC;
+    }
+    for (int l = L + 1; l <= TP_MAX_LAYERS; l++)
+        if (cfg->layer_iters[l - 1] || cfg->layer_sigma[l - 1] != 0.0f || cfg->layer_lr[l - 1] != 0.0f) {
+            tp__msg(net->error, "config: a feedback setting of layer %d (layer_iters, layer_sigma or layer_lr), but the net "
+                    "has %d layers", l, L);
+            return TP_ERROR_SPEC;
+        }
     net->layers[L - 1].v_out = net->layers[L - 1].out_c + n_aux;
     /* count every block, in double: a 32-bit size_t must not wrap, and the machine must hold it */
     widest = TP__MAX(net->n_in, net->n_out + n_aux);
@@ -2535,6 +2725,7 @@ static tp_result tp__plan(tp_net *net, const char *spec_or_preset, const tp_conf
     nf += (double)net->layers[L - 1].n_in * n_aux;
     if ((r = tp__normal_spec(net)) != TP_OK) return r;
     nmem += (double)B * (net->n_out + n_aux) + 2.0 * B * net->n_out + B + 5.0 * B * widest + scratch;
+    if (cfg->norm_channels > 0) nmem += (double)B * net->n_in;   /* the normalised input rows */
     bytes = 4.0 * (4.0 * np + 4.0 * ni + nf + nmem);
     if (bytes > (double)((size_t)-1) / 2 || (have > 0 && bytes > have)) {
         int addressable = bytes > (double)((size_t)-1) / 2;
@@ -2587,6 +2778,72 @@ TPDEF tp_result tp_net_plan(const char *spec_or_preset, const tp_config *cfg, si
     if (r != TP_OK && error) memcpy(error, net->error, TP_ERROR_LEN);
     TP_FREE(net);
     return r;
+}
+
+TPDEF tp_result tp_config_layers(tp_config *cfg, const char *spec_or_preset, tp_layer_setting what,
+                                 const double *values, int n, char *error)
+{
+    static const char *const names[] = {"feedback iterations", "feedback noise sigma", "feedback learning rate"};
+    tp_net *net;
+    tp_config plain;
+    tp_result r;
+    int carry[TP_MAX_LAYERS], nc = 0, i;
+    char list[160];
+    size_t o = 0;
+    if (!cfg || !spec_or_preset || !values || (unsigned)what > TP_SET_LR) {
+        tp__msg(error, "tp_config_layers: %s", !cfg ? "cfg is NULL" : !spec_or_preset ? "the spec is NULL" :
+                !values ? "values is NULL" : "the setting is not a tp_layer_setting");
+        return TP_ERROR_ARGUMENT;
+    }
+    if (!(net = (tp_net *)TP_MALLOC(sizeof(tp_net)))) { tp__msg(error, "out of memory planning a network"); return TP_ERROR_NOMEM; }
+    plain = *cfg;
+    plain.max_batch = 1;
+    for (i = 0; i < TP_MAX_LAYERS; i++) { plain.layer_iters[i] = 0; plain.layer_sigma[i] = plain.layer_lr[i] = 0.0f; }
+    {
+        int widest;
+        size_t n_mem;
+        r = tp__plan(net, spec_or_preset, &plain, &widest, &n_mem);
+    }
+    if (r != TP_OK) { tp__msg(error, "%s", net->error); TP_FREE(net); return r; }
+    for (i = 1; i <= net->n_layers; i++)
+        if (tp__carries(net, i, &tp__rule(net)->learned)) {
+            carry[nc++] = i;
+            o += (size_t)snprintf(list + o, o < sizeof list ? sizeof list - o : 0, "%s%d", nc > 1 ? ", " : "", i);
+        }
+    TP_FREE(net);
+    r = TP_ERROR_SPEC;
+    if (nc == 0) tp__msg(error, "%s: rule %s learns no feedback", names[what], tp_rule_name(cfg->rule));
+    else if (n != 1 && n != nc)
+        tp__msg(error, "%d values of the %s, expected 1 (every layer) or %d (layers %s, from the input side)", n,
+                names[what], nc, list);
+    else if (what == TP_SET_LR && (tp_rule_info(cfg->rule)->flags & TP_RULE_WITH_FORWARD) && n > 1)
+        tp__msg(error, "%s per layer: rule %s takes the forward weights' steps", names[what], tp_rule_name(cfg->rule));
+    else r = TP_OK;
+    for (i = 0; r == TP_OK && i < n; i++) {
+        double v = values[i];
+        int ok = what == TP_SET_ITERS ? v >= 1 && v <= 10000 && v == floor(v) : v >= 0 && v < 1e30 && (v > 0 || (what == TP_SET_LR && n == 1));
+        if (!ok) {
+            tp__msg(error, "the %s %g (value %d of %d), expected %s", names[what], v, i + 1, n,
+                    what == TP_SET_ITERS ? "a whole number in 1..10000" : what == TP_SET_SIGMA || n > 1 ? "a finite value > 0"
+                                                                                                       : "a finite value >= 0");
+            r = TP_ERROR_SPEC;
+        }
+    }
+    if (r != TP_OK) return r;
+    for (i = 0; i < TP_MAX_LAYERS; i++) {
+        if (what == TP_SET_ITERS) cfg->layer_iters[i] = 0;
+        else if (what == TP_SET_SIGMA) cfg->layer_sigma[i] = 0.0f;
+        else cfg->layer_lr[i] = 0.0f;
+    }
+    for (i = 0; i < (n == 1 ? 1 : nc); i++) {
+        if (n == 1 && what == TP_SET_ITERS) cfg->iters = (int)values[0];
+        else if (n == 1 && what == TP_SET_SIGMA) cfg->sigma = (float)values[0];
+        else if (n == 1) cfg->inverse.lr = (float)values[0];
+        else if (what == TP_SET_ITERS) cfg->layer_iters[carry[i] - 1] = (int)values[i];
+        else if (what == TP_SET_SIGMA) cfg->layer_sigma[carry[i] - 1] = (float)values[i];
+        else cfg->layer_lr[carry[i] - 1] = (float)values[i];
+    }
+    return TP_OK;
 }
 
 /* Points a rule's block of layer l at *next (advancing it) and draws it: uniform with the
@@ -2674,6 +2931,7 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
         w->g_t = m; m += (size_t)B * widest;
         w->g_grad = m; m += (size_t)B * widest;
         w->g_u = m; m += (size_t)B * widest;
+        if (cfg->norm_channels > 0) { w->x_norm = m; m += (size_t)B * net->n_in; }
         w->cols = m;
     }
     net->noise_step = 0;
@@ -2787,10 +3045,23 @@ static tp_result tp__check_batch(tp_net *net, const char *call, int batch, int m
     return TP_ERROR_ARGUMENT;
 }
 
+/* The input rows as the first layer reads them: x itself, or normalised into x_norm. */
+static const float *tp__input(tp_net *net, const float *x, int batch)
+{
+    const tp_config *c = &net->cfg;
+    float *o = net->work->x_norm;
+    ptrdiff_t i, n = (ptrdiff_t)batch * net->n_in;
+    int nc = c->norm_channels;
+    if (nc <= 0) return x;
+    TP__OMP(parallel for schedule(static) if (n > TP__PAR_STREAM))
+    for (i = 0; i < n; i++) o[i] = (x[i] - c->norm_mean[i % nc]) / c->norm_std[i % nc];
+    return o;
+}
+
 static void tp__forward(tp_net *net, const float *x, int batch)
 {
     int L = net->n_layers;
-    net->h[0] = (float *)x;
+    net->h[0] = (float *)tp__input(net, x, batch);
     net->work->forward_done = 0;
     for (int l = 1; l <= L; l++) tp__layer_apply(net, &net->layers[l - 1], net->h[l - 1], net->h[l], batch, 1);
     tp__output(net, net->h[L - 1], net->h[L], net->out, batch);
@@ -2864,37 +3135,106 @@ TPDEF double tp_task_loss(tp_net *net, const float *y, int batch, int *errors)
     return total / batch;
 }
 
-/* Adam (Kingma & Ba, algorithm 1, with bias correction), or plain SGD. */
-TPDEF int tp_adam_step(tp_adam *opt, float *p, const float *g, float *m1, float *m2, size_t n)
+/* The optimisers (tp_optim, part A). One step is tp__optim_begin, which advances t and fixes the
+   step's constants, then tp__optim_apply on each block, with or without decay (biases may keep
+   theirs), at a rate of its own where a layer has one. */
+/* The schedule's factor of the step after t steps (tp_lr_schedule, part A). */
+static double tp__lr_factor(const tp_optim *o, long t)
+{
+    const tp_lr_schedule *s = &o->schedule;
+    long k = t / (s->every > 1 ? s->every : 1), i;
+    double f = 1.0;
+    if (k < s->warmup) return (double)(k + 1) / (double)(s->warmup + 1);
+    if (s->kind == TP_LR_STEP) {
+        for (i = 0; i < s->n_milestones && i < TP_MAX_MILESTONES; i++)
+            if (k >= s->milestones[i]) f *= s->gamma;
+    } else if (s->kind == TP_LR_COSINE && s->length > 0) {
+        double p = (double)TP__MIN(k - s->warmup, s->length) / (double)s->length;
+        f = s->floor + (1.0 - s->floor) * 0.5 * (1.0 + cos(3.14159265358979323846 * p));
+    }
+    return f;
+}
+
+/* A rate or decay scaled by the factor; a factor of 1 keeps its exact bits. */
+static float tp__scaled(float v, double f) { return f == 1.0 ? v : (float)((double)v * f); }
+
+TPDEF float tp_optim_lr(const tp_optim *o, long t) { return tp__scaled(o->lr, tp__lr_factor(o, t)); }
+
+typedef struct tp__step_consts { double f; float lr, decay, c1, c2, gscale; int first; } tp__step_consts;
+
+static tp__step_consts tp__optim_begin(tp_optim *o)
+{
+    tp__step_consts k;
+    k.f = tp__lr_factor(o, o->t);
+    k.lr = tp__scaled(o->lr, k.f);
+    k.decay = tp__scaled(o->decay, k.f);
+    k.first = o->t == 0;
+    k.gscale = 1.0f;
+    if (o->t < LONG_MAX) o->t++;   /* saturates: beta^t is 0 long before */
+    k.c1 = o->kind == TP_ADAM ? (float)(1.0 / (1.0 - pow((double)o->beta1, (double)o->t))) : 1.0f;
+    k.c2 = o->kind == TP_ADAM ? (float)(1.0 / (1.0 - pow((double)o->beta2, (double)o->t))) : 1.0f;
+    return k;
+}
+
+/* The step on n entries at rate lr (the step's own, or a layer's scaled alike); decays: whether
+   decay and l2 reach them. Returns 1 if a new p is not finite. */
+static int tp__optim_apply(const tp_optim *o, const tp__step_consts *k, float lr, int decays,
+                           float *p, const float *g, float *m1, float *m2, size_t n)
 {
     ptrdiff_t i, nn = (ptrdiff_t)n;
-    float lr, b1, b2, eps, decay, c1, c2;
-    int bad = 0;
-    TP_ASSERT(opt && (n == 0 || (p && g && (opt->sgd || (m1 && m2)))));
-    lr = opt->lr; b1 = opt->beta1; b2 = opt->beta2; eps = opt->eps; decay = opt->decay;
-    if (opt->t < LONG_MAX) opt->t++;   /* saturates: beta^t is 0 long before */
-    if (opt->sgd) {
-        TP__OMP(parallel for schedule(static) reduction(|:bad) if (nn > TP__PAR_STREAM))
-        for (i = 0; i < nn; i++) {
-            float p0 = p[i];
-            p[i] -= lr * g[i];
-            if (decay != 0.0f) p[i] -= decay * p0;
-            bad |= !(p[i] - p[i] == 0.0f);
-        }
-        return bad;
-    }
-    c1 = (float)(1.0 / (1.0 - pow((double)b1, (double)opt->t)));
-    c2 = (float)(1.0 / (1.0 - pow((double)b2, (double)opt->t)));
+    float b1 = o->beta1, b2 = o->beta2, eps = o->eps, mu = o->momentum, damp = 1.0f - o->dampening;
+    float decay = decays ? k->decay : 0.0f, l2 = decays ? o->l2 : 0.0f, c1 = k->c1, c2 = k->c2, gs = k->gscale;
+    int bad = 0, first = k->first;
+    tp_optimizer kind = o->kind;
     TP__OMP(parallel for schedule(static) reduction(|:bad) if (nn > TP__PAR_STREAM))
     for (i = 0; i < nn; i++) {
-        m1[i] = b1 * m1[i] + (1.0f - b1) * g[i];
-        float p0 = p[i];
-        m2[i] = b2 * m2[i] + (1.0f - b2) * g[i] * g[i];
-        p[i] -= lr * (m1[i] * c1) / (sqrtf(m2[i] * c2) + eps);
+        float p0 = p[i], gi = gs == 1.0f ? g[i] : g[i] * gs;
+        if (l2 != 0.0f) gi += l2 * p0;
+        if (kind == TP_ADAM) {
+            m1[i] = b1 * m1[i] + (1.0f - b1) * gi;
+            m2[i] = b2 * m2[i] + (1.0f - b2) * gi * gi;
+            p[i] -= lr * (m1[i] * c1) / (sqrtf(m2[i] * c2) + eps);
+        } else if (kind == TP_SGD) {
+            p[i] -= lr * gi;
+        } else {
+            m1[i] = first ? gi : mu * m1[i] + damp * gi;
+            p[i] -= lr * (kind == TP_NESTEROV ? gi + mu * m1[i] : m1[i]);
+        }
         if (decay != 0.0f) p[i] -= decay * p0;   /* decoupled: the decay of the old value */
         bad |= !(p[i] - p[i] == 0.0f);   /* NaN or inf give NaN */
     }
     return bad;
+}
+
+/* sum of x^2 and of x y, in order (the same for any thread count) */
+static double tp__sum_sq(const float *x, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
+    return s;
+}
+
+static double tp__dot(const float *x, const float *y, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (double)x[i] * y[i];
+    return s;
+}
+
+/* Clipping's factor for gradients whose squared norm is sq (torch's clip_grad_norm_). */
+static float tp__clip_scale(const tp_optim *o, double sq)
+{
+    double norm = sqrt(sq);
+    return o->clip > 0.0f && norm + 1e-6 > o->clip ? (float)(o->clip / (norm + 1e-6)) : 1.0f;
+}
+
+TPDEF int tp_optim_step(tp_optim *opt, float *p, const float *g, float *m1, float *m2, size_t n)
+{
+    tp__step_consts k;
+    TP_ASSERT(opt && (n == 0 || (p && g && (opt->kind == TP_SGD || (m1 && (opt->kind != TP_ADAM || m2))))));
+    k = tp__optim_begin(opt);
+    if (opt->clip > 0.0f) k.gscale = tp__clip_scale(opt, tp__sum_sq(g, n));
+    return tp__optim_apply(opt, &k, k.lr, 1, p, g, m1, m2, n);
 }
 
 /* ------------------------------------------------------------------ 8. learning rules - */
@@ -2990,16 +3330,15 @@ static double tp__mirror_grads(tp_net *net, const float *y, int batch)
 {
     struct tp__work *w = net->work;
     double loss = 0.0;
-    float k = -1.0f / ((float)batch * net->cfg.sigma * net->cfg.sigma);
     (void)y;
     for (int l = 2; l <= net->n_layers; l++) {
         const tp_layer *ly = &net->layers[l - 1];
         ptrdiff_t i, n = (ptrdiff_t)ly->n_w;
         double part = 0.0;
-        if (!ly->v) continue;   /* max-pooling */
+        float sigma = tp__sigma(net, l), k = -1.0f / ((float)batch * sigma * sigma);
+        if (!ly->v || !tp__trains(net, l)) continue;   /* max-pooling, or a layer that sits out this iteration */
         memset(w->g_in, 0, (size_t)batch * ly->n_in * sizeof(float));
-        tp__add_noise(w->g_in, batch, ly->n_in, net->cfg.sigma,
-                      tp__noise_key(net, (uint64_t)l));
+        tp__add_noise(w->g_in, batch, ly->n_in, sigma, tp__noise_key(net, (uint64_t)l));
         tp_layer_forward(ly, ly->w, w->g_in, w->g_h, batch, w->cols);                      /* z = A(W) xi */
         tp__kinds[ly->kind].weight_grad(ly, w->g_in, w->g_h, ly->dv, batch, w->cols, 0);   /* xi^T z */
         for (i = 0; i < n; i++) {   /* the sums in order: the same for any thread count */
@@ -3259,12 +3598,11 @@ TPDEF double tp_inverse_grads(tp_net *net, const float *y, int batch)
         const tp_layer *g, *below = &net->layers[l - 2];
         size_t n;
         const float *target;
-        if (!net->layers[l - 1].v) continue;
+        if (!net->layers[l - 1].v || !tp__trains(net, l)) continue;
         g = tp__inv_geometry(net, l, &tmp);
         n = (size_t)batch * below->n_out;
         memcpy(w->g_in, net->h[l - 1], n * sizeof(float));
-        tp__add_noise(w->g_in, batch, below->n_out, net->cfg.sigma,
-                      tp__noise_key(net, (uint64_t)l));
+        tp__add_noise(w->g_in, batch, below->n_out, tp__sigma(net, l), tp__noise_key(net, (uint64_t)l));
         tp__f(net, l, w->g_in, w->g_h, w->g_t, batch);
         tp__inverse(net, l, w->g_h, w->g_t, batch);
         target = net->cfg.inverse_loss == TP_INVERSE_PRESERVE ? w->g_in : net->h[l - 1];
@@ -3301,21 +3639,6 @@ static float *tp__run_up(tp_net *net, int l, float *x, float *a, float *b, int b
     return in;
 }
 
-/* sum of x^2 and of x y, in order (the same for any thread count) */
-static double tp__sum_sq(const float *x, size_t n)
-{
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
-    return s;
-}
-
-static double tp__dot(const float *x, const float *y, size_t n)
-{
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++) s += (double)x[i] * y[i];
-    return s;
-}
-
 static void tp__targets_ddtp(tp_net *net, const float *y, int batch)
 {
     int L = net->n_layers, C = net->n_out;
@@ -3344,16 +3667,15 @@ static double tp__ddtp_grads(tp_net *net, const float *y, int batch)
 {
     struct tp__work *w = net->work;
     int L = net->n_layers, C = net->n_out;
-    float s2 = net->cfg.sigma * net->cfg.sigma;
     double total = 0.0;
     (void)y;
     for (int l = 1; l < L; l++) {
         const tp_layer *ly = &net->layers[l - 1];
         size_t n = (size_t)batch * ly->n_out, nc = (size_t)batch * C, i;
-        float k = 1.0f / (s2 * (float)batch * (float)ly->n_out), *top;
-        if (!ly->v) continue;
+        float sigma = tp__sigma(net, l), k = 1.0f / (sigma * sigma * (float)batch * (float)ly->n_out), *top;
+        if (!ly->v || !tp__trains(net, l)) continue;
         memset(w->g_grad, 0, n * sizeof(float));
-        tp__add_noise(w->g_grad, batch, ly->n_out, net->cfg.sigma, tp__noise_key(net, (uint64_t)l));   /* sigma eps */
+        tp__add_noise(w->g_grad, batch, ly->n_out, sigma, tp__noise_key(net, (uint64_t)l));   /* sigma eps */
         for (i = 0; i < n; i++) w->g_u[i] = net->h[l][i] + w->g_grad[i];
         top = tp__run_up(net, l, w->g_u, w->g_h, w->g_t, batch);
         for (i = 0; i < nc; i++) top[i] -= net->h[L][i];                                          /* a~_L - a_L */
@@ -3383,16 +3705,15 @@ static double tp__drl_grads(tp_net *net, const float *y, int batch)
 {
     struct tp__work *w = net->work;
     int L = net->n_layers;
-    float s2 = net->cfg.sigma * net->cfg.sigma;
     double total = 0.0;
     (void)y;
     for (int l = 2; l <= L; l++) {
         const tp_layer *ly = &net->layers[l - 1], *below = &net->layers[l - 2];
         size_t n = (size_t)batch * below->n_out, i;
-        float k = 1.0f / (s2 * (float)batch * (float)below->n_out), *r, *q;
-        if (!ly->v) continue;
+        float sigma = tp__sigma(net, l), k = 1.0f / (sigma * sigma * (float)batch * (float)below->n_out), *r, *q;
+        if (!ly->v || !tp__trains(net, l)) continue;
         memset(w->g_grad, 0, n * sizeof(float));
-        tp__add_noise(w->g_grad, batch, below->n_out, net->cfg.sigma, tp__noise_key(net, (uint64_t)l));
+        tp__add_noise(w->g_grad, batch, below->n_out, sigma, tp__noise_key(net, (uint64_t)l));
         for (i = 0; i < n; i++) w->g_u[i] = net->h[l - 1][i] + w->g_grad[i];
         r = tp__run_up(net, l - 1, w->g_u, w->g_h, w->g_t, batch);
         q = r == w->g_h ? w->g_t : w->g_h;
@@ -3436,7 +3757,7 @@ static void tp__cost_drl(const tp_net *net, int l, tp_cost *c)   /* the run up, 
     for (int k = l + 1; k <= L; k++) c->inv += 2.0 * tp_layer_macs(&net->layers[k - 1], net->layers[k - 1].out_c);
 }
 
-/* L-DRL's feedback, one iteration for every layer l >= 2 (cfg.iters of them per batch): with
+/* L-DRL's feedback, one iteration for every layer l >= 2 (its iterations per batch: tp__trains): with
    x = h_{l-1}, y = h_l, u(y) = act_l(y) and G_l(y) = A(V_l)^T u(y) + c_l,
      loss_l = mean over the batch of -2 sigma eps . (G_l(f_l(x + sigma eps)) - G_l(y))
                                      + ||G_l(y + sigma eta) - G_l(y)||^2,
@@ -3448,14 +3769,14 @@ static void tp__cost_drl(const tp_net *net, int l, tp_cost *c)   /* the run up, 
 static double tp__ldrl_grads(tp_net *net, const float *y, int batch)
 {
     struct tp__work *w = net->work;
-    float sigma = net->cfg.sigma;
     double total = 0.0;
     (void)y;
     for (int l = 2; l <= net->n_layers; l++) {
         const tp_layer *ly = &net->layers[l - 1];
         size_t nx = (size_t)batch * ly->n_in, ny = (size_t)batch * ly->n_out, i;
+        float sigma = tp__sigma(net, l);
         double term;
-        if (!ly->v) continue;
+        if (!ly->v || !tp__trains(net, l)) continue;
         memset(w->g_grad, 0, nx * sizeof(float));
         tp__add_noise(w->g_grad, batch, ly->n_in, sigma, tp__noise_key(net, (uint64_t)l));   /* sigma eps */
         for (i = 0; i < nx; i++) w->g_u[i] = net->h[l - 1][i] + w->g_grad[i];
@@ -3713,7 +4034,7 @@ TPDEF double tp_step_macs(const tp_net *net, tp_cost *per_layer)
         c.wgrad = tp_layer_macs(ly, ly->out_c);
         c.prop = c.inv = 0.0;
         tp__rule(net)->cost(net, l, &c);
-        c.inv *= net->cfg.iters;
+        c.inv *= tp__layer_iters(&net->cfg, l);
         total += c.fwd + c.wgrad + c.prop + c.inv;
         if (per_layer) per_layer[l - 1] = c;
     }
@@ -3903,6 +4224,65 @@ TPDEF tp_result tp_config_paper(tp_config *cfg, const char *preset, tp_rule rule
 /* ------------------------------------------------------------------ 11. training ----- */
 
 /* The rule's feedback gradients, with their loss checked. */
+/* The forward weights' step: one pass over every block, or layer by layer where biases keep
+   their decay (decay_biases 0). Returns 1 if a new weight is not finite. */
+static int tp__forward_update(tp_net *net)
+{
+    tp_optim *o = &net->cfg.forward;
+    tp__step_consts k = tp__optim_begin(o);
+    int bad = 0;
+    if (o->clip > 0.0f) k.gscale = tp__clip_scale(o, tp__sum_sq(net->grads, net->n_params));
+    if (o->decay_biases || (o->decay == 0.0f && o->l2 == 0.0f))
+        return tp__optim_apply(o, &k, k.lr, 1, net->params, net->grads, net->m1, net->m2, net->n_params);
+    for (int l = 1; l <= net->n_layers; l++) {
+        tp_layer *ly = &net->layers[l - 1];
+        size_t at = (size_t)(ly->w - net->params);
+        bad |= tp__optim_apply(o, &k, k.lr, 1, ly->w, ly->dw, net->m1 + at, net->m2 + at, ly->n_w);
+        bad |= tp__optim_apply(o, &k, k.lr, 0, ly->b, ly->db, net->m1 + at + ly->n_w, net->m2 + at + ly->n_w, ly->n_b);
+    }
+    return bad;
+}
+
+/* The learned feedback's step: cfg.inverse, or cfg.forward's settings at the feedback's own step
+   count for a rule that takes the forward weights' step (TP_RULE_WITH_FORWARD). One pass over the
+   block where every layer steps alike; else layer by layer, each at its own rate (layer_lr, which
+   the schedule scales alike), an inverse's c decaying only with decay_biases, and the layers that
+   sit out this iteration (tp__trains) left as they are. Returns 1 if a new weight is not finite. */
+static int tp__feedback_update(tp_net *net)
+{
+    const tp_rule_desc *d = tp__rule(net);
+    tp_optim o = net->cfg.inverse;
+    tp__step_consts k;
+    int bad = 0, whole;
+    if (d->flags & TP_RULE_WITH_FORWARD) { o = net->cfg.forward; o.t = net->cfg.inverse.t; }
+    k = tp__optim_begin(&o);
+    net->cfg.inverse.t = o.t;
+    if (o.clip > 0.0f) {   /* the norm of what this iteration trains */
+        double sq = 0.0;
+        for (int l = 1; l <= net->n_layers; l++)
+            if (tp__carries(net, l, &d->learned) && tp__trains(net, l))
+                sq += tp__sum_sq(net->layers[l - 1].dv, (size_t)tp__block_size(net, &net->layers[l - 1], d->learned.shape));
+        k.gscale = tp__clip_scale(&o, sq);
+    }
+    whole = net->work->fb_round == 0 && (o.decay_biases || (o.decay == 0.0f && o.l2 == 0.0f));
+    for (int l = 1; l <= net->n_layers; l++) whole &= net->cfg.layer_lr[l - 1] == 0.0f;
+    if (whole) return tp__optim_apply(&o, &k, k.lr, 1, net->iparams, net->igrads, net->im1, net->im2, net->n_iparams);
+    for (int l = 1; l <= net->n_layers; l++) {
+        tp_layer *ly = &net->layers[l - 1];
+        size_t at, n, nc;
+        float lr;
+        if (!tp__carries(net, l, &d->learned) || !tp__trains(net, l)) continue;
+        at = (size_t)(ly->v - net->iparams);
+        n = (size_t)tp__block_size(net, ly, d->learned.shape);
+        nc = ly->dc ? (size_t)ly->n_in : 0;
+        lr = net->cfg.layer_lr[l - 1] > 0.0f ? tp__scaled(net->cfg.layer_lr[l - 1], k.f) : k.lr;
+        bad |= tp__optim_apply(&o, &k, lr, 1, ly->v, ly->dv, net->im1 + at, net->im2 + at, n - nc);
+        if (nc) bad |= tp__optim_apply(&o, &k, lr, o.decay_biases, ly->c, ly->dc, net->im1 + at + n - nc,
+                                       net->im2 + at + n - nc, nc);
+    }
+    return bad;
+}
+
 static tp_result tp__feedback_grads(tp_net *net, const float *y, int batch, double *inv)
 {
     *inv = tp__rule(net)->learned_grads(net, y, batch);
@@ -3916,7 +4296,7 @@ static tp_result tp__feedback_grads(tp_net *net, const float *y, int batch, doub
 TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int batch,
                              tp_phase phase, tp_stats *stats)
 {
-    int errors = 0, L, feedback;
+    int errors = 0, L, feedback, K;
     double loss, inv = 0.0;
     tp_result r;
     if (!tp__live(net, "tp_gradients")) return TP_ERROR_ARGUMENT;
@@ -3940,23 +4320,24 @@ TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int ba
         return TP_ERROR_DIVERGED;
     }
     feedback = tp__rule(net)->learned_grads && (phase & TP_PHASE_INVERSE);
-    if (feedback && net->cfg.iters > 1) {   /* K - 1 steps of the feedback, then its last gradient */
-        for (int it = 1; it < net->cfg.iters; it++) {
-            if ((r = tp__feedback_grads(net, y, batch, &inv)) != TP_OK) return r;
-            if (!tp__finite(net->igrads, net->n_iparams) ||
-                tp_adam_step(&net->cfg.inverse, net->iparams, net->igrads, net->im1, net->im2, net->n_iparams)) {
-                tp__msg(net->error, "step %ld: feedback iteration %d of %d made a non-finite gradient or weight",
-                        net->step, it, net->cfg.iters);
-                return TP_ERROR_DIVERGED;
-            }
+    K = feedback ? tp__iters_max(net) : 1;
+    for (int it = 1; it < K; it++) {   /* K - 1 steps of the feedback, then its last gradient */
+        net->work->fb_round = it;
+        r = tp__feedback_grads(net, y, batch, &inv);
+        if (r == TP_OK && (!tp__finite(net->igrads, net->n_iparams) || tp__feedback_update(net))) {
+            tp__msg(net->error, "step %ld: feedback iteration %d of %d made a non-finite gradient or weight",
+                    net->step, it, K);
+            r = TP_ERROR_DIVERGED;
         }
-        if ((r = tp__feedback_grads(net, y, batch, &inv)) != TP_OK) return r;
+        net->work->fb_round = 0;
+        if (r != TP_OK) return r;
     }
+    if (feedback && K > 1 && (r = tp__feedback_grads(net, y, batch, &inv)) != TP_OK) return r;
     if (phase & TP_PHASE_FORWARD) {
         tp__rule(net)->grads(net, y, batch);
         net->work->forward_done = 1;
     }
-    if (feedback && net->cfg.iters == 1 && (r = tp__feedback_grads(net, y, batch, &inv)) != TP_OK) return r;
+    if (feedback && K == 1 && (r = tp__feedback_grads(net, y, batch, &inv)) != TP_OK) return r;
     if (stats) { stats->loss = loss; stats->errors = errors; stats->inverse_loss = inv; }
     return TP_OK;
 }
@@ -3990,15 +4371,8 @@ TPDEF tp_result tp_train_step(tp_net *net, const float *x, const float *y, int b
             }
         }
     }
-    if (inv && (tp__rule(net)->flags & TP_RULE_WITH_FORWARD)) {   /* the feedback takes the forward weights' step */
-        tp_adam shared = net->cfg.forward;
-        shared.t = net->cfg.inverse.t;
-        bad |= tp_adam_step(&shared, net->iparams, net->igrads, net->im1, net->im2, net->n_iparams);
-        net->cfg.inverse.t = shared.t;
-        inv = 0;
-    }
-    if (fwd) bad |= tp_adam_step(&net->cfg.forward, net->params, net->grads, net->m1, net->m2, net->n_params);
-    if (inv) bad |= tp_adam_step(&net->cfg.inverse, net->iparams, net->igrads, net->im1, net->im2, net->n_iparams);
+    if (fwd) bad |= tp__forward_update(net);
+    if (inv) bad |= tp__feedback_update(net);
     for (int l = 1; bad && l <= net->n_layers; l++) {
         const char *what = tp__nonfinite(net, &net->layers[l - 1], 0);
         if (what) {
@@ -4440,6 +4814,28 @@ TPDEF tp_result tp_load_records(tp_dataset *ds, const char *const *paths, int n_
 }
 
 /* An autoencoder's target is x itself: pass y NULL and use x. */
+TPDEF tp_result tp_dataset_channel_stats(tp_dataset *ds, float *mean, float *std)
+{
+    int c;
+    double sum[TP_MAX_CHANNELS] = {0}, sq[TP_MAX_CHANNELS] = {0}, count;
+    if (!ds) return TP_ERROR_ARGUMENT;
+    c = ds->c;
+    if (!mean || !std || !ds->x || ds->n < 1 || c < 1 || c > TP_MAX_CHANNELS || ds->dim < c || ds->dim % c != 0) {
+        tp__msg(ds->error, "tp_dataset_channel_stats: %s", !mean || !std ? "mean or std is NULL" :
+                !ds->x || ds->n < 1 ? "the dataset is empty" : "the dataset's channels (c) are not 1..TP_MAX_CHANNELS dividing dim");
+        return TP_ERROR_ARGUMENT;
+    }
+    for (size_t i = 0, n = (size_t)ds->n * ds->dim; i < n; i += (size_t)c)   /* in order: any thread count */
+        for (int k = 0; k < c; k++) { double v = ds->x[i + k]; sum[k] += v; sq[k] += v * v; }
+    count = (double)ds->n * (ds->dim / c);
+    for (int k = 0; k < c; k++) {
+        double m = sum[k] / count, var = sq[k] / count - m * m;
+        mean[k] = (float)m;
+        std[k] = (float)sqrt(var > 0.0 ? var : 0.0);
+    }
+    return TP_OK;
+}
+
 TPDEF tp_result tp_dataset_batch(tp_dataset *ds, const int *idx, int batch, float *x, float *y)
 {
     if (!ds) return TP_ERROR_ARGUMENT;
@@ -4592,11 +4988,19 @@ static void tp__put_f32s(tp__io *w, const float *x, size_t n)
     }
 }
 
-static void tp__put_adam(tp__io *w, const tp_adam *a)
+static void tp__put_optim(tp__io *w, const tp_optim *a)
 {
+    const tp_lr_schedule *s = &a->schedule;
+    int nm = TP__MAX(0, TP__MIN(s->n_milestones, TP_MAX_MILESTONES));
     tp__put_f32s(w, &a->lr, 1); tp__put_f32s(w, &a->beta1, 1);
     tp__put_f32s(w, &a->beta2, 1); tp__put_f32s(w, &a->eps, 1);
-    tp__put_u32(w, (uint32_t)a->sgd); tp__put_u64(w, (uint64_t)a->t); tp__put_f32s(w, &a->decay, 1);
+    tp__put_u32(w, (uint32_t)a->kind); tp__put_u64(w, (uint64_t)a->t); tp__put_f32s(w, &a->decay, 1);
+    tp__put_f32s(w, &a->momentum, 1); tp__put_f32s(w, &a->dampening, 1); tp__put_f32s(w, &a->l2, 1);
+    tp__put_u32(w, (uint32_t)a->decay_biases); tp__put_f32s(w, &a->clip, 1);
+    tp__put_u32(w, (uint32_t)s->kind); tp__put_u64(w, (uint64_t)s->every); tp__put_u64(w, (uint64_t)s->warmup);
+    tp__put_u64(w, (uint64_t)s->length); tp__put_f32s(w, &s->floor, 1); tp__put_f32s(w, &s->gamma, 1);
+    tp__put_u32(w, (uint32_t)nm);
+    for (int i = 0; i < nm; i++) tp__put_u64(w, (uint64_t)s->milestones[i]);
 }
 
 TPDEF tp_result tp_output_path(const char *path, char *out, size_t cap, char *error)
@@ -4670,8 +5074,16 @@ TPDEF tp_result tp_net_save(tp_net *net, const char *path, const void *user, siz
     tp__put_u32(&w, (uint32_t)net->cfg.init);
     tp__put_u32(&w, (uint32_t)net->cfg.iters);
     tp__put_u64(&w, net->cfg.seed);
-    tp__put_adam(&w, &net->cfg.forward);
-    tp__put_adam(&w, &net->cfg.inverse);
+    tp__put_optim(&w, &net->cfg.forward);
+    tp__put_optim(&w, &net->cfg.inverse);
+    tp__put_u32(&w, (uint32_t)net->n_layers);
+    for (int l = 0; l < net->n_layers; l++) {
+        tp__put_u32(&w, (uint32_t)net->cfg.layer_iters[l]);
+        tp__put_f32s(&w, &net->cfg.layer_sigma[l], 1); tp__put_f32s(&w, &net->cfg.layer_lr[l], 1);
+    }
+    tp__put_u32(&w, (uint32_t)net->cfg.norm_channels);
+    tp__put_f32s(&w, net->cfg.norm_mean, (size_t)net->cfg.norm_channels);
+    tp__put_f32s(&w, net->cfg.norm_std, (size_t)net->cfg.norm_channels);
     tp__put_u64(&w, net->rng.state); tp__put_u64(&w, net->noise_step); tp__put_u64(&w, (uint64_t)net->step);
     tp__put_u64(&w, (uint64_t)user_len);
     if (user_len) tp__put(&w, user, user_len);
@@ -4773,12 +5185,64 @@ static float tp__get_f32(tp__reader *r, const char *field)
     return v;
 }
 
-static void tp__get_adam(tp__reader *r, tp_adam *a, uint32_t version)
+/* An optimiser; before version 4 only Adam or SGD (the same numbers as tp_optimizer's), with the
+   defaults' constant schedule and decaying biases. */
+static long tp__get_count(tp__reader *r, const char *field)   /* a u64 count, as a long: LONG_MAX at most */
 {
-    a->lr = tp__get_f32(r, "Adam lr"); a->beta1 = tp__get_f32(r, "Adam beta1");
+    uint64_t v = tp__get_u64(r, field);
+    return v < (uint64_t)LONG_MAX ? (long)v : LONG_MAX;
+}
+
+static void tp__get_optim(tp__reader *r, tp_optim *a, uint32_t version)
+{
+    tp_lr_schedule *s = &a->schedule;
+    uint32_t n;
+    a->lr = tp__get_f32(r, "optimiser lr"); a->beta1 = tp__get_f32(r, "Adam beta1");
     a->beta2 = tp__get_f32(r, "Adam beta2"); a->eps = tp__get_f32(r, "Adam eps");
-    a->sgd = (int)tp__get_u32(r, "Adam sgd flag"); a->t = (long)tp__get_u64(r, "Adam step count");
-    if (version >= 2) a->decay = tp__get_f32(r, "Adam decay");
+    a->kind = (tp_optimizer)tp__get_u32(r, "optimiser kind"); a->t = (long)tp__get_u64(r, "optimiser step count");
+    if (version >= 2) a->decay = tp__get_f32(r, "optimiser decay");
+    a->decay_biases = 1; s->every = 1; s->gamma = 0.1f;
+    if (version < 4) return;
+    a->momentum = tp__get_f32(r, "momentum"); a->dampening = tp__get_f32(r, "dampening"); a->l2 = tp__get_f32(r, "l2");
+    a->decay_biases = (int)tp__get_u32(r, "decay_biases"); a->clip = tp__get_f32(r, "clip");
+    s->kind = (tp_lr_kind)tp__get_u32(r, "schedule kind");
+    s->every = tp__get_count(r, "schedule every");
+    s->warmup = tp__get_count(r, "schedule warm-up");
+    s->length = tp__get_count(r, "schedule length");
+    s->floor = tp__get_f32(r, "schedule floor"); s->gamma = tp__get_f32(r, "schedule factor");
+    n = tp__get_u32(r, "milestone count");
+    if (r->ok && n > TP_MAX_MILESTONES) {
+        tp__msg(r->error, "%s: %u milestones, expected 0..%d", r->path, (unsigned)n, TP_MAX_MILESTONES);
+        r->ok = 0;
+        return;
+    }
+    s->n_milestones = (int)n;
+    for (uint32_t i = 0; i < n; i++) s->milestones[i] = tp__get_count(r, "milestone");
+}
+
+/* Version 4's per-layer feedback settings and input normalisation. */
+static void tp__get_layers(tp__reader *r, tp_config *cfg)
+{
+    uint32_t n = tp__get_u32(r, "layer count"), nc;
+    if (r->ok && n > TP_MAX_LAYERS) {
+        tp__msg(r->error, "%s: settings of %u layers, expected at most %d", r->path, (unsigned)n, TP_MAX_LAYERS);
+        r->ok = 0;
+        return;
+    }
+    for (uint32_t l = 0; l < n && r->ok; l++) {
+        uint32_t it = tp__get_u32(r, "layer iterations");
+        cfg->layer_iters[l] = (int)(it < 1u << 30 ? it : 1u << 30);
+        cfg->layer_sigma[l] = tp__get_f32(r, "layer sigma"); cfg->layer_lr[l] = tp__get_f32(r, "layer learning rate");
+    }
+    nc = tp__get_u32(r, "normalised channels");
+    if (r->ok && nc > TP_MAX_CHANNELS) {
+        tp__msg(r->error, "%s: an input normalisation of %u channels, expected at most %d", r->path, (unsigned)nc, TP_MAX_CHANNELS);
+        r->ok = 0;
+        return;
+    }
+    cfg->norm_channels = (int)nc;
+    tp__get_f32s(r, cfg->norm_mean, nc, "normalisation means");
+    tp__get_f32s(r, cfg->norm_std, nc, "normalisation deviations");
 }
 
 /* What a checkpoint's header says, and where its parts are (the format: part A, checkpoints). */
@@ -4813,8 +5277,9 @@ static int tp__ckpt_header(tp__reader *r, tp__ckpt *h)
     if (h->version >= 2) cfg->init = (tp_init)tp__get_u32(r, "init");
     cfg->iters = h->version >= 3 ? (int)tp__get_u32(r, "iters") : tp_rule_info(cfg->rule) ? tp_rule_info(cfg->rule)->iters : 1;
     cfg->seed = tp__get_u64(r, "seed");
-    tp__get_adam(r, &cfg->forward, h->version);
-    tp__get_adam(r, &cfg->inverse, h->version);
+    tp__get_optim(r, &cfg->forward, h->version);
+    tp__get_optim(r, &cfg->inverse, h->version);
+    if (h->version >= 4) tp__get_layers(r, cfg);
     h->rng_state = tp__get_u64(r, "RNG state");
     h->noise_step = tp__get_u64(r, "noise step");
     h->step = tp__get_u64(r, "step");

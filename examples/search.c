@@ -75,7 +75,7 @@ static const space *space_of(tp_rule rule)
 typedef struct {
     int trial;
     uint64_t seed;               /* of initialisation, shuffling and noise */
-    tp_adam fwd, inv;
+    tp_optim fwd, inv;           /* the drawn Adam constants: lr, beta1, beta2, eps */
     float alpha, sigma;
 } trial_cfg;
 
@@ -471,13 +471,14 @@ static int after_epoch(void *ctx, tp_net *net, const ex_progress *p)
 static void trial_setup(const search_opts *o, const trial_cfg *c, tp_dataset *train, const tp_dataset *test,
                         tp_config *cfg, ex_run *run)
 {
-    tp_adam fwd = c->fwd;
-    *cfg = tp_config_default(o->rule);
+    tp_optim *dst[2] = { &cfg->forward, &cfg->inverse };
+    const tp_optim *src[2] = { &c->fwd, &c->inv };
+    *cfg = tp_config_default(o->rule);   /* Adam, with the rule's own decay (Kolen-Pollack's) */
     cfg->rule = o->rule;
     cfg->schedule = o->sched;
-    fwd.decay = cfg->forward.decay;   /* the rule's own (Kolen-Pollack's) */
-    cfg->forward = fwd;
-    cfg->inverse = c->inv;
+    for (int i = 0; i < 2; i++) {
+        dst[i]->lr = src[i]->lr; dst[i]->beta1 = src[i]->beta1; dst[i]->beta2 = src[i]->beta2; dst[i]->eps = src[i]->eps;
+    }
     cfg->alpha = c->alpha;
     cfg->sigma = c->sigma;
     cfg->seed = c->seed;
@@ -488,9 +489,9 @@ static void trial_setup(const search_opts *o, const trial_cfg *c, tp_dataset *tr
     run->watch = 1;
 }
 
-static int same_adam(const tp_adam *a, const tp_adam *b)
+static int same_adam(const tp_optim *a, const tp_optim *b)
 {
-    return a->lr == b->lr && a->beta1 == b->beta1 && a->beta2 == b->beta2 && a->eps == b->eps && a->sgd == b->sgd &&
+    return a->lr == b->lr && a->beta1 == b->beta1 && a->beta2 == b->beta2 && a->eps == b->eps && a->kind == b->kind &&
            a->decay == b->decay;
 }
 

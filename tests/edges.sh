@@ -171,7 +171,7 @@ check "args-kp-iters: Kolen-Pollack takes one feedback step per batch, said (exi
     > "$dir/inter.txt" 2>&1
 check "args-interleaved: ddtp interleaved, 2 forward epochs after feedback-only ones: phases inverse, parallel twice" \
       '[ "$(tail -n +2 "$dir/inter.csv" | cut -d, -f8 | tr "\n" " ")" = "inverse parallel inverse parallel " ] &&
-       grep -q "2 feedback steps per batch, inverse decay 0.0001" "$dir/inter.txt"'
+       grep -q "2 feedback steps per batch" "$dir/inter.txt" && grep -q "^feedback Adam lr .*, decay 0.0001" "$dir/inter.txt"'
 
 # --- 6. what a user sees: forward epochs numbered, inverse-only lines marked without a test error
 "$train" "${loud[@]}" --rule dtp --schedule alternating --epochs 2 --log "$dir/see.csv" > "$dir/see.txt" 2>&1

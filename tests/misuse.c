@@ -9,7 +9,7 @@
    with a non-empty sentence where there is an error buffer (net->error, ds->error, an error
    argument); a size or count is 0 for a NULL object; a void function does nothing. The
    programmer contracts of part B (tp_task_loss, the tp_rule_* steps, tp_inverse_grads,
-   tp_adam_step, the layer kernels, tp_gemm, the activations) may TP_ASSERT instead: that is
+   tp_optim_step, the layer kernels, tp_gemm, the activations) may TP_ASSERT instead: that is
    caught here (longjmp) and counts as handled; a crash there without an assertion does not.
    Each case runs in a forked child (POSIX), so a crash, a sanitizer's exit or a hang (20 s) is
    one FAIL line with the signal or the sanitizer's one-line report; blocks of TP_MALLOC left
@@ -188,7 +188,7 @@ static tp_config cfg_with(int what, double v)   /* one field set; BP, or DTP (le
     case 1: c.forward.lr = (float)v; break;      case 2: c.forward.beta1 = (float)v; break;   case 3: c.forward.beta2 = (float)v; break;
     case 4: c.forward.eps = (float)v; break;     case 5: c.forward.decay = (float)v; break;   case 6: c.forward.t = (long)v; break;
     case 7: c.alpha = (float)v; break;           case 8: c.hybrid = (float)v; break;          case 9: c.max_batch = (int)v; break;
-    case 10: c.iters = (int)v; break;            case 11: c.n_aux = (int)v; break;            case 12: c.forward.sgd = (int)v; break;
+    case 10: c.iters = (int)v; break;            case 11: c.n_aux = (int)v; break;            case 12: c.forward.kind = (tp_optimizer)(int)v; break;
     case 13: c.rule = (tp_rule)(int)v; break;    case 14: c.schedule = (tp_schedule)(int)v; break;
     case 15: c.inverse_loss = (tp_inverse_loss)(int)v; break;                                 case 16: c.init = (tp_init)(int)v; break;
     case 20: c.sigma = (float)v; break;          case 21: c.inverse.lr = (float)v; break;     case 22: c.inverse.beta1 = (float)v; break;
@@ -207,7 +207,7 @@ static void part_a(void)
         {"decay-NaN", 5, NAN}, {"t-negative", 6, -1}, {"alpha-NaN", 7, NAN}, {"alpha-inf", 7, -INFINITY},
         {"hybrid-NaN", 8, NAN}, {"hybrid-2", 8, 2}, {"max_batch-0", 9, 0}, {"max_batch-negative", 9, -1},
         {"max_batch-INT_MAX", 9, INT_MAX}, {"iters-0", 10, 0}, {"iters-INT_MAX", 10, INT_MAX}, {"n_aux-negative", 11, -1},
-        {"n_aux-INT_MAX", 11, INT_MAX}, {"sgd-2", 12, 2}, {"rule-999", 13, 999}, {"rule-negative", 13, -1},
+        {"n_aux-INT_MAX", 11, INT_MAX}, {"optimizer-4", 12, 4}, {"rule-999", 13, 999}, {"rule-negative", 13, -1},
         {"schedule-negative", 14, -1}, {"schedule-999", 14, 999}, {"inverse_loss-999", 15, 999}, {"init-999", 16, 999},
         {"sigma-NaN", 20, NAN}, {"sigma-negative", 20, -0.1}, {"sigma-inf", 20, INFINITY}, {"inverse.lr-NaN", 21, NAN},
         {"inverse.beta1-1", 22, 1}, {"inverse.eps-0", 23, 0}, {"inverse.t-negative", 24, -1}, {"dtp-schedule-999", 25, 999}};
@@ -538,20 +538,20 @@ static void part_b(void)
         }
     }
     for (size_t i = 0; i < sizeof ad / sizeof ad[0]; i++)
-        TA("tp_adam_step/%s", ad[i].name) {
-            tp_adam o = C.forward;
-            tp_adam_step(ad[i].opt ? &o : NULL, ad[i].p ? W : NULL, ad[i].g ? X : NULL, ad[i].m1 ? A : NULL, ad[i].m2 ? A + 64 : NULL, (size_t)ad[i].n);
+        TA("tp_optim_step/%s", ad[i].name) {
+            tp_optim o = C.forward;
+            tp_optim_step(ad[i].opt ? &o : NULL, ad[i].p ? W : NULL, ad[i].g ? X : NULL, ad[i].m1 ? A : NULL, ad[i].m2 ? A + 64 : NULL, (size_t)ad[i].n);
         }
     for (size_t i = 0; i < sizeof ao / sizeof ao[0]; i++)
-        TA("tp_adam_step/%s", ao[i].name) {
-            tp_adam o = cfg_with(ao[i].what, ao[i].v).forward;
+        TA("tp_optim_step/%s", ao[i].name) {
+            tp_optim o = cfg_with(ao[i].what, ao[i].v).forward;
             int bad;
             if (ao[i].what == 6) o.t = LONG_MAX;
             memset(W, 0, sizeof W); memset(A, 0, sizeof A); X[0] = 0;   /* a zero gradient: 0/0 where eps is 0 */
-            bad = tp_adam_step(&o, W, X, A, A + 64, 4);
+            bad = tp_optim_step(&o, W, X, A, A + 64, 4);
             for (int j = 0; j < 4; j++) FAILIF(!bad && !isfinite(W[j]), "p[%d] = %g but returned 0", j, (double)W[j]);
         }
-    TA("tp_adam_step/sgd,p-NULL") { tp_adam o = C.forward; o.sgd = 1; tp_adam_step(&o, NULL, X, NULL, NULL, 4); }
+    TA("tp_optim_step/sgd,p-NULL") { tp_optim o = C.forward; o.kind = TP_SGD; tp_optim_step(&o, NULL, X, NULL, NULL, 4); }
 
     /* layer kernels: l-NULL, l-zeroed and l.kind-999 once, the rest for every kind */
     for (int k = 0; k < 4; k++)

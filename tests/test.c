@@ -843,7 +843,7 @@ static void test_adam_reference(void)
     const double g[3][2] = {{0.1, -0.2}, {0.3, 0.05}, {-0.2, 0.4}};
     const double settings[2][4] = {{0.01, 0.9, 0.999, 1e-8}, {0.05, 0.5, 0.75, 0.1}};
     for (int s = 0; s < 2; s++) {
-        tp_adam opt;
+        tp_optim opt;
         float p[2] = {0.5f, -1.0f}, gf[2], m1[2] = {0, 0}, m2[2] = {0, 0};
         double pr[2] = {0.5, -1.0}, mr[2] = {0, 0}, vr[2] = {0, 0};
         double lr = settings[s][0], b1 = settings[s][1], b2 = settings[s][2], eps = settings[s][3];
@@ -852,7 +852,7 @@ static void test_adam_reference(void)
         lr = opt.lr; b1 = opt.beta1; b2 = opt.beta2; eps = opt.eps;   /* the float values the library sees */
         for (int t = 1; t <= 3; t++) {
             for (int i = 0; i < 2; i++) gf[i] = (float)g[t - 1][i];
-            tp_adam_step(&opt, p, gf, m1, m2, 2);
+            tp_optim_step(&opt, p, gf, m1, m2, 2);
             for (int i = 0; i < 2; i++) {
                 double gi = gf[i];
                 mr[i] = b1 * mr[i] + (1 - b1) * gi;
@@ -867,13 +867,13 @@ static void test_adam_reference(void)
         CHECK(opt.t == 3, "t = %ld after 3 steps", opt.t);
     }
     {   /* SGD: p -= lr g, moments untouched */
-        tp_adam opt;
+        tp_optim opt;
         float p[3] = {1.0f, -2.0f, 0.25f}, gg[3] = {0.5f, -1.5f, 2.0f}, m1[3] = {0, 0, 0}, m2[3] = {0, 0, 0};
         double pr[3] = {1.0, -2.0, 0.25};
         memset(&opt, 0, sizeof opt);
-        opt.lr = 0.1f; opt.sgd = 1; opt.beta1 = 0.9f; opt.beta2 = 0.999f; opt.eps = 1e-8f;
+        opt.lr = 0.1f; opt.kind = TP_SGD; opt.beta1 = 0.9f; opt.beta2 = 0.999f; opt.eps = 1e-8f;
         for (int t = 0; t < 2; t++) {
-            tp_adam_step(&opt, p, gg, m1, m2, 3);
+            tp_optim_step(&opt, p, gg, m1, m2, 3);
             for (int i = 0; i < 3; i++) {
                 pr[i] -= (double)opt.lr * gg[i];
                 CHECK_NEAR(p[i], pr[i], 1e-6, 1e-6, "SGD step %d p[%d]", t, i);
@@ -881,6 +881,281 @@ static void test_adam_reference(void)
             }
         }
     }
+}
+
+/* SGD with momentum and Nesterov momentum, PyTorch's formulas: three steps worked by hand (lr 0.1,
+   mu 0.9, no dampening: u = g at the first step, then u = mu u + g; heavy ball p -= lr u, Nesterov
+   p -= lr (g + mu u)), then a loop against the formulas in double with dampening and coupled L2. */
+static void test_momentum_reference(void)
+{
+    const float g[3] = {0.5f, 0.25f, -0.5f};
+    const double heavy[3] = {0.95, 0.88, 0.867}, nesterov[3] = {0.905, 0.817, 0.8553};
+    for (int nest = 0; nest < 2; nest++) {
+        tp_optim o = tp_config_default(TP_BP).forward;
+        float p = 1.0f, m1 = 0.0f, m2 = 0.0f;
+        o.kind = nest ? TP_NESTEROV : TP_MOMENTUM; o.lr = 0.1f; o.momentum = 0.9f;
+        for (int t = 0; t < 3; t++) {
+            tp_optim_step(&o, &p, &g[t], &m1, &m2, 1);
+            CHECK_NEAR(p, (nest ? nesterov : heavy)[t], 1e-6, 1e-6, "%s step %d", nest ? "Nesterov" : "momentum", t + 1);
+        }
+        CHECK(m2 == 0.0f, "momentum touched the second buffer");
+    }
+    for (int nest = 0; nest < 2; nest++) {
+        tp_optim o = tp_config_default(TP_BP).forward;
+        float p[2] = {0.5f, -1.0f}, m1[2] = {0, 0}, m2[2] = {0, 0};
+        double pr[2] = {0.5, -1.0}, u[2] = {0, 0}, lr, mu, damp, l2;
+        o.kind = nest ? TP_NESTEROV : TP_MOMENTUM; o.lr = 0.05f; o.momentum = 0.8f; o.dampening = nest ? 0.0f : 0.25f;
+        o.l2 = 0.01f;
+        lr = o.lr; mu = o.momentum; damp = o.dampening; l2 = o.l2;
+        for (int t = 0; t < 5; t++) {
+            float gf[2] = {(float)(0.3 - 0.2 * t), (float)(0.1 * t - 0.4)};
+            tp_optim_step(&o, p, gf, m1, m2, 2);
+            for (int i = 0; i < 2; i++) {
+                double gi = (double)gf[i] + l2 * pr[i];
+                u[i] = t == 0 ? gi : mu * u[i] + (1 - damp) * gi;
+                pr[i] -= lr * (nest ? gi + mu * u[i] : u[i]);
+                CHECK_NEAR(p[i], pr[i], 1e-6, 1e-6, "%s, dampening and L2: step %d p[%d]", nest ? "Nesterov" : "momentum", t + 1, i);
+                CHECK_NEAR(m1[i], u[i], 1e-6, 1e-6, "%s: step %d buffer[%d]", nest ? "Nesterov" : "momentum", t + 1, i);
+            }
+        }
+    }
+}
+
+/* Coupled decay (L2 in the gradient) against decoupled decay: for SGD they agree when decay = lr l2;
+   under Adam the coupled one is normalised away (a step of about lr, whatever the weight), the
+   decoupled one is not; clipping scales the whole block's gradient to the given norm. */
+static void test_decay_coupled_decoupled(void)
+{
+    tp_optim o = tp_config_default(TP_BP).forward;
+    float zero[2] = {0, 0}, p[2], m1[2], m2[2], g[2] = {3.0f, 4.0f};
+    o.kind = TP_SGD; o.lr = 0.1f; o.l2 = 0.5f;
+    p[0] = 1.0f; p[1] = -2.0f;
+    tp_optim_step(&o, p, zero, m1, m2, 2);
+    CHECK_NEAR(p[0], 0.95, 1e-7, 1e-6, "SGD coupled: %g", (double)p[0]);
+    CHECK_NEAR(p[1], -1.9, 1e-7, 1e-6, "SGD coupled: %g", (double)p[1]);
+    o = tp_config_default(TP_BP).forward; o.kind = TP_SGD; o.lr = 0.1f; o.decay = 0.05f;
+    p[0] = 1.0f; p[1] = -2.0f;
+    tp_optim_step(&o, p, zero, m1, m2, 2);
+    CHECK_NEAR(p[0], 0.95, 1e-7, 1e-6, "SGD decoupled: %g", (double)p[0]);
+    CHECK_NEAR(p[1], -1.9, 1e-7, 1e-6, "SGD decoupled: %g", (double)p[1]);
+    o = tp_config_default(TP_BP).forward; o.lr = 0.1f; o.l2 = 0.5f;   /* Adam */
+    p[0] = 1.0f; p[1] = -2.0f; memset(m1, 0, sizeof m1); memset(m2, 0, sizeof m2);
+    tp_optim_step(&o, p, zero, m1, m2, 2);
+    CHECK_NEAR(p[0], 0.9, 1e-6, 1e-5, "Adam coupled: a step of lr, %g", (double)p[0]);
+    CHECK_NEAR(p[1], -1.9, 1e-6, 1e-5, "Adam coupled: a step of lr, %g", (double)p[1]);
+    o = tp_config_default(TP_BP).forward; o.lr = 0.1f; o.decay = 0.05f;
+    p[0] = 1.0f; p[1] = -2.0f; memset(m1, 0, sizeof m1); memset(m2, 0, sizeof m2);
+    tp_optim_step(&o, p, zero, m1, m2, 2);
+    CHECK(p[0] == 1.0f - 0.05f * 1.0f && p[1] == -2.0f - 0.05f * -2.0f, "Adam decoupled: %g %g", (double)p[0], (double)p[1]);
+    o = tp_config_default(TP_BP).forward; o.kind = TP_SGD; o.lr = 1.0f; o.clip = 1.0f;   /* ||g|| = 5 */
+    p[0] = p[1] = 0.0f;
+    tp_optim_step(&o, p, g, m1, m2, 2);
+    CHECK_NEAR(p[0], -0.6, 1e-6, 1e-5, "clipped to norm 1: %g", (double)p[0]);
+    CHECK_NEAR(p[1], -0.8, 1e-6, 1e-5, "clipped to norm 1: %g", (double)p[1]);
+    o.clip = 10.0f;
+    p[0] = p[1] = 0.0f;
+    tp_optim_step(&o, p, g, m1, m2, 2);
+    CHECK(p[0] == -3.0f && p[1] == -4.0f, "a norm under the clip is left alone: %g %g", (double)p[0], (double)p[1]);
+    {   /* in a net, biases keep their weights' decay only with decay_biases */
+        tp_config c = cfg_make(TP_BP, 2);
+        tp_net net;
+        float x[8] = {0}, y[4] = {1, 0, 1, 0};
+        c.forward.kind = TP_SGD; c.forward.lr = 0.0f; c.forward.decay = 0.5f; c.forward.decay_biases = 0;
+        MAKE_NET(&net, "4 fc3 fc2", &c);
+        for (int l = 0; l < 2; l++) for (size_t i = 0; i < net.layers[l].n_b; i++) net.layers[l].b[i] = 1.0f;
+        {
+            float w0 = net.layers[0].w[0];
+            CHECK(tp_train_step(&net, x, y, 2, TP_PHASE_FORWARD, NULL) == TP_OK, "step: %s", net.error);
+            CHECK(net.layers[0].b[0] == 1.0f && net.layers[1].b[1] == 1.0f && net.layers[0].w[0] == w0 - 0.5f * w0,
+                  "decay_biases 0: biases %g %g, weight %g from %g", (double)net.layers[0].b[0], (double)net.layers[1].b[1],
+                  (double)net.layers[0].w[0], (double)w0);
+            net.cfg.forward.decay_biases = 1;
+            CHECK(tp_train_step(&net, x, y, 2, TP_PHASE_FORWARD, NULL) == TP_OK && net.layers[0].b[0] == 0.5f,
+                  "decay_biases 1: bias %g", (double)net.layers[0].b[0]);
+        }
+        tp_net_destroy(&net);
+    }
+}
+
+/* The schedules at chosen steps: cosine at its start, middle and end (and past it), with a floor,
+   ticking every few steps; warm-up before it; step milestones; a constant rate's exact bits; the
+   decoupled decay annealed with the rate. */
+static void test_lr_schedules(void)
+{
+    tp_optim o = tp_config_default(TP_BP).forward;
+    tp_lr_schedule *s = &o.schedule;
+    float p, z = 0.0f, m1 = 0.0f, m2 = 0.0f;
+    o.lr = 0.1f;
+    CHECK(tp_optim_lr(&o, 0) == 0.1f && tp_optim_lr(&o, 123456) == 0.1f, "constant: %g", (double)tp_optim_lr(&o, 99));
+    s->kind = TP_LR_COSINE; s->length = 10;
+    CHECK_NEAR(tp_optim_lr(&o, 0), 0.1, 1e-9, 1e-6, "cosine start");
+    CHECK_NEAR(tp_optim_lr(&o, 5), 0.05, 1e-9, 1e-6, "cosine middle");
+    CHECK_NEAR(tp_optim_lr(&o, 10), 0.0, 1e-9, 1e-6, "cosine end");
+    CHECK_NEAR(tp_optim_lr(&o, 2), 0.1 * 0.5 * (1 + cos(3.14159265358979323846 * 0.2)), 1e-8, 1e-6, "cosine at 2 of 10");
+    CHECK(tp_optim_lr(&o, 1000) == 0.0f, "past the end: %g", (double)tp_optim_lr(&o, 1000));
+    s->floor = 0.1f;
+    CHECK_NEAR(tp_optim_lr(&o, 10), 0.01, 1e-9, 1e-6, "cosine to a floor of 0.1");
+    CHECK_NEAR(tp_optim_lr(&o, 5), 0.055, 1e-9, 1e-6, "cosine middle with the floor");
+    s->floor = 0.0f; s->every = 4;
+    CHECK(tp_optim_lr(&o, 3) == 0.1f, "ticks of 4 steps: step 3 is tick 0");
+    CHECK_NEAR(tp_optim_lr(&o, 20), 0.05, 1e-9, 1e-6, "ticks of 4 steps: step 20 is tick 5");
+    CHECK_NEAR(tp_optim_lr(&o, 23), 0.05, 1e-9, 1e-6, "ticks of 4 steps: step 23 is tick 5");
+    s->every = 1; s->warmup = 4;
+    CHECK_NEAR(tp_optim_lr(&o, 0), 0.02, 1e-9, 1e-6, "warm-up tick 0: lr / 5");
+    CHECK_NEAR(tp_optim_lr(&o, 3), 0.08, 1e-9, 1e-6, "warm-up tick 3: 4 lr / 5");
+    CHECK_NEAR(tp_optim_lr(&o, 4), 0.1, 1e-9, 1e-6, "after warm-up: the cosine's start");
+    CHECK_NEAR(tp_optim_lr(&o, 9), 0.05, 1e-9, 1e-6, "cosine middle after 4 of warm-up");
+    s->warmup = 0; s->kind = TP_LR_STEP; s->gamma = 0.5f; s->n_milestones = 2; s->milestones[0] = 3; s->milestones[1] = 6;
+    CHECK(tp_optim_lr(&o, 2) == 0.1f, "before the first milestone");
+    CHECK_NEAR(tp_optim_lr(&o, 3), 0.05, 1e-9, 1e-6, "at the first milestone");
+    CHECK_NEAR(tp_optim_lr(&o, 5), 0.05, 1e-9, 1e-6, "between the milestones");
+    CHECK_NEAR(tp_optim_lr(&o, 6), 0.025, 1e-9, 1e-6, "at the second");
+    CHECK_NEAR(tp_optim_lr(&o, 1000), 0.025, 1e-9, 1e-6, "long after");
+    s->kind = TP_LR_COSINE; s->length = 2; o.kind = TP_SGD; o.decay = 0.2f; o.t = 1;   /* the step at tick 1: half */
+    p = 1.0f;
+    tp_optim_step(&o, &p, &z, &m1, &m2, 1);
+    CHECK_NEAR(p, 0.9, 1e-7, 1e-6, "the decoupled decay annealed with the rate: %g", (double)p);
+    CHECK(o.t == 2, "t advanced: %ld", o.t);
+}
+
+/* Per-layer feedback settings reach their layers: with L-DRL's iterations 1,3 the top layer's feedback
+   trains three times a batch (as in a net of 3 for every layer, bit for bit) and the other once, in
+   the batch's last iteration (as in a net of 1 whose noise counter stands there); a layer's own sigma
+   and rate act on that layer alone. */
+static void test_layer_settings(void)
+{
+    const int B = 4;
+    const char *spec = "6 fc5:elu fc4:elu fc3";
+    tp_config base = cfg_make(TP_LDRL, B), c;
+    tp_net a, all3, one, ref;
+    float *x, *y;
+    double iters[2] = {1, 3}, sig[2] = {0.05, 0.3}, lrs[2] = {0.02, 0.01};
+    char err[TP_ERROR_LEN];
+    base.inverse.kind = TP_SGD; base.inverse.lr = 0.01f; base.iters = 1;
+    c = base;
+    CHECK(tp_config_layers(&c, spec, TP_SET_ITERS, iters, 2, err) == TP_OK && c.layer_iters[0] == 0 && c.layer_iters[1] == 1 &&
+          c.layer_iters[2] == 3, "iterations 1,3 on layers 2 and 3: %s", err);
+    MAKE_NET(&a, spec, &c);
+    c = base; c.iters = 3;
+    MAKE_NET(&all3, spec, &c);
+    c = base;
+    MAKE_NET(&one, spec, &c);
+    x = falloc((size_t)B * a.n_in); y = falloc((size_t)B * a.n_out);
+    rand_xy(&a, x, y, B);
+    one.noise_step = 2;
+    CHECK(tp_train_step(&a, x, y, B, TP_PHASE_INVERSE, NULL) == TP_OK && tp_train_step(&all3, x, y, B, TP_PHASE_INVERSE, NULL) == TP_OK &&
+          tp_train_step(&one, x, y, B, TP_PHASE_INVERSE, NULL) == TP_OK, "steps: %s %s %s", a.error, all3.error, one.error);
+    CHECK(a.cfg.inverse.t == 3, "three feedback steps in the batch: %ld", a.cfg.inverse.t);
+    CHECK(memcmp(a.layers[2].v, all3.layers[2].v, a.layers[2].n_w * sizeof(float)) == 0, "layer 3 trained three times");
+    CHECK(memcmp(a.layers[1].v, one.layers[1].v, a.layers[1].n_w * sizeof(float)) == 0, "layer 2 trained once, last");
+    CHECK(memcmp(a.layers[1].v, all3.layers[1].v, a.layers[1].n_w * sizeof(float)) != 0, "layer 2 trained more than once");
+    tp_net_destroy(&a); tp_net_destroy(&all3); tp_net_destroy(&one);
+    c = base;   /* sigma and rate per layer */
+    CHECK(tp_config_layers(&c, spec, TP_SET_SIGMA, sig, 2, err) == TP_OK && tp_config_layers(&c, spec, TP_SET_LR, lrs, 2, err) == TP_OK,
+          "sigma and lr lists: %s", err);
+    MAKE_NET(&a, spec, &c);
+    c = base; c.sigma = 0.3f;
+    MAKE_NET(&ref, spec, &c);
+    CHECK(tp_train_step(&a, x, y, B, TP_PHASE_INVERSE, NULL) == TP_OK && tp_train_step(&ref, x, y, B, TP_PHASE_INVERSE, NULL) == TP_OK,
+          "steps: %s %s", a.error, ref.error);
+    CHECK(memcmp(a.layers[2].v, ref.layers[2].v, a.layers[2].n_w * sizeof(float)) == 0, "layer 3: its sigma 0.3 and lr 0.01");
+    CHECK(memcmp(a.layers[1].v, ref.layers[1].v, a.layers[1].n_w * sizeof(float)) != 0, "layer 2: not the single values");
+    tp_net_destroy(&a); tp_net_destroy(&ref);
+    /* the lists are counted against the layers with learned feedback */
+    c = base;
+    CHECK(tp_config_layers(&c, spec, TP_SET_ITERS, iters, 1, err) == TP_OK && c.iters == 1 && c.layer_iters[2] == 0, "one value: %s", err);
+    {
+        double five[5] = {20, 30, 35, 55, 20}, three[3] = {1, 2, 3};
+        tp_config v = tp_config_default(TP_LDRL), bp = tp_config_default(TP_BP);
+        CHECK(tp_config_layers(&v, "cifar-vgg", TP_SET_ITERS, five, 5, err) == TP_OK && v.layer_iters[2] == 20 &&
+              v.layer_iters[4] == 30 && v.layer_iters[6] == 35 && v.layer_iters[8] == 55 && v.layer_iters[10] == 20 &&
+              v.layer_iters[0] == 0 && v.layer_iters[1] == 0, "cifar-vgg: the conv layers after the first, and the top: %s", err);
+        CHECK(tp_config_layers(&c, spec, TP_SET_ITERS, three, 3, err) == TP_ERROR_SPEC && strstr(err, "expected 1 (every layer) or 2 (layers 2, 3"),
+              "three values for two layers: \"%s\"", err);
+        CHECK(tp_config_layers(&bp, spec, TP_SET_SIGMA, sig, 2, err) == TP_ERROR_SPEC && strstr(err, "learns no feedback"),
+              "bp: \"%s\"", err);
+        three[1] = 2.5;
+        CHECK(tp_config_layers(&v, spec, TP_SET_ITERS, three + 1, 2, err) == TP_ERROR_SPEC && strstr(err, "whole number"),
+              "iterations 2.5: \"%s\"", err);
+    }
+    free(x); free(y);
+}
+
+/* A run with momentum, coupled decay, a warm-up and a cosine, saved and loaded mid-schedule, goes on
+   bit for bit as the run that was not stopped (and not as a constant rate would). */
+static void test_resume_mid_schedule(void)
+{
+    const int B = 4;
+    tp_config c = cfg_make(TP_DTP, B);
+    tp_net run, back, flat;
+    float *x, *y;
+    const char *p = tmp_path("cosine.ckpt");
+    c.forward.kind = TP_NESTEROV; c.forward.momentum = 0.9f; c.forward.lr = 0.05f; c.forward.l2 = 1e-3f;
+    c.forward.schedule.kind = TP_LR_COSINE; c.forward.schedule.length = 6; c.forward.schedule.warmup = 1;
+    c.forward.schedule.every = 2; c.forward.decay_biases = 0;
+    c.inverse.kind = TP_MOMENTUM; c.inverse.schedule = c.forward.schedule; c.inverse.schedule.kind = TP_LR_STEP;
+    c.inverse.schedule.n_milestones = 1; c.inverse.schedule.milestones[0] = 3; c.inverse.schedule.gamma = 0.3f;
+    c.norm_channels = 2; c.norm_mean[0] = 0.1f; c.norm_mean[1] = -0.2f; c.norm_std[0] = 0.5f; c.norm_std[1] = 2.0f;
+    MAKE_NET(&run, "6 fc5 fc4 fc3", &c);
+    c.forward.schedule.kind = TP_LR_CONSTANT;
+    MAKE_NET(&flat, "6 fc5 fc4 fc3", &c);
+    x = falloc((size_t)B * run.n_in); y = falloc((size_t)B * run.n_out);
+    for (int t = 0; t < 14; t++) {
+        rand_xy(&run, x, y, B);
+        if (t == 7) CHECK(tp_net_save(&run, p, NULL, 0) == TP_OK && tp_net_load(&back, p, NULL, 0, NULL) == TP_OK, "save, load: %s %s",
+                          run.error, back.error);
+        CHECK(tp_train_step(&run, x, y, B, TP_PHASE_BOTH, NULL) == TP_OK && tp_train_step(&flat, x, y, B, TP_PHASE_BOTH, NULL) == TP_OK,
+              "step %d: %s %s", t, run.error, flat.error);
+        if (t >= 7) CHECK(tp_train_step(&back, x, y, B, TP_PHASE_BOTH, NULL) == TP_OK, "resumed step %d: %s", t, back.error);
+    }
+    CHECK(memcmp(run.params, back.params, run.n_params * sizeof(float)) == 0 &&
+          memcmp(run.m1, back.m1, run.n_params * sizeof(float)) == 0 &&
+          memcmp(run.iparams, back.iparams, run.n_iparams * sizeof(float)) == 0 && back.cfg.forward.t == 14 &&
+          back.cfg.forward.schedule.kind == TP_LR_COSINE && back.cfg.inverse.schedule.milestones[0] == 3 &&
+          back.cfg.norm_channels == 2 && back.cfg.norm_std[1] == 2.0f, "the resumed run is not the same run");
+    CHECK(memcmp(run.params, flat.params, run.n_params * sizeof(float)) != 0, "the cosine changed nothing");
+    tp_net_destroy(&run); tp_net_destroy(&back); tp_net_destroy(&flat);
+    free(x); free(y);
+}
+
+/* Input normalisation: a net with it predicts from x what the same net without it predicts from the
+   normalised x, bit for bit, and so does the net loaded from its checkpoint; a training split's channel
+   statistics are its channels' mean and (population) deviation. */
+static void test_input_normalisation(void)
+{
+    const int B = 3;
+    tp_config c = cfg_make(TP_BP, B);
+    tp_net with, without, back;
+    float x[3 * 8], xn[3 * 8], pa[3 * 2], pb[3 * 2], pc[3 * 2], mean[2], sd[2];
+    const float mu[2] = {0.5f, -1.0f}, s[2] = {2.0f, 0.5f};
+    tp_dataset ds;
+    const char *p = tmp_path("norm.ckpt");
+    MAKE_NET(&without, "2x2x2 fc3 fc2", &c);
+    c.norm_channels = 2;
+    memcpy(c.norm_mean, mu, sizeof mu); memcpy(c.norm_std, s, sizeof s);
+    MAKE_NET(&with, "2x2x2 fc3 fc2", &c);
+    fill(x, 24, 1.0f);
+    for (int i = 0; i < 24; i++) xn[i] = (x[i] - mu[i % 2]) / s[i % 2];
+    CHECK(tp_predict(&with, x, B, NULL, pa) == TP_OK && tp_predict(&without, xn, B, NULL, pb) == TP_OK &&
+          memcmp(pa, pb, sizeof pa) == 0, "normalised in the net and by hand differ");
+    CHECK(tp_net_save(&with, p, NULL, 0) == TP_OK && tp_net_load(&back, p, NULL, 0, NULL) == TP_OK &&
+          tp_predict(&back, x, B, NULL, pc) == TP_OK && memcmp(pa, pc, sizeof pa) == 0, "the loaded net does not normalise: %s",
+          back.error);
+    tp_net_destroy(&back);
+    c.norm_channels = 3; c.norm_std[2] = 1.0f;
+    CHECK(tp_net_create(&back, "2x2x2 fc3 fc2", &c) == TP_ERROR_SPEC && strstr(back.error, "3 channels"), "3 channels of 8 inputs: %s",
+          back.error);
+    c.norm_channels = 2; c.norm_std[1] = 0.0f;
+    CHECK(tp_net_create(&back, "2x2x2 fc3 fc2", &c) == TP_ERROR_SPEC && strstr(back.error, "std 0"), "std 0: %s", back.error);
+    memset(&ds, 0, sizeof ds);
+    ds.n = 3; ds.h = 2; ds.w = 2; ds.c = 2; ds.dim = 8; ds.n_classes = 2; ds.x = x;
+    for (int i = 0; i < 24; i++) x[i] = i % 2 ? (float)(i / 2 % 4) : 0.25f;   /* channel 1: 0, 1, 2, 3 in each example */
+    CHECK(tp_dataset_channel_stats(&ds, mean, sd) == TP_OK && mean[0] == 0.25f && sd[0] == 0.0f && mean[1] == 1.5f &&
+          fabsf(sd[1] - sqrtf(1.25f)) < 1e-6f, "channel statistics %g %g %g %g", (double)mean[0], (double)sd[0], (double)mean[1],
+          (double)sd[1]);
+    ds.n = 0;
+    CHECK(tp_dataset_channel_stats(&ds, mean, sd) == TP_ERROR_ARGUMENT && strstr(ds.error, "empty"), "empty: %s", ds.error);
+    tp_net_destroy(&with); tp_net_destroy(&without);
 }
 
 /* ================================================================ 6. FA, DFA ========== */
@@ -1918,7 +2193,7 @@ static void test_spec_parser(void)
             {"rule 99", "rule 99"}, {"schedule 7", "schedule 7"}, {"inverse loss 5", "inverse loss 5"},
             {"n_aux huge", "n_aux 2147483642"}, {"forward eps 0", "forward Adam epsilon 0"},
             {"inverse beta1 1", "inverse Adam beta1 1"}, {"forward lr nan", "forward learning rate"},
-            {"forward sgd 5", "forward sgd 5, expected 0"}, {"forward t -3", "forward step count t -3"},
+            {"forward optimiser 5", "forward optimiser 5, expected 0..3"}, {"forward t -3", "forward step count t -3"},
             {"forward decay 1", "forward decay 1"}, {"sigma -1", "sigma -1"},
         };
         for (int i = 0; i < (int)(sizeof bad / sizeof bad[0]); i++) {
@@ -1931,7 +2206,7 @@ static void test_spec_parser(void)
             case 4: c2.forward.eps = 0.0f; break;
             case 5: c2.inverse.beta1 = 1.0f; break;
             case 6: c2.forward.lr = (float)nan(""); break;
-            case 7: c2.forward.sgd = 5; break;
+            case 7: c2.forward.kind = (tp_optimizer)5; break;
             case 8: c2.forward.t = -3; break;
             case 9: c2.forward.decay = 1.0f; break;
             default: c2.sigma = -1.0f; break;
@@ -2115,8 +2390,8 @@ static void test_divergence(void)
             tp_net net;
             float x[16], y[8];
             tp_result r = TP_OK;
-            cfg.forward.sgd = 1; cfg.forward.lr = 1e38f;
-            cfg.inverse.sgd = 1; cfg.inverse.lr = 1e38f;
+            cfg.forward.kind = TP_SGD; cfg.forward.lr = 1e38f;
+            cfg.inverse.kind = TP_SGD; cfg.inverse.lr = 1e38f;
             MAKE_NET(&net, "4 fc8:linear fc6 fc2", &cfg);
             for (int s = 0; s < 6 && r == TP_OK; s++) {
                 rand_xy(&net, x, y, 4);
@@ -2369,8 +2644,10 @@ static void test_load_user_blob(void)
     tp_net_destroy(&net);
 }
 
-/* Version 3 records the feedback iterations, version 2 the initialiser; files of versions 2
-   (no iters: the rule's default) and 1 (no init: Glorot; no decays) still load. */
+/* Version 4 records the optimisers' kinds, decays and schedules, the per-layer settings and the
+   normalisation, version 3 the feedback iterations, version 2 the initialiser; files of versions 3
+   (Adam or SGD at a constant rate), 2 (no iters: the rule's default) and 1 (no init: Glorot; no
+   decays) still load. */
 static void put_crc(unsigned char *f, long len)
 {
     uint32_t crc = tp_crc32(0, f, (size_t)len - 4);
@@ -2392,10 +2669,26 @@ static void test_checkpoint_versions(void)
           "init and iters kept: %s", back.error);
     tp_net_destroy(&back);
     f = read_whole(p, &len);
-    CHECK(f && len > 100 && f[4] == 3, "cannot read back %s, or not version 3", p);
-    if (f && len > 100) {
+    CHECK(f && len > 300 && f[4] == 4, "cannot read back %s, or not version 4", p);
+    if (f && len > 300) {
         size_t at = 12 + (size_t)(f[8] | f[9] << 8) + 32;   /* the init field, after n_aux and max_batch */
         const size_t drop[3] = {at + 72, at + 40, at};      /* version 2's inverse and forward Adam decays, init */
+        /* version 3: without version 4's 32 bytes after both optimisers (2 layers' settings, no normalisation),
+           nor the 60 after each one's decay (no milestones), the inverse's and then the forward's */
+        const size_t v4[3][2] = {{at + 200, 32}, {at + 140, 60}, {at + 48, 60}};
+        for (int k = 0; k < 3; k++) {
+            memmove(f + v4[k][0], f + v4[k][0] + v4[k][1], (size_t)len - v4[k][0] - v4[k][1]);
+            len -= (long)v4[k][1];
+        }
+        f[4] = 3;
+        put_crc(f, len);
+        CHECK(write_file(p, f, (size_t)len), "cannot write %s", p);
+        CHECK(tp_net_load(&back, p, NULL, 0, NULL) == TP_OK && back.cfg.init == TP_INIT_LECUN && back.cfg.iters == 3 &&
+              back.cfg.forward.kind == TP_ADAM && back.cfg.forward.decay_biases == 1 &&
+              back.cfg.forward.schedule.kind == TP_LR_CONSTANT && back.cfg.norm_channels == 0 &&
+              memcmp(back.params, net.params, net.n_params * sizeof(float)) == 0 &&
+              memcmp(back.fixed, net.fixed, net.n_fixed * sizeof(float)) == 0, "version 3: %s", back.error);
+        tp_net_destroy(&back);
         f[4] = 2;                                            /* version 2: no iters (after init) */
         memmove(f + at + 4, f + at + 8, (size_t)len - at - 8);
         len -= 4;
@@ -2415,10 +2708,10 @@ static void test_checkpoint_versions(void)
               memcmp(back.params, net.params, net.n_params * sizeof(float)) == 0 &&
               memcmp(back.fixed, net.fixed, net.n_fixed * sizeof(float)) == 0, "version 1: %s", back.error);
         tp_net_destroy(&back);
-        f[4] = 4;
+        f[4] = 5;
         put_crc(f, len);
         CHECK(write_file(p, f, (size_t)len) && tp_net_load(&back, p, NULL, 0, NULL) == TP_ERROR_FORMAT &&
-              strstr(back.error, "version 4, expected 1..3"), "version 4: \"%s\"", back.error);
+              strstr(back.error, "version 5, expected 1..4"), "version 5: \"%s\"", back.error);
     }
     free(f);
     tp_net_destroy(&net);
@@ -3318,6 +3611,12 @@ int main(void)
         }
     }
     RUN(adam_reference);
+    RUN(momentum_reference);
+    RUN(decay_coupled_decoupled);
+    RUN(lr_schedules);
+    RUN(layer_settings);
+    RUN(resume_mid_schedule);
+    RUN(input_normalisation);
     RUN(fa_equals_bp_dense);
     RUN(fa_equals_bp_lc);
     RUN(fa_equals_bp_conv);
