@@ -22,8 +22,8 @@
          cc -O3 -march=native -fno-math-errno -fopenmp -I. prog.c -o prog -lm
 
    CONTENTS
-     Declarations, part A, the core API: results, configuration (tp_config_default,
-       tp_config_paper), networks (tp_net_create, tp_net_destroy), training (tp_train_step,
+     Declarations, part A, the core API: results, configuration (the optimisers and their
+       schedules, tp_config_default, tp_config_paper, tp_config_layers), networks (tp_net_create, tp_net_destroy), training (tp_train_step,
        tp_schedule_phase, tp_evaluate, tp_predict, tp_diagnose), data (tp_load_idx,
        tp_load_cifar10, tp_load_records, tp_dataset_batch), checkpoints (tp_net_save, tp_net_load).
      Declarations, part B, the building blocks: names and sizes, the rule table (tp_rule_desc)
@@ -33,7 +33,7 @@
        1. results and errors   2. random numbers   3. kernels: tp_gemm's drivers and per-ISA
           micro-kernels, the engine room (a reader of the rules may skip it)   4. activations
        5. layer kinds: dense, locally connected, convolution, max-pooling, three kernels each
-       6. networks: configs, the text spec, construction   7. forward, losses, Adam
+       6. networks: configs, the text spec, construction   7. forward, losses, optimisers
        8. learning rules: BP, FA, DFA, DTP, SDTP, AO-SDTP, hybrid targets, sign symmetry,
           Kolen-Pollack, weight mirrors, DRTP, difference reconstruction (DDTP, DTP-DRL, L-DRL)
        9. the rule table and the multiply-add accounting   10. the paper's hyperparameters
@@ -128,7 +128,7 @@
      - The top layer of every TP rule learns from the task loss directly.
      - Sign symmetry signs every layer's feedback, the top layer's too, with the fixed scale
        s_l = sqrt(2 / (fan_in + fan_out)) (Glorot's std), so the signal keeps its size with depth.
-     - Kolen-Pollack's B_l (layers 2..L, drawn like W_l) takes W_l's Adam step and decoupled
+     - Kolen-Pollack's B_l (layers 2..L, drawn like W_l) takes W_l's optimiser step and decoupled
        decay (cfg.forward.decay, default 1e-4 per step for it), so W_l - B_l shrinks by
        (1 - decay) per step; it trains only in the parallel schedule.
      - Weight mirrors' B_l (layers 2..L, drawn like W_l) learns in the feedback phase from
@@ -147,11 +147,12 @@
        authors add an L2 term to Adam's gradient.
      - DTP-DRL's and L-DRL's feedback covers layers 2..L, the top one included (it reads h_L);
        L-DRL's G_l applies act_l (the activation of the layer it inverts: ELU in the authors'
-       VGG) before the transposed operator. One sigma and one learning rate for every layer,
-       where the authors tune L-DRL's per layer; cfg.iters (default 5) iterations for every
-       layer, all layers in each, where the authors take 20 to 55 per layer, one after another
-       (the layers' losses are independent, so only the count differs).
-     - A step with cfg.iters = K > 1 trains the feedback first: K - 1 steps of cfg.inverse inside
+       VGG) before the transposed operator. One sigma, learning rate and iteration count for
+       every layer unless tp_config's per-layer settings give each its own (as its authors tune
+       L-DRL: 20 to 55 iterations a layer); the layers train in the same iterations, not one
+       after another (their losses are independent, so only the count matters).
+     - A step with K > 1 feedback iterations (the most any layer takes) trains the feedback first:
+       K - 1 steps of cfg.inverse inside
        tp_gradients, each on fresh noise, the forward gradients from the feedback after them,
        and the K-th feedback step with the forward step (the authors' order, but for that last
        step). DDTP's and DTP-DRL's difference-reconstruction losses are divided by sigma^2 and
@@ -2813,6 +2814,8 @@ TPDEF tp_result tp_config_layers(tp_config *cfg, const char *spec_or_preset, tp_
     TP_FREE(net);
     r = TP_ERROR_SPEC;
     if (nc == 0) tp__msg(error, "%s: rule %s learns no feedback", names[what], tp_rule_name(cfg->rule));
+    else if (n != 1 && n != nc && nc == 1)
+        tp__msg(error, "%d values of the %s, expected 1: layer %s is the only one with learned feedback", n, names[what], list);
     else if (n != 1 && n != nc)
         tp__msg(error, "%d values of the %s, expected 1 (every layer) or %d (layers %s, from the input side)", n,
                 names[what], nc, list);

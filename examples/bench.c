@@ -63,6 +63,8 @@ static void usage(FILE *f)
 "  --steps N         steps per repetition (default: chosen so a repetition lasts --target s)\n"
 "  --target S        seconds per repetition when --steps is not given (default 0.5)\n"
 "  --quick           one round, 3 repetitions of about 0.25 s, a shorter peer run (a smoke test)\n"
+"  --sgd-cosine      train with SGD, Nesterov momentum 0.9, L2 1e-4 and a cosine over 10,000 steps (both\n"
+"                    weight sets) instead of Adam: what the recipes' optimisers and schedules cost\n"
 "  --out FILE        CSV, one line per case (default build/bench.csv):\n"
 "                    net,rule,threads,examples_per_s,gflops,peak_rss_mb,peer_examples_per_s,ratio,\n"
 "                    examples_per_s_rounds,peer_examples_per_s_rounds (every round's figure, a;b;c),\n"
@@ -298,7 +300,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 typedef struct bench_opts {
-    int batch, reps, steps, quick, rounds;
+    int batch, reps, steps, quick, rounds, sgd_cosine;
     double target;
 } bench_opts;
 
@@ -320,6 +322,11 @@ static int run_case(const char *netname, const char *rulename, int threads, cons
     tp_set_threads(threads);
     cfg = tp_config_default(rule);
     cfg.max_batch = B;
+    for (int i = 0; i < 2 && o->sgd_cosine; i++) {
+        tp_optim *p = i ? &cfg.inverse : &cfg.forward;
+        p->kind = TP_NESTEROV; p->momentum = 0.9f; p->l2 = 1e-4f;
+        p->schedule.kind = TP_LR_COSINE; p->schedule.length = 10000;
+    }
     if (tp_net_create(&net, netname, &cfg) != TP_OK) {
         fprintf(stderr, "bench: %s %s: %s\n", netname, rulename, net.error);
         return 1;
@@ -535,6 +542,7 @@ static int run_child(char *self, bench_case *bc, const bench_opts *o)
         argv[c++] = (char *)"--steps"; argv[c++] = sb[3];
     }
     if (o->quick) argv[c++] = (char *)"--quick";
+    if (o->sgd_cosine) argv[c++] = (char *)"--sgd-cosine";
     argv[c] = NULL;
     rc = run_capture(argv, out, sizeof out);
     tag = strstr(out, BENCH_TAG);
@@ -716,6 +724,7 @@ static int bench_parse(int argc, char **argv, bench_args *b)
         const char *P = a.prog;
         if (ex_flag(&a, "-h") || ex_flag(&a, "--help")) { usage(stdout); return 0; }
         else if (ex_flag(&a, "--quick")) b->o.quick = 1;
+        else if (ex_flag(&a, "--sgd-cosine")) b->o.sgd_cosine = 1;
         else if (ex_flag(&a, "--no-peer")) b->no_peer = 1;
         else if (ex_flag(&a, "--no-gemm")) b->no_gemm = 1;
         else if (ex_flag(&a, "--ceiling")) b->ceiling_only = 1;

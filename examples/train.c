@@ -625,6 +625,7 @@ static int resume_agrees(const train_opts *o, const tp_net *net, int batches)
     else if ((given & (G_INVLOSS | G_HPARAMS)) && want.inverse_loss != have.inverse_loss)
         bad = given & G_INVLOSS ? "--inverse-loss" : "--hparams";
     else if ((given & (G_INIT | G_HPARAMS)) && want.init != have.init) bad = given & G_INIT ? "--init" : "--hparams";
+    else if ((given & G_NORM) && o->normalize == 1 && have.norm_channels == 0) bad = "--normalize";
     else bad = recipe_disagrees(given, &want, &have);
     for (int k = 0; k < N_FLOAT && !bad; k++)
         if ((!isnan(o->f[k]) || given & G_HPARAMS) && *cfg_float(&want, k) != *cfg_float(&have, k))

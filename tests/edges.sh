@@ -239,12 +239,42 @@ for bad in "--beta1 1:--beta1" "--eps 0:--eps" "--inverse-beta2 1:--inverse-beta
           'printf "%s" "$out" | grep -q -- "${bad##*:}" && ! printf "%s" "$out" | grep -q -- "--arch"'
 done
 "$train" "${syn[@]}" --epochs 1 --rule dtp --checkpoint "$dir/r.ckpt" > /dev/null 2>&1
-for bad in "--rule bp" "--lr 0.5" "--batch 8" "--seed 9" "--arch 8x8x1-32-10" "--schedule alternating" "--sigma 0.3"; do
+for bad in "--rule bp" "--lr 0.5" "--batch 8" "--seed 9" "--arch 8x8x1-32-10" "--schedule alternating" "--sigma 0.3" \
+           "--optimizer momentum" "--schedule-lr cosine" "--l2 0.01" "--normalize" "--inverse-optimizer sgd" "--warmup 1"; do
     out=$("$train" "${syn[@]}" --epochs 2 --resume "$dir/r.ckpt" $bad 2>&1)
     check "resume-conflict ${bad%% *}: refused by name" 'printf "%s" "$out" | grep -q -- "${bad%% *} says otherwise"'
 done
 "$train" "${syn[@]}" --epochs 2 --resume "$dir/r.ckpt" --rule DTP --batch 16 --arch "8x8x1 fc16 fc10" > /dev/null 2>&1
 check "resume-same: the run's own options (in another spelling) are accepted with --resume" '[ $? -eq 0 ]'
+"$train" "${syn[@]}" --epochs 1 --rule dtp --optimizer momentum --schedule-lr cosine --warmup 1 --normalize \
+    --checkpoint "$dir/rc.ckpt" > /dev/null 2>&1
+"$train" "${syn[@]}" --epochs 2 --rule dtp --optimizer momentum --schedule-lr cosine --warmup 1 --normalize \
+    --resume "$dir/rc.ckpt" > /dev/null 2>&1
+check "resume-same-schedule: a run with momentum, a warm-up, a cosine and normalisation resumes with its own options, and a larger --epochs" '[ $? -eq 0 ]'
+
+# --- recipes and the optimiser options
+out=$("$train" "${syn[@]}" --recipe nope 2>&1); rc=$?
+check "recipe-unknown: an unknown recipe is refused and the list named (exit $rc)" '[ "$rc" -eq 2 ] && printf "%s" "$out" | grep -q -- "--list-recipes"'
+out=$("$train" "${syn[@]}" --recipe ernoult2022 --rule fa 2>&1); rc=$?
+check "recipe-rule: a recipe without settings for the rule says which rules it has (exit $rc)" \
+      '[ "$rc" -eq 2 ] && printf "%s" "$out" | grep -q "settings for bp, ldrl, not for rule fa"'
+out=$("$train" --recipe kao2024 --dataset synthetic --synthetic-n 512 --arch "8x8x3 fc16:elu fc10" --epochs 1 --batch 16 --threads 1 \
+      --lr 0.5 2>&1); rc=$?
+check "recipe-prints: a recipe prints what it set, and an option after it overrides it (exit $rc)" \
+      '[ "$rc" -eq 0 ] && printf "%s" "$out" | grep -q "^recipe kao2024 for bp: --dataset cifar10 .* --lr 1 --clip 1" &&
+       printf "%s" "$out" | grep -q "SGD lr 0.5, gradient norm clipped to 1" && printf "%s" "$out" | grep -q "^input  normalised per channel"'
+out=$("$train" --list-recipes 2>&1)
+check "recipe-list: --list-recipes names each recipe and its options" \
+      'printf "%s" "$out" | grep -q "^  ernoult2022 " && printf "%s" "$out" | grep -q "^  kao2024 " && printf "%s" "$out" | grep -q "20,30,35,55,20"'
+out=$("$train" "${syn[@]}" --rule ldrl --iters 1,2,3 2>&1); rc=$?
+check "layer-list-count: three --iters for a net with two layers of feedback are refused with their numbers (exit $rc)" \
+      '[ "$rc" -ne 0 ] && printf "%s" "$out" | grep -q "3 values of the feedback iterations, expected 1: layer 2 is the only one"'
+out=$("$train" "${syn[@]}" --milestones 3,2 2>&1); rc=$?
+check "milestones-order: milestones that do not ascend are refused (exit $rc)" '[ "$rc" -eq 2 ] && printf "%s" "$out" | grep -q ascending'
+out=$("$train" "${syn[@]}" --optimizer nesterov --momentum 0 2>&1); rc=$?
+check "nesterov-zero: Nesterov momentum 0 is refused as the library refuses it (exit $rc)" '[ "$rc" -ne 0 ] && printf "%s" "$out" | grep -q "Nesterov momentum 0"'
+out=$("$train" "${syn[@]}" --norm-mean 0.5 2>&1); rc=$?
+check "norm-half: --norm-mean without --norm-std is refused (exit $rc)" '[ "$rc" -eq 2 ] && printf "%s" "$out" | grep -q "norm-std"'
 "$train" "${syn[@]}" --epochs 1 --batch 8 --save "$dir/b8.ckpt" > /dev/null 2>&1
 out=$("$build/inspect" --dataset synthetic "$dir/b8.ckpt" 2>&1)
 check "inspect-batch: a net of max_batch 8 is inspected without a --batch never given" '[ $? -eq 0 ] && ! printf "%s" "$out" | grep -q -- "--batch"'

@@ -10,7 +10,7 @@ common=(--dataset synthetic --synthetic-n 8192 --arch "16x16x1 lc3x3/4/s2 fc64 f
 
 # kill_resume NAME RULE SCHEDULE: the run killed and resumed, its final checkpoint and log against an uninterrupted one
 kill_resume() {
-    local name=$1 args=("${common[@]}" --rule "$2" --schedule "$3") kills=0 resumes=0 resume=() rc pid
+    local name=$1 args=("${common[@]}" --rule "$2" --schedule "$3" "${@:4}") kills=0 resumes=0 resume=() rc pid
     rm -f "$dir"/run.* "$dir"/final.ckpt
     "$train" "${args[@]}" --save "$dir/reference.ckpt" --log "$dir/reference.csv" || { say "FAIL kill-resume-$name: reference run"; fail=1; return; }
     for attempt in $(seq 1 40); do
@@ -47,7 +47,12 @@ kill_resume dtp-parallel dtp parallel
 kill_resume dtp-alternating dtp alternating
 kill_resume ddtp-interleaved ddtp interleaved
 kill_resume dtpdrl-interleaved dtpdrl interleaved
-args=("${common[@]}" --rule dtpdrl --schedule interleaved)   # the last run's, whose reference is left
+# mid-schedule: Nesterov momentum, coupled decay, a warm-up and a cosine ticking every step, a feedback
+# optimiser with momentum on a step schedule, per-layer iterations and the input normalisation
+kill_resume ldrl-schedules ldrl parallel --optimizer nesterov --lr 0.01 --l2 1e-3 --schedule-lr cosine --lr-tick step \
+    --warmup 1 --inverse-optimizer momentum --inverse-lr 1e-4 --inverse-schedule-lr step --milestones 2 --iters 1,2 --normalize
+args=("${common[@]}" --rule ldrl --schedule parallel --optimizer nesterov --lr 0.01 --l2 1e-3 --schedule-lr cosine --lr-tick step \
+    --warmup 1 --inverse-optimizer momentum --inverse-lr 1e-4 --inverse-schedule-lr step --milestones 2 --iters 1,2 --normalize)   # the last run's, whose reference is left
 
 # a damaged checkpoint is refused with a message naming the file
 cp "$dir/reference.ckpt" "$dir/flip.ckpt"

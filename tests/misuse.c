@@ -193,6 +193,24 @@ static tp_config cfg_with(int what, double v)   /* one field set; BP, or DTP (le
     case 15: c.inverse_loss = (tp_inverse_loss)(int)v; break;                                 case 16: c.init = (tp_init)(int)v; break;
     case 20: c.sigma = (float)v; break;          case 21: c.inverse.lr = (float)v; break;     case 22: c.inverse.beta1 = (float)v; break;
     case 23: c.inverse.eps = (float)v; break;    case 24: c.inverse.t = (long)v; break;       case 25: c.schedule = (tp_schedule)(int)v; break;
+    case 30: c.forward.kind = TP_MOMENTUM; c.forward.momentum = (float)v; break;
+    case 31: c.forward.kind = TP_MOMENTUM; c.forward.dampening = (float)v; break;
+    case 32: c.forward.kind = TP_NESTEROV; c.forward.momentum = 0.9f; c.forward.dampening = (float)v; break;
+    case 33: c.forward.l2 = (float)v; break;     case 34: c.forward.clip = (float)v; break;   case 35: c.forward.decay_biases = (int)v; break;
+    case 36: c.forward.schedule.kind = (tp_lr_kind)(int)v; break;
+    case 37: c.forward.schedule.kind = TP_LR_COSINE; c.forward.schedule.length = (long)v; break;
+    case 38: c.forward.schedule.kind = TP_LR_COSINE; c.forward.schedule.length = 5; c.forward.schedule.floor = (float)v; break;
+    case 39: c.forward.schedule.every = (long)v; break;                                       case 40: c.forward.schedule.warmup = (long)v; break;
+    case 41: c.forward.schedule.kind = TP_LR_STEP; c.forward.schedule.gamma = (float)v; break;
+    case 42: c.forward.schedule.kind = TP_LR_STEP; c.forward.schedule.n_milestones = (int)v; break;
+    case 43: c.forward.schedule.kind = TP_LR_STEP; c.forward.schedule.n_milestones = 2;
+             c.forward.schedule.milestones[0] = 5; c.forward.schedule.milestones[1] = (long)v; break;
+    case 44: c.norm_channels = (int)v; break;
+    case 45: c.norm_channels = 1; c.norm_mean[0] = 0.0f; c.norm_std[0] = (float)v; break;
+    case 46: c.norm_channels = 1; c.norm_std[0] = 1.0f; c.norm_mean[0] = (float)v; break;
+    case 47: c.layer_iters[1] = (int)v; break;   case 48: c.layer_sigma[1] = (float)v; break; case 49: c.layer_lr[1] = (float)v; break;
+    case 50: c.layer_iters[20] = (int)v; break;
+    case 51: c.inverse.kind = TP_NESTEROV; c.inverse.momentum = (float)v; break;
     }
     return c;
 }
@@ -210,7 +228,20 @@ static void part_a(void)
         {"n_aux-INT_MAX", 11, INT_MAX}, {"optimizer-4", 12, 4}, {"rule-999", 13, 999}, {"rule-negative", 13, -1},
         {"schedule-negative", 14, -1}, {"schedule-999", 14, 999}, {"inverse_loss-999", 15, 999}, {"init-999", 16, 999},
         {"sigma-NaN", 20, NAN}, {"sigma-negative", 20, -0.1}, {"sigma-inf", 20, INFINITY}, {"inverse.lr-NaN", 21, NAN},
-        {"inverse.beta1-1", 22, 1}, {"inverse.eps-0", 23, 0}, {"inverse.t-negative", 24, -1}, {"dtp-schedule-999", 25, 999}};
+        {"inverse.beta1-1", 22, 1}, {"inverse.eps-0", 23, 0}, {"inverse.t-negative", 24, -1}, {"dtp-schedule-999", 25, 999},
+        {"momentum-1", 30, 1}, {"momentum-NaN", 30, NAN}, {"momentum-negative", 30, -0.5}, {"dampening-2", 31, 2},
+        {"dampening-NaN", 31, NAN}, {"nesterov,dampening-0.5", 32, 0.5}, {"l2-NaN", 33, NAN}, {"l2-negative", 33, -1},
+        {"l2-inf", 33, INFINITY}, {"clip-negative", 34, -1}, {"clip-NaN", 34, NAN}, {"decay_biases-2", 35, 2},
+        {"decay_biases-negative", 35, -1}, {"schedule.kind-999", 36, 999}, {"schedule.kind-negative", 36, -1},
+        {"cosine,length-0", 37, 0}, {"cosine,length-negative", 37, -5}, {"cosine,floor-2", 38, 2}, {"cosine,floor-NaN", 38, NAN},
+        {"every-negative", 39, -1}, {"warmup-negative", 40, -1}, {"warmup-2^40", 40, 1099511627776.0}, {"step,gamma-0", 41, 0},
+        {"step,gamma-NaN", 41, NAN}, {"step,gamma-inf", 41, INFINITY}, {"step,milestones-99", 42, 99},
+        {"step,milestones-negative", 42, -1}, {"step,milestones-descending", 43, 2}, {"step,milestones-equal", 43, 5},
+        {"norm_channels-99", 44, 99}, {"norm_channels-negative", 44, -1}, {"norm_channels-3-of-4", 44, 3},
+        {"norm_std-0", 45, 0}, {"norm_std-negative", 45, -1}, {"norm_std-NaN", 45, NAN}, {"norm_mean-inf", 46, INFINITY},
+        {"layer_iters-negative", 47, -1}, {"layer_iters-huge", 47, 1e9}, {"layer_sigma-NaN", 48, NAN},
+        {"layer_sigma-negative", 48, -1}, {"layer_lr-inf", 49, INFINITY}, {"layer_lr-negative", 49, -1},
+        {"layer_iters-beyond-the-net", 50, 3}, {"inverse,nesterov,momentum-0", 51, 0}};
     static const char *bad_spec[] = {"", " ", "garbage", "4", "fc2", "0 fc2", "-4 fc2", "4 fc0", "4 fc-1", "4 fc2x0",
         "2147483647 fc2147483647", "4 fc2147483647x2147483647", "99999999999999999999 fc2", "4 fc99999999999999999999",
         "65536x65536x65536 fc2", "4x4x1 conv3x3/0 fc2", "4x4x1 conv3x3/2/s0 fc2", "4x4x1 conv0x0/2 fc2",
@@ -382,6 +413,18 @@ static void part_data(void)
     T("tp_dataset_free/NULL") tp_dataset_free(NULL);
     T("tp_dataset_free/zeroed") tp_dataset_free(&DL);
     T("tp_dataset_free/twice") { DL.x = (float *)mis_malloc(16); DL.y = (uint16_t *)mis_malloc(8); DL.n = 1; tp_dataset_free(&DL); tp_dataset_free(&DL); }
+    static const int cs[4] = {0, -1, 99, 7};   /* none, negative, beyond TP_MAX_CHANNELS, not dividing dim */
+    T("tp_dataset_channel_stats/ds-NULL") want_err(tp_dataset_channel_stats(NULL, A, W), NULL);
+    T("tp_dataset_channel_stats/ds-zeroed") want_err(tp_dataset_channel_stats(&DL, A, W), DL.error);
+    T("tp_dataset_channel_stats/mean-NULL") want_err(tp_dataset_channel_stats(&D, NULL, W), D.error);
+    T("tp_dataset_channel_stats/std-NULL") want_err(tp_dataset_channel_stats(&D, A, NULL), D.error);
+    for (int k = 0; k < 4; k++)
+        T("tp_dataset_channel_stats/c-%d", cs[k]) {
+            tp_dataset d = D;
+            d.c = cs[k];
+            want_err(tp_dataset_channel_stats(&d, A, W), d.error);
+        }
+    T("tp_dataset_channel_stats/ok") want_ok(tp_dataset_channel_stats(&D, A, W), D.error);
     T("tp_dataset_batch/idx-NULL") want_err(tp_dataset_batch(&D, NULL, 2, A, W), D.error);
     T("tp_dataset_batch/x-NULL") want_err(tp_dataset_batch(&D, idx, 2, NULL, W), D.error);
     T("tp_dataset_batch/batch-negative") want_err(tp_dataset_batch(&D, idx, -1, A, W), D.error);
@@ -436,6 +479,27 @@ static void part_data(void)
         T("tp_spec_normalise/cap-1%s", en) want_err(tp_spec_normalise("4 fc3", E, 1, err), err);
         T("tp_spec_normalise/bad-spec%s", en) want_err(tp_spec_normalise("4 fc3 banana", E, sizeof E, err), err);
         T("tp_config_check/cfg-NULL%s", en) want_err(tp_config_check(NULL, err), err);
+        {
+            static const double v2[2] = {1, 2}, bad[2] = {NAN, -1};
+            tp_config d = tp_config_default(TP_LDRL), bp = tp_config_default(TP_BP);
+            const char *sp = "4 fc3 fc3 fc2";   /* feedback on layers 2 and 3 */
+            T("tp_config_layers/cfg-NULL%s", en) want_err(tp_config_layers(NULL, sp, TP_SET_ITERS, v2, 2, err), err);
+            T("tp_config_layers/spec-NULL%s", en) want_err(tp_config_layers(&d, NULL, TP_SET_ITERS, v2, 2, err), err);
+            T("tp_config_layers/values-NULL%s", en) want_err(tp_config_layers(&d, sp, TP_SET_ITERS, NULL, 2, err), err);
+            T("tp_config_layers/setting-999%s", en) want_err(tp_config_layers(&d, sp, (tp_layer_setting)999, v2, 2, err), err);
+            T("tp_config_layers/n-0%s", en) want_err(tp_config_layers(&d, sp, TP_SET_ITERS, v2, 0, err), err);
+            T("tp_config_layers/n-negative%s", en) want_err(tp_config_layers(&d, sp, TP_SET_SIGMA, v2, -1, err), err);
+            T("tp_config_layers/n-3-of-2%s", en) want_err(tp_config_layers(&d, sp, TP_SET_LR, v2, 3, err), err);
+            T("tp_config_layers/NaN%s", en) want_err(tp_config_layers(&d, sp, TP_SET_SIGMA, bad, 2, err), err);
+            T("tp_config_layers/negative%s", en) want_err(tp_config_layers(&d, sp, TP_SET_LR, bad + 1, 1, err), err);
+            T("tp_config_layers/bad-spec%s", en) want_err(tp_config_layers(&d, "4 fc3 banana", TP_SET_ITERS, v2, 1, err), err);
+            T("tp_config_layers/bp%s", en) want_err(tp_config_layers(&bp, sp, TP_SET_ITERS, v2, 1, err), err);
+            T("tp_config_layers/ok,then-create%s", en) {
+                want_ok(tp_config_layers(&d, sp, TP_SET_ITERS, v2, 2, err), err);
+                d.max_batch = 4;
+                want_ok(tp_net_create(&N, sp, &d), N.error);
+            }
+        }
         T("tp_config_check/zeroed%s", en) {
             tp_config z;
             memset(&z, 0, sizeof z);
