@@ -152,8 +152,8 @@
        L-DRL: 20 to 55 iterations a layer); the layers train in the same iterations, not one
        after another (their losses are independent, so only the count matters).
      - A step with K > 1 feedback iterations (the most any layer takes) trains the feedback first:
-       K - 1 steps of cfg.inverse inside
-       tp_gradients, each on fresh noise, the forward gradients from the feedback after them,
+       K - 1 steps of cfg.inverse inside tp_gradients, each on fresh noise (a layer with fewer
+       iterations sits out the first ones), the forward gradients from the feedback after them,
        and the K-th feedback step with the forward step (the authors' order, but for that last
        step). DDTP's and DTP-DRL's difference-reconstruction losses are divided by sigma^2 and
        by the units they sum over, so their scale does not depend on sigma or width; L-DRL's is
@@ -520,7 +520,8 @@ TPDEF void      tp_augment_crop_flip(tp_rng *r, float *x, int batch, int h, int 
 /* ---------------------------------------------------------------- checkpoints -------- */
 
 /* A checkpoint holds everything a run needs to continue bit for bit: the spec, the config
-   with both optimisers' step counts, every parameter with its Adam moments, the fixed
+   with both optimisers (their kinds, schedules and step counts), the per-layer settings and
+   the input normalisation, every parameter with its optimiser state, the fixed
    feedback matrices, the RNG and noise counters, and an opaque user blob (a trainer's epoch,
    position and shuffled order). The file is written to PATH.tmp, flushed, synced and renamed
    over PATH, so a crash at any moment leaves either the old or the new checkpoint. PATH is a
