@@ -3180,35 +3180,58 @@ static tp__step_consts tp__optim_begin(tp_optim *o)
     return k;
 }
 
+/* One loop per kind, each free of per-element branches so that it vectorises, over the gradient
+   expression G of entry i (p0 its old weight); the decoupled decay of the old value after it. A
+   NaN or infinity in p sets bad (x - x is NaN for both). */
+#define TP__OPTIM_PASS(G)                                                                           \
+    if (kind == TP_ADAM) {                                                                         \
+        TP__OMP(parallel for schedule(static) reduction(|:bad) if (nn > TP__PAR_STREAM))           \
+        for (i = 0; i < nn; i++) {                                                                 \
+            float p0 = p[i], gi = (G);                                                             \
+            m1[i] = b1 * m1[i] + (1.0f - b1) * gi;                                                 \
+            m2[i] = b2 * m2[i] + (1.0f - b2) * gi * gi;                                            \
+            p[i] -= lr * (m1[i] * c1) / (sqrtf(m2[i] * c2) + eps);                                 \
+            if (decay != 0.0f) p[i] -= decay * p0;                                                 \
+            bad |= !(p[i] - p[i] == 0.0f);                                                         \
+        }                                                                                          \
+    } else if (kind == TP_SGD) {                                                                   \
+        TP__OMP(parallel for schedule(static) reduction(|:bad) if (nn > TP__PAR_STREAM))           \
+        for (i = 0; i < nn; i++) {                                                                 \
+            float p0 = p[i], gi = (G);                                                             \
+            p[i] -= lr * gi;                                                                       \
+            if (decay != 0.0f) p[i] -= decay * p0;                                                 \
+            bad |= !(p[i] - p[i] == 0.0f);                                                         \
+        }                                                                                          \
+    } else {                                                                                       \
+        TP__OMP(parallel for schedule(static) reduction(|:bad) if (nn > TP__PAR_STREAM))           \
+        for (i = 0; i < nn; i++) {                                                                 \
+            float p0 = p[i], gi = (G);                                                             \
+            m1[i] = keep * m1[i] + take * gi;                                                      \
+            p[i] -= lr * (cg * gi + cm * m1[i]);                                                   \
+            if (decay != 0.0f) p[i] -= decay * p0;                                                 \
+            bad |= !(p[i] - p[i] == 0.0f);                                                         \
+        }                                                                                          \
+    }
+
 /* The step on n entries at rate lr (the step's own, or a layer's scaled alike); decays: whether
-   decay and l2 reach them. Returns 1 if a new p is not finite. */
+   decay and l2 reach them. Momentum's buffer u is keep u + take g (u = g at the first step), and
+   the step lr (cg g + cm u): heavy ball cg 0, cm 1; Nesterov cg 1, cm mu. Returns 1 if a new p is
+   not finite. */
 static int tp__optim_apply(const tp_optim *o, const tp__step_consts *k, float lr, int decays,
                            float *p, const float *g, float *m1, float *m2, size_t n)
 {
     ptrdiff_t i, nn = (ptrdiff_t)n;
-    float b1 = o->beta1, b2 = o->beta2, eps = o->eps, mu = o->momentum, damp = 1.0f - o->dampening;
-    float decay = decays ? k->decay : 0.0f, l2 = decays ? o->l2 : 0.0f, c1 = k->c1, c2 = k->c2, gs = k->gscale;
-    int bad = 0, first = k->first;
+    float b1 = o->beta1, b2 = o->beta2, eps = o->eps, c1 = k->c1, c2 = k->c2, gs = k->gscale;
+    float keep = k->first ? 0.0f : o->momentum, take = k->first ? 1.0f : 1.0f - o->dampening;
+    float cg = o->kind == TP_NESTEROV ? 1.0f : 0.0f, cm = o->kind == TP_NESTEROV ? o->momentum : 1.0f;
+    float decay = decays ? k->decay : 0.0f, l2 = decays ? o->l2 : 0.0f;
+    int bad = 0;
     tp_optimizer kind = o->kind;
-    TP__OMP(parallel for schedule(static) reduction(|:bad) if (nn > TP__PAR_STREAM))
-    for (i = 0; i < nn; i++) {
-        float p0 = p[i], gi = gs == 1.0f ? g[i] : g[i] * gs;
-        if (l2 != 0.0f) gi += l2 * p0;
-        if (kind == TP_ADAM) {
-            m1[i] = b1 * m1[i] + (1.0f - b1) * gi;
-            m2[i] = b2 * m2[i] + (1.0f - b2) * gi * gi;
-            p[i] -= lr * (m1[i] * c1) / (sqrtf(m2[i] * c2) + eps);
-        } else if (kind == TP_SGD) {
-            p[i] -= lr * gi;
-        } else {
-            m1[i] = first ? gi : mu * m1[i] + damp * gi;
-            p[i] -= lr * (kind == TP_NESTEROV ? gi + mu * m1[i] : m1[i]);
-        }
-        if (decay != 0.0f) p[i] -= decay * p0;   /* decoupled: the decay of the old value */
-        bad |= !(p[i] - p[i] == 0.0f);   /* NaN or inf give NaN */
-    }
+    if (gs == 1.0f && l2 == 0.0f) { TP__OPTIM_PASS(g[i]) }
+    else { TP__OPTIM_PASS(g[i] * gs + l2 * p0) }
     return bad;
 }
+#undef TP__OPTIM_PASS
 
 /* sum of x^2 and of x y, in order (the same for any thread count) */
 static double tp__sum_sq(const float *x, size_t n)
