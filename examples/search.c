@@ -12,7 +12,7 @@
    half-finished search resumes by running the same command again.
 
    A result and a checkpoint record what produced them (the net's normalised spec, rule, schedule, data,
-   epochs, batch, batches per epoch, auxiliary units, search seed, trial and its configuration), and a
+   epochs, batch, batches per epoch, auxiliary units, search seed, optimiser, trial and its configuration), and a
    search refuses a directory that holds another search's: trials of two searches are never mixed, and
    nothing of either is overwritten. A search locks its directory (DIR/search.lock, an fcntl lock the
    system releases when the process ends), and passes SIGINT, SIGTERM and SIGHUP on to its trial
@@ -91,6 +91,11 @@ typedef struct {
     int n_aux;                   /* auxiliary units the net has: --aux or the rule's default, 0 for other rules */
     int train_n, test_n, batches;/* of the data as loaded; batches per epoch after --max-batches */
     uint64_t seed;
+    /* The forward optimiser every trial shares (its lr drawn; Adam's constants drawn, used by Adam only): */
+    tp_optimizer optim;
+    float momentum, l2;
+    int cosine, normalize;       /* a cosine over the trial's epochs; the training split's channel statistics */
+    char optim_col[128];         /* all of it as the optimizer column records it: "adam", "momentum 0.9 l2 0.0001 ..." */
 } search_opts;
 
 /* The result file's columns: the trial's outcome (status .. epochs_done), its net as the user named it
@@ -98,12 +103,14 @@ typedef struct {
    search have only the first N_LEGACY columns. */
 enum { C_TRIAL, C_STATUS, C_BEST, C_DONE, C_ARCH, C_RULE, C_SCHEDULE, C_EPOCHS, C_SEED,
        C_SIGMA = 18, C_SPEC, C_DATASET, C_TRAIN_N, C_TEST_N, C_BATCH, C_BATCHES, C_AUX, C_AUGMENT, C_SEARCH_SEED,
-       N_COLS };
+       C_OPTIM, N_COLS };
 #define N_LEGACY 19
+#define N_ADAM_ONLY 28   /* results written before the optimizer column: every trial trained by Adam */
 static const char *const columns[N_COLS] = {
     "trial", "status", "best_test_error", "epochs_done", "arch", "rule", "schedule", "epochs", "seed",
     "lr", "beta1", "beta2", "eps", "inverse_lr", "inverse_beta1", "inverse_beta2", "inverse_eps", "alpha", "sigma",
-    "spec", "dataset", "train_examples", "test_examples", "batch", "batches_per_epoch", "aux", "augment", "search_seed" };
+    "spec", "dataset", "train_examples", "test_examples", "batch", "batches_per_epoch", "aux", "augment", "search_seed",
+    "optimizer" };
 
 /* Columns that every trial of one search shares (the rest but the outcome and arch are the trial's own). */
 static int search_column(int i) { return (i >= C_RULE && i <= C_EPOCHS) || i >= C_SPEC; }
@@ -168,6 +175,12 @@ static int usage(FILE *f, int code)
 "  --batch N           minibatch size (default 128)\n"
 "  --max-batches N     at most N batches per epoch (quick checks)\n"
 "  --no-augment        no random crops and flips on CIFAR-10\n"
+"  --optimizer O       the forward weights' optimiser for every trial, its lr drawn: adam (default;\n"
+"                      its constants drawn too), sgd, momentum or nesterov\n"
+"  --momentum X        of momentum and nesterov (default 0.9)\n"
+"  --l2 X              coupled weight decay (torch.optim's weight_decay; default 0)\n"
+"  --schedule-lr S     constant (default) or cosine over each trial's epochs\n"
+"  --normalize         inputs normalised by the training split's channel statistics\n"
 "  --seed N            seed of the search (default 1): trial K draws from (seed, K) alone\n"
 "  --dir DIR           where the trials' files go (default results/search-PRESET-RULE-SCHEDULE,\n"
 "                      or results/search-spec-HASH-RULE-SCHEDULE for a spec, HASH of the spec\n"
@@ -182,7 +195,7 @@ static int usage(FILE *f, int code)
 "\n"
 "One directory holds one search. Each DIR/trial-K.result records what produced it: the net's\n"
 "spec (as normalised), rule, schedule, dataset and its sizes, epochs, batch, batches per epoch\n"
-"(after --max-batches), auxiliary units, search seed, trial K and its configuration; each\n"
+"(after --max-batches), auxiliary units, search seed, optimiser, trial K and its configuration; each\n"
 "checkpoint records the same. A search refuses to start in a directory that holds a result or\n"
 "a checkpoint of another search, naming the file and how the two searches differ: its results\n"
 "are never rerun over, nor counted as this search's. Give this search another --dir, or delete\n"
@@ -237,12 +250,12 @@ static int file_exists(const char *path)
 static int result_row(char *buf, size_t n, const search_opts *o, const trial_cfg *c, const char *status,
                       const char *best, const char *done, const char *arch)
 {
-    int len = snprintf(buf, n, "%d,%s,%s,%s,%s,%s,%s,%d,%llu,%.6g,%g,%g,%g,%.6g,%g,%g,%g,%.6g,%.6g,%s,%s,%d,%d,%d,%d,%d,%d,%llu",
+    int len = snprintf(buf, n, "%d,%s,%s,%s,%s,%s,%s,%d,%llu,%.6g,%g,%g,%g,%.6g,%g,%g,%g,%.6g,%.6g,%s,%s,%d,%d,%d,%d,%d,%d,%llu,%s",
                        c->trial, status, best, done, arch, tp_rule_name(o->rule), tp_schedule_name(o->sched), o->epochs,
                        (unsigned long long)c->seed, (double)c->fwd.lr, (double)c->fwd.beta1, (double)c->fwd.beta2,
                        (double)c->fwd.eps, (double)c->inv.lr, (double)c->inv.beta1, (double)c->inv.beta2,
                        (double)c->inv.eps, (double)c->alpha, (double)c->sigma, o->spec, o->dataset_name, o->train_n,
-                       o->test_n, o->batch, o->batches, o->n_aux, o->augment, (unsigned long long)o->seed);
+                       o->test_n, o->batch, o->batches, o->n_aux, o->augment, (unsigned long long)o->seed, o->optim_col);
     return len > 0 && (size_t)len < n;
 }
 
@@ -332,30 +345,33 @@ static int result_values_ok(const char *path, int k, result *r)
    problem printed as "search: PATH: ...". */
 static int read_result(const char *path, int k, result *r)
 {
-    char head[LINE_LEN], legacy[LINE_LEN], ours[LINE_LEN], line[LINE_LEN], *fld[N_COLS + 1];
+    char head[LINE_LEN], legacy[LINE_LEN], adam_only[LINE_LEN], ours[LINE_LEN], line[LINE_LEN], *fld[N_COLS + 1];
     size_t len;
-    int nf, ok = 0;
+    int nf, ok = 0, want_nf;
     FILE *f = fopen(path, "r");
     memset(r, 0, sizeof *r);
     if (!f) { fprintf(stderr, "search: %s: cannot read: %s\n", path, strerror(errno)); return 0; }
     header_of(ours, sizeof ours, N_COLS);
     header_of(legacy, sizeof legacy, N_LEGACY);
-    if (ex_csv_line(f, head, sizeof head, &len) != 1 || (strcmp(head, ours) && strcmp(head, legacy)) ||
+    header_of(adam_only, sizeof adam_only, N_ADAM_ONLY);
+    if (ex_csv_line(f, head, sizeof head, &len) != 1 || (strcmp(head, ours) && strcmp(head, legacy) && strcmp(head, adam_only)) ||
         ex_csv_line(f, line, sizeof line, &len) != 1)
         fprintf(stderr, "search: %s: not a result file of this program (expected the header %s and one line)\n", path, ours);
     else if (!(r->line = (char *)malloc(LINE_LEN + N_COLS)) || !(r->buf = (char *)malloc(LINE_LEN)))
         fprintf(stderr, "search: out of memory reading %s\n", path);
     else {
-        r->legacy = strcmp(head, ours) != 0;
+        r->legacy = !strcmp(head, legacy);
+        want_nf = r->legacy ? N_LEGACY : !strcmp(head, adam_only) ? N_ADAM_ONLY : N_COLS;
         snprintf(r->buf, LINE_LEN, "%s", line);
         nf = ex_csv_split(r->buf, fld, N_COLS + 1);
-        if (nf != (r->legacy ? N_LEGACY : N_COLS))
+        if (nf != want_nf)
             fprintf(stderr, "search: %s: %d fields in its line, expected %d as in its header\n", path, nf < 0 ? N_COLS + 1 : nf,
-                    r->legacy ? N_LEGACY : N_COLS);
+                    want_nf);
         else {
-            static char none[1] = "";
-            for (int i = 0; i < N_COLS; i++) r->f[i] = i < nf ? fld[i] : none;
-            snprintf(r->line, LINE_LEN + N_COLS, "%s%.*s", line, r->legacy ? N_COLS - N_LEGACY : 0, ",,,,,,,,,,,,,,,,");
+            static char none[1] = "", adam[5] = "adam";
+            for (int i = 0; i < N_COLS; i++) r->f[i] = i < nf ? fld[i] : i == C_OPTIM && !r->legacy ? adam : none;
+            snprintf(r->line, LINE_LEN + N_COLS, "%s%.*s%s", line, r->legacy ? N_COLS - N_LEGACY : 0, ",,,,,,,,,,,,,,,,",
+                     nf == N_ADAM_ONLY ? ",adam" : "");
             ok = result_values_ok(path, k, r);
         }
     }
@@ -484,6 +500,16 @@ static void trial_setup(const search_opts *o, const trial_cfg *c, tp_dataset *tr
     cfg->seed = c->seed;
     cfg->max_batch = o->batch;
     if (o->aux >= 0) cfg->n_aux = o->aux;
+    cfg->forward.kind = o->optim;
+    cfg->forward.momentum = o->momentum;
+    cfg->forward.l2 = o->l2;
+    if (o->cosine) {   /* over the trial's forward epochs, a tick each */
+        cfg->forward.schedule.kind = TP_LR_COSINE;
+        cfg->forward.schedule.every = o->batches;
+        cfg->forward.schedule.length = o->epochs;
+    }
+    if (o->normalize && tp_dataset_channel_stats(train, cfg->norm_mean, cfg->norm_std) == TP_OK)   /* checked at load */
+        cfg->norm_channels = train->c;
     ex_run_init(run, train, test, o->epochs, o->batch, o->max_batches, tp_get_threads());
     run->augment = o->augment;
     run->watch = 1;
@@ -492,7 +518,8 @@ static void trial_setup(const search_opts *o, const trial_cfg *c, tp_dataset *tr
 static int same_adam(const tp_optim *a, const tp_optim *b)
 {
     return a->lr == b->lr && a->beta1 == b->beta1 && a->beta2 == b->beta2 && a->eps == b->eps && a->kind == b->kind &&
-           a->decay == b->decay;
+           a->decay == b->decay && a->momentum == b->momentum && a->l2 == b->l2 && a->schedule.kind == b->schedule.kind &&
+           a->schedule.length == b->schedule.length;
 }
 
 /* Whether a checkpoint's net is the one trial k builds from cfg: its normalised spec and every setting
@@ -502,7 +529,8 @@ static int net_is_trial(const tp_net *net, const tp_config *cfg, const search_op
     const tp_config *g = &net->cfg;
     return !strcmp(net->spec, o->spec) && g->rule == cfg->rule && g->schedule == cfg->schedule && g->seed == cfg->seed &&
            same_adam(&g->forward, &cfg->forward) && same_adam(&g->inverse, &cfg->inverse) && g->alpha == cfg->alpha &&
-           g->sigma == cfg->sigma && g->n_aux == cfg->n_aux && g->max_batch == cfg->max_batch;
+           g->sigma == cfg->sigma && g->n_aux == cfg->n_aux && g->max_batch == cfg->max_batch &&
+           g->norm_channels == cfg->norm_channels;
 }
 
 /* Whether the log at path, about to be continued after `rows` epochs, is that of the run whose record is
@@ -959,8 +987,25 @@ static int same_search(const result *a, const result *b)
 
 /* Prints dir's ranking (rs sorted best first, n of them) and the best trial as a row of Table 5 with the
    command that trains it. */
+/* train's options for an optimizer column ("momentum 0.9 l2 0.0001 cosine normalized"), into out. */
+static void optim_flags(const char *col, char *out, size_t n)
+{
+    char words[128], *w, *save = NULL;
+    size_t at = 0;
+    out[0] = '\0';
+    snprintf(words, sizeof words, "%s", col);
+    for (w = strtok_r(words, " ", &save); w && at < n; w = strtok_r(NULL, " ", &save)) {
+        if (!strcmp(w, "l2") && (w = strtok_r(NULL, " ", &save))) at += (size_t)snprintf(out + at, n - at, " --l2 %s", w);
+        else if (!strcmp(w, "cosine")) at += (size_t)snprintf(out + at, n - at, " --schedule-lr cosine");
+        else if (!strcmp(w, "normalized")) at += (size_t)snprintf(out + at, n - at, " --normalize");
+        else if (isdigit((unsigned char)w[0])) at += (size_t)snprintf(out + at, n - at, " --momentum %s", w);
+        else if (w && strcmp(w, "adam")) at += (size_t)snprintf(out + at, n - at, " --optimizer %s", w);
+    }
+}
+
 static void print_ranking(const char *dir, const result *rs, int n, int missing, const char *label)
 {
+    char flags[256];
     int diverged = 0, early = 0;
     char *const *v = rs[0].f;
     tp_rule rule = TP_BP;
@@ -971,7 +1016,7 @@ static void print_ranking(const char *dir, const result *rs, int n, int missing,
     if (missing) printf(", %d not yet", missing);
     if (diverged) printf(", %d diverged (their best before diverging counts)", diverged);
     if (early) printf(", %d diverged within their first epoch (not in the histogram)", early);
-    printf("\n  %s, %s forward epochs per trial\n", label, v[C_EPOCHS]);
+    printf("\n  %s, %s forward epochs per trial%s%s\n", label, v[C_EPOCHS], v[C_OPTIM][0] ? ", optimizer " : "", v[C_OPTIM]);
     printf("  rank trial  best test error  lr        b1    b2     eps     inverse lr  b1    b2     eps     alpha   sigma\n");
     for (int i = 0; i < n && i < 10; i++) {
         char *const *w = rs[i].f;
@@ -987,7 +1032,8 @@ static void print_ranking(const char *dir, const result *rs, int n, int missing,
            strchr(v[4], ' ') ? "'" : "", v[4], strchr(v[4], ' ') ? "'" : "", v[5], v[6], v[9], v[10], v[11], v[12]);
     if (tp) printf(" --inverse-lr %s --inverse-beta1 %s --inverse-beta2 %s --inverse-eps %s --alpha %s --sigma %s",
                    v[13], v[14], v[15], v[16], v[17], v[18]);
-    printf(" --seed %s\n", v[8]);
+    optim_flags(v[C_OPTIM], flags, sizeof flags);
+    printf("%s --epochs %s --seed %s\n", flags, v[C_EPOCHS], v[8]);
 }
 
 /* DIR/summary.csv: every result, best first (legacy ones padded to this version's columns). */
@@ -1136,6 +1182,16 @@ static int load_data(search_opts *o, const tp_net *probe, tp_dataset *train, tp_
         fprintf(stderr, "search: %d training examples, fewer than one batch of %d\n", train->n, o->batch);
         return 0;
     }
+    if (o->normalize) {
+        float mean[TP_MAX_CHANNELS], sd[TP_MAX_CHANNELS];
+        int k = 0;
+        if (tp_dataset_channel_stats(train, mean, sd) != TP_OK) { fprintf(stderr, "search: --normalize: %s\n", train->error); return 0; }
+        while (k < train->c && sd[k] > 0.0f) k++;
+        if (k < train->c) {
+            fprintf(stderr, "search: --normalize: channel %d of the training data is constant: nothing to scale by\n", k);
+            return 0;
+        }
+    }
     o->train_n = train->n;
     o->test_n = test->n;
     o->batches = ex_batches(train, o->batch, o->max_batches);
@@ -1180,8 +1236,22 @@ static int run_search(const search_opts *o, int trials, int trial, int jobs, int
     return summarise(&o->dir, 1, trials, out_svg);
 }
 
+/* The optimizer column: "adam" for the paper's optimiser at a constant rate on raw inputs, else the settings
+   in words ("momentum 0.9 l2 0.0001 cosine normalized"). */
+static void describe_optim(search_opts *o)
+{
+    static const char *names[] = { "adam", "sgd", "momentum", "nesterov" };
+    size_t at = (size_t)snprintf(o->optim_col, sizeof o->optim_col, "%s", names[o->optim]);
+    if (o->optim >= TP_MOMENTUM) at += (size_t)snprintf(o->optim_col + at, sizeof o->optim_col - at, " %g", (double)o->momentum);
+    if (o->l2 > 0.0f) at += (size_t)snprintf(o->optim_col + at, sizeof o->optim_col - at, " l2 %g", (double)o->l2);
+    if (o->cosine) at += (size_t)snprintf(o->optim_col + at, sizeof o->optim_col - at, " cosine");
+    if (o->normalize) snprintf(o->optim_col + at, sizeof o->optim_col - at, " normalized");
+}
+
 int main(int argc, char **argv)
 {
+    static const char *optims[] = { "adam", "sgd", "momentum", "nesterov" }, *lr_kinds[] = { "constant", "cosine" };
+    int k;
     search_opts o;
     const char *dirs[MAX_DIRS], *out_svg = NULL;
     char default_dir[512], err[TP_ERROR_LEN], arch_buf[4096], spec_buf[2048];
@@ -1195,6 +1265,7 @@ int main(int argc, char **argv)
     memset(&train, 0, sizeof train);
     memset(&test, 0, sizeof test);
     o.dataset = "mnist"; o.epochs = 10; o.batch = 128; o.augment = 1; o.aux = -1; o.seed = 1; o.rule = TP_SDTP;
+    o.momentum = 0.9f;
     for (ex_args_init(&a, "search", argc, argv); ex_next(&a);) {
         const char *v;
         if (ex_flag(&a, "-h") || ex_flag(&a, "--help")) return usage(stdout, 0);
@@ -1214,6 +1285,13 @@ int main(int argc, char **argv)
             dirs[ndirs++] = v;
         }
         else if ((v = ex_value(&a, "--aux"))) a.bad |= !ex_parse_int(a.prog, "--aux", v, 0, 100000, &o.aux);
+        else if ((v = ex_value(&a, "--optimizer"))) a.bad |= (k = ex_choose(a.prog, "--optimizer", v, optims, 4,
+                                                              "adam, sgd, momentum or nesterov")) < 0, o.optim = (tp_optimizer)(k < 0 ? 0 : k);
+        else if ((v = ex_value(&a, "--momentum"))) a.bad |= !ex_parse_float_in(a.prog, "--momentum", v, 0, 1, ")", &o.momentum);
+        else if ((v = ex_value(&a, "--l2"))) a.bad |= !ex_parse_float_in(a.prog, "--l2", v, 0, FLT_MAX, "", &o.l2);
+        else if ((v = ex_value(&a, "--schedule-lr"))) a.bad |= (k = ex_choose(a.prog, "--schedule-lr", v, lr_kinds, 2,
+                                                                "constant or cosine")) < 0, o.cosine = k == 1;
+        else if (ex_flag(&a, "--normalize") || ex_flag(&a, "--normalise")) o.normalize = 1;
         else if ((v = ex_value(&a, "--trials"))) a.bad |= !ex_parse_int(a.prog, "--trials", v, 1, MAX_TRIALS, &trials);
         else if ((v = ex_value(&a, "--epochs"))) a.bad |= !ex_parse_int(a.prog, "--epochs", v, 1, 100000, &o.epochs);
         else if ((v = ex_value(&a, "--batch"))) a.bad |= !ex_parse_int(a.prog, "--batch", v, 1, 1 << 20, &o.batch);
@@ -1226,6 +1304,7 @@ int main(int argc, char **argv)
         else ex_unknown(&a);
     }
     if (a.bad) return 2;
+    describe_optim(&o);
     if (list) {
         printf("trial,seed,lr,beta1,beta2,eps,inverse_lr,inverse_beta1,inverse_beta2,inverse_eps,alpha,sigma\n");
         for (int k = 0; k < trials; k++) { trial_cfg c = sample(o.seed, k, space_of(o.rule)); print_cfg_csv(stdout, &c); }

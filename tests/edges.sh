@@ -11,14 +11,7 @@ loud=(--dataset synthetic --synthetic-n 512 --arch "8x8x1 fc16 fc10" --batch 16 
 syn=("${loud[@]}" --quiet)
 
 # a tiny MNIST in IDX files (100 training and 20 test images, every digit) for the programs that read MNIST
-mkdir -p "$dir/mnist"
-idx() { # idx FILE N BYTES_PER_ITEM HEADER
-    { printf "$4"; awk -v n="$2" -v b="$3" 'BEGIN { for (i = 0; i < n; i++) for (j = 0; j < b; j++) printf "%c", b == 1 ? i % 10 : (i * 7 + j * 13) % 256 }'; } > "$1"
-}
-LC_ALL=C idx "$dir/mnist/train-images-idx3-ubyte" 100 784 '\x00\x00\x08\x03\x00\x00\x00\x64\x00\x00\x00\x1c\x00\x00\x00\x1c'
-LC_ALL=C idx "$dir/mnist/train-labels-idx1-ubyte" 100 1 '\x00\x00\x08\x01\x00\x00\x00\x64'
-LC_ALL=C idx "$dir/mnist/t10k-images-idx3-ubyte" 20 784 '\x00\x00\x08\x03\x00\x00\x00\x14\x00\x00\x00\x1c\x00\x00\x00\x1c'
-LC_ALL=C idx "$dir/mnist/t10k-labels-idx1-ubyte" 20 1 '\x00\x00\x08\x01\x00\x00\x00\x14'
+tiny_mnist "$dir/mnist"
 "$train" --data "$dir/mnist" --arch "784 fc16 fc10" --batch 10 --epochs 1 --threads 1 --quiet > "$dir/fake.txt" 2>&1
 check "fake-mnist: the tiny MNIST of this test loads and trains" '[ $? -eq 0 ]'
 

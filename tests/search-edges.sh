@@ -34,6 +34,32 @@ check "mixed-nets: a search of another net in the directory is refused (exit sta
 check "mixed-epochs: a search of other --epochs in the directory is refused (exit status $rc)" \
       '[ "$rc" -ne 0 ] && grep -q "epochs \"1\" where this search has \"2\"" "$dir/two3.txt"'
 
+# --- the optimiser a search fixes: recorded, refused when another is asked for, and its best trial's
+# "to train it" line gives that trial's result again; a result of the format before the optimizer column counts as Adam
+tiny_mnist "$dir/mnist"
+opt=(--optimizer nesterov --momentum 0.8 --l2 1e-3 --schedule-lr cosine --normalize)
+mn=(--dataset mnist --data "$dir/mnist" --rule sdtp --trials 2 --epochs 3 --batch 10 --threads 1 --arch "784 fc16 fc10")
+"$search" "${mn[@]}" "${opt[@]}" --dir "$dir/opt" > "$dir/opt1.txt" 2>&1
+"$search" "${mn[@]}" --dir "$dir/opt" > "$dir/opt2.txt" 2>&1; rc=$?
+check "optimizer-recorded: a search's optimiser is in its results, and a search with another is refused (exit status $rc)" \
+      'tail -n 1 "$dir/opt/trial-000.result" | grep -q ",nesterov 0.8 l2 0.001 cosine normalized$" && [ "$rc" -ne 0 ] &&
+       grep -q "optimizer \"nesterov 0.8 l2 0.001 cosine normalized\" where this search has \"adam\"" "$dir/opt2.txt"'
+cmd=$(grep -o "to train it: train .*" "$dir/opt1.txt" | sed "s/^to train it: train //")
+best=$(grep -o "best test error [0-9.]*%" "$dir/opt1.txt" | head -n 1 | grep -o "[0-9.]*")
+k=$(grep -o "(trial [0-9]*" "$dir/opt1.txt" | head -n 1 | grep -o "[0-9]*$")
+eval "\"$build/train\" --data \"$dir/mnist\" --batch 10 --threads 1 $cmd --log \"$dir/opt-train.csv\"" > "$dir/opt-train.txt" 2>&1
+check "optimizer-reproduced: the best trial's command trains it again, loss for loss ($best%, trial $k): $(tail -n 1 "$dir/opt-train.txt")" \
+      'grep -q -- "--optimizer nesterov --momentum 0.8 --l2 0.001 --schedule-lr cosine --normalize" <<< "$cmd" &&
+       grep -q "^best test error $best%" "$dir/opt-train.txt" &&
+       [ "$(cut -d, -f1-5 "$dir/opt-train.csv")" = "$(cut -d, -f1-5 "$(printf "%s/opt/trial-%03d.csv" "$dir" "$k")")" ]'
+mkdir -p "$dir/old"
+"$search" "${tiny[@]}" --arch "8x8x1 fc16 fc10" --dir "$dir/old" > /dev/null 2>&1
+for r in "$dir"/old/trial-*.result; do cut -d, -f1-28 "$r" > "$r.cut" && mv "$r.cut" "$r"; done
+rm -f "$dir"/old/trial-*.ckpt
+"$search" "${tiny[@]}" --arch "8x8x1 fc16 fc10" --dir "$dir/old" > "$dir/old.txt" 2>&1; rc=$?
+check "optimizer-before: results of 28 columns (before the optimizer column) count as Adam's (exit status $rc)" \
+      '[ "$rc" -eq 0 ] && grep -q "2 trials finished" "$dir/old.txt" && grep -q "optimizer adam" "$dir/old.txt"'
+
 # --- 2. values read back are checked: a best test error outside [0, 1] is refused, naming file, field and value
 for bad in -5 1.5; do
     rm -rf "$dir/bad"; cp -r "$dir/two-copy" "$dir/bad"
