@@ -23,9 +23,10 @@
 
    CONTENTS
      Declarations, part A, the core API: results, configuration (the optimisers and their
-       schedules, tp_config_default, tp_config_paper, tp_config_layers), networks (tp_net_create, tp_net_destroy), training (tp_train_step,
-       tp_schedule_phase, tp_evaluate, tp_predict, tp_diagnose), data (tp_load_idx,
-       tp_load_cifar10, tp_load_records, tp_dataset_batch), checkpoints (tp_net_save, tp_net_load).
+       schedules, tp_config_default, tp_config_paper, tp_config_layers), networks
+       (tp_net_create, tp_net_destroy), training (tp_train_step, tp_schedule_phase, tp_evaluate,
+       tp_predict, tp_diagnose), data (tp_load_idx, tp_load_cifar10, tp_load_records,
+       tp_dataset_batch, tp_dataset_channel_stats), checkpoints (tp_net_save, tp_net_load).
      Declarations, part B, the building blocks: names and sizes, the rule table (tp_rule_desc)
        and the steps of a training step, the layer-kind table (tp_kind_desc) and the three
        kernels, tp_gemm, activations, random numbers.
@@ -392,7 +393,8 @@ typedef struct tp_net {
     tp_config cfg;
     char spec[2048];                /* the spec it was built from, normalised */
 
-    float *params, *grads, *m1, *m2;     /* forward W, b: values, gradients, optimiser state (Adam's moments; momentum's buffer in m1) */
+    float *params, *grads, *m1, *m2;     /* forward W, b: values, gradients, optimiser state (Adam's
+                                            moments; momentum's buffer in m1) */
     size_t n_params;
     float *iparams, *igrads, *im1, *im2; /* learned feedback (inverse V, c) */
     size_t n_iparams;
@@ -401,7 +403,8 @@ typedef struct tp_net {
     float *wz;                           /* AO-SDTP (n_{L-1}, n_aux) view into fixed; or NULL */
 
     /* After tp_forward of `batch` rows (the building blocks read and write these): */
-    float *h[TP_MAX_LAYERS + 1];    /* h[0] the input (borrowed; normalised, when cfg has it), h[l] layer l's output rows */
+    float *h[TP_MAX_LAYERS + 1];    /* h[0] the input (borrowed, or normalised into the workspace when
+                                       cfg normalises), h[l] layer l's output rows */
     float *d[TP_MAX_LAYERS + 1];    /* after a rule: the (batch, n_l) signal layer l's weights learned
                                        from, dloss/da_l (BP, FA, DFA; the TP rules' top layer) or
                                        (2/batch) D_l * act'(a_l), D_l = h_l - target_l (TP hidden layers) */
