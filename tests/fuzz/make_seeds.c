@@ -32,7 +32,9 @@ static void put(const char *sub, const char *name, const void *data, size_t n)
     }
 }
 
-static void checkpoint(const char *name, const char *spec, tp_rule rule, int n_aux, int user_len)
+/* recipe: Nesterov momentum, coupled decay, a warm-up and a cosine, per-layer feedback settings and an
+   input normalisation, so the fields version 4 added are there to mutate */
+static void checkpoint(const char *name, const char *spec, tp_rule rule, int n_aux, int user_len, int recipe)
 {
     tp_config cfg = tp_config_default(rule);
     tp_net net;
@@ -42,6 +44,20 @@ static void checkpoint(const char *name, const char *spec, tp_rule rule, int n_a
     cfg.n_aux = n_aux;
     cfg.max_batch = 2;
     cfg.seed = 7;
+    if (recipe) {
+        const double iters[2] = {1, 3}, sigma[2] = {0.2, 0.05};
+        cfg.forward.kind = TP_NESTEROV; cfg.forward.momentum = 0.9f; cfg.forward.l2 = 1e-4f; cfg.forward.clip = 5.0f;
+        cfg.forward.schedule.kind = TP_LR_COSINE; cfg.forward.schedule.length = 9; cfg.forward.schedule.warmup = 1;
+        cfg.inverse.kind = TP_MOMENTUM; cfg.inverse.schedule.kind = TP_LR_STEP; cfg.inverse.schedule.n_milestones = 2;
+        cfg.inverse.schedule.milestones[0] = 1; cfg.inverse.schedule.milestones[1] = 4;
+        cfg.norm_channels = 2; cfg.norm_mean[0] = 0.25f; cfg.norm_mean[1] = 0.5f; cfg.norm_std[0] = 0.5f; cfg.norm_std[1] = 2.0f;
+        if (tp_config_layers(&cfg, spec, TP_SET_ITERS, iters, 2, NULL) != TP_OK ||
+            tp_config_layers(&cfg, spec, TP_SET_SIGMA, sigma, 2, NULL) != TP_OK) {
+            fprintf(stderr, "make_seeds: %s: the per-layer settings do not fit\n", spec);
+            failures++;
+            return;
+        }
+    }
     if ((r = tp_net_create(&net, spec, &cfg)) != TP_OK) {
         fprintf(stderr, "make_seeds: %s: %s\n", spec, net.error);
         failures++;
@@ -116,13 +132,14 @@ int main(int argc, char **argv)
 
     for (int r = 0; r < tp_rule_count(); r++) {   /* every rule of the library's table */
         snprintf(name, sizeof name, "fc-%s", tp_rule_name((tp_rule)r));
-        checkpoint(name, "8 fc4 fc3", (tp_rule)r, tp_rule_info((tp_rule)r)->n_aux > 0 ? 2 : 0, r == TP_SDTP ? 15 : 0);
+        checkpoint(name, "8 fc4 fc3", (tp_rule)r, tp_rule_info((tp_rule)r)->n_aux > 0 ? 2 : 0, r == TP_SDTP ? 15 : 0, 0);
     }
-    checkpoint("lc-bp", "6x6x1 lc3x3/2/s2 fc3", TP_BP, 0, 15);
-    checkpoint("lc-dtp", "6x6x1 lc3x3/2/s2 fc3", TP_DTP, 0, 0);
-    checkpoint("conv-bp", "6x6x1 conv3x3/2 fc3", TP_BP, 0, 0);
-    checkpoint("conv-sdtp", "6x6x1 conv3x3/2 fc3", TP_SDTP, 0, 0);
-    checkpoint("mse-fa", "4 fc3:relu fc4:sigmoid mse", TP_FA, 0, 0);
+    checkpoint("lc-bp", "6x6x1 lc3x3/2/s2 fc3", TP_BP, 0, 15, 0);
+    checkpoint("lc-dtp", "6x6x1 lc3x3/2/s2 fc3", TP_DTP, 0, 0, 0);
+    checkpoint("conv-bp", "6x6x1 conv3x3/2 fc3", TP_BP, 0, 0, 0);
+    checkpoint("conv-sdtp", "6x6x1 conv3x3/2 fc3", TP_SDTP, 0, 0, 0);
+    checkpoint("mse-fa", "4 fc3:relu fc4:sigmoid mse", TP_FA, 0, 0, 0);
+    checkpoint("recipe-ldrl", "2x2x2 fc4:elu fc4:elu fc3", TP_LDRL, 0, 15, 1);
 
     idx("3x4x5", 3, 4, 5);
     idx("1x1x1", 1, 1, 1);
