@@ -5217,6 +5217,16 @@ static float tp__get_f32(tp__reader *r, const char *field)
 
 /* An optimiser; before version 4 only Adam or SGD (the same numbers as tp_optimizer's), with the
    defaults' constant schedule and decaying biases. */
+/* A u32 count of at most max, or 0 with the reader stopped and the field named. */
+static uint32_t tp__get_bounded(tp__reader *r, const char *field, uint32_t max)
+{
+    uint32_t n = tp__get_u32(r, field);
+    if (!r->ok || n <= max) return r->ok ? n : 0;
+    tp__msg(r->error, "%s: %s %u, expected at most %u", r->path, field, (unsigned)n, (unsigned)max);
+    r->ok = 0;
+    return 0;
+}
+
 static long tp__get_count(tp__reader *r, const char *field)   /* a u64 count, as a long: LONG_MAX at most */
 {
     uint64_t v = tp__get_u64(r, field);
@@ -5240,12 +5250,7 @@ static void tp__get_optim(tp__reader *r, tp_optim *a, uint32_t version)
     s->warmup = tp__get_count(r, "schedule warm-up");
     s->length = tp__get_count(r, "schedule length");
     s->floor = tp__get_f32(r, "schedule floor"); s->gamma = tp__get_f32(r, "schedule factor");
-    n = tp__get_u32(r, "milestone count");
-    if (r->ok && n > TP_MAX_MILESTONES) {
-        tp__msg(r->error, "%s: %u milestones, expected 0..%d", r->path, (unsigned)n, TP_MAX_MILESTONES);
-        r->ok = 0;
-        return;
-    }
+    n = tp__get_bounded(r, "milestone count", TP_MAX_MILESTONES);
     s->n_milestones = (int)n;
     for (uint32_t i = 0; i < n; i++) s->milestones[i] = tp__get_count(r, "milestone");
 }
@@ -5253,23 +5258,13 @@ static void tp__get_optim(tp__reader *r, tp_optim *a, uint32_t version)
 /* Version 4's per-layer feedback settings and input normalisation. */
 static void tp__get_layers(tp__reader *r, tp_config *cfg)
 {
-    uint32_t n = tp__get_u32(r, "layer count"), nc;
-    if (r->ok && n > TP_MAX_LAYERS) {
-        tp__msg(r->error, "%s: settings of %u layers, expected at most %d", r->path, (unsigned)n, TP_MAX_LAYERS);
-        r->ok = 0;
-        return;
-    }
+    uint32_t n = tp__get_bounded(r, "layer count", TP_MAX_LAYERS), nc;
     for (uint32_t l = 0; l < n && r->ok; l++) {
         uint32_t it = tp__get_u32(r, "layer iterations");
         cfg->layer_iters[l] = (int)(it < 1u << 30 ? it : 1u << 30);
         cfg->layer_sigma[l] = tp__get_f32(r, "layer sigma"); cfg->layer_lr[l] = tp__get_f32(r, "layer learning rate");
     }
-    nc = tp__get_u32(r, "normalised channels");
-    if (r->ok && nc > TP_MAX_CHANNELS) {
-        tp__msg(r->error, "%s: an input normalisation of %u channels, expected at most %d", r->path, (unsigned)nc, TP_MAX_CHANNELS);
-        r->ok = 0;
-        return;
-    }
+    nc = tp__get_bounded(r, "normalised channels", TP_MAX_CHANNELS);
     cfg->norm_channels = (int)nc;
     tp__get_f32s(r, cfg->norm_mean, nc, "normalisation means");
     tp__get_f32s(r, cfg->norm_std, nc, "normalisation deviations");

@@ -502,17 +502,23 @@ static void make_schedules(const train_opts *o, tp_config *cfg)
     }
 }
 
+/* Feedback iterations a step takes: the most any layer does. */
+static long feedback_iters(const tp_config *cfg, const tp_net *net)
+{
+    int k = cfg->iters;
+    for (int l = 0; l < net->n_layers; l++) k = k > cfg->layer_iters[l] ? k : cfg->layer_iters[l];
+    return k;
+}
+
 /* Each schedule's steps per tick: a tick is an epoch of that optimiser's steps (the feedback's: cfg iterations
    per batch, twice per forward epoch in the interleaved schedule), or with --lr-tick step one step (the ticks
    then counted in steps). */
 static void set_ticks(const train_opts *o, tp_config *cfg, const tp_net *net, int batches)
 {
-    int k = 1;
-    for (int l = 1; l <= net->n_layers; l++) k = k > cfg->layer_iters[l - 1] ? k : cfg->layer_iters[l - 1];
-    k = k > cfg->iters ? k : cfg->iters;
+    long k = feedback_iters(cfg, net);
     for (int i = 0; i < 2; i++) {
         tp_lr_schedule *s = i ? &cfg->inverse.schedule : &cfg->forward.schedule;
-        long per_epoch = (long)batches * (i ? (long)k * (cfg->schedule == TP_INTERLEAVED ? 2 : 1) : 1);
+        long per_epoch = (long)batches * (i ? k * (cfg->schedule == TP_INTERLEAVED ? 2 : 1) : 1);
         if (!o->per_step) { s->every = per_epoch; continue; }
         s->every = 1;
         s->warmup *= per_epoch;
@@ -875,11 +881,8 @@ static void print_header(const train_opts *o, const tp_net *net, const tp_datase
     if (cfg->iters > 1) printf(", %d feedback steps per batch", cfg->iters);
     if (cfg->init == TP_INIT_LECUN) printf(", lecun init");
     if (ex_learns_feedback(net) && !(tp_rule_info(cfg->rule)->flags & TP_RULE_WITH_FORWARD)) {
-        long k = 1;
-        for (int l = 0; l < net->n_layers; l++) k = cfg->layer_iters[l] > k ? cfg->layer_iters[l] : k;
-        k = cfg->iters > k ? cfg->iters : k;
         printf("\nfeedback ");
-        print_optim(&cfg->inverse, batches * k * (cfg->schedule == TP_INTERLEAVED ? 2 : 1));
+        print_optim(&cfg->inverse, batches * feedback_iters(cfg, net) * (cfg->schedule == TP_INTERLEAVED ? 2 : 1));
     }
     for (int l = 0; l < net->n_layers; l++) lists |= cfg->layer_iters[l] || cfg->layer_sigma[l] > 0 || cfg->layer_lr[l] > 0;
     if (lists) {
