@@ -10,7 +10,7 @@ common=(--dataset synthetic --synthetic-n 8192 --arch "16x16x1 lc3x3/4/s2 fc64 f
 
 # kill_resume NAME RULE SCHEDULE: the run killed and resumed, its final checkpoint and log against an uninterrupted one
 kill_resume() {
-    local name=$1 args=("${common[@]}" --rule "$2" --schedule "$3" "${@:4}") kills=0 resumes=0 resume=() rc pid
+    local name=$1 args=("${common[@]}" --rule "$2" --schedule "$3" "${@:4}") kills=0 resumes=0 resume=() rc pid early=0
     rm -f "$dir"/run.* "$dir"/final.ckpt
     "$train" "${args[@]}" --save "$dir/reference.ckpt" --log "$dir/reference.csv" || { say "FAIL kill-resume-$name: reference run"; fail=1; return; }
     for attempt in $(seq 1 40); do
@@ -20,11 +20,17 @@ kill_resume() {
         pid=$!
         if [ "$kills" -lt 5 ]; then   # after its first checkpoint, at a random moment (a slow machine too)
             for t in $(seq 1 600); do [ -f "$dir/run.ckpt" ] || ! kill -0 "$pid" 2>/dev/null && break; sleep 0.05; done
-            sleep "0.$(( RANDOM % 4 ))$(( RANDOM % 10 ))"
+            sleep "0.$(( early ? 0 : RANDOM % 4 ))$(( RANDOM % 10 ))"   # sooner once a run has ended first
             if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
         fi
         wait "$pid" 2>/dev/null
         rc=$?
+        if [ -f "$dir/final.ckpt" ] && [ "$rc" -eq 0 ] && [ "$resumes" -eq 0 ] && [ "$kills" -lt 5 ]; then
+            rm -f "$dir"/run.* "$dir"/final.ckpt   # it ended before the kill came: start it over
+            resume=()
+            early=1
+            continue
+        fi
         [ -f "$dir/final.ckpt" ] && [ "$rc" -eq 0 ] && break
         [ -f "$dir/run.ckpt" ] && resume=(--resume "$dir/run.ckpt")
     done
