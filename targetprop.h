@@ -482,12 +482,20 @@ TPDEF void      tp_set_threads(int n);   /* OpenMP thread count (n >= 1); no-op 
 
 /* ---------------------------------------------------------------- data --------------- */
 
+/* A labelled image set. Its examples come from one of three places: x, floats of one's own;
+   pixels, bytes as the loaders keep them (a pixel's value is its byte / 255, one byte a pixel
+   in memory); or stream, files read batch by batch (tp_open_records: memory holds only the
+   labels). Every reader (tp_dataset_batch, tp_evaluate_dataset, tp_dataset_channel_stats)
+   makes float rows of whichever it is, so nothing else needs to know. */
+struct tp__stream;
 typedef struct tp_dataset {
     int n;                      /* examples */
     int h, w, c, dim;           /* image shape, dim = h*w*c */
     int n_classes;
-    float *x;                   /* (n, dim) in [0, 1], channels-last */
+    float *x;                   /* (n, dim) floats, channels-last, or NULL */
+    unsigned char *pixels;      /* (n, dim) bytes, channels-last, or NULL */
     uint16_t *y;                /* (n) labels, each < n_classes */
+    struct tp__stream *stream;  /* the open record files, or NULL */
     char error[TP_ERROR_LEN];
 } tp_dataset;
 
@@ -499,13 +507,21 @@ TPDEF tp_result tp_load_cifar10(tp_dataset *ds, const char *const *paths, int n_
    then h*w*c bytes of pixels in channels-last (h, w, c) order. */
 TPDEF tp_result tp_load_records(tp_dataset *ds, const char *const *paths, int n_paths, int h, int w, int c,
                                 int n_classes);
-/* A dataset of one's own arrays: fill n, h, w, c, dim = h*w*c, n_classes, and point x and y at
-   arrays from TP_MALLOC (tp_dataset_free frees them), or at one's own (then do not free it).
-   tp_dataset_check checks the fields and every label, once, with the first problem in error. */
+/* The same files left on disk: every label is read and checked now, the pixels of a batch when
+   it is made, so a split larger than memory trains. The files stay open until
+   tp_dataset_free; one thread at a time may read the dataset (it keeps a file position). Files
+   larger than a long can count (2 GB where long has 32 bits) are refused. */
+TPDEF tp_result tp_open_records(tp_dataset *ds, const char *const *paths, int n_paths, int h, int w, int c,
+                                int n_classes);
+/* A dataset of one's own arrays: fill n, h, w, c, dim = h*w*c, n_classes, and point x (or
+   pixels) and y at arrays from TP_MALLOC (tp_dataset_free frees them), or at one's own (then
+   do not free it). tp_dataset_check checks the fields and every label, once, with the first
+   problem in error. */
 TPDEF tp_result tp_dataset_check(tp_dataset *ds);
 TPDEF void      tp_dataset_free(tp_dataset *ds);
 /* x = the examples idx[0..batch), y (unless NULL) their one-hot labels, n_classes columns;
-   TP_ERROR_ARGUMENT if an index or a label is out of range (nothing written past x and y).
+   TP_ERROR_ARGUMENT if an index or a label is out of range (nothing written past x and y),
+   TP_ERROR_IO if a record on disk cannot be read.
    An autoencoder's target is x itself: pass y NULL and use x. */
 TPDEF tp_result tp_dataset_batch(tp_dataset *ds, const int *idx, int batch, float *x, float *y);
 /* Per-channel mean and standard deviation (population, over every example and position) of a
@@ -2041,6 +2057,13 @@ static const char *const tp__presets[][2] = {
     /* Ernoult et al.'s (2022) "simple VGG" for CIFAR-10: conv3x3, ELU, 2x2 max-pooling, five times */
     {"cifar-vgg",    "32x32x3 conv3x3/128:elu maxpool2x2 conv3x3/128:elu maxpool2x2 conv3x3/256:elu maxpool2x2 "
                      "conv3x3/256:elu maxpool2x2 conv3x3/512:elu maxpool2x2 fc10"},
+    /* downsampled ImageNet (Chrabaszcz et al. 2017), 1000 classes: the simple VGG as scalingDTP trains
+       it on 32x32 and its five stages on 64x64; the paper's LC net for 32x32 images (CIFAR-10's) */
+    {"imagenet32-vgg", "32x32x3 conv3x3/128:elu maxpool2x2 conv3x3/128:elu maxpool2x2 conv3x3/256:elu maxpool2x2 "
+                     "conv3x3/256:elu maxpool2x2 conv3x3/512:elu maxpool2x2 fc1000"},
+    {"imagenet64-vgg", "64x64x3 conv3x3/128:elu maxpool2x2 conv3x3/128:elu maxpool2x2 conv3x3/256:elu maxpool2x2 "
+                     "conv3x3/256:elu maxpool2x2 conv3x3/512:elu maxpool2x2 fc1000"},
+    {"imagenet32-lc", "32x32x3 lc5x5/64/s2 lc5x5/128/s2 lc3x3/256 fc1024 fc1000"},
 };
 
 TPDEF const char *tp_preset(const char *name)
@@ -2469,6 +2492,7 @@ struct tp__work {
     float *cols;                /* the im2col patches of the layer kernel running now */
     float *rowloss;             /* (B): each row's task loss, inside tp_task_loss */
     float *onehot;              /* (B, n_out): tp_evaluate_dataset's targets */
+    float *rows;                /* (B, n_in): tp_evaluate_dataset's inputs, from bytes or files */
     /* The inverses' rows, while a rule makes its targets and while the inverses train: */
     float *g_in;                /* (B, widest): what g_l reads, [y, z] or h_{l+1} - D_{l+1};
                                    in inverse training the noisy h_{l-1} that f_l reads */
@@ -2730,6 +2754,7 @@ static tp_result tp__plan(tp_net *net, const char *spec_or_preset, const tp_conf
     nf += (double)net->layers[L - 1].n_in * n_aux;
     if ((r = tp__normal_spec(net)) != TP_OK) return r;
     nmem += (double)B * (net->n_out + n_aux) + 2.0 * B * net->n_out + B + 5.0 * B * widest + scratch;
+    nmem += (double)B * net->n_in;   /* tp_evaluate_dataset's input rows */
     if (cfg->norm_channels > 0) nmem += (double)B * net->n_in;   /* the normalised input rows */
     bytes = 4.0 * (4.0 * np + 4.0 * ni + nf + nmem);
     if (bytes > (double)((size_t)-1) / 2 || (have > 0 && bytes > have)) {
@@ -2932,6 +2957,7 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
         net->out = m; m += (size_t)B * (net->n_out + n_aux);
         net->err = m; m += (size_t)B * net->n_out;
         w->onehot = m; m += (size_t)B * net->n_out;
+        w->rows = m; m += (size_t)B * net->n_in;
         w->rowloss = m; m += (size_t)B;
         w->g_in = m; m += (size_t)B * widest;
         w->g_h = m; m += (size_t)B * widest;
@@ -4438,13 +4464,15 @@ TPDEF tp_result tp_evaluate(tp_net *net, const float *x, const float *y, int n, 
     return TP_OK;
 }
 
+static int tp__dataset_row(const tp_dataset *ds, long i, float *x, char *error);   /* 12. data */
+
 TPDEF tp_result tp_evaluate_dataset(tp_net *net, const struct tp_dataset *ds, double *loss, double *error_rate)
 {
     double total = 0.0;
     long wrong = 0;
     int C;
     if (!tp__live(net, "tp_evaluate_dataset")) return TP_ERROR_ARGUMENT;
-    if (!ds || ds->n < 0 || (ds->n > 0 && !ds->x) || ds->dim != net->n_in ||
+    if (!ds || ds->n < 0 || (ds->n > 0 && !ds->x && !ds->pixels && !ds->stream) || ds->dim != net->n_in ||
         (net->loss == TP_SOFTMAX_XENT && (!ds->y || ds->n_classes > net->n_out))) {
         tp__msg(net->error, "tp_evaluate_dataset: %s (the data has %d inputs and %d classes, the net %d inputs and %d outputs)",
                 !ds ? "dataset is NULL" : "the data does not fit the network", ds ? ds->dim : 0,
@@ -4454,7 +4482,9 @@ TPDEF tp_result tp_evaluate_dataset(tp_net *net, const struct tp_dataset *ds, do
     C = net->n_out;
     for (int i = 0; i < ds->n; i += net->cfg.max_batch) {
         int b = TP__MIN(net->cfg.max_batch, ds->n - i), e = 0;
-        const float *x = ds->x + (size_t)i * ds->dim;
+        const float *x = ds->x ? ds->x + (size_t)i * ds->dim : net->work->rows;
+        for (int k = 0; !ds->x && k < b; k++)
+            if (!tp__dataset_row(ds, i + k, net->work->rows + (size_t)k * ds->dim, net->error)) return TP_ERROR_IO;
         tp_result r = tp__check_x(net, "tp_evaluate_dataset", x, b, i);
         if (r != TP_OK) return r;
         if (net->loss == TP_SQUARED_ERROR && C == ds->dim) {
@@ -4572,14 +4602,72 @@ TPDEF tp_phase tp_schedule_phase(const tp_config *cfg, long epoch, long *forward
 
 /* ------------------------------------------------------------------ 12. data --------- */
 
+/* The files behind a dataset that tp_open_records left on disk: fixed-size records, each a label
+   then the pixels, one file after another. */
+struct tp__stream {
+    int n_files, label_bytes, planar;   /* planar: c planes of h*w bytes (CIFAR-10's), else channels-last */
+    size_t pix, rec;                    /* pixel bytes of a record, and the record's bytes */
+    long *first;                        /* (n_files + 1): file f holds examples first[f]..first[f+1]-1 */
+    FILE **files;
+    char **paths;
+    unsigned char *buf;                 /* one record's pixels, as read */
+};
+
+static void tp__stream_close(struct tp__stream *s)
+{
+    if (!s) return;
+    for (int f = 0; f < s->n_files; f++) {
+        if (s->files[f]) fclose(s->files[f]);
+        TP_FREE(s->paths[f]);
+    }
+    TP_FREE(s->first); TP_FREE(s->files); TP_FREE(s->paths); TP_FREE(s->buf); TP_FREE(s);
+}
+
+/* One example's pixel bytes as floats in [0, 1], channels-last; planar bytes are c planes. */
+static void tp__pixels_to_floats(const unsigned char *p, float *x, size_t pix, int c, int planar)
+{
+    size_t hw = pix / (size_t)c;
+    if (planar)
+        for (int ch = 0; ch < c; ch++)
+            for (size_t j = 0; j < hw; j++) x[j * c + ch] = p[ch * hw + j] * (1.0f / 255.0f);
+    else
+        for (size_t j = 0; j < pix; j++) x[j] = p[j] * (1.0f / 255.0f);
+}
+
+/* Example i of ds as dim floats in x, from whichever place holds it; 0 with error set when a record
+   on disk cannot be read. */
+static int tp__dataset_row(const tp_dataset *ds, long i, float *x, char *error)
+{
+    size_t dim = (size_t)ds->dim;
+    struct tp__stream *s = ds->stream;
+    int f = 0;
+    if (ds->x) { memcpy(x, ds->x + (size_t)i * dim, dim * sizeof(float)); return 1; }
+    if (ds->pixels) { tp__pixels_to_floats(ds->pixels + (size_t)i * dim, x, dim, ds->c, 0); return 1; }
+    for (int lo = 0, hi = s->n_files - 1; lo <= hi;) {   /* the last file whose first example is <= i */
+        int mid = lo + (hi - lo) / 2;
+        if (s->first[mid] <= i) { f = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    if (fseek(s->files[f], (i - s->first[f]) * (long)s->rec + s->label_bytes, SEEK_SET) != 0 ||
+        fread(s->buf, 1, s->pix, s->files[f]) != s->pix) {
+        tp__msg(error, "%s: record %ld cannot be read (the file changed after it was opened?)", s->paths[f],
+                i - s->first[f]);
+        return 0;
+    }
+    tp__pixels_to_floats(s->buf, x, dim, ds->c, s->planar);
+    return 1;
+}
+
 TPDEF tp_result tp_dataset_check(tp_dataset *ds)
 {
+    int places;
     if (!ds) return TP_ERROR_ARGUMENT;
+    places = (ds->x != NULL) + (ds->pixels != NULL) + (ds->stream != NULL);
     if (ds->n < 0 || ds->h < 1 || ds->w < 1 || ds->c < 1 || (double)ds->h * ds->w * ds->c != (double)ds->dim ||
-        ds->n_classes < 1 || ds->n_classes > 65536 || (ds->n > 0 && (!ds->x || !ds->y))) {
-        tp__msg(ds->error, "dataset: n %d, image %dx%dx%d, dim %d, %d classes, x %s, y %s; expected n >= 0, dim = h*w*c,"
-                " 1..65536 classes and both arrays", ds->n, ds->h, ds->w, ds->c, ds->dim, ds->n_classes,
-                ds->x ? "set" : "NULL", ds->y ? "set" : "NULL");
+        ds->n_classes < 1 || ds->n_classes > 65536 || (ds->n > 0 && (places != 1 || !ds->y))) {
+        tp__msg(ds->error, "dataset: n %d, image %dx%dx%d, dim %d, %d classes, %s, y %s; expected n >= 0, dim = h*w*c,"
+                " 1..65536 classes, labels and one of x, pixels and stream", ds->n, ds->h, ds->w, ds->c, ds->dim,
+                ds->n_classes, places == 0 ? "no x, pixels or stream" : places == 1 ? "examples set" :
+                "more than one of x, pixels and stream", ds->y ? "set" : "NULL");
         return TP_ERROR_ARGUMENT;
     }
     for (int i = 0; i < ds->n; i++)
@@ -4593,8 +4681,9 @@ TPDEF tp_result tp_dataset_check(tp_dataset *ds)
 TPDEF void tp_dataset_free(tp_dataset *ds)
 {
     if (!ds) return;
-    TP_FREE(ds->x); TP_FREE(ds->y);
-    ds->x = NULL; ds->y = NULL; ds->n = 0;
+    TP_FREE(ds->x); TP_FREE(ds->pixels); TP_FREE(ds->y);
+    tp__stream_close(ds->stream);
+    ds->x = NULL; ds->pixels = NULL; ds->y = NULL; ds->stream = NULL; ds->n = 0;
 }
 
 /* Opens path for reading and measures it; a directory or another unreadable file is refused here,
@@ -4626,25 +4715,6 @@ static FILE *tp__open_sized(const char *path, long *sz, char *error)
         return NULL;
     }
     return f;
-}
-
-/* Reads a whole file; *len its size. NULL with error set when it cannot. */
-static unsigned char *tp__read_file(const char *path, size_t *len, char *error)
-{
-    long sz = 0;
-    unsigned char *buf;
-    FILE *f = tp__open_sized(path, &sz, error);
-    if (!f) return NULL;
-    buf = (unsigned char *)TP_MALLOC(sz > 0 ? (size_t)sz : 1);
-    if (!buf) { fclose(f); tp__msg(error, "%s: out of memory reading %ld bytes", path, sz); return NULL; }
-    if (sz > 0 && fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
-        fclose(f); TP_FREE(buf);
-        tp__msg(error, "%s: read failed after fewer than %ld bytes", path, sz);
-        return NULL;
-    }
-    fclose(f);
-    *len = (size_t)sz;
-    return buf;
 }
 
 static uint32_t tp__be32(const unsigned char *p)
@@ -4730,15 +4800,15 @@ TPDEF tp_result tp_load_idx(tp_dataset *ds, const char *images_path, const char 
     for (uint32_t i = 0; i < ldims[0]; i++) ds->n_classes = TP__MAX(ds->n_classes, lab[i] + 1);
     ds->n = (int)idims[0]; ds->h = (int)idims[1]; ds->w = (int)idims[2]; ds->c = 1;
     ds->dim = ds->h * ds->w;
-    ds->x = tp__calloc((size_t)ds->n * ds->dim);
     ds->y = (uint16_t *)TP_MALLOC((size_t)ds->n * sizeof(uint16_t));
-    if (!ds->x || !ds->y) {
+    if (!ds->y) {
         tp_dataset_free(ds);
         tp__msg(ds->error, "out of memory for %u images of %s", (unsigned)idims[0], images_path);
         r = TP_ERROR_NOMEM;
         goto done;
     }
-    for (size_t i = 0; i < (size_t)ds->n * ds->dim; i++) ds->x[i] = img[i] * (1.0f / 255.0f);
+    ds->pixels = img;   /* the file's bytes are the pixels, row by row */
+    img = NULL;
     for (int i = 0; i < ds->n; i++) ds->y[i] = lab[i];
     r = TP_OK;
 done:
@@ -4746,13 +4816,19 @@ done:
     return r;
 }
 
-/* Fixed-size records of a label then h*w*c pixel bytes, scaled to [0, 1] and stored
-   channels-last. CIFAR-10: a 1-byte label and planar pixels (1024 R, 1024 G, 1024 B);
-   tp_load_records: a 2-byte little-endian label and channels-last pixels. */
-static tp_result tp__load_records(tp_dataset *ds, const char *const *paths, int n_paths, int label_bytes,
-                                  int h, int w, int c, int planar, int n_classes, const char *what)
+/* Files of fixed-size records, a label then h*w*c pixel bytes: CIFAR-10's (a 1-byte label, planar
+   pixels: 1024 R, 1024 G, 1024 B) and tp_load_records' (a 2-byte little-endian label, channels-last).
+   Every file is opened and measured first; then one sequential pass reads every label, checking
+   it, and with keep the pixels too, into ds->pixels channels-last, and closes the files; without,
+   the files stay open as ds->stream. A file that changes size meanwhile is refused. */
+static tp_result tp__records(tp_dataset *ds, const char *const *paths, int n_paths, int label_bytes,
+                             int h, int w, int c, int planar, int n_classes, int keep, const char *what)
 {
-    size_t pix = (size_t)h * w * c, rec = (size_t)label_bytes + pix, total = 0, at = 0;
+    size_t pix = (size_t)h * w * c, rec = (size_t)label_bytes + pix, chunk;
+    struct tp__stream *s;
+    unsigned char *buf = NULL;
+    long total = 0;
+    tp_result r = TP_ERROR_NOMEM;
     if (!ds) return TP_ERROR_ARGUMENT;
     memset(ds, 0, sizeof *ds);
     if (!paths || n_paths < 1 || h < 1 || w < 1 || c < 1 || n_classes < 1 || n_classes > 65536 ||
@@ -4761,102 +4837,142 @@ static tp_result tp__load_records(tp_dataset *ds, const char *const *paths, int 
                 !paths || n_paths < 1 ? "no files given" : "impossible image shape or class count", n_paths, h, w, c, n_classes);
         return TP_ERROR_ARGUMENT;
     }
-    for (int pass = 0; pass < 2; pass++) {
-        for (int f = 0; f < n_paths; f++) {
-            size_t len = 0;
-            unsigned char *buf = NULL;
-            if (pass == 0) {   /* measure only */
-                long sz = 0;
-                FILE *fp = tp__open_sized(paths[f], &sz, ds->error);
-                if (!fp) return TP_ERROR_IO;
-                fclose(fp);
-                len = (size_t)sz;
-            } else if (!(buf = tp__read_file(paths[f], &len, ds->error))) {
-                tp_dataset_free(ds);
-                return TP_ERROR_IO;
-            }
-            if (len == 0 || len % rec != 0) {
-                tp__msg(ds->error, "%s: %lu bytes, expected a non-zero multiple of %lu (%d label + %lu pixel bytes"
-                        " per %s record)", paths[f], (unsigned long)len, (unsigned long)rec, label_bytes,
-                        (unsigned long)pix, what);
-                TP_FREE(buf); tp_dataset_free(ds);
-                return TP_ERROR_FORMAT;
-            }
-            if (pass == 0) { total += len / rec; continue; }
-            if (len / rec > total - at) {
-                tp__msg(ds->error, "%s: grew to %lu bytes while it was being loaded", paths[f], (unsigned long)len);
-                TP_FREE(buf); tp_dataset_free(ds);
-                return TP_ERROR_IO;
-            }
-            for (size_t i = 0; i < len / rec; i++, at++) {
+    if (!(s = (struct tp__stream *)TP_MALLOC(sizeof *s))) {
+        tp__msg(ds->error, "out of memory opening %s files", what);
+        return TP_ERROR_NOMEM;
+    }
+    memset(s, 0, sizeof *s);
+    s->first = (long *)TP_MALLOC(sizeof(long) * (size_t)(n_paths + 1));
+    s->files = (FILE **)TP_MALLOC(sizeof(FILE *) * (size_t)n_paths);
+    s->paths = (char **)TP_MALLOC(sizeof(char *) * (size_t)n_paths);
+    s->buf = (unsigned char *)TP_MALLOC(pix);
+    if (!s->first || !s->files || !s->paths || !s->buf) goto nomem;
+    memset(s->files, 0, sizeof(FILE *) * (size_t)n_paths);
+    memset(s->paths, 0, sizeof(char *) * (size_t)n_paths);
+    s->n_files = n_paths; s->label_bytes = label_bytes; s->planar = planar; s->pix = pix; s->rec = rec;
+    for (int f = 0; f < n_paths; f++) {   /* open and measure */
+        long sz = 0;
+        size_t len = paths[f] ? strlen(paths[f]) + 1 : 0;
+        if (paths[f] && !(s->paths[f] = (char *)TP_MALLOC(len))) goto nomem;
+        if (paths[f]) memcpy(s->paths[f], paths[f], len);
+        if (!(s->files[f] = tp__open_sized(paths[f], &sz, ds->error))) { r = TP_ERROR_IO; goto fail; }
+        fclose(s->files[f]);   /* again, unbuffered: a batch's reads see the file as it is, not a stale buffer */
+        if (!(s->files[f] = fopen(paths[f], "rb")) || setvbuf(s->files[f], NULL, _IONBF, 0) != 0) {
+            tp__msg(ds->error, "%s: cannot open for reading", paths[f]);
+            r = TP_ERROR_IO;
+            goto fail;
+        }
+        if (sz == 0 || (size_t)sz % rec != 0) {
+            tp__msg(ds->error, "%s: %ld bytes, expected a non-zero multiple of %lu (%d label + %lu pixel bytes"
+                    " per %s record)", paths[f], sz, (unsigned long)rec, label_bytes, (unsigned long)pix, what);
+            r = TP_ERROR_FORMAT;
+            goto fail;
+        }
+        s->first[f] = total;
+        if ((double)total + (double)((size_t)sz / rec) > 1e8) {
+            tp__msg(ds->error, "%s: more than 1e8 records in %d files, more than this build takes", what, f + 1);
+            r = TP_ERROR_FORMAT;
+            goto fail;
+        }
+        total += (long)((size_t)sz / rec);
+    }
+    s->first[n_paths] = total;
+    chunk = rec < (1u << 20) ? (1u << 20) / rec : 1;   /* records a read takes: about a megabyte */
+    ds->y = (uint16_t *)TP_MALLOC(sizeof(uint16_t) * (size_t)total);
+    if (keep) ds->pixels = (unsigned char *)TP_MALLOC(pix * (size_t)total);
+    buf = (unsigned char *)TP_MALLOC(chunk * rec);
+    if (!ds->y || (keep && !ds->pixels) || !buf) goto nomem;
+    for (int f = 0; f < n_paths; f++) {   /* one sequential pass */
+        long n_f = s->first[f + 1] - s->first[f], at = s->first[f], now = -1;
+        FILE *fp = s->files[f];
+        for (long got = 0; got < n_f;) {
+            size_t want = (size_t)TP__MIN((long)chunk, n_f - got), read = fread(buf, rec, want, fp);
+            for (size_t i = 0; i < read; i++, at++) {
                 const unsigned char *p = buf + i * rec;
                 unsigned label = label_bytes == 1 ? p[0] : (unsigned)p[0] | ((unsigned)p[1] << 8);
-                float *x = ds->x + at * pix;
                 if (label >= (unsigned)n_classes) {
-                    tp__msg(ds->error, "%s: label %u of record %lu, expected 0..%d", paths[f], label, (unsigned long)i,
+                    tp__msg(ds->error, "%s: label %u of record %ld, expected 0..%d", paths[f], label, at - s->first[f],
                             n_classes - 1);
-                    TP_FREE(buf); tp_dataset_free(ds);
-                    return TP_ERROR_FORMAT;
+                    r = TP_ERROR_FORMAT;
+                    goto fail;
                 }
-                ds->y[at] = label;
-                p += label_bytes;
-                if (planar)
+                ds->y[at] = (uint16_t)label;
+                if (!keep) continue;
+                if (planar) {
+                    unsigned char *o = ds->pixels + (size_t)at * pix;
                     for (int ch = 0; ch < c; ch++)
-                        for (size_t j = 0; j < (size_t)h * w; j++) x[j * c + ch] = p[ch * (size_t)h * w + j] * (1.0f / 255.0f);
-                else
-                    for (size_t j = 0; j < pix; j++) x[j] = p[j] * (1.0f / 255.0f);
+                        for (size_t j = 0; j < (size_t)h * w; j++) o[j * c + ch] = p[label_bytes + ch * (size_t)h * w + j];
+                } else {
+                    memcpy(ds->pixels + (size_t)at * pix, p + label_bytes, pix);
+                }
             }
-            TP_FREE(buf);
-        }
-        if (pass == 0) {
-            if (total > 100000000u) {
-                tp__msg(ds->error, "%s: %lu records, more than this build takes (1e8)", what, (unsigned long)total);
-                return TP_ERROR_FORMAT;
-            }
-            ds->x = tp__calloc(total * pix);
-            ds->y = (uint16_t *)TP_MALLOC(total * sizeof(uint16_t));
-            if (!ds->x || !ds->y) {
-                tp_dataset_free(ds);
-                tp__msg(ds->error, "out of memory for %lu %s images", (unsigned long)total, what);
-                return TP_ERROR_NOMEM;
+            got += (long)read;
+            if (read < want) {
+                tp__msg(ds->error, "%s: shrank from %ld to %ld records while it was being loaded", paths[f], n_f, got);
+                r = TP_ERROR_IO;
+                goto fail;
             }
         }
+        if (fseek(fp, 0, SEEK_END) != 0 || (now = ftell(fp)) != n_f * (long)rec) {
+            tp__msg(ds->error, "%s: grew to %ld bytes while it was being loaded", paths[f], now);
+            r = TP_ERROR_IO;
+            goto fail;
+        }
     }
-    if (at != total) {
-        tp__msg(ds->error, "%s: the files shrank from %lu to %lu records while they were being loaded", what,
-                (unsigned long)total, (unsigned long)at);
-        tp_dataset_free(ds);
-        return TP_ERROR_IO;
-    }
+    TP_FREE(buf);
     ds->n = (int)total; ds->h = h; ds->w = w; ds->c = c; ds->dim = (int)pix; ds->n_classes = n_classes;
+    if (keep) tp__stream_close(s); else ds->stream = s;
     return TP_OK;
+nomem:
+    tp__msg(ds->error, "out of memory for %ld %s images", total, what);
+fail:
+    TP_FREE(buf);
+    tp__stream_close(s);
+    tp_dataset_free(ds);
+    return r;
 }
 
 TPDEF tp_result tp_load_cifar10(tp_dataset *ds, const char *const *paths, int n_paths)
 {
-    return tp__load_records(ds, paths, n_paths, 1, 32, 32, 3, 1, 10, "CIFAR-10");
+    return tp__records(ds, paths, n_paths, 1, 32, 32, 3, 1, 10, 1, "CIFAR-10");
 }
 
 TPDEF tp_result tp_load_records(tp_dataset *ds, const char *const *paths, int n_paths, int h, int w, int c,
                                 int n_classes)
 {
-    return tp__load_records(ds, paths, n_paths, 2, h, w, c, 0, n_classes, "image");
+    return tp__records(ds, paths, n_paths, 2, h, w, c, 0, n_classes, 1, "image");
 }
 
-/* An autoencoder's target is x itself: pass y NULL and use x. */
+TPDEF tp_result tp_open_records(tp_dataset *ds, const char *const *paths, int n_paths, int h, int w, int c,
+                                int n_classes)
+{
+    return tp__records(ds, paths, n_paths, 2, h, w, c, 0, n_classes, 0, "image");
+}
+
 TPDEF tp_result tp_dataset_channel_stats(tp_dataset *ds, float *mean, float *std)
 {
     int c;
     double sum[TP_MAX_CHANNELS] = {0}, sq[TP_MAX_CHANNELS] = {0}, count;
+    float *row;
     if (!ds) return TP_ERROR_ARGUMENT;
     c = ds->c;
-    if (!mean || !std || !ds->x || ds->n < 1 || c < 1 || c > TP_MAX_CHANNELS || ds->dim < c || ds->dim % c != 0) {
+    if (!mean || !std || (!ds->x && !ds->pixels && !ds->stream) || ds->n < 1 || c < 1 || c > TP_MAX_CHANNELS ||
+        ds->dim < c || ds->dim % c != 0) {
         tp__msg(ds->error, "tp_dataset_channel_stats: %s", !mean || !std ? "mean or std is NULL" :
-                !ds->x || ds->n < 1 ? "the dataset is empty" : "the dataset's channels (c) are not 1..TP_MAX_CHANNELS dividing dim");
+                (!ds->x && !ds->pixels && !ds->stream) || ds->n < 1 ? "the dataset is empty" :
+                "the dataset's channels (c) are not 1..TP_MAX_CHANNELS dividing dim");
         return TP_ERROR_ARGUMENT;
     }
-    for (size_t i = 0, n = (size_t)ds->n * ds->dim; i < n; i += (size_t)c)   /* in order: any thread count */
-        for (int k = 0; k < c; k++) { double v = ds->x[i + k]; sum[k] += v; sq[k] += v * v; }
+    if (!(row = (float *)TP_MALLOC((size_t)ds->dim * sizeof(float)))) {
+        tp__msg(ds->error, "tp_dataset_channel_stats: out of memory for a row of %d", ds->dim);
+        return TP_ERROR_NOMEM;
+    }
+    for (long e = 0; e < ds->n; e++) {   /* in order: any thread count */
+        if (!tp__dataset_row(ds, e, row, ds->error)) { TP_FREE(row); return TP_ERROR_IO; }
+        for (int i = 0; i < ds->dim; i += c)
+            for (int k = 0; k < c; k++) { double v = row[i + k]; sum[k] += v; sq[k] += v * v; }
+    }
+    TP_FREE(row);
     count = (double)ds->n * (ds->dim / c);
     for (int k = 0; k < c; k++) {
         double m = sum[k] / count, var = sq[k] / count - m * m;
@@ -4873,10 +4989,11 @@ TPDEF tp_result tp_dataset_batch(tp_dataset *ds, const int *idx, int batch, floa
         tp__msg(ds->error, "tp_dataset_batch: %s", batch < 0 ? "negative batch" : "idx or x is NULL");
         return TP_ERROR_ARGUMENT;
     }
-    if (batch > 0 && (ds->dim < 1 || !ds->x || (y && (!ds->y || ds->n_classes < 1 || ds->n_classes > 65536)))) {
-        tp__msg(ds->error, "tp_dataset_batch: the dataset's dim %d, %d classes, x %s, y %s: expected dim >= 1, "
-                "1..65536 classes and both arrays (tp_dataset_check says more)", ds->dim, ds->n_classes,
-                ds->x ? "set" : "NULL", ds->y ? "set" : "NULL");
+    if (batch > 0 && (ds->dim < 1 || (!ds->x && !ds->pixels && !ds->stream) ||
+                      (y && (!ds->y || ds->n_classes < 1 || ds->n_classes > 65536)))) {
+        tp__msg(ds->error, "tp_dataset_batch: the dataset's dim %d, %d classes, examples %s, y %s: expected dim >= 1, "
+                "1..65536 classes and both (tp_dataset_check says more)", ds->dim, ds->n_classes,
+                ds->x || ds->pixels || ds->stream ? "set" : "NULL", ds->y ? "set" : "NULL");
         return TP_ERROR_ARGUMENT;
     }
     for (int b = 0; b < batch; b++) {   /* all checked before anything is written */
@@ -4891,7 +5008,7 @@ TPDEF tp_result tp_dataset_batch(tp_dataset *ds, const int *idx, int batch, floa
         }
     }
     for (int b = 0; b < batch; b++) {
-        memcpy(x + (size_t)b * ds->dim, ds->x + (size_t)idx[b] * ds->dim, (size_t)ds->dim * sizeof(float));
+        if (!tp__dataset_row(ds, idx[b], x + (size_t)b * ds->dim, ds->error)) return TP_ERROR_IO;
         if (y) {
             memset(y + (size_t)b * ds->n_classes, 0, (size_t)ds->n_classes * sizeof(float));
             y[(size_t)b * ds->n_classes + ds->y[idx[b]]] = 1.0f;

@@ -171,7 +171,7 @@ static int train_rule(const ae_opts *o, int r, tp_dataset *train, const tp_datas
 
 /* The first test image of each digit into *x, and room for them and each rule's reconstructions into *recon
    (the originals first). Returns 0 after a message if the test set lacks a digit or memory runs out. */
-static int pick_digits(const tp_dataset *test, int nrules, float **x, float **recon)
+static int pick_digits(tp_dataset *test, int nrules, float **x, float **recon)
 {
     int pick[10], found = 0;
     for (int d = 0; d < 10; d++) pick[d] = -1;
@@ -183,7 +183,10 @@ static int pick_digits(const tp_dataset *test, int nrules, float **x, float **re
         fprintf(stderr, "autoencoder: %s\n", found < 10 ? "the test set lacks one of the ten digits" : "out of memory");
         return 0;
     }
-    for (int d = 0; d < 10; d++) memcpy(*x + d * SIDE * SIDE, test->x + (size_t)pick[d] * test->dim, SIDE * SIDE * sizeof(float));
+    if (tp_dataset_batch(test, pick, 10, *x, NULL) != TP_OK) {
+        fprintf(stderr, "autoencoder: %s\n", test->error);
+        return 0;
+    }
     memcpy(*recon, *x, 10 * SIDE * SIDE * sizeof(float));
     return 1;
 }

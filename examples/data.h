@@ -2,6 +2,7 @@
      ex_load_data         MNIST, Fashion-MNIST or CIFAR-10 from a directory (ex_sources), with a message saying
                           how to fetch them when they are not there
      ex_synthetic         random inputs of a network's shape with random labels (timing, tests)
+     ex_file_bytes, ex_memory_bytes   a file's size and the machine's memory (whether to stream a split)
      ex_net_fits          whether a network can learn from a data set as the examples train it
    Include it after targetprop.h (cli.h comes with it). */
 #ifndef EXAMPLES_DATA_H
@@ -56,6 +57,26 @@ EX_FN int ex_load_data(const char *prog, const char *dataset, const char *dir, t
         return 0;
     }
     return 1;
+}
+
+/* The size of a file in bytes, or 0 when it cannot be measured. */
+EX_FN double ex_file_bytes(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    double n = 0;
+    if (f && fseek(f, 0, SEEK_END) == 0) n = (double)ftell(f);
+    if (f) fclose(f);
+    return n > 0 ? n : 0;
+}
+
+/* The machine's physical memory in bytes where POSIX says, else 4 GB. */
+EX_FN double ex_memory_bytes(void)
+{
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && size > 0) return (double)pages * size;
+#endif
+    return 4294967296.0;
 }
 
 /* A synthetic set of n random inputs of the network's shape with random labels (for timing and tests). */

@@ -53,8 +53,8 @@ int main(int argc, char **argv)
     int batch = 0, first = 0, threads = 1, ok = 0;   /* batch 0: not given */
     tp_net net;
     tp_dataset test;
-    float *y = NULL;
-    const float *x;
+    float *x = NULL, *y = NULL;
+    int *rows = NULL;
     tp_diag d;
     ex_args a;
 
@@ -100,7 +100,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "inspect: --first %d --batch %d: the test set has %d examples\n", first, batch, test.n);
         goto done;
     }
-    x = test.x + (size_t)first * test.dim;
+    x = (float *)malloc((size_t)batch * test.dim * sizeof *x);
+    rows = (int *)malloc((size_t)batch * sizeof *rows);
+    if (!x || !rows) { fprintf(stderr, "inspect: out of memory\n"); goto done; }
+    for (int i = 0; i < batch; i++) rows[i] = first + i;
+    if (tp_dataset_batch(&test, rows, batch, x, NULL) != TP_OK) { fprintf(stderr, "inspect: %s\n", test.error); goto done; }
     if (net.loss == TP_SOFTMAX_XENT) {
         if (!(y = (float *)calloc((size_t)batch * net.n_out, sizeof *y))) { fprintf(stderr, "inspect: out of memory\n"); goto done; }
         for (int i = 0; i < batch; i++) y[(size_t)i * net.n_out + test.y[first + i]] = 1.0f;
@@ -136,7 +140,7 @@ int main(int argc, char **argv)
     }
     ok = 1;
 done:
-    free(y);
+    free(x); free(y); free(rows);
     tp_dataset_free(&test);
     tp_net_destroy(&net);
     return ok ? 0 : 1;

@@ -53,15 +53,21 @@ static void usage(FILE *f)
 "Train a network of targetprop.h and print one line per epoch.\n"
 "\n"
 "data and network\n"
-"  --dataset NAME        mnist (default), fashion (Fashion-MNIST), cifar10, records (preprocessed images such as ImageNet:\n"
-"                        DIR/train.bin and DIR/val.bin, see results/README.md), or synthetic (random\n"
-"                        input of the network's shape, for timing)\n"
-"  --data DIR            directory of the data files (default data/mnist, data/fashion or data/cifar10)\n"
+"  --dataset NAME        mnist (default), fashion (Fashion-MNIST), cifar10, imagenet32 or imagenet64 (downsampled\n"
+"                        ImageNet, converted by tools/imagenet_records.py), records (images of the network's\n"
+"                        shape: DIR/train.bin and DIR/val.bin, see the README), or synthetic (random input of\n"
+"                        the network's shape, for timing)\n"
+"  --data DIR            directory of the data files (default data/NAME, data/imagenet for records)\n"
+"  --stream WHEN         yes: read the records of imagenet32, imagenet64 or records from disk batch by batch;\n"
+"                        no: load them into memory (a byte a pixel); auto (default): stream a training file\n"
+"                        larger than half the machine's memory\n"
 "  --arch PRESET|SPEC    mnist-fc (default for mnist), mnist-lc, mnist-conv, cifar-fc (default for\n"
-"                        cifar10), cifar-lc, cifar-conv, cifar-vgg, imagenet-lc, imagenet-conv, mnist-ae,\n"
-"                        or a spec such as \"784 fc256x6 fc10\" or \"28x28x1 lc3x3/32/s2 fc10\"\n"
+"                        cifar10), cifar-lc, cifar-conv, cifar-vgg, imagenet-lc, imagenet-conv,\n"
+"                        imagenet32-vgg (default for imagenet32), imagenet32-lc, imagenet64-vgg (default for\n"
+"                        imagenet64), mnist-ae, or a spec such as \"784 fc256x6 fc10\" or\n"
+"                        \"28x28x1 lc3x3/32/s2 fc10\"\n"
 "  --synthetic-n N       examples in the synthetic set (default 8 batches)\n"
-"  --no-augment          no random crops and flips on CIFAR-10 (default: augment)\n"
+"  --no-augment          no random crops and flips on CIFAR-10 and ImageNet (default: augment)\n"
 "\n"
 "learning rule (names in any case)\n"
 "  --rule R              one of the rules listed at the end (default bp)\n"
@@ -202,6 +208,7 @@ typedef struct {
     int n_milestones, milestones[TP_MAX_MILESTONES];
     int bias_decay;             /* -1: the configuration's (biases decay) */
     int normalize;              /* 1: the training split's channel statistics; 2: --norm-mean and --norm-std */
+    int stream;                 /* records read from disk: 1 yes, 0 no, -1 when the training file is large */
     int n_norm[2];
     float norm[2][TP_MAX_CHANNELS];
     int n_list[N_LISTS];        /* > 1: a value per layer with learned feedback */
@@ -391,15 +398,16 @@ static int parse_list_arg(ex_args *a, train_opts *o)
 /* Returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, train_opts *o)
 {
-    static const char *datasets[] = { "mnist", "fashion", "cifar10", "records", "synthetic" }, *losses[] = { "preserve", "denoise" },
-                      *inits[] = { "glorot", "lecun" }, *hparams[] = { "best", "table5" };
+    static const char *datasets[] = { "mnist", "fashion", "cifar10", "imagenet32", "imagenet64", "records", "synthetic" },
+                      *losses[] = { "preserve", "denoise" }, *inits[] = { "glorot", "lecun" }, *hparams[] = { "best", "table5" },
+                      *whens[] = { "no", "yes", "auto" };
     char err[TP_ERROR_LEN];
     const char *v;
     ex_args a;
     int k;
     memset(o, 0, sizeof *o);
     o->dataset = "mnist"; o->rule = TP_BP; o->sched = TP_PARALLEL; o->hparams = TP_HPARAMS_BEST;
-    o->inverse_loss = o->init = o->aux = o->bias_decay = -1;
+    o->inverse_loss = o->init = o->aux = o->bias_decay = o->stream = -1;
     o->optim[0] = o->optim[1] = o->lr_sched[0] = o->lr_sched[1] = -1;
     o->epochs = 10; o->batch = 128; o->augment = 1; o->seed = 1;
     for (k = 0; k < N_FLOAT; k++) o->f[k] = NAN;
@@ -415,8 +423,11 @@ static int parse_args(int argc, char **argv, train_opts *o)
         else if (ex_flag(&a, "--quiet")) o->quiet = 1;
         else if (ex_flag(&a, "--no-augment")) o->augment = 0;
         else if (parse_optim_arg(&a, o)) {}
-        else if ((v = ex_value(&a, "--dataset"))) a.bad |= (k = ex_choose(a.prog, "--dataset", v, datasets, 5,
-                                                             "mnist, fashion, cifar10, records or synthetic")) < 0, o->dataset = k < 0 ? v : datasets[k];
+        else if ((v = ex_value(&a, "--dataset"))) a.bad |= (k = ex_choose(a.prog, "--dataset", v, datasets, 7,
+                                                             "mnist, fashion, cifar10, imagenet32, imagenet64, records or synthetic")) < 0,
+                                                  o->dataset = k < 0 ? v : datasets[k];
+        else if ((v = ex_value(&a, "--stream"))) a.bad |= (k = ex_choose(a.prog, "--stream", v, whens, 3, "yes, no or auto")) < 0,
+                                                 o->stream = k == 2 ? -1 : k;
         else if ((v = ex_value(&a, "--data"))) o->data_dir = v;
         else if ((v = ex_value(&a, "--arch"))) o->arch = v;
         else if ((v = ex_value(&a, "--log"))) o->log = v;
@@ -467,7 +478,8 @@ static int parse_args(int argc, char **argv, train_opts *o)
                 o->n_norm[0], o->n_norm[1]);
         return 2;
     }
-    if (!o->arch) o->arch = !strcmp(o->dataset, "cifar10") ? "cifar-fc" : "mnist-fc";
+    if (!o->arch) o->arch = !strcmp(o->dataset, "cifar10") ? "cifar-fc" : !strcmp(o->dataset, "imagenet32") ? "imagenet32-vgg" :
+                            !strcmp(o->dataset, "imagenet64") ? "imagenet64-vgg" : "mnist-fc";
     o->arch = ex_arch(o->arch, o->arch_buf, sizeof o->arch_buf);
     if (o->ckpt_every && !o->ckpt) { fprintf(stderr, "train: --checkpoint-every needs --checkpoint\n"); return 2; }
     if ((o->log && !ex_output_ok("train", "--log", o->log)) || (o->ckpt && !ex_output_ok("train", "--checkpoint", o->ckpt)) ||
@@ -653,15 +665,22 @@ static int load_data(const train_opts *o, const tp_net *net, tp_dataset *train, 
     char why[512];
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
-    if (!strcmp(o->dataset, "records")) {
-        char p[2][4200];
-        const char *tr[1] = { p[0] }, *te[1] = { p[1] }, *dir = o->data_dir ? o->data_dir : "data/imagenet";
+    if (!strcmp(o->dataset, "records") || !strncmp(o->dataset, "imagenet", 8)) {   /* files of records */
+        char p[2][4200], dflt[32];
+        const char *tr[1] = { p[0] }, *te[1] = { p[1] }, *dir = o->data_dir;
+        int own = !strcmp(o->dataset, "records"), side = own ? 0 : atoi(o->dataset + 8), stream = o->stream;
+        tp_result (*load)(tp_dataset *, const char *const *, int, int, int, int, int);
+        snprintf(dflt, sizeof dflt, "data/%s", own ? "imagenet" : o->dataset);
+        if (!dir) dir = dflt;
         snprintf(p[0], sizeof p[0], "%s/train.bin", dir);
         snprintf(p[1], sizeof p[1], "%s/val.bin", dir);
-        if (tp_load_records(train, tr, 1, net->in_h, net->in_w, net->in_c, net->n_out) != TP_OK ||
-            tp_load_records(test, te, 1, net->in_h, net->in_w, net->in_c, net->n_out) != TP_OK) {
-            fprintf(stderr, "train: %s\n  (see results/README.md, \"ImageNet\", for the record format)\n",
-                    train->error[0] ? train->error : test->error);
+        if (stream < 0) stream = ex_file_bytes(p[0]) > ex_memory_bytes() / 2;
+        load = stream ? tp_open_records : tp_load_records;
+        if (load(train, tr, 1, own ? net->in_h : side, own ? net->in_w : side, own ? net->in_c : 3, own ? net->n_out : 1000) != TP_OK ||
+            load(test, te, 1, own ? net->in_h : side, own ? net->in_w : side, own ? net->in_c : 3, own ? net->n_out : 1000) != TP_OK) {
+            fprintf(stderr, "train: %s\n  (%s)\n", train->error[0] ? train->error : test->error,
+                    own ? "see the README, \"Data\", for the record format"
+                        : "tools/imagenet_records.py converts the downsampled ImageNet files: see the README, \"Data\"");
             return 0;
         }
     } else if (!strcmp(o->dataset, "synthetic")) {
@@ -735,7 +754,7 @@ static int open_net(const train_opts *o, tp_net *net, tp_dataset *train, tp_data
     }
     if (!load_data(o, net, train, test)) { tp_net_destroy(net); return 0; }
     ex_run_init(run, train, test, o->epochs, net->cfg.max_batch, o->max_batches, o->threads);
-    run->augment = o->augment && !strcmp(o->dataset, "cifar10");
+    run->augment = o->augment && (!strcmp(o->dataset, "cifar10") || !strncmp(o->dataset, "imagenet", 8));
     run->watch = 1;
     batches = ex_batches(train, run->batch, run->max_batches);
     if (o->resume && !ex_state_check(st, net, run, why, sizeof why)) {

@@ -8,12 +8,13 @@
 
 static long alloc_calls, fail_at, live;
 static size_t largest;                 /* the largest block asked for */
-static long change_at;                 /* at this allocation, run change_file (0: never) */
+static size_t change_at;               /* at the first allocation of this many bytes, run change_file (0: never) */
 static void (*change_file)(void);
 static void *test_malloc(size_t n)
 {
     void *p;
-    if (++alloc_calls == change_at && change_file) change_file();
+    ++alloc_calls;
+    if (change_at && n == change_at && change_file) { change_file(); change_file = NULL; }
     if (alloc_calls == fail_at) return NULL;
     if (n > largest) largest = n;
     p = malloc(n);
@@ -113,8 +114,26 @@ static tp_result load_cifar(void)
     return r;
 }
 
-/* A data file that changes between the records loader's two passes (it measures every file,
-   allocates, then reads): the loader must notice, not write past its buffers. */
+/* tp_open_records keeps the file open: every allocation failure must close it and free the rest,
+   and a good open must read its batch. */
+static tp_result open_records(void)
+{
+    char a[128];
+    const char *p[1];
+    tp_dataset ds;
+    tp_result r;
+    float x[2 * 3072];
+    int idx[2] = {1, 0};
+    snprintf(a, sizeof a, "%s/records", dir);
+    p[0] = a;
+    r = tp_open_records(&ds, p, 1, 32, 32, 3, 1000);
+    if (r == TP_OK) { r = tp_dataset_batch(&ds, idx, 2, x, NULL); tp_dataset_free(&ds); }
+    return r;
+}
+
+/* A data file that changes between the records loader's two steps (it measures every file,
+   allocates the labels, then reads): the loader must notice, not write past its buffers. The
+   change comes as the labels' array (2 records, 4 bytes) is allocated. */
 static char cifar_path[128];
 static void grow(void)
 {
@@ -138,7 +157,7 @@ static void changing_file(const char *name, void (*fn)(void), const char *says)
     memset(rec, 1, sizeof rec);
     if (f) { fwrite(rec, 1, sizeof rec, f); fclose(f); }
     p[0] = cifar_path;
-    alloc_calls = 0; fail_at = 0; live = 0; change_at = 1; change_file = fn;
+    alloc_calls = 0; fail_at = 0; live = 0; change_at = 2 * sizeof(uint16_t); change_file = fn;
     r = tp_load_cifar10(&ds, p, 1);
     change_at = 0; change_file = NULL;
     if (r == TP_ERROR_IO && strstr(ds.error, says) && live == 0) {
@@ -184,18 +203,21 @@ int main(void)
     char path[128];
     unsigned char img[16 + 2 * 4] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2};
     unsigned char lab[8 + 2] = {0, 0, 8, 1, 0, 0, 0, 2, 3, 7};
-    unsigned char rec[3073 * 2];
+    unsigned char rec[3074 * 2];
     snprintf(dir, sizeof dir, "/tmp/tp-alloc-%ld", (long)getpid());
     snprintf(path, sizeof path, "mkdir -p %s", dir);
     if (system(path) != 0) return 1;
     snprintf(path, sizeof path, "%s/img", dir); f = fopen(path, "wb"); fwrite(img, 1, sizeof img, f); fclose(f);
     snprintf(path, sizeof path, "%s/lab", dir); f = fopen(path, "wb"); fwrite(lab, 1, sizeof lab, f); fclose(f);
     memset(rec, 1, sizeof rec);
-    snprintf(path, sizeof path, "%s/cifar", dir); f = fopen(path, "wb"); fwrite(rec, 1, sizeof rec, f); fclose(f);
+    snprintf(path, sizeof path, "%s/cifar", dir); f = fopen(path, "wb"); fwrite(rec, 1, 2 * 3073, f); fclose(f);
     sweep("create-train-diagnose", create_rules);
     sweep("checkpoint", save_load);
     sweep("idx", load_idx);
     sweep("cifar", load_cifar);
+    rec[0] = rec[3074] = 0x2c; rec[1] = rec[3075] = 0x01;   /* two records of label 300, 2 + 3072 bytes each */
+    snprintf(path, sizeof path, "%s/records", dir); f = fopen(path, "wb"); fwrite(rec, 1, 2 * 3074, f); fclose(f);
+    sweep("records-open", open_records);
     snprintf(cifar_path, sizeof cifar_path, "%s/changing", dir);
     changing_file("grow", grow, "grew to 9219 bytes while it was being loaded");
     changing_file("shrink", shrink, "shrank from 2 to 1 records");

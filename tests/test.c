@@ -1850,7 +1850,8 @@ static void expect_fail(tp_result got, tp_result want, const tp_dataset *ds, con
 {
     CHECK(got == want, "%s: %s, expected %s (%s)", what, tp_result_string(got), tp_result_string(want), ds->error);
     CHECK(strstr(ds->error, must_name) != NULL, "%s: error \"%s\" does not name %s", what, ds->error, must_name);
-    CHECK(ds->x == NULL && ds->y == NULL && ds->n == 0, "%s: dataset not empty after failure", what);
+    CHECK(ds->x == NULL && ds->pixels == NULL && ds->stream == NULL && ds->y == NULL && ds->n == 0,
+          "%s: dataset not empty after failure", what);
 }
 
 static void test_load_idx(void)
@@ -1869,14 +1870,15 @@ static void test_load_idx(void)
     if (r == TP_OK) {
         CHECK(ds.n == 3 && ds.h == 2 && ds.w == 3 && ds.c == 1 && ds.dim == 6 && ds.n_classes == 10,
               "shape n %d h %d w %d c %d dim %d classes %d", ds.n, ds.h, ds.w, ds.c, ds.dim, ds.n_classes);
-        for (int i = 0; i < 18; i++) CHECK_NEAR(ds.x[i], pix[i] / 255.0, 1e-7, 1e-6, "pixel %d", i);
+        for (int i = 0; i < 18; i++) CHECK(ds.pixels && ds.pixels[i] == pix[i], "pixel %d kept as its byte", i);
         for (int i = 0; i < 3; i++) CHECK(ds.y[i] == lab[i], "label %d: %d, expected %d", i, ds.y[i], lab[i]);
         {   /* tp_dataset_batch: rows and one-hot labels */
             int idx[2] = {2, 0};
             float bx[12], by[20];
             tp_dataset_batch(&ds, idx, 2, bx, by);
             for (int b = 0; b < 2; b++) {
-                for (int j = 0; j < 6; j++) CHECK(bx[b * 6 + j] == ds.x[idx[b] * 6 + j], "batch x[%d][%d]", b, j);
+                for (int j = 0; j < 6; j++)
+                    CHECK(bx[b * 6 + j] == pix[idx[b] * 6 + j] * (1.0f / 255.0f), "batch x[%d][%d]", b, j);
                 for (int c = 0; c < 10; c++)
                     CHECK(by[b * 10 + c] == (c == lab[idx[b]] ? 1.0f : 0.0f), "batch y[%d][%d] = %g", b, c, (double)by[b * 10 + c]);
             }
@@ -1919,38 +1921,90 @@ static void test_load_idx(void)
     CHECK(r == TP_ERROR_IO || r == TP_ERROR_ARGUMENT, "NULL path: %s", tp_result_string(r));
 }
 
-/* preprocessed records: a 2-byte little-endian label, then h*w*c channels-last bytes */
+/* preprocessed records: a 2-byte little-endian label, then h*w*c channels-last bytes, loaded
+   (pixels in memory) or opened (read from disk batch by batch), over two files */
 static void test_load_records(void)
 {
-    unsigned char f[2 * (2 + 2 * 3 * 2)];
-    const char *p = tmp_path("records.bin");
-    const char *paths[1];
-    tp_dataset ds;
+    enum { H = 2, W = 3, C = 2, PIX = H * W * C, REC = 2 + PIX, N1 = 3, N2 = 2, N = N1 + N2 };
+    unsigned char f[N * REC];
+    const char *p1 = tmp_path("records_a.bin"), *p2 = tmp_path("records_b.bin"), *p = p1;
+    const char *paths[2];
+    tp_dataset ds, st, fl;
+    float want[N * PIX], got[N * PIX], fy[N * 1000];
+    int idx[N] = {4, 0, 3, 1, 2};
     tp_result r;
-    for (int i = 0; i < (int)sizeof f; i++) f[i] = (unsigned char)(i * 7);
-    f[0] = 0xe7; f[1] = 0x03;                   /* label 999 */
-    f[14] = 0x05; f[15] = 0x00;                 /* label 5 */
-    paths[0] = p;
-    CHECK(write_file(p, f, sizeof f), "cannot write %s", p);
-    r = tp_load_records(&ds, paths, 1, 2, 3, 2, 1000);
-    CHECK(r == TP_OK, "load: %s", ds.error);
-    if (r == TP_OK) {
-        CHECK(ds.n == 2 && ds.dim == 12 && ds.y[0] == 999 && ds.y[1] == 5, "n %d dim %d labels %d %d", ds.n, ds.dim,
-              ds.y[0], ds.y[1]);
-        for (int j = 0; j < 12; j++) {
-            CHECK_NEAR(ds.x[j], f[2 + j] / 255.0, 1e-7, 0, "pixel %d of record 0", j);
-            CHECK_NEAR(ds.x[12 + j], f[16 + j] / 255.0, 1e-7, 0, "pixel %d of record 1", j);
-        }
-        tp_dataset_free(&ds);
+    for (int i = 0; i < (int)sizeof f; i++) f[i] = (unsigned char)(rnd_u64() >> 56);
+    for (int e = 0; e < N; e++) {
+        unsigned label = e == 0 ? 999 : (unsigned)(e * 37);
+        f[e * REC] = (unsigned char)(label & 255); f[e * REC + 1] = (unsigned char)(label >> 8);
+        for (int j = 0; j < PIX; j++) want[e * PIX + j] = f[e * REC + 2 + j] * (1.0f / 255.0f);
     }
-    expect_fail(tp_load_records(&ds, paths, 1, 2, 3, 2, 500), TP_ERROR_FORMAT, &ds, p, "label 999 of 500 classes");
-    expect_fail(tp_load_records(&ds, paths, 1, 3, 3, 2, 1000), TP_ERROR_FORMAT, &ds, p, "wrong record size");
-    CHECK(tp_load_records(&ds, paths, 1, 0, 3, 2, 1000) == TP_ERROR_ARGUMENT, "zero height");
-    paths[0] = g_tmpdir;   /* a directory: refused before its "size" is believed */
-    expect_fail(tp_load_records(&ds, paths, 1, 2, 3, 2, 1000), TP_ERROR_IO, &ds, g_tmpdir, "a directory");
+    paths[0] = p1; paths[1] = p2;
+    CHECK(write_file(p1, f, N1 * REC) && write_file(p2, f + N1 * REC, N2 * REC), "cannot write %s", p1);
+    r = tp_load_records(&ds, paths, 2, H, W, C, 1000);
+    CHECK(r == TP_OK, "load: %s", ds.error);
+    CHECK(tp_open_records(&st, paths, 2, H, W, C, 1000) == TP_OK, "open: %s", st.error);
+    if (r != TP_OK) return;
+    CHECK(ds.n == N && ds.dim == PIX && ds.y[0] == 999 && ds.y[4] == 4 * 37 && ds.pixels && !ds.x && !ds.stream,
+          "n %d dim %d labels %d %d", ds.n, ds.dim, ds.y[0], ds.y[4]);
+    CHECK(st.n == N && st.dim == PIX && st.stream && !st.pixels && !st.x && st.y[3] == 3 * 37 &&
+          tp_dataset_check(&st) == TP_OK && tp_dataset_check(&ds) == TP_OK, "opened: n %d (%s)", st.n, st.error);
+    fl = ds;   /* the same examples as floats of one's own */
+    fl.pixels = NULL; fl.x = want;
+    for (int k = 0; k < 3; k++) {   /* every place gives the same rows, in any order, across the files */
+        tp_dataset *d = k == 0 ? &ds : k == 1 ? &st : &fl;
+        memset(got, 0, sizeof got);
+        CHECK(tp_dataset_batch(d, idx, N, got, fy) == TP_OK, "batch from place %d: %s", k, d->error);
+        for (int b = 0; b < N; b++) {
+            CHECK(!memcmp(got + b * PIX, want + idx[b] * PIX, PIX * sizeof(float)), "place %d row %d: not record %d", k, b, idx[b]);
+            CHECK(fy[b * 1000 + ds.y[idx[b]]] == 1.0f, "place %d row %d: one-hot label", k, b);
+        }
+    }
+    {   /* statistics and evaluation read every place alike, bit for bit */
+        float m[3][C], sd[3][C];
+        double loss[3], err[3];
+        tp_config cfg = cfg_make(TP_BP, 2);
+        tp_net net;
+        char spec[64];
+        snprintf(spec, sizeof spec, "%dx%dx%d fc5 fc1000", H, W, C);
+        MAKE_NET(&net, spec, &cfg);
+        for (int k = 0; k < 3; k++) {
+            tp_dataset *d = k == 0 ? &ds : k == 1 ? &st : &fl;
+            CHECK(tp_dataset_channel_stats(d, m[k], sd[k]) == TP_OK, "stats from place %d: %s", k, d->error);
+            CHECK(tp_evaluate_dataset(&net, d, &loss[k], &err[k]) == TP_OK, "evaluate place %d: %s", k, net.error);
+        }
+        CHECK(!memcmp(m[0], m[1], sizeof m[0]) && !memcmp(m[0], m[2], sizeof m[0]) && !memcmp(sd[0], sd[1], sizeof sd[0]) &&
+              !memcmp(sd[0], sd[2], sizeof sd[0]), "channel statistics differ between places: %g %g %g", (double)m[0][0],
+              (double)m[1][0], (double)m[2][0]);
+        CHECK(loss[0] == loss[1] && loss[0] == loss[2] && err[0] == err[1] && err[0] == err[2],
+              "evaluation differs between places: %.17g %.17g %.17g", loss[0], loss[1], loss[2]);
+        tp_net_destroy(&net);
+    }
+    {   /* a file cut short under an open dataset: a clear error, not garbage */
+        CHECK(write_file(p2, f + N1 * REC, REC), "cannot rewrite %s", p2);
+        r = tp_dataset_batch(&st, idx, N, got, NULL);
+        CHECK(r == TP_ERROR_IO && strstr(st.error, p2) && strstr(st.error, "record 1"), "shrunk file: %s \"%s\"",
+              tp_result_string(r), st.error);
+        CHECK(write_file(p2, f + N1 * REC, N2 * REC), "cannot rewrite %s", p2);
+    }
+    tp_dataset_free(&ds);
+    tp_dataset_free(&st);
+    tp_dataset_free(&st);   /* twice is harmless */
+    for (int open = 0; open < 2; open++) {
+        tp_result (*load)(tp_dataset *, const char *const *, int, int, int, int, int) = open ? tp_open_records : tp_load_records;
+        paths[0] = p1;
+        expect_fail(load(&ds, paths, 2, H, W, C, 500), TP_ERROR_FORMAT, &ds, p1, "label 999 of 500 classes");
+        expect_fail(load(&ds, paths, 2, H + 1, W, C, 1000), TP_ERROR_FORMAT, &ds, p, "wrong record size");
+        CHECK(load(&ds, paths, 1, 0, W, C, 1000) == TP_ERROR_ARGUMENT, "zero height");
+        paths[1] = tmp_path("records_missing.bin");
+        expect_fail(load(&ds, paths, 2, H, W, C, 1000), TP_ERROR_IO, &ds, paths[1], "a missing second file");
+        paths[1] = p2;
+        paths[0] = g_tmpdir;   /* a directory: refused before its "size" is believed */
+        expect_fail(load(&ds, paths, 1, H, W, C, 1000), TP_ERROR_IO, &ds, g_tmpdir, "a directory");
 #ifdef TEST_POSIX
-    CHECK(strstr(ds.error, "directory") != NULL, "a directory: \"%s\"", ds.error);
+        CHECK(strstr(ds.error, "directory") != NULL, "a directory: \"%s\"", ds.error);
 #endif
+    }
 }
 
 /* A checkpoint whose stored parameter count disagrees with its spec and its length is refused
@@ -2000,17 +2054,21 @@ static void test_load_cifar10(void)
               "shape n %d h %d w %d c %d dim %d", ds.n, ds.h, ds.w, ds.c, ds.dim);
         CHECK(ds.y[0] == 3 && ds.y[1] == 9 && ds.y[2] == 0, "labels %d %d %d", ds.y[0], ds.y[1], ds.y[2]);
         int bad = 0;
-        for (int e = 0; e < 3; e++) {
+        float *x = (float *)malloc(3 * 3072 * sizeof(float));
+        int idx[3] = {0, 1, 2};
+        CHECK(x && tp_dataset_batch(&ds, idx, 3, x, NULL) == TP_OK, "batch: %s", ds.error);
+        for (int e = 0; x && e < 3; e++) {
             const unsigned char *rb = e < 2 ? f1 + e * rec : f2;
             for (int yy = 0; yy < 32; yy++)
                 for (int xx = 0; xx < 32; xx++)
                     for (int c = 0; c < 3; c++) {
-                        float got = ds.x[(size_t)e * 3072 + (yy * 32 + xx) * 3 + c];
+                        float got = x[(size_t)e * 3072 + (yy * 32 + xx) * 3 + c];
                         double want = rb[1 + c * 1024 + yy * 32 + xx] / 255.0;
                         if (!h_close(got, want, 1e-7, 1e-6) && !bad++)
                             h_fail(__LINE__, "record %d pixel (%d, %d, %d): %g, expected %g", e, yy, xx, c, (double)got, want);
                     }
         }
+        free(x);
     }
     tp_dataset_free(&ds);
     p = tmp_path("cifar_short.bin");

@@ -35,22 +35,24 @@ static int tpfuzz_idx(const uint8_t *data, size_t size)
         TPFUZZ_CHECK(llen == 8 + (size_t)ds.n, "%zu label bytes hold %d labels", llen, ds.n);
         for (int i = 0; i < ds.n; i++)
             TPFUZZ_CHECK(ds.y[i] == lab[8 + i] && ds.y[i] < ds.n_classes, "label %d is %d, file says %d", i, ds.y[i], lab[8 + i]);
-        for (size_t i = 0; i < (size_t)ds.n * ds.dim; i++)
-            TPFUZZ_CHECK(ds.x[i] == img[16 + i] * (1.0f / 255.0f), "pixel %zu is %g, file says %d", i,
-                         (double)ds.x[i], img[16 + i]);
-        {   /* a minibatch of the first and the last example */
+        TPFUZZ_CHECK(ds.pixels && !ds.x && !ds.stream, "the pixels are not kept as bytes");
+        for (size_t i = 0; ds.pixels && i < (size_t)ds.n * ds.dim; i++)
+            TPFUZZ_CHECK(ds.pixels[i] == img[16 + i], "pixel %zu is %d, file says %d", i, ds.pixels[i], img[16 + i]);
+        {   /* a minibatch of the first and the last example, as floats */
             int idx[2] = {0, ds.n - 1};
             float *x = (float *)malloc(2 * (size_t)ds.dim * sizeof *x), *y = (float *)malloc(2 * (size_t)ds.n_classes * sizeof *y);
             if (x && y) {
                 TPFUZZ_CHECK(tp_dataset_batch(&ds, idx, 2, x, y) == TP_OK, "batch: %s", ds.error);
                 TPFUZZ_CHECK(y[ds.y[0]] == 1.0f && y[ds.n_classes + ds.y[ds.n - 1]] == 1.0f, "one-hot targets");
+                TPFUZZ_CHECK(x[0] == img[16] * (1.0f / 255.0f) &&
+                             x[2 * (size_t)ds.dim - 1] == img[16 + (size_t)ds.n * ds.dim - 1] * (1.0f / 255.0f), "batch pixels");
             }
             free(x); free(y);
         }
         tp_dataset_free(&ds);
     } else {
-        TPFUZZ_CHECK(ds.x == NULL && ds.y == NULL && ds.error[0], "failed load left x %p y %p, error \"%s\"",
-                     (void *)ds.x, (void *)ds.y, ds.error);
+        TPFUZZ_CHECK(ds.x == NULL && ds.pixels == NULL && ds.y == NULL && ds.error[0],
+                     "failed load left x %p pixels %p y %p, error \"%s\"", (void *)ds.x, (void *)ds.pixels, (void *)ds.y, ds.error);
     }
     return 0;
 }
