@@ -9,6 +9,7 @@
 #   make sanitize   the tests under AddressSanitizer and UndefinedBehaviorSanitizer
 #   make fuzz       libFuzzer on every parser (IDX, CIFAR-10, checkpoint, spec)
 #   make valgrind   a short training of every rule under valgrind
+#   make train-mpi  train built with Open MPI for data-parallel runs over many processes (mpicc)
 #   NO_OMP=1        build without OpenMP
 CC      ?= cc
 CXX     ?= c++
@@ -27,11 +28,17 @@ LDLIBS  = -lm
 EXAMPLES = train minimal bench plot search autoencoder aux_sweep inspect
 BINS     = $(addprefix $(BUILD)/,$(EXAMPLES))
 
-.PHONY: all test sanitize valgrind cross fuzz check-compile data data-cifar data-fashion mnist cifar bench figures clean playground
+.PHONY: all test sanitize valgrind cross fuzz check-compile data data-cifar data-fashion mnist cifar bench figures clean playground train-mpi
 all: $(BINS)
 
 $(BUILD)/%: examples/%.c $(wildcard examples/*.h) targetprop.h | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(LDLIBS)
+
+# train for data-parallel runs: one process per node or socket, OpenMP threads inside (examples/train.c's top).
+MPICC ?= mpicc
+train-mpi: $(BUILD)/train-mpi
+$(BUILD)/train-mpi: examples/train.c $(wildcard examples/*.h) targetprop.h | $(BUILD)
+	$(MPICC) -DTP_MPI $(ALL_CFLAGS) $< -o $@ $(LDLIBS)
 
 $(BUILD)/test: tests/test.c targetprop.h | $(BUILD)
 	$(CC) $(ALL_CFLAGS) tests/test.c -o $@ $(LDLIBS)

@@ -214,7 +214,8 @@ typedef enum tp_result {
     TP_ERROR_SPEC,       /* a network spec or configuration is impossible */
     TP_ERROR_IO,         /* a file could not be opened, read or written */
     TP_ERROR_FORMAT,     /* a file's content is not what its format requires */
-    TP_ERROR_DIVERGED    /* a loss, activation or update became NaN or infinite */
+    TP_ERROR_DIVERGED,   /* a loss, activation or update became NaN or infinite */
+    TP_ERROR_COLLECTIVE  /* a data-parallel sum (tp_shard.sum) failed */
 } tp_result;
 
 TPDEF const char *tp_result_string(tp_result r);   /* the kind; net.error / ds.error say what exactly */
@@ -382,6 +383,13 @@ typedef struct tp_layer {
 
 struct tp__work;   /* the workspace: private to the implementation */
 
+/* This process's share of a data-parallel batch (tp_set_shard, in the training part). */
+typedef struct tp_shard {
+    int (*sum)(void *ctx, float *buf, size_t n);
+    void *ctx;
+    int first_row, whole_batch;
+} tp_shard;
+
 /* A network: layers, one block per parameter set, one workspace. Owns all its memory. */
 typedef struct tp_net {
     int n_layers;
@@ -416,6 +424,7 @@ typedef struct tp_net {
 
     tp_rng rng;                     /* noise and shuffling */
     uint64_t noise_step;            /* counter that keys the inverse-training noise */
+    tp_shard shard;                 /* data parallelism: tp_set_shard */
     char error[TP_ERROR_LEN];       /* the sentence behind the last failed call */
 } tp_net;
 
@@ -463,6 +472,20 @@ typedef struct tp_diag {
    of rows, which they cut into batches. */
 TPDEF tp_result tp_train_step(tp_net *net, const float *x, const float *y, int batch,
                               tp_phase phase, tp_stats *stats);
+/* Data-parallel training: processes that each hold the same net (the same seed, or the same
+   checkpoint) split every batch by rows, and each gives tp_train_step only its own rows, after
+   tp_set_shard has said where they sit: first_row, the rows of the whole batch before them;
+   whole_batch, the whole batch's rows; and sum, which replaces buf[0..n) by its sum over the
+   processes, the same bits on every one (MPI_Allreduce with MPI_SUM, say), returning 0 (else the
+   step fails with TP_ERROR_COLLECTIVE). Every gradient, before it is applied (the forward
+   weights', the learned feedback's, each of a step's feedback iterations), is scaled by the
+   process's rows / whole_batch and summed, so every process makes the whole batch's update;
+   noise is drawn per row of the whole batch, as one process would draw it. Set the shard before
+   every step (the last batch of an epoch is smaller); sum NULL (the default) is one process.
+   tp_stats stay this process's own, and tp_diagnose looks at its rows alone. The header calls
+   no collective library itself. */
+TPDEF tp_result tp_set_shard(tp_net *net, int (*sum)(void *ctx, float *buf, size_t n), void *ctx,
+                             int first_row, int whole_batch);
 /* The phase of epoch `epoch` (0, 1, 2, ...; a negative one is taken as 0) of an epoch loop under
    cfg's schedule, and the number of forward epochs that epochs 0..epoch hold (at most LONG_MAX):
    alternating starts with a feedback-only epoch; a rule without learned feedback, or the parallel
@@ -671,7 +694,8 @@ TPDEF tp_result tp_forward(tp_net *net, const float *x, int batch);   /* fills h
 TPDEF double    tp_task_loss(tp_net *net, const float *y, int batch, int *errors);  /* fills err */
 TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int batch,
                              tp_phase phase, tp_stats *stats);       /* grads, no update (but the
-                                                                        first cfg.iters - 1 feedback steps) */
+                                                                        first cfg.iters - 1 feedback steps);
+                                                                        a shard's summed (tp_set_shard) */
 TPDEF void      tp_rule_bp(tp_net *net, const float *y, int batch);
 TPDEF void      tp_rule_fa(tp_net *net, const float *y, int batch);
 TPDEF void      tp_rule_dfa(tp_net *net, const float *y, int batch);
@@ -855,6 +879,7 @@ TPDEF const char *tp_result_string(tp_result r)
     case TP_ERROR_IO:       return "file could not be opened, read or written";
     case TP_ERROR_FORMAT:   return "file content does not match its format";
     case TP_ERROR_DIVERGED: return "training diverged (NaN or infinity)";
+    case TP_ERROR_COLLECTIVE: return "a sum over the processes of a data-parallel run failed";
     }
     return "unknown tp_result";
 }
@@ -954,14 +979,15 @@ TPDEF void tp_shuffle(tp_rng *r, int *order, int n)
     }
 }
 
-/* x[r][j] += sigma * N(0,1), the noise of row r drawn from a stream keyed by (key, r), so
-   rows can be filled by any thread and the result does not depend on the thread count. */
-static void tp__add_noise(float *x, int rows, int n, float sigma, uint64_t key)
+/* x[r][j] += sigma * N(0,1), the noise of row r drawn from a stream keyed by (key, row0 + r), so
+   rows can be filled by any thread, and by any process of a data-parallel run that holds rows
+   from row0 on, and the result does not depend on how many there are. */
+static void tp__add_noise(float *x, int rows, int n, float sigma, uint64_t key, long row0)
 {
     int r;
     TP__OMP(parallel for schedule(static))
     for (r = 0; r < rows; r++) {
-        uint64_t s = tp__mix(key ^ tp__mix((uint64_t)r + 1));
+        uint64_t s = tp__mix(key ^ tp__mix((uint64_t)(row0 + r) + 1));
         float *row = x + (size_t)r * n;
         int j, pairs = n / 2;
         for (j = 0; j < pairs; j++) {
@@ -3394,7 +3420,7 @@ static double tp__mirror_grads(tp_net *net, const float *y, int batch)
         float sigma = tp__sigma(net, l), k = -1.0f / ((float)batch * sigma * sigma);
         if (!ly->v || !tp__trains(net, l)) continue;   /* max-pooling, or a layer that sits out this iteration */
         memset(w->g_in, 0, (size_t)batch * ly->n_in * sizeof(float));
-        tp__add_noise(w->g_in, batch, ly->n_in, sigma, tp__noise_key(net, (uint64_t)l));
+        tp__add_noise(w->g_in, batch, ly->n_in, sigma, tp__noise_key(net, (uint64_t)l), net->shard.first_row);
         tp_layer_forward(ly, ly->w, w->g_in, w->g_h, batch, w->cols);                      /* z = A(W) xi */
         tp__kinds[ly->kind].weight_grad(ly, w->g_in, w->g_h, ly->dv, batch, w->cols, 0);   /* xi^T z */
         for (i = 0; i < n; i++) {   /* the sums in order: the same for any thread count */
@@ -3658,7 +3684,7 @@ TPDEF double tp_inverse_grads(tp_net *net, const float *y, int batch)
         g = tp__inv_geometry(net, l, &tmp);
         n = (size_t)batch * below->n_out;
         memcpy(w->g_in, net->h[l - 1], n * sizeof(float));
-        tp__add_noise(w->g_in, batch, below->n_out, tp__sigma(net, l), tp__noise_key(net, (uint64_t)l));
+        tp__add_noise(w->g_in, batch, below->n_out, tp__sigma(net, l), tp__noise_key(net, (uint64_t)l), net->shard.first_row);
         tp__f(net, l, w->g_in, w->g_h, w->g_t, batch);
         tp__inverse(net, l, w->g_h, w->g_t, batch);
         target = net->cfg.inverse_loss == TP_INVERSE_PRESERVE ? w->g_in : net->h[l - 1];
@@ -3731,7 +3757,7 @@ static double tp__ddtp_grads(tp_net *net, const float *y, int batch)
         float sigma = tp__sigma(net, l), k = 1.0f / (sigma * sigma * (float)batch * (float)ly->n_out), *top;
         if (!ly->v || !tp__trains(net, l)) continue;
         memset(w->g_grad, 0, n * sizeof(float));
-        tp__add_noise(w->g_grad, batch, ly->n_out, sigma, tp__noise_key(net, (uint64_t)l));   /* sigma eps */
+        tp__add_noise(w->g_grad, batch, ly->n_out, sigma, tp__noise_key(net, (uint64_t)l), net->shard.first_row);   /* sigma eps */
         for (i = 0; i < n; i++) w->g_u[i] = net->h[l][i] + w->g_grad[i];
         top = tp__run_up(net, l, w->g_u, w->g_h, w->g_t, batch);
         for (i = 0; i < nc; i++) top[i] -= net->h[L][i];                                          /* a~_L - a_L */
@@ -3769,7 +3795,7 @@ static double tp__drl_grads(tp_net *net, const float *y, int batch)
         float sigma = tp__sigma(net, l), k = 1.0f / (sigma * sigma * (float)batch * (float)below->n_out), *r, *q;
         if (!ly->v || !tp__trains(net, l)) continue;
         memset(w->g_grad, 0, n * sizeof(float));
-        tp__add_noise(w->g_grad, batch, below->n_out, sigma, tp__noise_key(net, (uint64_t)l));
+        tp__add_noise(w->g_grad, batch, below->n_out, sigma, tp__noise_key(net, (uint64_t)l), net->shard.first_row);
         for (i = 0; i < n; i++) w->g_u[i] = net->h[l - 1][i] + w->g_grad[i];
         r = tp__run_up(net, l - 1, w->g_u, w->g_h, w->g_t, batch);
         q = r == w->g_h ? w->g_t : w->g_h;
@@ -3834,7 +3860,7 @@ static double tp__ldrl_grads(tp_net *net, const float *y, int batch)
         double term;
         if (!ly->v || !tp__trains(net, l)) continue;
         memset(w->g_grad, 0, nx * sizeof(float));
-        tp__add_noise(w->g_grad, batch, ly->n_in, sigma, tp__noise_key(net, (uint64_t)l));   /* sigma eps */
+        tp__add_noise(w->g_grad, batch, ly->n_in, sigma, tp__noise_key(net, (uint64_t)l), net->shard.first_row);   /* sigma eps */
         for (i = 0; i < nx; i++) w->g_u[i] = net->h[l - 1][i] + w->g_grad[i];
         tp__layer_apply(net, ly, w->g_u, w->g_h, batch, 0);                                   /* y~ */
         tp_act_forward(ly->act, w->g_h, ny);
@@ -3845,7 +3871,7 @@ static double tp__ldrl_grads(tp_net *net, const float *y, int batch)
         tp__kinds[ly->kind].weight_grad(ly, w->g_grad, w->g_h, ly->dv, batch, w->cols, 0);
         term = tp__dot(ly->v, ly->dv, ly->n_w);                                               /* -2 sigma eps . (G(y~) - G(y)) / B */
         memset(w->g_u, 0, ny * sizeof(float));
-        tp__add_noise(w->g_u, batch, ly->n_out, sigma, tp__noise_key(net, (uint64_t)l + 65536u));   /* sigma eta */
+        tp__add_noise(w->g_u, batch, ly->n_out, sigma, tp__noise_key(net, (uint64_t)l + 65536u), net->shard.first_row);   /* sigma eta */
         for (i = 0; i < ny; i++) w->g_u[i] += net->h[l][i];
         tp_act_forward(ly->act, w->g_u, ny);
         for (i = 0; i < ny; i++) w->g_u[i] -= w->g_t[i];                                      /* u(y + sigma eta) - u(y) */
@@ -4339,6 +4365,48 @@ static int tp__feedback_update(tp_net *net)
     return bad;
 }
 
+TPDEF tp_result tp_set_shard(tp_net *net, int (*sum)(void *ctx, float *buf, size_t n), void *ctx,
+                             int first_row, int whole_batch)
+{
+    if (!tp__live(net, "tp_set_shard")) return TP_ERROR_ARGUMENT;
+    if (sum && (first_row < 0 || whole_batch < 1 || first_row >= whole_batch)) {
+        tp__msg(net->error, "tp_set_shard: first row %d of a batch of %d, expected 0 <= first row < batch",
+                first_row, whole_batch);
+        return TP_ERROR_ARGUMENT;
+    }
+    net->shard.sum = sum;
+    net->shard.ctx = sum ? ctx : NULL;
+    net->shard.first_row = sum ? first_row : 0;
+    net->shard.whole_batch = sum ? whole_batch : 0;
+    return TP_OK;
+}
+
+/* A data-parallel process's gradient g (n floats, from its batch rows) made the whole batch's:
+   scaled by rows / whole_batch and summed over the processes (tp_set_shard). A gradient is a
+   mean over rows plus terms every process has alike (a decay's), and the shares' weights sum
+   to 1, so both come out as one process would make them. */
+static tp_result tp__reduce(tp_net *net, float *g, size_t n, int batch, const char *what)
+{
+    const tp_shard *sh = &net->shard;
+    float k;
+    int r;
+    if (!sh->sum) return TP_OK;
+    if (batch > sh->whole_batch - sh->first_row) {
+        tp__msg(net->error, "step %ld: %d rows from row %d of a batch of %d (tp_set_shard)", net->step, batch,
+                sh->first_row, sh->whole_batch);
+        return TP_ERROR_ARGUMENT;
+    }
+    k = (float)batch / (float)sh->whole_batch;
+    if (k != 1.0f)
+        for (size_t i = 0; i < n; i++) g[i] *= k;
+    if ((r = sh->sum(sh->ctx, g, n)) != 0) {
+        tp__msg(net->error, "step %ld: the sum of the %s over the processes failed (tp_shard.sum returned %d)",
+                net->step, what, r);
+        return TP_ERROR_COLLECTIVE;
+    }
+    return TP_OK;
+}
+
 static tp_result tp__feedback_grads(tp_net *net, const float *y, int batch, double *inv)
 {
     *inv = tp__rule(net)->learned_grads(net, y, batch);
@@ -4346,7 +4414,7 @@ static tp_result tp__feedback_grads(tp_net *net, const float *y, int batch, doub
         tp__msg(net->error, "step %ld: the %s feedback's loss is %g", net->step, tp__rule(net)->name, *inv);
         return TP_ERROR_DIVERGED;
     }
-    return TP_OK;
+    return tp__reduce(net, net->igrads, net->n_iparams, batch, "feedback gradients");
 }
 
 TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int batch,
@@ -4392,6 +4460,7 @@ TPDEF tp_result tp_gradients(tp_net *net, const float *x, const float *y, int ba
     if (phase & TP_PHASE_FORWARD) {
         tp__rule(net)->grads(net, y, batch);
         net->work->forward_done = 1;
+        if ((r = tp__reduce(net, net->grads, net->n_params, batch, "forward gradients")) != TP_OK) return r;
     }
     if (feedback && K == 1 && (r = tp__feedback_grads(net, y, batch, &inv)) != TP_OK) return r;
     if (stats) { stats->loss = loss; stats->errors = errors; stats->inverse_loss = inv; }
@@ -4558,7 +4627,13 @@ TPDEF tp_result tp_diagnose(tp_net *net, const float *x, const float *y, int bat
         tp__msg(net->error, "out of memory for the diagnostic copy of %lu gradients", (unsigned long)net->n_params);
         return TP_ERROR_NOMEM;
     }
-    if ((r = tp_gradients(net, x, y, batch, TP_PHASE_FORWARD, NULL)) != TP_OK) return r;
+    {   /* this process's rows alone: no sum over the processes */
+        tp_shard own = net->shard;
+        net->shard.sum = NULL;
+        r = tp_gradients(net, x, y, batch, TP_PHASE_FORWARD, NULL);
+        net->shard = own;
+        if (r != TP_OK) return r;
+    }
     L = net->n_layers;
     memcpy(w->diag, net->grads, net->n_params * sizeof(float));
     if (tp__rule(net)->targets) tp__rule(net)->targets(net, y, batch);   /* D_l = h_l - target_l, again */

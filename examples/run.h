@@ -110,6 +110,10 @@ typedef struct {
     ex_epoch_fn after_epoch;
     ex_batch_fn after_batch;
     void *ctx;
+    int rank, ranks;       /* data parallelism: this process's place among ranks processes (0, 1: one process),
+                              each making every batch whole and training on its share of the rows */
+    int (*sum)(void *sum_ctx, float *buf, size_t n);   /* sums over the processes (tp_set_shard) */
+    void *sum_ctx;
 } ex_run;
 
 /* The run every example sets up: train on train and test on test for forward_epochs forward epochs of at most
@@ -351,7 +355,20 @@ EX_FN tp_result ex_train(tp_net *net, const ex_run *run, ex_state *st)
             }
             if (run->augment) tp_augment_crop_flip(&net->rng, x, batch, ds->h, ds->w, ds->c, 4);
             if (autoenc) memcpy(y, x, (size_t)batch * ds->dim * sizeof(float));
-            if ((r = tp_train_step(net, x, y, batch, phase, &s)) != TP_OK) break;
+            if (run->ranks > 1) {   /* this process's rows, then the batch's statistics summed */
+                int lo = (int)((long)batch * run->rank / run->ranks), hi = (int)((long)batch * (run->rank + 1) / run->ranks);
+                float t[3];
+                if ((r = tp_set_shard(net, run->sum, run->sum_ctx, lo, batch)) != TP_OK ||
+                    (r = tp_train_step(net, x + (size_t)lo * ds->dim, y + (size_t)lo * net->n_out, hi - lo, phase, &s)) != TP_OK)
+                    break;
+                t[0] = (float)(s.loss * (hi - lo)); t[1] = (float)(s.inverse_loss * (hi - lo)); t[2] = (float)s.errors;
+                if (run->sum(run->sum_ctx, t, 3) != 0) {
+                    snprintf(net->error, sizeof net->error, "the sum of the batch's losses over the processes failed");
+                    r = TP_ERROR_COLLECTIVE;
+                    break;
+                }
+                s.loss = t[0] / batch; s.inverse_loss = t[1] / batch; s.errors = (int)t[2];
+            } else if ((r = tp_train_step(net, x, y, batch, phase, &s)) != TP_OK) break;
             ex__tune_after(&tune);
             st->loss += s.loss;
             st->inv += s.inverse_loss;

@@ -5,7 +5,15 @@
 
    A thin program over run.h's ex_train: the options, then the hooks it calls after every batch
    (progress bar, mid-epoch checkpoints) and every epoch (the printed line, the log, the checkpoint).
-   Run ./train --help for every option. */
+   Run ./train --help for every option.
+
+   Built with Open MPI, one run trains data-parallel over many processes (one per node or socket,
+   OpenMP threads inside each): every process makes each batch whole and trains on its share of
+   the rows, and the library sums every gradient over the processes (MPI_Allreduce) before it is
+   applied, so all hold the same weights; rank 0 alone prints, logs and writes checkpoints (on a
+   file system every node sees, for --resume, which any number of processes can continue).
+     mpicc -DTP_MPI -O3 -march=native -fopenmp -I. examples/train.c -o train-mpi -lm
+     mpirun -np 4 --map-by node ./train-mpi --threads 8 --arch mnist-lc --rule dtp --checkpoint run.ckpt */
 #define _POSIX_C_SOURCE 200809L
 #define TARGETPROP_IMPLEMENTATION
 #include "targetprop.h"
@@ -13,6 +21,15 @@
 #include "data.h"
 #include "run.h"
 #include "csvlog.h"
+#ifdef TP_MPI
+#include <mpi.h>
+#endif
+
+static int g_rank;   /* this process's place in a data-parallel run (-DTP_MPI), among g_ranks */
+#ifdef TP_MPI
+static int g_ranks = 1;
+static int mpi_sum(void *ctx, float *buf, size_t n);
+#endif
 
 enum { AFTER_PAPER, OWN_DECAY, OWN_ITERS };
 
@@ -754,6 +771,15 @@ static int open_net(const train_opts *o, tp_net *net, tp_dataset *train, tp_data
     }
     if (!load_data(o, net, train, test)) { tp_net_destroy(net); return 0; }
     ex_run_init(run, train, test, o->epochs, net->cfg.max_batch, o->max_batches, o->threads);
+#ifdef TP_MPI
+    run->rank = g_rank; run->ranks = g_ranks; run->sum = mpi_sum;
+    if (g_ranks > net->cfg.max_batch) {
+        fprintf(stderr, "train: %d processes share batches of %d rows: at least a row each is needed\n", g_ranks,
+                net->cfg.max_batch);
+        tp_net_destroy(net);
+        return 0;
+    }
+#endif
     run->augment = o->augment && (!strcmp(o->dataset, "cifar10") || !strncmp(o->dataset, "imagenet", 8));
     run->watch = 1;
     batches = ex_batches(train, run->batch, run->max_batches);
@@ -823,7 +849,7 @@ static int after_batch(void *ctx, tp_net *net, const ex_state *st)
     train_ctx *c = (train_ctx *)ctx;
     double now = ex_now(), rate, left;
     int w = 24, fill, feedback_only, epoch;
-    if (c->o->ckpt_every && st->batch % c->o->ckpt_every == 0 && !save(net, "--checkpoint", c->o->ckpt, st)) return c->failed = 1;
+    if (c->o->ckpt && c->o->ckpt_every && st->batch % c->o->ckpt_every == 0 && !save(net, "--checkpoint", c->o->ckpt, st)) return c->failed = 1;
     if (!c->bar) return 0;
     if (c->epoch_t == 0) { c->epoch_t = now; c->epoch_b = st->batch; return 0; } /* the epoch's first batch here */
     if (now - c->bar_t < 0.25) return 0;
@@ -978,7 +1004,7 @@ static int after_epoch(void *ctx, tp_net *net, const ex_progress *p)
 /* ---------------------------------------------------------------------------------------------
    Main */
 
-int main(int argc, char **argv)
+static int train_main(int argc, char **argv)
 {
     train_opts o;
     tp_net net;
@@ -990,6 +1016,7 @@ int main(int argc, char **argv)
     tp_result r;
     int code = parse_args(argc, argv, &o);
     if (code >= 0) return code;
+    if (g_rank > 0) { o.quiet = 1; o.log = o.ckpt = o.save = NULL; }   /* rank 0 speaks and writes for the run */
     if (!open_net(&o, &net, &train, &test, &run, &st)) return 1;
 
     memset(&c, 0, sizeof c);
@@ -1024,3 +1051,38 @@ int main(int argc, char **argv)
     tp_net_destroy(&net);
     return r == TP_OK ? 0 : r == TP_ERROR_DIVERGED ? 3 : 1;
 }
+
+#ifdef TP_MPI
+/* The processes' sum of buf, in place, in pieces MPI's int count holds. */
+static int mpi_sum(void *ctx, float *buf, size_t n)
+{
+    (void)ctx;
+    for (size_t at = 0; at < n;) {
+        int k = n - at > (size_t)1 << 30 ? 1 << 30 : (int)(n - at);
+        if (MPI_Allreduce(MPI_IN_PLACE, buf + at, k, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS) return 1;
+        at += (size_t)k;
+    }
+    return 0;
+}
+
+/* Every process runs train_main; a process that fails takes the job down (the others would wait for it
+   in a sum), with a non-zero status and rank 0's last checkpoint intact. */
+int main(int argc, char **argv)
+{
+    int provided = 0, code;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &g_ranks);
+    if (g_rank > 0 && !freopen("/dev/null", "w", stdout)) return 1;
+    code = train_main(argc, argv);
+    if (code != 0) {
+        fprintf(stderr, "train: process %d of %d stops the run (exit status %d)\n", g_rank, g_ranks, code);
+        fflush(stderr);
+        MPI_Abort(MPI_COMM_WORLD, code);
+    }
+    MPI_Finalize();
+    return 0;
+}
+#else
+int main(int argc, char **argv) { return train_main(argc, argv); }
+#endif

@@ -158,6 +158,10 @@ static int child(const char *label, int may_assert)
 #define FAILIF(cond, ...) do { if (cond) fail_(__VA_ARGS__); } while (0)
 
 /* An error, not TP_OK, with a sentence in buf (NULL: there is no buffer to look at). */
+/* A data-parallel sum over one process (nothing to add), and one that fails. */
+static int shard_sum(void *ctx, float *buf, size_t n) { (void)ctx; (void)buf; (void)n; return 0; }
+static int shard_fails(void *ctx, float *buf, size_t n) { (void)ctx; (void)buf; (void)n; return 3; }
+
 static void want_err(tp_result r, const char *buf)
 {
     FAILIF(r == TP_OK, "returned TP_OK");
@@ -326,6 +330,20 @@ static void part_a(void)
             }
     T("tp_diagnose/out-NULL") want_err(tp_diagnose(mk(TP_DTP, SPEC), X, Y, 2, NULL), N.error);
     T("tp_train_step/lr-1e38-diverges") { C.forward.lr = 1e38f; tp_net_create(&N, SPEC, &C); tp_train_step(&N, X, Y, 2, TP_PHASE_BOTH, NULL); }
+    T("tp_set_shard/net-NULL") want_err(tp_set_shard(NULL, shard_sum, NULL, 0, 2), NULL);
+    T("tp_set_shard/destroyed") want_err(tp_set_shard(mkd(), shard_sum, NULL, 0, 2), N.error);
+    T("tp_set_shard/row-negative") want_err(tp_set_shard(bp(), shard_sum, NULL, -1, 2), N.error);
+    T("tp_set_shard/row-past-batch") want_err(tp_set_shard(bp(), shard_sum, NULL, 2, 2), N.error);
+    T("tp_set_shard/batch-0") want_err(tp_set_shard(bp(), shard_sum, NULL, 0, 0), N.error);
+    T("tp_set_shard/sum-NULL-is-one-process") want_ok(tp_set_shard(bp(), NULL, NULL, -5, -5), N.error);
+    T("tp_train_step/shard-rows-beyond-batch") {   /* 2 rows from row 1 of a batch of 2 */
+        tp_set_shard(bp(), shard_sum, NULL, 1, 2);
+        want_err(tp_train_step(&N, X, Y, 2, TP_PHASE_BOTH, NULL), N.error);
+    }
+    T("tp_train_step/shard-sum-fails") {
+        tp_set_shard(mk(TP_DTP, SPEC), shard_fails, NULL, 0, 2);
+        want_err(tp_train_step(&N, X, Y, 2, TP_PHASE_BOTH, NULL), N.error);
+    }
     T("tp_schedule_phase/cfg-NULL") tp_schedule_phase(NULL, 3, NULL);
     static const long epochs[] = {LONG_MAX, LONG_MIN, -5};
     for (int i = 0; i < 6; i++)

@@ -13,7 +13,7 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 steps=("./$build/alloc-fail" "./$build/misuse" "./$build/collapse"
        "./$build/collapse --known=$COLLAPSED results/*.csv" "./$build/extra-rule" "tests/examples.sh $build"
-       "tests/kill-resume.sh $build/train" "tests/imagenet.sh $build" "./$build/fuzz-regress tests/fuzz/crashes tests/fuzz/corpus-min"
+       "tests/kill-resume.sh $build/train" "tests/imagenet.sh $build" "tests/mpi.sh $build" "./$build/fuzz-regress tests/fuzz/crashes tests/fuzz/corpus-min"
        "./$build/test" "tests/playground.sh $build")
 passed=0 failed=0 skipped=0 why=""
 for step in "${steps[@]}"; do
