@@ -24,9 +24,10 @@
    CONTENTS
      Declarations, part A, the core API: results, configuration (the optimisers and their
        schedules, tp_config_default, tp_config_paper, tp_config_layers), networks
-       (tp_net_create, tp_net_destroy), training (tp_train_step, tp_schedule_phase, tp_evaluate,
-       tp_predict, tp_diagnose), data (tp_load_idx, tp_load_cifar10, tp_load_records,
-       tp_dataset_batch, tp_dataset_channel_stats), checkpoints (tp_net_save, tp_net_load).
+       (tp_net_create, tp_net_destroy), training (tp_train_step, tp_set_shard for data
+       parallelism, tp_schedule_phase, tp_evaluate, tp_predict, tp_diagnose), data (tp_load_idx,
+       tp_load_cifar10, tp_load_records, tp_open_records, tp_dataset_batch,
+       tp_dataset_channel_stats), checkpoints (tp_net_save, tp_net_load).
      Declarations, part B, the building blocks: names and sizes, the rule table (tp_rule_desc)
        and the steps of a training step, the layer-kind table (tp_kind_desc) and the three
        kernels, tp_gemm, activations, random numbers.
