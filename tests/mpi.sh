@@ -31,6 +31,12 @@ common=(--data "$dir/mnist" --arch "28x28x1 lc5x5/4/s3 fc32 fc10" --batch 20 --t
 check "mpi-train: two processes learn as one (L-DRL: noise and feedback iterations), rank 0 alone logging" \
       '[ $st -eq 0 ] && [ "$(cut -d, -f1-5 "$dir/one.csv" | sed -E "s/([0-9]\.[0-9]{4})[0-9]*/\1/g")" = "$(cut -d, -f1-5 "$dir/two.csv" | sed -E "s/([0-9]\.[0-9]{4})[0-9]*/\1/g")" ]'
 
+./"$build"/train "${common[@]}" --rule sdtp --schedule alternating --epochs 2 --log "$dir/one-alt.csv" > /dev/null 2>&1
+"${mpi[@]}" -np 3 "$dir/train-mpi" "${common[@]}" --rule sdtp --schedule alternating --epochs 2 --log "$dir/three-alt.csv" \
+    > /dev/null 2>&1; st=$?
+check "mpi-train-alternating: three processes (6, 7 and 7 rows of 20) learn as one in the alternating schedule" \
+      '[ $st -eq 0 ] && [ "$(wc -l < "$dir/three-alt.csv")" -eq 5 ] && [ "$(cut -d, -f1-5,8 "$dir/one-alt.csv" | sed -E "s/([0-9]\.[0-9]{4})[0-9]*/\1/g")" = "$(cut -d, -f1-5,8 "$dir/three-alt.csv" | sed -E "s/([0-9]\.[0-9]{4})[0-9]*/\1/g")" ]'
+
 # a long enough run to kill: 30 epochs of 5 batches, checkpoints every 2 batches
 long=("${common[@]}" --rule dtp --epochs 30 --checkpoint-every 2)
 "${mpi[@]}" -np 2 "$dir/train-mpi" "${long[@]}" --log "$dir/ref.csv" --checkpoint "$dir/ref-run.ckpt" --save "$dir/ref.ckpt" \
