@@ -157,13 +157,19 @@ bench: $(BUILD)/bench
 # The browser playground (examples/playground/README.md): targetprop.h built for wasm32 by clang with
 # Debian's wasi-libc, and the page, into $(BUILD)/playground (open its index.html); the same training
 # loop natively, to time it.
+# Compiled, then linked without -O: clang's wasm32 driver runs whatever wasm-opt is on PATH when it
+# links with -O, and binaryen's (which comes with emscripten) rejects the SIMD it was not told of.
 WASM_CC    ?= clang
 WASM_FLAGS ?= --target=wasm32-wasi --sysroot=/usr -O2 -msimd128 -std=c99 -Wall -Wextra
+WASM_LINK  ?= --target=wasm32-wasi --sysroot=/usr
 PG          = $(BUILD)/playground
 playground: $(PG)/index.html $(PG)/playground.js $(PG)/targetprop-wasm.js $(BUILD)/playground-native
 
-$(PG)/targetprop.wasm: examples/playground/playground.c targetprop.h | $(PG)
-	$(WASM_CC) $(WASM_FLAGS) -mexec-model=reactor -Wl,-z,stack-size=1048576 -Wl,--strip-all -I. $< -o $@
+$(PG)/playground.o: examples/playground/playground.c targetprop.h | $(PG)
+	$(WASM_CC) $(WASM_FLAGS) -I. -c $< -o $@
+
+$(PG)/targetprop.wasm: $(PG)/playground.o
+	$(WASM_CC) $(WASM_LINK) -mexec-model=reactor -Wl,-z,stack-size=1048576 -Wl,--strip-all $< -o $@
 
 $(PG)/targetprop-wasm.js: $(PG)/targetprop.wasm
 	{ printf 'window.TP_WASM = "'; base64 -w0 $<; printf '";\n'; } > $@
