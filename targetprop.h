@@ -351,7 +351,8 @@ TPDEF tp_result tp_config_layers(tp_config *cfg, const char *spec_or_preset, tp_
 
 /* ---------------------------------------------------------------- networks ----------- */
 
-typedef enum tp_kind { TP_DENSE, TP_LOCAL, TP_CONV, TP_MAXPOOL } tp_kind;   /* "fc", "lc", "conv", "maxpool": see tp_kind_info */
+typedef enum tp_kind { TP_DENSE, TP_LOCAL, TP_CONV, TP_MAXPOOL, TP_AVGPOOL } tp_kind;   /* "fc", "lc", "conv", "maxpool",
+                                                                                          "avgpool": see tp_kind_info */
 
 /* One layer: a = A(W) x + b, h = act(a). The kinds differ only in the linear operator A(W);
    a max-pooling layer has no weights, and its A is the selection of each window's largest
@@ -438,8 +439,9 @@ typedef struct tp_net {
             convKxK/C[/sS] convolution: the same with one filter shared by every position
             maxpoolKxK[/sS] max-pooling: no weights, the input's channels, stride default K (its
                            transpose sends each error back to the input that won)
+            avgpoolKxK[/sS] average pooling, likewise (avgpool8x8 on an 8x8 input: global)
             each with an optional :tanh :relu :sigmoid :elu :linear (hidden default tanh,
-            max-pooling linear, last layer linear)
+            pooling linear, last layer linear)
      LOSS   softmax (default, cross-entropy) | mse (squared error)
    Tokens are separated by spaces or commas; "784-256x6-10" is short for "784 fc256x6 fc10".
    A net larger than the machine's physical memory (where POSIX sysconf tells it) is refused
@@ -720,14 +722,16 @@ enum {
     TP_KIND_SPATIAL = 1,       /* the token is KxK/C[/sS] over an image; without: N[xR] over a flat input */
     TP_KIND_LOCAL = 2,         /* a filter of its own per position (n_pos = out_h*out_w) */
     TP_KIND_CHANNEL_BIAS = 4,  /* one bias per channel (n_b = out_c); without: one per unit */
-    TP_KIND_POOL = 8           /* no weights, no bias, no feedback blocks; token KxK[/sS], the input's
-                                  channels, stride K by default (max-pooling) */
+    TP_KIND_POOL = 8,          /* no weights, no bias, no feedback blocks; token KxK[/sS], the input's
+                                  channels, stride K by default (max- and average pooling) */
+    TP_KIND_SWITCHES = 16      /* its forward records which input each output took (l->sw), which its
+                                  transpose reads (max-pooling) */
 };
 
 /* A layer kind, described once (HOW TO ADD A LAYER KIND, at the top): its spec token, its
    geometry, and the three kernels every rule is written with. */
 typedef struct tp_kind_desc {
-    const char *name;               /* the spec token's prefix: "fc", "lc", "conv", "maxpool" */
+    const char *name;               /* the spec token's prefix: "fc", "lc", "conv", "maxpool", "avgpool" */
     int flags;                      /* TP_KIND_SPATIAL | TP_KIND_LOCAL | TP_KIND_CHANNEL_BIAS | TP_KIND_POOL, or 0 */
     void (*forward)(const tp_layer *l, const float *w, const float *x, float *a, int batch, float *scratch);
     void (*transpose)(const tp_layer *l, const float *w, const float *d, float *x, int batch, float *scratch);
@@ -1962,6 +1966,62 @@ static void tp__pool_weight_grad(const tp_layer *l, const float *x, const float 
 
 static double tp__pool_scratch(const tp_layer *l, int batch) { (void)l; (void)batch; return 0.0; }
 
+/* Average pooling: the mean of each channel's K x K window (stride S) over the inputs the window
+   covers: "same" padding takes no part, so a window that hangs over the edge averages fewer.
+   A window as large as the input (avgpool8x8 on 8x8) is global average pooling. Linear, so its
+   transpose is exact: each output's d divided among its window's inputs. Rows in order, sums in
+   order: the same bits for any thread count. */
+static int tp__avgpool_window(const tp_layer *l, int oy, int ox, int *ylo, int *yhi, int *xlo, int *xhi)
+{
+    int y0 = oy * l->stride - l->pad, x0 = ox * l->stride - l->pad_l;
+    *ylo = TP__MAX(y0, 0); *yhi = TP__MIN(y0 + l->k, l->in_h);
+    *xlo = TP__MAX(x0, 0); *xhi = TP__MIN(x0 + l->k, l->in_w);
+    return (*yhi - *ylo) * (*xhi - *xlo);
+}
+
+static void tp__avgpool_forward(const tp_layer *l, const float *w, const float *x, float *a, int batch, float *scratch)
+{
+    int b, C = l->out_c;
+    (void)w; (void)scratch;
+    TP__OMP(parallel for schedule(static) if ((size_t)batch * l->n_out * l->k * l->k > TP__PAR_ARITH))
+    for (b = 0; b < batch; b++) {
+        const float *xb = x + (size_t)b * l->n_in;
+        for (int oy = 0; oy < l->out_h; oy++)
+            for (int ox = 0; ox < l->out_w; ox++) {
+                int ylo, yhi, xlo, xhi, n = tp__avgpool_window(l, oy, ox, &ylo, &yhi, &xlo, &xhi);
+                float *ao = a + (size_t)b * l->n_out + ((size_t)oy * l->out_w + ox) * C;
+                for (int c = 0; c < C; c++) ao[c] = 0.0f;
+                for (int iy = ylo; iy < yhi; iy++)
+                    for (int ix = xlo; ix < xhi; ix++) {
+                        const float *p = xb + (size_t)(iy * l->in_w + ix) * C;
+                        for (int c = 0; c < C; c++) ao[c] += p[c];
+                    }
+                for (int c = 0; c < C; c++) ao[c] /= (float)n;
+            }
+    }
+}
+
+static void tp__avgpool_transpose(const tp_layer *l, const float *w, const float *d, float *x, int batch, float *scratch)
+{
+    int b, C = l->out_c;
+    (void)w; (void)scratch;
+    TP__OMP(parallel for schedule(static) if ((size_t)batch * l->n_out * l->k * l->k > TP__PAR_ARITH))
+    for (b = 0; b < batch; b++) {   /* windows may overlap: each row's sums in order */
+        float *xb = x + (size_t)b * l->n_in;
+        memset(xb, 0, (size_t)l->n_in * sizeof(float));
+        for (int oy = 0; oy < l->out_h; oy++)
+            for (int ox = 0; ox < l->out_w; ox++) {
+                int ylo, yhi, xlo, xhi, n = tp__avgpool_window(l, oy, ox, &ylo, &yhi, &xlo, &xhi);
+                const float *dout = d + (size_t)b * l->n_out + ((size_t)oy * l->out_w + ox) * C;
+                for (int iy = ylo; iy < yhi; iy++)
+                    for (int ix = xlo; ix < xhi; ix++) {
+                        float *p = xb + (size_t)(iy * l->in_w + ix) * C;
+                        for (int c = 0; c < C; c++) p[c] += dout[c] / (float)n;
+                    }
+            }
+    }
+}
+
 static const tp_kind_desc tp__kinds[] = {   /* in enum tp_kind's order */
     {/* name        */ "fc",
      /* flags       */ 0,
@@ -1982,9 +2042,15 @@ static const tp_kind_desc tp__kinds[] = {   /* in enum tp_kind's order */
      /* weight_grad */ tp__conv_weight_grad,
      /* scratch     */ tp__im2col_scratch},
     {/* name        */ "maxpool",
-     /* flags       */ TP_KIND_SPATIAL | TP_KIND_POOL,
+     /* flags       */ TP_KIND_SPATIAL | TP_KIND_POOL | TP_KIND_SWITCHES,
      /* forward     */ tp__pool_forward,
      /* transpose   */ tp__pool_transpose,
+     /* weight_grad */ tp__pool_weight_grad,
+     /* scratch     */ tp__pool_scratch},
+    {/* name        */ "avgpool",
+     /* flags       */ TP_KIND_SPATIAL | TP_KIND_POOL,
+     /* forward     */ tp__avgpool_forward,
+     /* transpose   */ tp__avgpool_transpose,
      /* weight_grad */ tp__pool_weight_grad,
      /* scratch     */ tp__pool_scratch},
 };
@@ -1994,7 +2060,7 @@ TPDEF const tp_kind_desc *tp_kind_info(tp_kind k)
     return (unsigned)k < sizeof tp__kinds / sizeof tp__kinds[0] ? &tp__kinds[k] : NULL;
 }
 
-/* A layer without weights (max-pooling): no gradients, no feedback blocks, nothing for a rule to
+/* A layer without weights (pooling): no gradients, no feedback blocks, nothing for a rule to
    train; every rule and the inverses skip it here. */
 static int tp__weightless(const tp_layer *l) { return l->n_w == 0; }
 
@@ -2776,7 +2842,7 @@ static tp_result tp__plan(tp_net *net, const char *spec_or_preset, const tp_conf
         widest = TP__MAX(widest, ly->n_out);
         scratch = TP__MAX(scratch, tp__kinds[ly->kind].scratch(ly, B));
         nmem += 2.0 * B * ly->n_out;                           /* h[l], d[l] */
-        if ((tp__kinds[ly->kind].flags & TP_KIND_POOL)) nmem += (double)B * ly->n_out;   /* its switches, int32 */
+        if ((tp__kinds[ly->kind].flags & TP_KIND_SWITCHES)) nmem += (double)B * ly->n_out;   /* its switches, int32 */
     }
     nf += (double)net->layers[L - 1].n_in * n_aux;
     if ((r = tp__normal_spec(net)) != TP_OK) return r;
@@ -2975,7 +3041,7 @@ TPDEF tp_result tp_net_create(tp_net *net, const char *spec_or_preset, const tp_
             if (tp__carries(net, l, &rule->fixed)) tp__carve(net, ly, rule->fixed.shape, &f, NULL, &ly->fb, NULL);
             net->h[l] = m; m += (size_t)B * ly->n_out;
             net->d[l] = m; m += (size_t)B * ly->n_out;
-            if ((tp__kinds[ly->kind].flags & TP_KIND_POOL)) { ly->sw = (int32_t *)(void *)m; m += (size_t)B * ly->n_out; }   /* 4 bytes, as a float */
+            if ((tp__kinds[ly->kind].flags & TP_KIND_SWITCHES)) { ly->sw = (int32_t *)(void *)m; m += (size_t)B * ly->n_out; }   /* 4 bytes, as a float */
         }
         if (n_aux > 0) {
             net->wz = f; f += (size_t)net->layers[L - 1].n_in * n_aux;

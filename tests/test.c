@@ -806,6 +806,7 @@ static const char *const g_fd_specs[] = {
     "3x5x2 lc3x3/2:relu conv3x3/3/s2:sigmoid fc3:sigmoid mse", "2x9x2 conv4x4/3/s2 lc2x2/2 fc3",
     "6x6x1 lc3x3/2/s2 lc3x3/2/s2 fc3", "5x5x11 lc3x3/3/s2 fc3", "4x4x8 lc5x5/2 fc3",
     "6x6x2 conv3x3/3:elu maxpool2x2 fc4", "7x7x2 lc3x3/3 maxpool3x3/s2 conv3x3/2:elu maxpool2x2 fc3",
+    "6x6x2 conv3x3/3:elu avgpool2x2 fc4", "7x7x2 lc3x3/3 avgpool3x3/s2 conv3x3/2:relu avgpool4x4 fc3",
 };
 
 /* The learned feedback's gradient against finite differences of the loss it returns, on the
@@ -3516,6 +3517,76 @@ static void test_maxpool(void)
     tp_net_destroy(&net);
 }
 
+/* Average pooling: each output the mean of its window's inputs (those inside the image), the
+   transpose the exact adjoint, a window as large as the image a global average, every rule steps
+   on a net with it, and the normalised spec round-trips. */
+static void test_avgpool(void)
+{
+    static const char *const specs[] = {"6x6x3 avgpool2x2", "5x5x2 avgpool2x2", "7x7x2 avgpool3x3/s2", "5x6x3 avgpool3x3/s1",
+                                        "4x4x5 avgpool4x4", "8x8x4 avgpool8x8/s8"};
+    const int B = 2;
+    for (size_t s = 0; s < sizeof specs / sizeof specs[0]; s++) {
+        tp_config cfg = cfg_make(TP_BP, B);
+        tp_net net, again;
+        MAKE_NET(&net, specs[s], &cfg);
+        {
+            const tp_layer *l = &net.layers[0];
+            size_t nx = (size_t)B * l->n_in, na = (size_t)B * l->n_out;
+            float *x = falloc(nx), *a = falloc(na), *d = falloc(na), *xt = falloc(nx);
+            double lhs = 0, rhs = 0, mag = 0;
+            int bad = 0;
+            CHECK(l->kind == TP_AVGPOOL && l->n_w == 0 && l->n_b == 0 && !l->sw && l->act == TP_IDENTITY && l->out_c == l->in_c,
+                  "%s: kind %d, %lu weights, act %d", specs[s], (int)l->kind, (unsigned long)l->n_w, (int)l->act);
+            fill(x, nx, 1.0f); fill(d, na, 1.0f);
+            tp_layer_forward(l, NULL, x, a, B, NULL);
+            for (int b = 0; b < B; b++)   /* the plain mean over the window's inputs inside the image */
+                for (int oy = 0; oy < l->out_h; oy++)
+                    for (int ox = 0; ox < l->out_w; ox++)
+                        for (int c = 0; c < l->out_c; c++) {
+                            int y0 = oy * l->stride - l->pad, x0 = ox * l->stride - l->pad_l, n = 0;
+                            double m = 0;
+                            for (int iy = y0; iy < y0 + l->k; iy++)
+                                for (int ix = x0; ix < x0 + l->k; ix++)
+                                    if (iy >= 0 && iy < l->in_h && ix >= 0 && ix < l->in_w) {
+                                        m += x[(size_t)b * l->n_in + ((size_t)iy * l->in_w + ix) * l->in_c + c];
+                                        n++;
+                                    }
+                            bad += !h_close(a[(size_t)b * l->n_out + ((size_t)oy * l->out_w + ox) * l->out_c + c], m / n, 1e-6, 1e-6);
+                        }
+            CHECK(bad == 0, "%s: %d outputs differ from the window's mean", specs[s], bad);
+            tp_layer_transpose(l, NULL, d, xt, B, NULL);
+            for (size_t i = 0; i < na; i++) { lhs += (double)a[i] * d[i]; mag += fabs((double)a[i] * d[i]); }
+            for (size_t i = 0; i < nx; i++) { rhs += (double)x[i] * xt[i]; mag += fabs((double)x[i] * xt[i]); }
+            CHECK(mag > 0, "%s: all products zero", specs[s]);
+            CHECK_NEAR(lhs, rhs, 1e-6 * mag, 1e-6, "%s: <A x, d> vs <x, A^T d>", specs[s]);
+            if (l->k >= l->in_h && l->k >= l->in_w)
+                CHECK(l->out_h == 1 && l->out_w == 1, "%s: a global average pools to %dx%d", specs[s], l->out_h, l->out_w);
+            CHECK(tp_net_create(&again, net.spec, &cfg) == TP_OK && !strcmp(again.spec, net.spec), "%s: the normalised spec %s: %s",
+                  specs[s], net.spec, again.error);
+            tp_net_destroy(&again);
+            free(x); free(a); free(d); free(xt);
+        }
+        tp_net_destroy(&net);
+    }
+    for (int r = 0; r < tp_rule_count(); r++) {   /* every rule steps on a net with average pools */
+        tp_config c = cfg_make((tp_rule)r, 4);
+        tp_net net;
+        float x[4 * 8 * 8 * 2], y[4 * 3];
+        c.n_aux = 3;
+        if (tp_net_create(&net, "8x8x2 conv3x3/4:relu avgpool2x2 conv3x3/3:relu avgpool4x4 fc3", &c) != TP_OK) {
+            CHECK(0, "%s: %s", tp_rule_name((tp_rule)r), net.error);
+            continue;
+        }
+        rand_xy(&net, x, y, 4);
+        for (int s = 0; s < 3; s++)
+            CHECK(tp_train_step(&net, x, y, 4, TP_PHASE_BOTH, NULL) == TP_OK, "%s with average pools, step %d: %s",
+                  tp_rule_name((tp_rule)r), s, net.error);
+        CHECK(!net.layers[1].v && !net.layers[1].fb && !net.layers[3].v && !net.layers[3].fb, "%s: a pool carries feedback",
+              tp_rule_name((tp_rule)r));
+        tp_net_destroy(&net);
+    }
+}
+
 /* ================================================================ 19. misc ============ */
 
 /* The standard check value of CRC-32/IEEE, and continuation across pieces. */
@@ -3751,6 +3822,7 @@ int main(void)
     RUN(ldrl);
     RUN(schedule_interleaved);
     RUN(maxpool);
+    RUN(avgpool);
     RUN(augment);
 #ifdef TEST_POSIX
     RUN(augment_pad_exceeds_image);
