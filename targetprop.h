@@ -460,11 +460,13 @@ typedef struct tp_stats {
 } tp_stats;
 
 typedef struct tp_diag {
-    float angle[TP_MAX_LAYERS];     /* degrees between the rule's dW_l and the BP dW_l (-1: no weights) */
+    float angle[TP_MAX_LAYERS];     /* degrees between the rule's dW_l and the BP dW_l (-1: no weights;
+                                       NaN where either is zero: the angle is not defined) */
     float recon[TP_MAX_LAYERS];     /* ||g_l(f_l(h_{l-1})) - h_{l-1}||^2 / n_{l-1}, or -1 */
     float target[TP_MAX_LAYERS];    /* ||h_l - target_l||^2 / n_l of a TP rule's hidden layer, or -1 */
     float feedback[TP_MAX_LAYERS];  /* degrees between layer l's feedback matrix and W_l (FA's or sign
-                                       symmetry's B, KP's and WM's learned B, an inverse's V), or -1 */
+                                       symmetry's B, KP's and WM's learned B, an inverse's V), or -1;
+                                       NaN where either is zero */
 } tp_diag;
 
 /* Every call in this part checks what it is given and returns an error (the sentence in
@@ -4676,7 +4678,7 @@ static double tp__angle(const float *a, const float *b, size_t n)
 {
     double ab = 0, aa = 0, bb = 0, c;
     for (size_t i = 0; i < n; i++) { ab += (double)a[i] * b[i]; aa += (double)a[i] * a[i]; bb += (double)b[i] * b[i]; }
-    if (aa == 0.0 || bb == 0.0) return 90.0;
+    if (aa == 0.0 || bb == 0.0) return NAN;   /* no direction, no angle */
     c = ab / sqrt(aa * bb);
     c = c > 1.0 ? 1.0 : c < -1.0 ? -1.0 : c;
     return acos(c) * 57.29577951308232;

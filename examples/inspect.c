@@ -44,6 +44,7 @@ static double rms(const float *a, size_t n)
 static void cell(double v, int width)
 {
     if (v < 0) printf(" %*s", width, "-");
+    else if (isnan(v)) printf(" %*s", width, "undefined");   /* the angle of a zero gradient */
     else printf(" %*.4g", width, v);
 }
 

@@ -317,7 +317,8 @@ EX_FN void ex__polyline_points(FILE *out, const ex__axis *x, const ex__axis *y, 
     for (int i = 0, j; i < s->n; i = j) {
         double col = floor(ex__px(x, s->x[i]));
         int lo = i, hi = i, keep[4];
-        for (j = i + 1; j < s->n && floor(ex__px(x, s->x[j])) == col; j++) {
+        if (!isfinite(s->x[i]) || !isfinite(s->y[i])) { j = i + 1; continue; }   /* a value not defined: no point */
+        for (j = i + 1; j < s->n && isfinite(s->x[j]) && isfinite(s->y[j]) && floor(ex__px(x, s->x[j])) == col; j++) {
             if (ex__py(y, s->y[j]) > ex__py(y, s->y[hi])) hi = j;
             if (ex__py(y, s->y[j]) < ex__py(y, s->y[lo])) lo = j;
         }
@@ -387,7 +388,7 @@ EX_FN int ex_svg_lines(const char *path, const ex_chart *c, const ex_series *s, 
         ex__polyline_points(out, &x, &y, &s[i]);
         fprintf(out, "\"/>\n");
         for (int k = 0; s[i].markers && k < s[i].n; k++)
-            fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.5\" fill=\"%s\" stroke=\"none\"/>\n",
+            if (isfinite(s[i].x[k]) && isfinite(s[i].y[k])) fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.5\" fill=\"%s\" stroke=\"none\"/>\n",
                     ex__px(&x, s[i].x[k]), ex__py(&y, s[i].y[k]), color);
     }
     fprintf(out, "</g>\n");

@@ -123,13 +123,15 @@ static int load(series *s, int metric, const char *column, int hours)
             }
         }
         int rate = metric == TRAIN_ERROR || metric == BOTH;   /* the other column is an error rate too */
+        int undefined = col_other >= 0 && ex_word_is(v[col_other], "nan");   /* an angle of a zero gradient: no point */
         int bad = !ex_parse_num(v[col_test], &test) ? col_test
-                : col_other >= 0 && !ex_parse_num(v[col_other], &oth) ? col_other : -1;
+                : col_other >= 0 && !undefined && !ex_parse_num(v[col_other], &oth) ? col_other : -1;
         if (bad >= 0) {
             fail(path, lineno, "%s is \"%.30s\", expected a finite number", bad == col_test ? "test_error" : other, v[bad]);
             goto done;
         }
-        bad = !(test >= 0 && test <= 1) ? col_test : rate && !(oth >= 0 && oth <= 1) ? col_other : -1;
+        if (undefined) oth = NAN;
+        bad = !(test >= 0 && test <= 1) ? col_test : rate && !undefined && !(oth >= 0 && oth <= 1) ? col_other : -1;
         if (bad >= 0) {
             fail(path, lineno, "%s is \"%.30s\", expected an error rate from 0 to 1", bad == col_test ? "test_error" : other, v[bad]);
             goto done;

@@ -3691,6 +3691,20 @@ static void test_diagnose(void)
         free(x); free(y); free(gr); free(gbp);
         tp_net_destroy(&net);
     }
+    {   /* a zero gradient has no direction: its angle is not defined (NaN), not 90 degrees */
+        tp_config cfg = cfg_make(TP_BP, B);
+        tp_net net;
+        tp_diag dg;
+        float x[6 * 5], y[6 * 3];
+        MAKE_NET(&net, "5 fc4 fc3:sigmoid mse", &cfg);
+        fill(x, sizeof x / sizeof *x, 1.0f);
+        tp_forward(&net, x, B);
+        memcpy(y, net.out, sizeof y);   /* targets the net already meets: every gradient is zero */
+        CHECK(tp_diagnose(&net, x, y, B, &dg) == TP_OK, "tp_diagnose: %s", net.error);
+        for (int l = 0; l < net.n_layers; l++)
+            CHECK(isnan(dg.angle[l]), "layer %d: a zero gradient's angle is %g, expected NaN", l + 1, (double)dg.angle[l]);
+        tp_net_destroy(&net);
+    }
 }
 
 /* ================================================================ main ================= */

@@ -172,9 +172,10 @@ async function main() {
             `${r.first.loss.toFixed(4)} -> ${r.last.loss.toFixed(4)} in ${r.step} steps (${Math.round(r.step / (r.playMs / 1000))} steps/s)` +
             (r.error ? ', ' + r.error : ''));
       check(before !== after, `${name}: the decision regions changed`);
-      check(r.plotted.angle > 0 && r.lastDiag && r.lastDiag.angle.length === r.layers && r.lastDiag.angle.every(a => a >= 0 && a <= 180),
+      check(r.plotted.angle > 0 && r.lastDiag && r.lastDiag.angle.length === r.layers && r.lastDiag.angle.every(a => Number.isNaN(a) || (a >= 0 && a <= 180)),
             `${name}: the angle chart has points`, `${r.plotted.angle} points, last ${r.lastDiag ? r.lastDiag.angle.map(a => a.toFixed(1)).join(' ') : '-'} degrees`);
-      if (rule === 'bp') check(r.lastDiag.angle.every(a => a < 1), 'bp: its update is the BP gradient (angles ~0)');
+      if (rule === 'bp') check(r.lastDiag.angle.every(a => Number.isNaN(a) || a < 1),
+                               'bp: its update is the BP gradient (angles ~0, or none once the gradient is zero)');
       if (ri.inverses || ri.targets)
         check((!ri.inverses || r.plotted.recon > 0) && (!ri.targets || r.plotted.target > 0),
               `${name}: its ${[ri.inverses && 'reconstruction', ri.targets && 'target'].filter(Boolean).join(' and ')} charts have points`,

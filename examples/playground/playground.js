@@ -335,10 +335,11 @@ function drawCharts(side) {
   ], { title: 'training loss and error, all points (log)', log: true });
   const layerSeries = key => Array.from({ length: L }, (_, l) => ({
     label: 'layer ' + (l + 1), color: LAYER_COLORS[l % LAYER_COLORS.length],
-    pts: side.diag.map(d => [d.step, d[key][l]]).filter(p => key === 'angle' || p[1] >= 0),
+    /* NaN: an angle of a zero gradient, which has none; below 0: not measured for this rule */
+    pts: side.diag.map(d => [d.step, d[key][l]]).filter(p => Number.isFinite(p[1]) && p[1] >= 0),
   })).filter(s => s.pts.length);
   side.plotted.angle = lineChart(c('angle'), layerSeries('angle'),
-    { title: 'angle to the BP gradient (degrees)', ymin: 0, ymax: 120, ticks: [0, 45, 90] });
+    { title: 'angle to the BP gradient (degrees; none while a gradient is zero)', ymin: 0, ymax: 180, ticks: [0, 45, 90, 135, 180] });
   side.plotted.recon = lineChart(c('recon'), hasInverses(rule) ? layerSeries('recon') : [],
     { title: 'inverse reconstruction error (log)', log: true, note: hasInverses(rule) ? '' : `${rule} learns no inverses` });
   side.plotted.target = lineChart(c('target'), hasTargets(rule) ? layerSeries('target') : [],
