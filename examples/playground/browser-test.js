@@ -231,6 +231,32 @@ async function main() {
       const v = await b.eval("document.querySelector('[data-side=b] [data-k=sigma]').value");
       check(v === '0.33', 'and that link restores it', v);
     }
+    /* side by side, both rules start from one point: the same forward weights, the same loss */
+    {
+      const s = await b.eval(`(() => { const s = pg.decode(''); s.compare = true; s.a.rule = 'bp'; s.b.rule = 'fa';
+                              return pg.encode(s); })()`);
+      await b.eval(`pg.apply(${JSON.stringify(s)})`);
+      const [l, r] = await b.eval('pg.summary()');
+      check(l.first && r.first && l.first.loss === r.first.loss && l.first.err === r.first.err,
+            'bp beside fa: both start from the same forward weights', `loss at step 0: ${l.first.loss} and ${r.first.loss}`);
+      const [fa] = (await trainFor(b, 2, 200)).slice(1);
+      check(fa.plotted.feedback > 0 && fa.lastDiag.feedback.slice(0, -1).every(a => a >= 0 && a <= 180),
+            'fa: the feedback-to-W angle chart draws', `${fa.plotted.feedback} points, last ${fa.lastDiag.feedback.map(a => a.toFixed(1)).join(' ')} degrees`);
+    }
+
+    /* a value a control cannot take is refused with a message, and the setting stays */
+    {
+      const before = await b.eval('pg.setting.width');
+      await b.eval(`(() => { const e = document.getElementById('width'); e.value = '300'; e.dispatchEvent(new Event('change')); })()`);
+      const got = await b.eval(`({ width: pg.setting.width, shown: document.getElementById('width').value,
+                                  message: document.getElementById('message').textContent,
+                                  visible: !document.getElementById('message').classList.contains('hidden') })`);
+      check(got.width === before && got.shown === String(before) && got.visible && /width 300 is not taken: expected a whole number from 2 to 256/.test(got.message),
+            'an out-of-range width is refused with a message', got.message);
+      await b.eval(`(() => { const e = document.querySelector('[data-side=a] [data-k=lr]'); e.value = '20'; e.dispatchEvent(new Event('change')); })()`);
+      const lr = await b.eval(`({ lr: pg.setting.a.lr, message: document.getElementById('message').textContent })`);
+      check(lr.lr !== 20 && /learning rate 20 is not taken/.test(lr.message), 'a learning rate of 20 is refused with a message', lr.message);
+    }
     check(b.errors.length === 0, 'no script errors', b.errors.slice(0, 3).join(' | '));
   } catch (e) {
     check(false, 'the browser test ran to the end', e.stack || String(e));

@@ -40,7 +40,7 @@ typedef struct pg_run {
     double loss, errors, inv; /* sums since the last pg_stats */
     int steps;             /* steps in those sums */
     float stats[PG_STATS]; /* see pg_stats */
-    float diag[3 * TP_MAX_LAYERS];
+    float diag[4 * TP_MAX_LAYERS];
     float *grid;           /* (res*res, k) probabilities of pg_grid */
     int grid_cap;
     char error[320];       /* room for tp_result_string and net.error */
@@ -246,8 +246,10 @@ const float *PG_EXPORT(pg_stats)(pg_run *r)
 }
 
 /* tp_diagnose on a fixed minibatch (the first max_batch points, every class in it): per layer
-   l, [l] the angle in degrees between the rule's dW_l and BP's, [L + l] the inverse's
-   reconstruction error (-1 if none), [2L + l] the target distance (-1 if none). NULL on failure. */
+   l, [l] the angle in degrees between the rule's dW_l and BP's (NaN while either is zero),
+   [L + l] the inverse's reconstruction error (-1 if none), [2L + l] the target distance (-1 if
+   none), [3L + l] the angle between the layer's feedback matrix and W_l (-1 if none). NULL on
+   failure. */
 const float *PG_EXPORT(pg_diagnose)(pg_run *r)
 {
     tp_diag d;
@@ -261,8 +263,18 @@ const float *PG_EXPORT(pg_diagnose)(pg_run *r)
         r->diag[l] = d.angle[l];
         r->diag[L + l] = d.recon[l];
         r->diag[2 * L + l] = d.target[l];
+        r->diag[3 * L + l] = d.feedback[l];
     }
     return r->diag;
+}
+
+/* Gives dst the forward weights and biases of src where their nets are the same (one spec), so
+   two rules side by side start from one point: 1 if copied, else 0. */
+int PG_EXPORT(pg_copy_forward)(pg_run *dst, const pg_run *src)
+{
+    if (!dst || !src || dst->net.n_params != src->net.n_params || strcmp(dst->net.spec, src->net.spec) != 0) return 0;
+    memcpy(dst->net.params, src->net.params, sizeof(float) * dst->net.n_params);
+    return 1;
 }
 
 /* Class probabilities on a res x res grid over [lo, hi]^2, row by row from the top (y = hi):

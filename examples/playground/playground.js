@@ -17,7 +17,10 @@ const FRAME_WAIT_MS = 40;                             /* no animation frame for 
 const REFRESH_MS = 100;                               /* loss, regions and diagnostics this often while playing */
 const MAX_POINTS = 600;                               /* chart points kept per series */
 const CLASS_RGB = [[31, 95, 168], [214, 95, 30], [46, 140, 70], [150, 60, 160]];
-const LAYER_COLORS = ['#1f5fa8', '#d65f1e', '#2e8c46', '#9a3ca0', '#b8860b', '#17a2b8', '#c2185b', '#555'];
+/* a colour and a dash per layer: Okabe and Ito's colour-blind-safe eight, then two more, and four dashes */
+const LAYER_COLORS = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#f0e442', '#000000',
+                      '#8c564b', '#7f7f7f'];
+const LAYER_DASHES = [[], [6, 3], [2, 2], [8, 3, 2, 3]];
 
 /* ---------------------------------------------------------------- the module -------- */
 
@@ -127,7 +130,7 @@ class Side {
     this.created = !this.error;   /* the net exists (it may fail later: this.error) */
     this.grid = null;
     this.hist = [];           /* {step, loss, err, bloss, berr, inv} */
-    this.diag = [];           /* {step, angle[], recon[], target[]} */
+    this.diag = [];           /* {step, angle[], recon[], target[], feedback[]} */
     this.trainMs = 0;         /* time inside pg_train */
     this.playMs = 0;          /* wall time while playing */
     this.chunk = 1;           /* steps per pg_train call, adapted to about a millisecond */
@@ -194,11 +197,11 @@ class Side {
     if (!full || this.error) return;
     const L = this.layers, p = wasm.pg_diagnose(this.ptr);
     if (p) {
-      const d = floats(p, 3 * L);
+      const d = floats(p, 4 * L);
       const lastd = this.diag[this.diag.length - 1];
       if (!lastd || lastd.step !== st[0]) {
         this.diag.push({ step: st[0], angle: Array.from(d.subarray(0, L)), recon: Array.from(d.subarray(L, 2 * L)),
-                         target: Array.from(d.subarray(2 * L, 3 * L)) });
+                         target: Array.from(d.subarray(2 * L, 3 * L)), feedback: Array.from(d.subarray(3 * L, 4 * L)) });
         thin(this.diag);
       }
     } else {
@@ -261,66 +264,102 @@ function drawRegions(side) {
   }
 }
 
-/* A small line chart: series [{label, color, pts: [[x, y]...]}], opts {title, log, ymin, ymax, note}. */
+/* A small line chart: series [{label, color, dash, pts: [[x, y]...]}], opts {title, log, ymin, ymax, ticks,
+   note}. Points beyond a fixed axis are drawn at its edge with a triangle; the legend wraps below. */
+const CHART_FONT = '12px system-ui, "DejaVu Sans", sans-serif';
 function lineChart(cv, series, opts) {
-  const dpr = window.devicePixelRatio || 1, W = cv.clientWidth || 400, H = cv.clientHeight || 120;
-  if (cv.width !== Math.round(W * dpr)) { cv.width = Math.round(W * dpr); cv.height = Math.round(H * dpr); }
+  const dpr = window.devicePixelRatio || 1, W = cv.clientWidth || 400;
   const ctx = cv.getContext('2d');
+  ctx.font = CHART_FONT;
+  const l = 44, r = 8, t = 18, plotH = 104;
+  /* the legend's rows, laid out first: the canvas grows to hold them */
+  const rows = [];
+  let lx = l, row = 0;
+  for (const s of series) {
+    if (!s.label || !s.pts.length) continue;
+    const w = 26 + ctx.measureText(s.label).width + 12;
+    if (lx + w > W - r && lx > l) { lx = l; row++; }
+    rows.push({ s, x: lx, row });
+    lx += w;
+  }
+  const legendRows = rows.length ? row + 1 : 0, b = 20 + 16 * legendRows + 2, H = t + plotH + b;
+  if (cv.width !== Math.round(W * dpr) || cv.height !== Math.round(H * dpr)) {
+    cv.style.height = H + 'px';
+    cv.width = Math.round(W * dpr);
+    cv.height = Math.round(H * dpr);
+  }
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, W, H);
-  const l = 44, r = 8, t = 16, b = 16;
-  ctx.font = '10px system-ui, "DejaVu Sans", sans-serif';
+  ctx.font = CHART_FONT;
+  ctx.textAlign = 'left';
   ctx.fillStyle = '#222';
-  ctx.fillText(opts.title, l, 11);
+  ctx.fillText(opts.title, l, 13);
   let xmax = 1, ymin = opts.ymin, ymax = opts.ymax, n = 0;
-  const tr = v => opts.log ? Math.log10(Math.max(v, 1e-8)) : v;
+  const tr = v => opts.log ? Math.log10(Math.max(v, 1e-30)) : v;
   for (const s of series) for (const [x, y] of s.pts) {
-    if (!(y >= 0 || !opts.log) || !isFinite(y)) continue;
+    if (!isFinite(y) || (opts.log && !(y > 0))) continue;
     xmax = Math.max(xmax, x); n++;
     if (opts.ymin === undefined) ymin = ymin === undefined ? tr(y) : Math.min(ymin, tr(y));
     if (opts.ymax === undefined) ymax = ymax === undefined ? tr(y) : Math.max(ymax, tr(y));
   }
-  ctx.strokeStyle = '#ccc';
-  ctx.strokeRect(l, t, W - l - r, H - t - b);
+  const y1 = t + plotH;
+  ctx.strokeStyle = '#bbb';
+  ctx.strokeRect(l, t, W - l - r, plotH);
+  cv.setAttribute('aria-label', opts.title + (n ? '' : ': ' + (opts.note || 'no points yet')));
   if (!n) {
-    ctx.fillStyle = '#888';
-    ctx.fillText(opts.note || 'no points yet', l + 8, t + 20);
+    ctx.fillStyle = '#666';
+    ctx.fillText(opts.note || 'no points yet', l + 8, t + 22);
     return 0;
   }
   if (opts.log) { ymin = Math.floor(ymin); ymax = Math.max(Math.ceil(ymax), ymin + 1); }
   else if (ymax - ymin < 1e-9) { ymax = ymin + 1; }
-  const X = x => l + x / xmax * (W - l - r), Y = y => t + (1 - (tr(y) - ymin) / (ymax - ymin)) * (H - t - b);
-  ctx.fillStyle = '#666';
-  const ticks = opts.log ? Array.from({ length: ymax - ymin + 1 }, (_, i) => ymin + i).filter((_, i, a) => a.length < 6 || i % 2 === 0)
+  const X = x => l + x / xmax * (W - l - r), Y = y => t + (1 - (tr(y) - ymin) / (ymax - ymin)) * plotH;
+  ctx.fillStyle = '#444';
+  const span = ymax - ymin, every = opts.log ? Math.max(1, Math.ceil(span / 5)) : 1;
+  const ticks = opts.log ? Array.from({ length: span + 1 }, (_, i) => ymin + i).filter((_, i) => i % every === 0)
                          : (opts.ticks || [ymin, (ymin + ymax) / 2, ymax]);
-  for (const v of ticks) {
-    const py = t + (1 - (v - ymin) / (ymax - ymin)) * (H - t - b);
-    ctx.fillText(opts.log ? '1e' + v : String(+v.toFixed(2)), 2, py + 3);
+  ctx.textAlign = 'right';
+  for (const v of ticks) {   /* labels at the axis */
+    const py = t + (1 - (v - ymin) / (ymax - ymin)) * plotH;
+    ctx.fillText(opts.log ? '1e' + v : String(+v.toFixed(2)), l - 4, py + 4);
     ctx.strokeStyle = '#eee';
     ctx.beginPath(); ctx.moveTo(l + 1, py); ctx.lineTo(W - r - 1, py); ctx.stroke();
   }
-  const xlab = 'step ' + xmax;
-  ctx.fillText(xlab, W - r - ctx.measureText(xlab).width, H - 4);
-  let lx = l + 2;   /* the legend, along the bottom */
+  ctx.textAlign = 'right';
+  ctx.fillText('step ' + xmax, W - r, y1 + 14);
+  ctx.textAlign = 'left';
   for (const s of series) {
     ctx.strokeStyle = s.color;
+    ctx.fillStyle = s.color;
     ctx.lineWidth = 1.5;
     ctx.setLineDash(s.dash || []);
     ctx.beginPath();
     let started = false;
+    const beyond = [];
     for (const [x, y] of s.pts) {
-      if (!isFinite(y) || (opts.log && y < 0)) { started = false; continue; }
-      const py = Math.max(t, Math.min(H - b, Y(y)));
+      if (!isFinite(y) || (opts.log && !(y > 0))) { started = false; continue; }
+      const raw = Y(y), py = Math.max(t, Math.min(y1, raw));
+      if (raw < t - 0.5 || raw > y1 + 0.5) beyond.push([X(x), py, raw < t]);
       if (started) ctx.lineTo(X(x), py); else ctx.moveTo(X(x), py);
       started = true;
     }
     ctx.stroke();
     ctx.setLineDash([]);
-    if (s.label && lx < W - 140) {
-      ctx.fillStyle = s.color;
-      ctx.fillText(s.label, lx, H - 4);
-      lx += ctx.measureText(s.label).width + 10;
+    for (const [px, py, up] of beyond.slice(-1)) {   /* the latest point beyond the axis, marked */
+      ctx.beginPath();
+      ctx.moveTo(px - 4, up ? py + 6 : py - 6); ctx.lineTo(px + 4, up ? py + 6 : py - 6); ctx.lineTo(px, py);
+      ctx.closePath(); ctx.fill();
     }
+  }
+  for (const { s, x, row: k } of rows) {   /* the legend: each series' line, dash and name */
+    const py = y1 + 32 + 16 * k;   /* under the step count */
+    ctx.strokeStyle = s.color;
+    ctx.lineWidth = 2;
+    ctx.setLineDash(s.dash || []);
+    ctx.beginPath(); ctx.moveTo(x, py - 4); ctx.lineTo(x + 20, py - 4); ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = '#222';
+    ctx.fillText(s.label, x + 24, py);
   }
   return n;
 }
@@ -331,19 +370,25 @@ function drawCharts(side) {
   side.plotted = {};
   side.plotted.loss = lineChart(c('loss'), [
     { label: 'loss', color: '#222', pts: side.hist.map(h => [h.step, h.loss]) },
-    { label: 'error', color: '#d65f1e', pts: side.hist.map(h => [h.step, Math.max(h.err, 1e-4)]), dash: [4, 3] },
-  ], { title: 'training loss and error, all points (log)', log: true });
+    /* an error rate of 0 has no place on a log axis: no point, and the status line says 100% */
+    { label: 'error rate', color: '#d55e00', pts: side.hist.map(h => [h.step, h.err]).filter(p => p[1] > 0), dash: [4, 3] },
+  ], { title: 'training loss and error rate, all points (log)', log: true });
   const layerSeries = key => Array.from({ length: L }, (_, l) => ({
-    label: 'layer ' + (l + 1), color: LAYER_COLORS[l % LAYER_COLORS.length],
+    label: l === L - 1 ? `layer ${l + 1} (output)` : `layer ${l + 1}`,
+    color: LAYER_COLORS[l % LAYER_COLORS.length], dash: LAYER_DASHES[l % LAYER_DASHES.length],
     /* NaN: an angle of a zero gradient, which has none; below 0: not measured for this rule */
     pts: side.diag.map(d => [d.step, d[key][l]]).filter(p => Number.isFinite(p[1]) && p[1] >= 0),
   })).filter(s => s.pts.length);
   side.plotted.angle = lineChart(c('angle'), layerSeries('angle'),
-    { title: 'angle to the BP gradient (degrees; none while a gradient is zero)', ymin: 0, ymax: 180, ticks: [0, 45, 90, 135, 180] });
+    { title: 'angle to the BP gradient (degrees)', ymin: 0, ymax: 180, ticks: [0, 45, 90, 135, 180] });
   side.plotted.recon = lineChart(c('recon'), hasInverses(rule) ? layerSeries('recon') : [],
     { title: 'inverse reconstruction error (log)', log: true, note: hasInverses(rule) ? '' : `${rule} learns no inverses` });
   side.plotted.target = lineChart(c('target'), hasTargets(rule) ? layerSeries('target') : [],
     { title: 'target distance ||h - target||² (log)', log: true, note: hasTargets(rule) ? '' : `${rule} computes no targets` });
+  const fb = layerSeries('feedback');
+  side.plotted.feedback = lineChart(c('feedback'), fb,
+    { title: 'angle of the feedback to W (degrees)', ymin: 0, ymax: 180, ticks: [0, 45, 90, 135, 180],
+      note: `${rule} has no feedback matrix` });
 }
 
 function fmt(v, d) { return v < 0 || !isFinite(v) ? '-' : v.toFixed(d); }
@@ -383,14 +428,17 @@ function buildControls() {
     $('sides').appendChild(el);
     sides.push(new Side(k, el));
     el.querySelectorAll('[data-k]').forEach(inp => inp.addEventListener('change', () => {
-      setting[k][inp.dataset.k] = inp.type === 'number' ? Number(inp.value) : inp.value;
+      const v = checkInput(inp);
+      if (v === null) return;
+      setting[k][inp.dataset.k] = v;
       settingChanged();
     }));
   }
   for (const id of ['data', 'depth', 'width', 'act', 'batch', 'seed', 'compare'])
     $(id).addEventListener('change', () => {
-      const inp = $(id);
-      setting[id] = inp.type === 'checkbox' ? inp.checked : inp.type === 'number' ? Number(inp.value) : inp.value;
+      const inp = $(id), v = inp.type === 'checkbox' ? inp.checked : checkInput(inp);
+      if (v === null) return;
+      setting[id] = v;
       settingChanged();
     });
   $('play').addEventListener('click', () => setPlaying(!playing));
@@ -398,15 +446,56 @@ function buildControls() {
   $('reset').addEventListener('click', () => reset());
   $('link').addEventListener('click', () => {
     const url = location.href.replace(/#.*$/, '') + encode(setting);
-    if (navigator.clipboard) navigator.clipboard.writeText(url).catch(() => {});
-    $('link').textContent = 'link copied';
-    setTimeout(() => { $('link').textContent = 'copy link'; }, 1500);
+    const copied = ok => {
+      if (ok) {
+        $('link').textContent = 'link copied';
+        setTimeout(() => { $('link').textContent = 'copy link'; }, 1500);
+        return;
+      }
+      showMessage('This browser would not let the page copy the link; copy it from here:', url);
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(url).then(() => copied(true), () => copied(false));
+    else copied(false);
   });
   window.addEventListener('hashchange', () => {
     if (location.hash !== encode(setting)) { setting = decode(location.hash); showSetting(); reset(); }
   });
   $('version').textContent = 'targetprop.h ' + cstr(wasm.pg_version()) + '.';
 }
+
+/* A control's value if it is one the setting can take (a number control: a number within its
+   min and max, whole where its step is 1), else null, after a message saying what was expected;
+   the control then shows the setting's value again. */
+function checkInput(inp) {
+  if (inp.type !== 'number') return inp.value;
+  const v = Number(inp.value), lo = inp.min === '' ? -Infinity : Number(inp.min), hi = inp.max === '' ? Infinity : Number(inp.max);
+  const whole = inp.step === '1', name = inp.closest('label').firstChild.textContent.trim();
+  if (inp.value.trim() !== '' && isFinite(v) && v >= lo && v <= hi && (!whole || Number.isInteger(v))) {
+    hideMessage();
+    return v;
+  }
+  showMessage(`${name} ${inp.value.trim() === '' ? '(empty)' : inp.value} is not taken: expected ${whole ? 'a whole number' : 'a number'} ` +
+              `from ${lo} to ${hi}. It stays ${inp.dataset.k ? setting[inp.closest('.side').dataset.side][inp.dataset.k] : setting[inp.id]}.`);
+  showSetting();
+  return null;
+}
+
+function showMessage(text, link) {
+  const el = $('message');
+  el.textContent = text;
+  if (link) {
+    const box = document.createElement('input');
+    box.readOnly = true;
+    box.value = link;
+    box.setAttribute('aria-label', 'link to this setting');
+    el.appendChild(box);
+    box.focus();
+    box.select();
+  }
+  el.classList.remove('hidden');
+}
+
+function hideMessage() { $('message').classList.add('hidden'); $('message').textContent = ''; }
 
 /* Writes the setting into the controls, normalised (what decode kept is what shows). */
 function showSetting() {
@@ -432,9 +521,17 @@ function settingChanged() {
 
 function activeSides() { return setting.compare ? sides : sides.slice(0, 1); }
 
+/* New nets from the setting; side by side, the right starts from the left's forward weights
+   wherever the nets match, so the rules are compared from one starting point. */
 function reset() {
   for (const side of sides) side.destroy();
   for (const side of activeSides()) side.create(setting);
+  const [a, b] = activeSides();
+  if (b && a.ok && b.ok && wasm.pg_copy_forward(b.ptr, a.ptr)) {
+    b.hist = [];
+    b.diag = [];
+    b.refresh(true);
+  }
   render(true);
 }
 
@@ -529,7 +626,7 @@ window.pg = {
     return activeSides().map(s => ({
       rule: s.setting.rule, step: s.step, error: s.error, rate: s.rate, trainMs: s.trainMs, playMs: s.playMs,
       perfect: s.perfect, first: s.hist[0], last: s.hist[s.hist.length - 1], diagPoints: s.diag.length,
-      plotted: s.plotted, layers: s.layers,
+      plotted: s.plotted, layers: s.layers, message: $('message').textContent,
       lastDiag: s.diag[s.diag.length - 1],
     }));
   },
