@@ -163,6 +163,12 @@ async function main() {
       const s = await b.eval(`(() => { const s = pg.decode(''); s.compare = false; s.a.rule = ${JSON.stringify(rule)};
                               s.a.schedule = ${JSON.stringify(schedule)}; s.a.hybrid = ${hybrid}; return s; })()`);
       await b.eval(`pg.apply(pg.encode(${JSON.stringify(s)}))`);
+      const about = await b.eval(`(() => { const a = document.querySelector('.side:not(.hidden) .about');
+                                   return { text: a.textContent, svg: a.querySelectorAll('svg path[marker-end]').length }; })()`);
+      if (schedule === 'parallel' && !hybrid)
+        check(about.text.includes(info.find(i => i.name === rule).summary || '?') && /[12][0-9]{3}/.test(about.text) && about.svg > 0,
+              `${rule}: the page says what it does, who published it when, and draws its error's path`,
+              `${about.text.slice(0, 90)}... (${about.svg} arrows)`);
       const before = await b.eval('pg.regionsHash(0)');
       const [r] = await trainFor(b, SECONDS);
       const after = await b.eval('pg.regionsHash(0)');
@@ -242,6 +248,43 @@ async function main() {
       const [fa] = (await trainFor(b, 2, 200)).slice(1);
       check(fa.plotted.feedback > 0 && fa.lastDiag.feedback.slice(0, -1).every(a => a >= 0 && a <= 180),
             'fa: the feedback-to-W angle chart draws', `${fa.plotted.feedback} points, last ${fa.lastDiag.feedback.map(a => a.toFixed(1)).join(' ')} degrees`);
+    }
+
+    /* the layout: side by side at 1,024 px, one column at a phone's 390, no chart under 200 px wide,
+       and the charts redrawn at their new size */
+    for (const [w, cols] of [[1024, 2], [390, 1]]) {
+      await b.send('Emulation.setDeviceMetricsOverride', { width: w, height: 900, deviceScaleFactor: 1, mobile: w < 700 });
+      await sleep(300);
+      const got = await b.eval(`(() => {
+        const sides = [...document.querySelectorAll('.side:not(.hidden)')];
+        const charts = [...document.querySelectorAll('.side:not(.hidden) canvas')].map(c => c.getBoundingClientRect().width);
+        const drawn = [...document.querySelectorAll('.side:not(.hidden) canvas.chart')].every(c => Math.abs(c.width - c.clientWidth) <= 1);
+        return { tops: sides.map(e => Math.round(e.getBoundingClientRect().top)), narrowest: Math.min(...charts), drawn,
+                 overflow: document.documentElement.scrollWidth > window.innerWidth + 1 };
+      })()`);
+      if (w === 1024) {   /* the projector's view, beside the 1,400 px screenshot */
+        const png = await b.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: false });
+        fs.writeFileSync(shot.replace(/\.png$/, '-1024.png'), Buffer.from(png.data, 'base64'));
+      }
+      const columns = new Set(got.tops).size === 1 ? got.tops.length : 1;
+      check(columns === cols && got.narrowest >= 200 && got.drawn && !got.overflow,
+            `at ${w} px: ${cols === 2 ? 'two columns' : 'one column'}, every chart at least 200 px wide and redrawn, nothing wider than the page`,
+            `${columns} column(s), narrowest canvas ${Math.round(got.narrowest)} px, redrawn ${got.drawn}, overflow ${got.overflow}`);
+    }
+    await b.send('Emulation.setDeviceMetricsOverride', { width: 1400, height: 1000, deviceScaleFactor: 1, mobile: false });
+
+    /* every control's "?" shows what it does, by keyboard as by pointer */
+    {
+      const got = await b.eval(`(() => {
+        const btns = [...document.querySelectorAll('.side:not(.hidden) button.help, #controls button.help')];
+        const b0 = btns[0], note = document.getElementById(b0.getAttribute('aria-controls'));
+        b0.focus();
+        b0.click();
+        const shown = !note.classList.contains('hidden') && b0.getAttribute('aria-expanded') === 'true' && note.textContent.length > 10;
+        b0.click();
+        return { n: btns.length, shown, hidden: note.classList.contains('hidden') };
+      })()`);
+      check(got.n >= 8 && got.shown && got.hidden, 'each control has a "?" that shows and hides what it does', `${got.n} buttons`);
     }
 
     /* a value a control cannot take is refused with a message, and the setting stays */

@@ -22,6 +22,86 @@ const LAYER_COLORS = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d
                       '#8c564b', '#7f7f7f'];
 const LAYER_DASHES = [[], [6, 3], [2, 2], [8, 3, 2, 3]];
 
+/* What the page says of each rule, beside the library's one-line summary (tp_rule_info): its name
+   in words, who published it and when, its update in the README's notation, and the path its
+   error signal takes for the diagram: 'chain' back through each layer (by `via`), 'direct' from
+   the output error to every hidden layer, 'label' from the label itself, 'targets' down through
+   the inverses g. A rule added to the header and not here shows its summary alone. */
+const RULE_TEXT = {
+  bp: { words: 'backpropagation', who: 'Rumelhart, Hinton & Williams 1986', path: 'chain', via: 'Wᵀ',
+        eq: 'δ_{l-1} = (W_lᵀ δ_l) ⊙ σ′(a_{l-1}),  ΔW_l ∝ −δ_l h_{l-1}ᵀ' },
+  fa: { words: 'feedback alignment', who: 'Lillicrap, Cownden, Tweed & Akerman 2016', path: 'chain', via: 'B',
+        eq: 'δ_{l-1} = (B_l δ_l) ⊙ σ′(a_{l-1}), B_l fixed and random: W comes to align with B' },
+  dfa: { words: 'direct feedback alignment', who: 'Nøkland 2016', path: 'direct', via: 'D',
+         eq: 'δ_l = (D_l e) ⊙ σ′(a_l), e = o − y, D_l fixed and random' },
+  dtp: { words: 'difference target propagation', who: 'Lee, Zhang, Fischer & Bengio 2015', path: 'targets', via: 'g',
+         eq: 'ĥ_{L-1} = h_{L-1} − α ∂L/∂h_{L-1},  ĥ_l = h_l − g_{l+1}(h_{l+1}) + g_{l+1}(ĥ_{l+1});  each layer steps toward ĥ_l' },
+  sdtp: { words: 'simplified DTP', who: 'Bartunov, Santoro, Richards, Marris, Hinton & Lillicrap 2018', path: 'targets', via: 'g',
+          eq: 'ĥ_{L-1} = h_{L-1} − g_L(o) + g_L(y): no gradient at all, the top target from the output inverse' },
+  aosdtp: { words: 'augmented-output SDTP', who: 'Bartunov et al. 2018', path: 'targets', via: 'g',
+            eq: 'ĥ_{L-1} = h_{L-1} − g_L(o, z) + g_L(y, z), z = tanh(W_z h_{L-1}) fixed random auxiliary outputs' },
+  ss: { words: 'sign symmetry', who: 'Liao, Leibo & Poggio 2016', path: 'chain', via: 's·sign(W)ᵀ',
+        eq: 'δ_{l-1} = (s_l sign(W_l)ᵀ δ_l) ⊙ σ′(a_{l-1}): only the signs of W travel back' },
+  kp: { words: 'Kolen-Pollack', who: 'Akrout, Wilson, Humphreys, Lillicrap & Tweed 2019', path: 'chain', via: 'B',
+        eq: 'δ_{l-1} = (B_l δ_l) ⊙ σ′(a_{l-1}), ΔB_l = ΔW_lᵀ and both decay: B and Wᵀ converge' },
+  wm: { words: 'weight mirrors', who: 'Akrout, Wilson, Humphreys, Lillicrap & Tweed 2019', path: 'chain', via: 'B',
+        eq: 'BP through B_l, which fits E[ξ (W_l ξ)ᵀ] / σ² = W_lᵀ from noise ξ sent through the layer' },
+  drtp: { words: 'direct random target projection', who: 'Frenkel, Lefebvre & Bol 2021', path: 'label', via: 'D',
+          eq: 'δ_l = (D_l y) ⊙ σ′(a_l): the label in place of the error, no error signal reaches the hidden layers' },
+  fwdtp: { words: 'fixed-weight DTP', who: 'Shibuya, Inoue, Kawakami & Sato 2023', path: 'targets', via: 'g (fixed)',
+           eq: 'DTP with each inverse g_l left at its random start' },
+  ddtp: { words: 'direct DTP', who: 'Meulemans, Carzaniga, Suykens, Sacramento & Grewe 2020', path: 'direct', via: 'Q',
+          eq: 'ĥ_l = h_l − α Q_l e; Q_l learns to map output changes back to layer l from noise' },
+  dtpdrl: { words: 'DTP with the difference reconstruction loss', who: 'Meulemans et al. 2020', path: 'targets', via: 'g',
+            eq: 'ĥ_L = a_L − α e, then the difference chain; g_l learns to return σε through the whole chain' },
+  ldrl: { words: 'local difference reconstruction loss', who: 'Ernoult, Normandin, Moudgil et al. 2022', path: 'targets', via: 'G',
+          eq: 'G_l(h) = V_lᵀ σ(h) + c_l learns a local reconstruction from noise, several steps a batch; targets as DTP' },
+};
+
+/* What each control does, for a "?" beside it (keyboard and touch alike). */
+const HELP = {
+  data: 'the 2-D points to classify; 1024 of them, every class alike',
+  depth: 'hidden layers between the 2 inputs and the class outputs',
+  width: 'units in each hidden layer',
+  act: 'the hidden layers\' activation σ',
+  batch: 'points per training step; an epoch is 1024 / batch steps',
+  seed: 'the random start: weights, feedback, shuffles, noise; the same seed gives the same run',
+  lr: 'the forward weights\' learning rate (Adam)',
+  schedule: 'parallel: forward weights and feedback train every step; alternating: whole epochs of each in turn',
+  ilr: 'the learning rate of the learned feedback (the inverses g, Q or V)',
+  alpha: 'DTP\'s step at the top: ĥ_{L-1} = h_{L-1} − α ∂L/∂h_{L-1}',
+  sigma: 'the noise the learned feedback trains from: h + σε',
+  hybrid: 'β mixes BP into the targets below the top: β = 1 is backprop, 0 pure target propagation',
+  aux: 'AO-SDTP\'s fixed random auxiliary outputs z that widen the output its inverse reads',
+  decay: 'Kolen-Pollack\'s weight decay, which both W and B take, so B forgets its start',
+};
+
+/* A small picture of the net (input, hidden layers, output) with the path of the rule's error
+   signal in colour: an SVG string. */
+function ruleDiagram(rule, hidden) {
+  const t = RULE_TEXT[rule] || {}, n = Math.min(hidden, 6) + 2, W = 300, H = 64, gap = (W - 40) / (n - 1);
+  const X = i => 20 + i * gap, yF = 18, yB = 50, col = '#d55e00';
+  let svg = `<svg class="diagram" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="the path of ${escapeHtml(rule)}'s error signal: ${escapeHtml(t.path || 'unknown')}">`;
+  svg += '<defs><marker id="arr-' + rule + '" viewBox="0 0 6 6" refX="5" refY="3" markerWidth="5" markerHeight="5" orient="auto">' +
+         `<path d="M0,0 L6,3 L0,6 z" fill="${col}"/></marker></defs>`;
+  for (let i = 0; i < n; i++) {
+    const name = i === 0 ? 'x' : i === n - 1 ? 'o' : 'h' + i;
+    svg += `<rect x="${X(i) - 11}" y="${yF - 9}" width="22" height="18" rx="3" fill="#fff" stroke="#888"/>` +
+           `<text x="${X(i)}" y="${yF + 4}" text-anchor="middle" font-size="11">${name}</text>`;
+    if (i > 0) svg += `<line x1="${X(i - 1) + 11}" y1="${yF}" x2="${X(i) - 11}" y2="${yF}" stroke="#aaa"/>`;
+  }
+  const arrow = (x1, x2, label, curve) => {
+    const mid = (x1 + x2) / 2, cy = curve ? yB + 10 : yB;
+    return `<path d="M${x1},${yF + 9} Q${mid},${cy + 4} ${x2},${yF + 9}" fill="none" stroke="${col}" stroke-width="1.5" marker-end="url(#arr-${rule})"/>` +
+           (label ? `<text x="${mid}" y="${cy}" text-anchor="middle" font-size="10" fill="${col}">${escapeHtml(label)}</text>` : '');
+  };
+  if (t.path === 'chain' || t.path === 'targets')
+    for (let i = n - 1; i > 1; i--) svg += arrow(X(i) - 4, X(i - 1) + 4, i === n - 1 || n < 6 ? t.via : '', false);
+  else if (t.path === 'direct' || t.path === 'label')
+    for (let i = 1; i < n - 1; i++) svg += arrow(X(n - 1) - 4, X(i) + 4, i === 1 ? t.via + (t.path === 'label' ? ' y' : ' e') : '', true);
+  return svg + '</svg>';
+}
+
 /* ---------------------------------------------------------------- the module -------- */
 
 let wasm = null, RULES = [], RULE_INFO = {};   /* names; name -> {summary, flags} (pg_rule_flags) */
@@ -293,7 +373,7 @@ function lineChart(cv, series, opts) {
   ctx.font = CHART_FONT;
   ctx.textAlign = 'left';
   ctx.fillStyle = '#222';
-  ctx.fillText(opts.title, l, 13);
+  ctx.fillText(opts.title, 2, 13);
   let xmax = 1, ymin = opts.ymin, ymax = opts.ymax, n = 0;
   const tr = v => opts.log ? Math.log10(Math.max(v, 1e-30)) : v;
   for (const s of series) for (const [x, y] of s.pts) {
@@ -441,6 +521,7 @@ function buildControls() {
       setting[id] = v;
       settingChanged();
     });
+  document.querySelectorAll('#controls label, .side label').forEach(addHelp);
   $('play').addEventListener('click', () => setPlaying(!playing));
   $('step').addEventListener('click', () => { setPlaying(false); stepOnce(1); });
   $('reset').addEventListener('click', () => reset());
@@ -469,7 +550,7 @@ function buildControls() {
 function checkInput(inp) {
   if (inp.type !== 'number') return inp.value;
   const v = Number(inp.value), lo = inp.min === '' ? -Infinity : Number(inp.min), hi = inp.max === '' ? Infinity : Number(inp.max);
-  const whole = inp.step === '1', name = inp.closest('label').firstChild.textContent.trim();
+  const label = inp.closest('label'), whole = inp.step === '1', name = label.dataset.name || label.firstChild.textContent.trim();
   if (inp.value.trim() !== '' && isFinite(v) && v >= lo && v <= hi && (!whole || Number.isInteger(v))) {
     hideMessage();
     return v;
@@ -497,6 +578,33 @@ function showMessage(text, link) {
 
 function hideMessage() { $('message').classList.add('hidden'); $('message').textContent = ''; }
 
+/* A "?" button after a control's name that shows (and hides) what the control does. */
+function addHelp(label) {
+  const inp = label.querySelector('input, select'), key = inp && (inp.dataset.k || inp.id), text = HELP[key];
+  if (!text) return;
+  const name = label.firstChild.textContent.trim(), btn = document.createElement('button'), note = document.createElement('span');
+  btn.type = 'button';
+  btn.className = 'help';
+  btn.textContent = '?';
+  btn.setAttribute('aria-label', 'what ' + name + ' does');
+  btn.setAttribute('aria-expanded', 'false');
+  note.className = 'helptext hidden';
+  note.textContent = text;
+  note.id = 'help-' + key + '-' + Math.random().toString(36).slice(2, 8);
+  btn.setAttribute('aria-controls', note.id);
+  btn.addEventListener('click', e => {
+    e.preventDefault();
+    const open = note.classList.toggle('hidden') === false;
+    btn.setAttribute('aria-expanded', String(open));
+  });
+  const head = document.createElement('span');   /* the name and its "?" on one line */
+  head.textContent = name;
+  head.appendChild(btn);
+  label.dataset.name = name;
+  label.replaceChild(head, label.firstChild);
+  label.appendChild(note);
+}
+
 /* Writes the setting into the controls, normalised (what decode kept is what shows). */
 function showSetting() {
   for (const id of ['data', 'depth', 'width', 'act', 'batch', 'seed']) $(id).value = setting[id];
@@ -505,8 +613,12 @@ function showSetting() {
     const d = setting[side.key], rule = d.rule, el = side.el;
     el.querySelectorAll('[data-k]').forEach(inp => { inp.value = d[inp.dataset.k]; });
     el.querySelectorAll('[data-show]').forEach(lab => lab.classList.toggle('hidden', !has(rule, lab.dataset.show)));
-    el.querySelector('h2').textContent = (!setting.compare ? '' : side.key === 'a' ? 'left: ' : 'right: ') + rule;
-    el.querySelector('h2').title = RULE_INFO[rule]?.summary || '';
+    el.querySelector('h2').textContent = (!setting.compare ? '' : side.key === 'a' ? 'left: ' : 'right: ') + rule +
+      (RULE_TEXT[rule] ? ' (' + RULE_TEXT[rule].words + ')' : '');
+    const t = RULE_TEXT[rule];
+    el.querySelector('.about').innerHTML =
+      (t ? `<b>${escapeHtml(t.words)}</b>, ${escapeHtml(t.who)}. ` : '') + escapeHtml(RULE_INFO[rule]?.summary || '') +
+      (t ? `<br><code>${escapeHtml(t.eq)}</code>` : '') + ruleDiagram(rule, setting.depth);
   }
   sides[1].el.classList.toggle('hidden', !setting.compare);
 }
@@ -610,6 +722,12 @@ async function main() {
   showSetting();
   history.replaceState(null, '', encode(setting));
   reset();
+  let resizing = false;   /* the charts are drawn at their size: again after a resize, once a frame */
+  window.addEventListener('resize', () => {
+    if (resizing) return;
+    resizing = true;
+    requestAnimationFrame(() => { resizing = false; render(true); });
+  });
   requestAnimationFrame(frame);
   window.pg.ready = true;
 }
@@ -618,7 +736,7 @@ async function main() {
 window.pg = {
   ready: false, encode, decode,
   get setting() { return setting; },
-  get rules() { return RULES.map(r => ({ name: r, ...Object.fromEntries(Object.keys(FLAGS).map(f => [f, has(r, f)])) })); },
+  get rules() { return RULES.map(r => ({ name: r, summary: RULE_INFO[r].summary, ...Object.fromEntries(Object.keys(FLAGS).map(f => [f, has(r, f)])) })); },
   get sides() { return activeSides(); },
   play: () => setPlaying(true), pause: () => setPlaying(false), reset, step: stepOnce,
   apply(hash) { setting = decode(hash); history.replaceState(null, '', encode(setting)); showSetting(); reset(); },
