@@ -273,6 +273,24 @@ async function main() {
     }
     await b.send('Emulation.setDeviceMetricsOverride', { width: 1400, height: 1000, deviceScaleFactor: 1, mobile: false });
 
+    /* each lesson's link loads its setting and trains */
+    {
+      const lessons = await b.eval('pg.lessons()');
+      check(lessons.length >= 5, 'the page offers five lessons or more', lessons.map(l => l.id).join(' '));
+      for (const lesson of lessons) {
+        await b.eval(`document.querySelector('a[data-lesson=${lesson.id}]').click()`);
+        await sleep(200);
+        const hash = await b.eval('location.hash');
+        const rs = await trainFor(b, 1, 100);
+        check(hash === lesson.hash && rs.every(r => !r.error && r.step >= 100 && r.last.loss < r.first.loss),
+              `lesson "${lesson.title}": its link loads and trains`, rs.map(r => `${r.rule} ${r.first.loss.toFixed(3)} -> ${r.last.loss.toFixed(3)}`).join(', '));
+        const mean = a => a ? (a.filter(v => v >= 0).reduce((x, y) => x + y, 0) / a.filter(v => v >= 0).length).toFixed(1) : '-';
+        console.log(`     lesson ${lesson.id}: ` + rs.map(r => `${r.rule}: step ${r.step}, error ${(100 * r.last.err).toFixed(1)}%, ` +
+                    `angles to BP ${r.lastDiag ? r.lastDiag.angle.map(v => v.toFixed(0)).join('/') : '-'}, ` +
+                    `first ${r.diag0 ? r.diag0.map(v => v.toFixed(0)).join('/') : '-'}, feedback to W ${mean(r.lastDiag && r.lastDiag.feedback)}`).join('; '));
+      }
+    }
+
     /* every control's "?" shows what it does, by keyboard as by pointer */
     {
       const got = await b.eval(`(() => {

@@ -58,6 +58,61 @@ const RULE_TEXT = {
           eq: 'G_l(h) = V_lᵀ σ(h) + c_l learns a local reconstruction from noise, several steps a batch; targets as DTP' },
 };
 
+/* Lessons: a setting (changes to the defaults) and what to watch in it. */
+const LESSONS = [
+  { id: 'alignment', title: 'Feedback alignment: W comes to agree with B',
+    set: { compare: false, a: { rule: 'fa' } },
+    text: 'FA sends errors back through fixed random matrices B instead of Wᵀ. Watch the bottom chart: the angle ' +
+          'between each layer\'s B and its W starts near 90° (unrelated) and falls as W learns to align with B, and ' +
+          'with it the angle to the BP gradient.' },
+  { id: 'signs', title: 'Sign symmetry: the signs of W are enough',
+    set: { compare: true, a: { rule: 'ss' }, b: { rule: 'fa' } },
+    text: 'Sign symmetry sends errors back through sign(W)ᵀ, FA through a fixed random B. Both learn the spirals; ' +
+          'compare their angles to the BP gradient: with the signs of W, sign symmetry\'s stay far below FA\'s, ' +
+          'which must wait for W to align with B.' },
+  { id: 'deep-dtp', title: 'SDTP against DTP on a deeper net',
+    set: { depth: 6, width: 48, compare: true, a: { rule: 'dtp' }, b: { rule: 'sdtp' } },
+    text: 'Six hidden layers. DTP starts its targets from a gradient step at the top; SDTP uses no gradient at all, ' +
+          'only the output inverse. Watch how the target distance and the angle to BP change with depth, and which ' +
+          'side reaches 100% first.' },
+  { id: 'hybrid', title: 'What the hybrid beta does',
+    set: { compare: true, a: { rule: 'sdtp', hybrid: 0 }, b: { rule: 'sdtp', hybrid: 0.5 } },
+    text: 'The same rule twice; on the right half of each hidden target comes from backprop (β = 0.5). The angles ' +
+          'to the BP gradient fall on the right: the paper\'s hybrid shows how far targets are from gradients.' },
+  { id: 'drtp', title: 'DRTP: learning with no error signal',
+    set: { data: 'circles', compare: true, a: { rule: 'drtp' }, b: { rule: 'bp' } },
+    text: 'DRTP projects the label itself, not the error, onto each hidden layer through fixed random matrices, so ' +
+          'nothing about the output\'s mistakes reaches them. It still learns to classify most points, more slowly ' +
+          'than BP beside it; its angles to BP stay far from 0, the first layer\'s near or past 90°.' },
+  { id: 'ldrl', title: 'L-DRL\'s feedback learns toward backprop',
+    set: { compare: true, a: { rule: 'ldrl' }, b: { rule: 'dtp' } },
+    text: 'L-DRL trains its feedback several steps a batch to reconstruct differences locally; DTP trains its inverses ' +
+          'once. Compare the angle charts: within a few hundred steps L-DRL\'s updates come within a few degrees of ' +
+          'BP\'s, where DTP\'s stay near 60°; each of its steps costs more.' },
+];
+
+/* A lesson's link: the defaults with its changes. */
+function lessonHash(lesson) {
+  const s = decode('');
+  for (const [k, v] of Object.entries(lesson.set)) {
+    if (k === 'a' || k === 'b') Object.assign(s[k], v); else s[k] = v;
+  }
+  return encode(s);
+}
+
+function buildLessons() {
+  const list = $('lessons');
+  for (const lesson of LESSONS) {
+    const li = document.createElement('li'), a = document.createElement('a'), p = document.createElement('p');
+    a.href = lessonHash(lesson);
+    a.textContent = lesson.title;
+    a.dataset.lesson = lesson.id;
+    p.textContent = lesson.text;
+    li.append(a, p);
+    list.appendChild(li);
+  }
+}
+
 /* What each control does, for a "?" beside it (keyboard and touch alike). */
 const HELP = {
   data: 'the 2-D points to classify; 1024 of them, every class alike',
@@ -522,6 +577,7 @@ function buildControls() {
       settingChanged();
     });
   document.querySelectorAll('#controls label, .side label').forEach(addHelp);
+  buildLessons();
   $('play').addEventListener('click', () => setPlaying(!playing));
   $('step').addEventListener('click', () => { setPlaying(false); stepOnce(1); });
   $('reset').addEventListener('click', () => reset());
@@ -734,7 +790,7 @@ async function main() {
 
 /* What tests/playground.sh drives. */
 window.pg = {
-  ready: false, encode, decode,
+  ready: false, encode, decode, lessons: () => LESSONS.map(l => ({ id: l.id, title: l.title, hash: lessonHash(l) })),
   get setting() { return setting; },
   get rules() { return RULES.map(r => ({ name: r, summary: RULE_INFO[r].summary, ...Object.fromEntries(Object.keys(FLAGS).map(f => [f, has(r, f)])) })); },
   get sides() { return activeSides(); },
@@ -745,7 +801,7 @@ window.pg = {
       rule: s.setting.rule, step: s.step, error: s.error, rate: s.rate, trainMs: s.trainMs, playMs: s.playMs,
       perfect: s.perfect, first: s.hist[0], last: s.hist[s.hist.length - 1], diagPoints: s.diag.length,
       plotted: s.plotted, layers: s.layers, message: $('message').textContent,
-      lastDiag: s.diag[s.diag.length - 1],
+      lastDiag: s.diag[s.diag.length - 1], diag0: s.diag[0] && s.diag[0].angle,
     }));
   },
   regionsHash(i) {   /* a checksum of a side's decision-region canvas */
