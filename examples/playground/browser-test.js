@@ -216,7 +216,7 @@ async function main() {
        control lands in the link */
     {
       const s = {
-        data: 'moons', depth: 2, width: 24, act: 'relu', batch: 32, seed: 5, compare: true,
+        data: 'moons', noise: 0.1, depth: 2, width: 24, act: 'relu', batch: 32, seed: 5, compare: true,
         a: { rule: 'fa', schedule: 'alternating', lr: 0.01, ilr: 0.002, alpha: 0.05, sigma: 0.2, hybrid: 0.25, aux: 16, decay: 0.001 },
         b: { rule: 'aosdtp', schedule: 'alternating', lr: 0.0005, ilr: 0.004, alpha: 0.3, sigma: 0.15, hybrid: 0.5, aux: 32, decay: 0.002 },
       };
@@ -272,6 +272,28 @@ async function main() {
             `${columns} column(s), narrowest canvas ${Math.round(got.narrowest)} px, redrawn ${got.drawn}, overflow ${got.overflow}`);
     }
     await b.send('Emulation.setDeviceMetricsOverride', { width: 1400, height: 1000, deviceScaleFactor: 1, mobile: false });
+
+    /* the harder problems, noise, the held-out split, the slow speed and the summary row */
+    for (const data of ['spirals6', 'checker']) {
+      await b.eval(`pg.apply(pg.encode(Object.assign(pg.decode(''), { data: '${data}', noise: 0.05, compare: false })))`);
+      const [r] = await trainFor(b, 2, 300);
+      const got = await b.eval(`({ k: pg.sides[0].k, summary: document.querySelector('.side .summary').textContent,
+                                   status: document.querySelector('.side .status').textContent })`);
+      check(!r.error && r.last.loss < r.first.loss && r.last.tloss > 0 && r.last.terr >= 0 && r.plotted.loss > 0 &&
+            got.k === (data === 'spirals6' ? 6 : 2) && /held-out error/.test(got.summary) && /held out/.test(got.status),
+            `${data} with noise 0.05: trains, with a held-out split plotted and a summary row`,
+            `${got.k} classes, loss ${r.first.loss.toFixed(3)} -> ${r.last.loss.toFixed(3)}, held-out error ${(100 * r.last.terr).toFixed(1)}%; ${got.summary}`);
+    }
+    {
+      await b.eval(`pg.apply(pg.encode(Object.assign(pg.decode(''), { compare: false })))`);
+      await b.eval(`(() => { const e = document.getElementById('speed-mode'); e.value = 'slow'; e.dispatchEvent(new Event('change')); })()`);
+      await b.eval('pg.play()');
+      await sleep(1000);
+      await b.eval('pg.pause()');
+      const [r] = await b.eval('pg.summary()');
+      await b.eval(`document.getElementById('speed-mode').value = 'full'`);
+      check(r.step > 0 && r.step <= 120, 'the slow speed takes a step a frame', `${r.step} steps in about a second`);
+    }
 
     /* each lesson's link loads its setting and trains */
     {

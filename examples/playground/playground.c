@@ -25,14 +25,16 @@
 #define PG_EXPORT(name) name
 #endif
 
-enum { PG_SPIRALS, PG_XOR, PG_CIRCLES, PG_MOONS, PG_N_DATA };
-#define PG_N 1024          /* points in every data set; a quarter on each spiral */
+enum { PG_SPIRALS, PG_XOR, PG_CIRCLES, PG_MOONS, PG_SPIRALS6, PG_CHECKER, PG_N_DATA };
+#define PG_N 1024          /* training points in every data set (a quarter on each spiral), and as many held out */
+#define PG_MAX_K 6         /* classes at most (the six spirals) */
 #define PG_STATS 12        /* floats of pg_stats */
 
 typedef struct pg_run {
     tp_net net;
-    int n, k;              /* points, classes */
+    int n, k;              /* training points, classes */
     float *x, *y;          /* (n, 2) points, (n, k) one-hot labels */
+    float *tx, *ty;        /* the held-out test split: n more points from the same distribution */
     int *order, pos;       /* this epoch's shuffled order, next place in it */
     int batch;             /* minibatch */
     long epoch;            /* epochs begun (the current one is epoch - 1 for tp_schedule_phase) */
@@ -48,21 +50,25 @@ typedef struct pg_run {
 
 /* ------------------------------------------------------------------------ data ------- */
 
-/* The four data sets, each PG_N points in about [-1.3, 1.3]^2, drawn from a fixed seed so
-   every run (and both sides of the page) sees the same points. The spirals are exactly
-   examples/minimal.c's. */
-static int pg_make_data(int which, float *x, float *y, int n)
+/* The data sets, n points each in about [-1.3, 1.3]^2, drawn from a fixed seed so every run
+   (and both sides of the page) sees the same points: the four spirals (exactly
+   examples/minimal.c's), XOR, circles, two moons, and two harder ones: six spirals, and a
+   4 x 4 checkerboard where depth matters. `test` draws the held-out split: other points of the
+   same distribution (the spirals' arms sampled half a step along). Then every point moves by
+   noise * N(0, 1) from a stream of its own, so noise 0 leaves the points as they were. */
+static int pg_make_data(int which, float *x, float *y, int n, int test, float noise)
 {
-    tp_rng rng;
-    int k = which == PG_SPIRALS ? 4 : 2;
-    tp_rng_seed(&rng, 7);
+    tp_rng rng, jitter;
+    int k = which == PG_SPIRALS ? 4 : which == PG_SPIRALS6 ? 6 : 2;
+    tp_rng_seed(&rng, test ? 8 : 7);
+    tp_rng_seed(&jitter, test ? 12 : 11);
     for (int i = 0; i < n; i++) {
         float a, b, t;
         int c = 0;
-        if (which == PG_SPIRALS) {
+        if (which == PG_SPIRALS || which == PG_SPIRALS6) {
             c = i % k;
-            t = 0.3f + (float)(i / k) / (n / k);
-            a = 2.0f * t + 6.2831853f * (float)c / k;
+            t = 0.3f + ((float)(i / k) + (test ? 0.5f : 0.0f)) / (n / k);
+            a = (which == PG_SPIRALS ? 2.0f : 2.6f) * t + 6.2831853f * (float)c / k;
             x[2 * i] = t * cosf(a) + 0.02f * tp_rng_normal(&rng);
             x[2 * i + 1] = t * sinf(a) + 0.02f * tp_rng_normal(&rng);
         } else if (which == PG_XOR) {        /* quadrants, kept 0.05 off the axes */
@@ -78,14 +84,20 @@ static int pg_make_data(int which, float *x, float *y, int n)
             a = 6.2831853f * tp_rng_uniform(&rng);
             x[2 * i] = t * cosf(a) + 0.03f * tp_rng_normal(&rng);
             x[2 * i + 1] = t * sinf(a) + 0.03f * tp_rng_normal(&rng);
-        } else {                             /* two interleaved half circles */
+        } else if (which == PG_MOONS) {      /* two interleaved half circles */
             c = i % 2;
             a = 3.14159265f * tp_rng_uniform(&rng);
             x[2 * i] = (c ? 1.0f - cosf(a) : cosf(a)) - 0.5f;
             x[2 * i + 1] = (c ? 0.5f - sinf(a) : sinf(a)) - 0.25f;
             x[2 * i] = 0.8f * x[2 * i] + 0.08f * tp_rng_normal(&rng);
             x[2 * i + 1] = 0.8f * x[2 * i + 1] + 0.08f * tp_rng_normal(&rng);
+        } else {                             /* a 4 x 4 checkerboard over [-1.2, 1.2]^2 */
+            a = 2.4f * tp_rng_uniform(&rng) - 1.2f;
+            b = 2.4f * tp_rng_uniform(&rng) - 1.2f;
+            c = ((int)floorf((a + 1.2f) / 0.6f) + (int)floorf((b + 1.2f) / 0.6f)) % 2;
+            x[2 * i] = a; x[2 * i + 1] = b;
         }
+        if (noise > 0.0f) { x[2 * i] += noise * tp_rng_normal(&jitter); x[2 * i + 1] += noise * tp_rng_normal(&jitter); }
         for (int j = 0; j < k; j++) y[k * i + j] = (float)(j == c);
     }
     return k;
@@ -128,18 +140,18 @@ void PG_EXPORT(pg_free)(pg_run *r)
 {
     if (!r) return;
     tp_net_destroy(&r->net);
-    free(r->x); free(r->y); free(r->order); free(r->bx); free(r->by); free(r->grid);
+    free(r->x); free(r->y); free(r->tx); free(r->ty); free(r->order); free(r->bx); free(r->by); free(r->grid);
     free(r);
 }
 
-/* A new run: data set `data` (PG_*), `depth` hidden layers of `width` units with activation
+/* A new run: data set `data` (PG_*) with `noise` added to its points, `depth` hidden layers of `width` units with activation
    `act` (tp_act), the rule and schedule (1 alternating), minibatch, seed, forward and inverse
    learning rates (Adam), alpha, sigma, hybrid beta, auxiliary units and weight decay, each
    taken where the rule has it (pg_rule_flags), the library's defaults elsewhere. NULL if out of
    memory; otherwise pg_error says whether the net could be built (empty: yes). */
 pg_run *PG_EXPORT(pg_new)(int data, int depth, int width, int act, int rule, int schedule, int batch,
                           int seed, float lr, float ilr, float alpha, float sigma, float hybrid, int n_aux,
-                          float decay)
+                          float decay, float noise)
 {
     pg_run *r = (pg_run *)calloc(1, sizeof *r);
     tp_config cfg;
@@ -152,12 +164,16 @@ pg_run *PG_EXPORT(pg_new)(int data, int depth, int width, int act, int rule, int
     r->n = PG_N;
     r->batch = batch < 1 ? 1 : batch > PG_N ? PG_N : batch;
     r->x = (float *)malloc(sizeof(float) * 2 * PG_N);
-    r->y = (float *)malloc(sizeof(float) * 4 * PG_N);
+    r->y = (float *)malloc(sizeof(float) * PG_MAX_K * PG_N);
+    r->tx = (float *)malloc(sizeof(float) * 2 * PG_N);
+    r->ty = (float *)malloc(sizeof(float) * PG_MAX_K * PG_N);
     r->order = (int *)malloc(sizeof(int) * PG_N);
     r->bx = (float *)malloc(sizeof(float) * 2 * (size_t)r->batch);
-    r->by = (float *)malloc(sizeof(float) * 4 * (size_t)r->batch);
-    if (!r->x || !r->y || !r->order || !r->bx || !r->by) { pg_free(r); return NULL; }
-    r->k = pg_make_data(data, r->x, r->y, PG_N);
+    r->by = (float *)malloc(sizeof(float) * PG_MAX_K * (size_t)r->batch);
+    if (!r->x || !r->y || !r->tx || !r->ty || !r->order || !r->bx || !r->by) { pg_free(r); return NULL; }
+    if (!(noise >= 0.0f && noise <= 1.0f)) noise = 0.0f;
+    r->k = pg_make_data(data, r->x, r->y, PG_N, 0, noise);
+    pg_make_data(data, r->tx, r->ty, PG_N, 1, noise);
 
     cfg = tp_config_default((tp_rule)rule);
     flags = pg_rule_flags(rule);
@@ -224,12 +240,17 @@ int PG_EXPORT(pg_train)(pg_run *r, int steps)
 /* Statistics, then the sums restart: [0] steps taken, [1] epoch, [2] 1 if the current epoch
    trains only the inverses, [3] mean batch loss, [4] mean batch error rate, [5] mean inverse
    loss (each over the steps since the last call; -1 if none), [6] loss and [7] error rate
-   on all n points, [8] points, [9] classes. */
+   on all n training points, [8] points, [9] classes, [10] loss and [11] error rate on the n
+   held-out points. */
 const float *PG_EXPORT(pg_stats)(pg_run *r)
 {
     double loss = 0, err = 0;
     float *s = r->stats;
+    double tloss = 0, terr = 0;
     tp_evaluate(&r->net, r->x, r->y, r->n, &loss, &err);
+    tp_evaluate(&r->net, r->tx, r->ty, r->n, &tloss, &terr);
+    s[10] = (float)tloss;
+    s[11] = (float)terr;
     s[0] = (float)r->net.step;
     s[1] = (float)r->epoch;
     s[2] = (float)(r->epoch > 0 && tp_schedule_phase(&r->net.cfg, r->epoch - 1, NULL) == TP_PHASE_INVERSE);
@@ -324,7 +345,7 @@ static int pg_usage(const char *prog, int code)
 {
     fprintf(code ? stderr : stdout,
             "usage: %s [options]: train one playground run natively and time it\n"
-            "  --data spirals|xor|circles|moons   (spirals)\n"
+            "  --data spirals|xor|circles|moons|spirals6|checker   (spirals)\n"
             "  --rule NAME                        a rule of tp_rule_name (bp)\n"
             "  --schedule parallel|alternating    (parallel)\n"
             "  --depth N --width N --act tanh|relu|sigmoid   hidden layers (3 x 64 tanh)\n"
@@ -338,7 +359,7 @@ static int pg_usage(const char *prog, int code)
 
 int main(int argc, char **argv)
 {
-    static const char *datas[] = {"spirals", "xor", "circles", "moons"};
+    static const char *datas[] = {"spirals", "xor", "circles", "moons", "spirals6", "checker"};
     int data = 0, depth = 3, width = 64, act = TP_TANH, rule = TP_BP, schedule = 0, batch = 64, seed = 1;
     int steps = 3000, every = 16, aux = 64, first = -1;
     float lr = 0.003f, ilr = 0.001f, alpha = 0.1f, sigma = 0.1f, hybrid = 0.0f, decay = 1e-4f;   /* the page's defaults */
@@ -382,7 +403,7 @@ int main(int argc, char **argv)
         if (!found) { fprintf(stderr, "%s: %s \"%s\": not understood\n", argv[0], a, v); return 2; }
     }
     if (every < 1) every = 1;
-    r = pg_new(data, depth, width, act, rule, schedule, batch, seed, lr, ilr, alpha, sigma, hybrid, aux, decay);
+    r = pg_new(data, depth, width, act, rule, schedule, batch, seed, lr, ilr, alpha, sigma, hybrid, aux, decay, 0.0f);
     if (!r || r->error[0]) { fprintf(stderr, "%s: %s\n", argv[0], pg_error(r)); pg_free(r); return 1; }
     printf("%s on %s, net \"%s\", batch %d, seed %d\n", tp_rule_name((tp_rule)rule), datas[data], r->net.spec, batch, seed);
     t0 = pg_now();

@@ -5,18 +5,19 @@
    freezes (see the pump below). window.pg is what tests/playground.sh drives. */
 'use strict';
 
-const DATA = ['spirals', 'xor', 'circles', 'moons'];
+const DATA = ['spirals', 'xor', 'circles', 'moons', 'spirals6', 'checker'];
 const ACTS = ['tanh', 'relu', 'sigmoid'];
 const SIDE_DEFAULTS = { rule: 'bp', schedule: 'parallel', lr: 0.003, ilr: 0.001, alpha: 0.1, sigma: 0.1, hybrid: 0, aux: 64,
                         decay: 0.0001 };
-const DEFAULTS = { data: 'spirals', depth: 3, width: 64, act: 'tanh', batch: 64, seed: 1, compare: true,
+const DEFAULTS = { data: 'spirals', noise: 0, depth: 3, width: 64, act: 'tanh', batch: 64, seed: 1, compare: true,
                    a: { ...SIDE_DEFAULTS, rule: 'bp' }, b: { ...SIDE_DEFAULTS, rule: 'dtp' } };
 const GRID = 48, LO = -1.5, HI = 1.5;                 /* decision regions: GRID x GRID over [LO, HI]^2 */
 const SLICE_MS = 10;                                  /* training time per slice, both sides together */
 const FRAME_WAIT_MS = 40;                             /* no animation frame for this long: training waits for one */
 const REFRESH_MS = 100;                               /* loss, regions and diagnostics this often while playing */
 const MAX_POINTS = 600;                               /* chart points kept per series */
-const CLASS_RGB = [[31, 95, 168], [214, 95, 30], [46, 140, 70], [150, 60, 160]];
+const CLASS_RGB = [[31, 95, 168], [214, 95, 30], [46, 140, 70], [150, 60, 160], [200, 160, 0], [90, 90, 90]];
+const SPEEDS = { full: 0, medium: 10, slow: 1 };      /* steps per animation frame; 0: as many as time allows */
 /* a colour and a dash per layer: Okabe and Ito's colour-blind-safe eight, then two more, and four dashes */
 const LAYER_COLORS = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#f0e442', '#000000',
                       '#8c564b', '#7f7f7f'];
@@ -115,7 +116,10 @@ function buildLessons() {
 
 /* What each control does, for a "?" beside it (keyboard and touch alike). */
 const HELP = {
-  data: 'the 2-D points to classify; 1024 of them, every class alike',
+  data: 'the 2-D points to classify: 1024 to train on and 1024 held out, every class alike; six spirals and the ' +
+        'checkerboard are the harder ones',
+  noise: 'each point moved by noise x N(0, 1): 0 is the clean data set',
+  'speed-mode': 'full: as fast as the page can; slower: a few steps a frame, to watch a boundary form',
   depth: 'hidden layers between the 2 inputs and the class outputs',
   width: 'units in each hidden layer',
   act: 'the hidden layers\' activation σ',
@@ -204,7 +208,7 @@ function floats(p, n) { return new Float32Array(wasm.memory.buffer, p, n).slice(
 
 /* The whole setting as a URL hash: every key, always, so a link says exactly what it shows. */
 function encode(s) {
-  const q = [['data', s.data], ['depth', s.depth], ['width', s.width], ['act', s.act], ['batch', s.batch],
+  const q = [['data', s.data], ['noise', s.noise], ['depth', s.depth], ['width', s.width], ['act', s.act], ['batch', s.batch],
              ['seed', s.seed], ['compare', s.compare ? 1 : 0]];
   for (const k of ['a', 'b'])
     for (const f of Object.keys(SIDE_DEFAULTS)) q.push([f === 'rule' ? k : k + '.' + f, s[k][f]]);
@@ -222,6 +226,7 @@ function decode(hash) {
   const num = (v, lo, hi, d) => { const n = Number(v); return v !== undefined && v !== '' && isFinite(n) && n >= lo && n <= hi ? n : d; };
   const pick = (v, list, d) => list.includes(v) ? v : d;
   s.data = pick(p.data, DATA, s.data);
+  s.noise = num(p.noise, 0, 1, s.noise);
   s.depth = int(p.depth, 1, 8, s.depth);
   s.width = int(p.width, 2, 256, s.width);
   s.act = pick(p.act, ACTS, s.act);
@@ -260,11 +265,11 @@ class Side {
     this.setting = d;
     this.ptr = wasm.pg_new(DATA.indexOf(s.data), s.depth, s.width, ACTS.indexOf(s.act), RULES.indexOf(d.rule),
                            d.schedule === 'alternating' ? 1 : 0, s.batch, s.seed, d.lr, d.ilr, d.alpha, d.sigma,
-                           d.hybrid, d.aux, d.decay);
+                           d.hybrid, d.aux, d.decay, s.noise);
     this.error = this.ptr ? cstr(wasm.pg_error(this.ptr)) : 'out of memory';
     this.created = !this.error;   /* the net exists (it may fail later: this.error) */
     this.grid = null;
-    this.hist = [];           /* {step, loss, err, bloss, berr, inv} */
+    this.hist = [];           /* {step, loss, err, bloss, berr, inv, tloss, terr}: t* on the held-out points */
     this.diag = [];           /* {step, angle[], recon[], target[], feedback[]} */
     this.trainMs = 0;         /* time inside pg_train */
     this.playMs = 0;          /* wall time while playing */
@@ -325,7 +330,7 @@ class Side {
     this.inverseEpoch = st[2] > 0;
     const last = this.hist[this.hist.length - 1];
     if (!last || last.step !== st[0]) {
-      this.hist.push({ step: st[0], loss: st[6], err: st[7], bloss: st[3], berr: st[4], inv: st[5] });
+      this.hist.push({ step: st[0], loss: st[6], err: st[7], bloss: st[3], berr: st[4], inv: st[5], tloss: st[10], terr: st[11] });
       thin(this.hist);
     }
     if (st[7] === 0 && !this.perfect && st[0] > 0) this.perfect = { step: st[0], seconds: this.playMs / 1000 };
@@ -385,18 +390,30 @@ function drawRegions(side) {
   const sx = x => (x - LO) / (HI - LO) * W, sy = y => (HI - y) / (HI - LO) * H;
   ctx.lineWidth = 1.5;
   ctx.strokeStyle = 'rgba(255,255,255,0.8)';
-  for (let c = 0; c < side.k; c++) {   /* one path per class: a white halo, then the dots */
+  const mark = (c, x, y) => {   /* a shape per class as well as a colour */
+    const r = 2.6;
+    switch (c % 6) {
+      case 0: ctx.moveTo(x + r, y); ctx.arc(x, y, r, 0, 2 * Math.PI); break;
+      case 1: ctx.rect(x - r, y - r, 2 * r, 2 * r); break;
+      case 2: ctx.moveTo(x, y - r - 0.6); ctx.lineTo(x + r + 0.4, y + r); ctx.lineTo(x - r - 0.4, y + r); ctx.closePath(); break;
+      case 3: ctx.moveTo(x, y - r - 0.8); ctx.lineTo(x + r + 0.8, y); ctx.lineTo(x, y + r + 0.8); ctx.lineTo(x - r - 0.8, y); ctx.closePath(); break;
+      case 4: ctx.rect(x - r - 0.6, y - 1.2, 2 * r + 1.2, 2.4); ctx.rect(x - 1.2, y - r - 0.6, 2.4, 2 * r + 1.2); break;
+      default: ctx.moveTo(x - r, y - r); ctx.lineTo(x + r, y + r); ctx.moveTo(x + r, y - r); ctx.lineTo(x - r, y + r);
+    }
+  };
+  for (let c = 0; c < side.k; c++) {   /* one path per class: a white halo, then the marks */
     ctx.beginPath();
     for (let i = 0; i < side.labels.length; i++) {
       if (side.labels[i] !== c) continue;
-      const x = sx(side.points[2 * i]), y = sy(side.points[2 * i + 1]);
-      ctx.moveTo(x + 2.2, y);
-      ctx.arc(x, y, 2.2, 0, 2 * Math.PI);
+      mark(c, sx(side.points[2 * i]), sy(side.points[2 * i + 1]));
     }
     ctx.fillStyle = `rgb(${CLASS_RGB[c].map(v => v * 0.75).join(',')})`;
+    ctx.strokeStyle = c % 6 === 5 ? ctx.fillStyle : 'rgba(255,255,255,0.8)';
     ctx.stroke();
     ctx.fill();
   }
+  cv.setAttribute('aria-label', `decision regions and the ${side.labels.length} training points of ${side.k} classes, ` +
+                  `${side.hist.length ? fmt(100 * (1 - side.hist[side.hist.length - 1].err), 1) + '% classified right' : ''}`);
 }
 
 /* A small line chart: series [{label, color, dash, pts: [[x, y]...]}], opts {title, log, ymin, ymax, ticks,
@@ -507,7 +524,9 @@ function drawCharts(side) {
     { label: 'loss', color: '#222', pts: side.hist.map(h => [h.step, h.loss]) },
     /* an error rate of 0 has no place on a log axis: no point, and the status line says 100% */
     { label: 'error rate', color: '#d55e00', pts: side.hist.map(h => [h.step, h.err]).filter(p => p[1] > 0), dash: [4, 3] },
-  ], { title: 'training loss and error rate, all points (log)', log: true });
+    { label: 'held-out loss', color: '#0072b2', pts: side.hist.map(h => [h.step, h.tloss]) },
+    { label: 'held-out error', color: '#56b4e9', pts: side.hist.map(h => [h.step, h.terr]).filter(p => p[1] > 0), dash: [4, 3] },
+  ], { title: 'loss and error rate: training and held-out points (log)', log: true });
   const layerSeries = key => Array.from({ length: L }, (_, l) => ({
     label: l === L - 1 ? `layer ${l + 1} (output)` : `layer ${l + 1}`,
     color: LAYER_COLORS[l % LAYER_COLORS.length], dash: LAYER_DASHES[l % LAYER_DASHES.length],
@@ -536,10 +555,18 @@ function drawStatus(side) {
     ? (side.inverseEpoch ? ' (inverse epoch)' : ' (forward epoch)') : '';
   el.innerHTML =
     `step <b>${side.step}</b>, epoch ${side.epoch}${phase} &middot; loss <b>${fmt(h.loss, 4)}</b> &middot; ` +
-    `accuracy <b>${fmt(100 * (1 - h.err), 1)}%</b> &middot; <span class="rate">${Math.round(side.rate)}</span> steps/s<br>` +
+    `accuracy <b>${fmt(100 * (1 - h.err), 1)}%</b>, held out <b>${fmt(100 * (1 - h.terr), 1)}%</b> &middot; ` +
+    `<span class="rate">${Math.round(side.rate)}</span> steps/s<br>` +
     `<span class="note">${escapeHtml(side.spec || '')}</span>` +
     (side.perfect ? ` &middot; <span class="note">100% at step ${side.perfect.step} after ${side.perfect.seconds.toFixed(2)} s</span>` : '') +
     (side.error ? `<br><span class="err">${escapeHtml(side.error)}</span>` : '');
+  /* the row to compare the sides by */
+  const d = side.diag[side.diag.length - 1], hidden = d ? d.angle.slice(0, -1).filter(a => a >= 0) : [];
+  const mean = hidden.length ? hidden.reduce((a, b) => a + b, 0) / hidden.length : NaN;
+  side.el.querySelector('.summary').innerHTML =
+    `100% on the training points: <b>${side.perfect ? 'step ' + side.perfect.step : 'not yet'}</b> &middot; ` +
+    `held-out error <b>${fmt(100 * h.terr, 1)}%</b> &middot; mean angle to BP, hidden layers: ` +
+    `<b>${isFinite(mean) ? mean.toFixed(1) + '°' : 'none (a zero gradient)'}</b>`;
 }
 
 function escapeHtml(s) { return s.replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]); }
@@ -569,7 +596,7 @@ function buildControls() {
       settingChanged();
     }));
   }
-  for (const id of ['data', 'depth', 'width', 'act', 'batch', 'seed', 'compare'])
+  for (const id of ['data', 'noise', 'depth', 'width', 'act', 'batch', 'seed', 'compare'])
     $(id).addEventListener('change', () => {
       const inp = $(id), v = inp.type === 'checkbox' ? inp.checked : checkInput(inp);
       if (v === null) return;
@@ -579,6 +606,7 @@ function buildControls() {
   document.querySelectorAll('#controls label, .side label').forEach(addHelp);
   buildLessons();
   $('play').addEventListener('click', () => setPlaying(!playing));
+  $('speed-mode').addEventListener('change', () => { if (playing && !SPEEDS[$('speed-mode').value]) pump.port2.postMessage(0); });
   $('step').addEventListener('click', () => { setPlaying(false); stepOnce(1); });
   $('reset').addEventListener('click', () => reset());
   $('link').addEventListener('click', () => {
@@ -663,7 +691,7 @@ function addHelp(label) {
 
 /* Writes the setting into the controls, normalised (what decode kept is what shows). */
 function showSetting() {
-  for (const id of ['data', 'depth', 'width', 'act', 'batch', 'seed']) $(id).value = setting[id];
+  for (const id of ['data', 'noise', 'depth', 'width', 'act', 'batch', 'seed']) $(id).value = setting[id];
   $('compare').checked = setting.compare;
   for (const side of sides) {
     const d = setting[side.key], rule = d.rule, el = side.el;
@@ -732,7 +760,7 @@ function render(full) {
    drawing in animation frames: the page stays responsive and training gets most of the time. */
 const pump = new MessageChannel();
 pump.port1.onmessage = () => {
-  if (!playing) return;
+  if (!playing || SPEEDS[$('speed-mode').value]) return;   /* a slow speed trains in the frames */
   const now = performance.now(), act = activeSides().filter(s => s.ok), dt = now - lastSlice;
   lastSlice = now;
   for (const side of act) {
@@ -751,7 +779,16 @@ pump.port1.onmessage = () => {
 function frame(now) {
   lastFrameAt = performance.now();
   if (pumpWaits && playing) { pumpWaits = false; pump.port2.postMessage(0); }
-  if (playing || dirty) {
+  const paced = SPEEDS[$('speed-mode').value];
+  if (playing && paced) {   /* a few steps a frame, every frame drawn: a boundary forming, step by step */
+    for (const side of activeSides().filter(s => s.ok)) {
+      side.trainSteps(paced);
+      side.playMs += 1000 / 60;
+      side.rate = paced * 60;
+      side.refresh(true);
+    }
+    render(true);
+  } else if (playing || dirty) {
     /* one side per frame, each at most every REFRESH_MS, and rarer when refreshing would take
        over a fifth of the time */
     const act = activeSides();
