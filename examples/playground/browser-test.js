@@ -313,6 +313,16 @@ async function main() {
       }
     }
 
+    /* a link with values out of range: the defaults stand in, and the page says so */
+    {
+      await b.load(page + '#width=300&a.lr=20&data=nowhere');
+      const got = await b.eval(`({ width: pg.setting.width, lr: pg.setting.a.lr, data: pg.setting.data,
+                                   message: document.getElementById('message').textContent })`);
+      check(got.width === 64 && got.lr === 0.003 && got.data === 'spirals' && /"300", expected a whole number from 2 to 256/.test(got.message) &&
+            /"20", expected 0 to 10/.test(got.message) && /"nowhere", expected spirals/.test(got.message),
+            'a link with values out of range says which, and keeps the defaults', got.message);
+    }
+
     /* every control's "?" shows what it does, by keyboard as by pointer */
     {
       const got = await b.eval(`(() => {

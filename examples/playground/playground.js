@@ -215,16 +215,19 @@ function encode(s) {
   return '#' + q.map(([k, v]) => k + '=' + encodeURIComponent(String(v))).join('&');
 }
 
-/* A hash back into a setting; what is missing or out of range takes the default. */
+/* A hash back into a setting; what is missing takes the default, and so does what is out of
+   range, which decode.refused then lists ('"300", expected a whole number from 2 to 256') for the
+   page to say. */
 function decode(hash) {
-  const s = JSON.parse(JSON.stringify(DEFAULTS)), p = {};
+  const s = JSON.parse(JSON.stringify(DEFAULTS)), p = {}, refused = [];
   for (const kv of (hash || '').replace(/^#/, '').split('&')) {
     const i = kv.indexOf('=');
-    if (i > 0) p[kv.slice(0, i)] = decodeURIComponent(kv.slice(i + 1));
+    if (i > 0) { try { p[kv.slice(0, i)] = decodeURIComponent(kv.slice(i + 1)); } catch (e) { refused.push(kv); } }
   }
-  const int = (v, lo, hi, d) => { const n = Number(v); return Number.isInteger(n) && n >= lo && n <= hi ? n : d; };
-  const num = (v, lo, hi, d) => { const n = Number(v); return v !== undefined && v !== '' && isFinite(n) && n >= lo && n <= hi ? n : d; };
-  const pick = (v, list, d) => list.includes(v) ? v : d;
+  const no = (v, what) => { if (v !== undefined) refused.push(`"${v}", expected ${what}`); };
+  const int = (v, lo, hi, d) => { const n = Number(v); if (Number.isInteger(n) && n >= lo && n <= hi) return n; no(v, `a whole number from ${lo} to ${hi}`); return d; };
+  const num = (v, lo, hi, d) => { const n = Number(v); if (v !== undefined && v !== '' && isFinite(n) && n >= lo && n <= hi) return n; no(v, `${lo} to ${hi}`); return d; };
+  const pick = (v, list, d) => { if (list.includes(v)) return v; no(v, list.join(', ')); return d; };
   s.data = pick(p.data, DATA, s.data);
   s.noise = num(p.noise, 0, 1, s.noise);
   s.depth = int(p.depth, 1, 8, s.depth);
@@ -245,7 +248,15 @@ function decode(hash) {
     d.aux = int(p[k + '.aux'], 0, 1024, d.aux);
     d.decay = num(p[k + '.decay'], 0, 0.999, d.decay);
   }
+  decode.refused = refused;
   return s;
+}
+
+/* Says which values of a link were not taken (decode.refused of its decode), if any. */
+function sayRefused(refused) {
+  if (refused && refused.length)
+    showMessage('The link held values the page does not take, and the defaults stand in for them: ' +
+                refused.join('; ') + '.');
 }
 
 /* ---------------------------------------------------------------- runs -------------- */
@@ -623,7 +634,7 @@ function buildControls() {
     else copied(false);
   });
   window.addEventListener('hashchange', () => {
-    if (location.hash !== encode(setting)) { setting = decode(location.hash); showSetting(); reset(); }
+    if (location.hash !== encode(setting)) { setting = decode(location.hash); sayRefused(decode.refused); showSetting(); reset(); }
   });
   $('version').textContent = 'targetprop.h ' + cstr(wasm.pg_version()) + '.';
 }
@@ -705,6 +716,7 @@ function showSetting() {
       (t ? `<br><code>${escapeHtml(t.eq)}</code>` : '') + ruleDiagram(rule, setting.depth);
   }
   sides[1].el.classList.toggle('hidden', !setting.compare);
+  $('sides').classList.toggle('single', !setting.compare);
 }
 
 function settingChanged() {
@@ -811,7 +823,9 @@ function frame(now) {
 async function main() {
   await loadModule();
   setting = decode(location.hash);
+  const refused = decode.refused;
   buildControls();
+  sayRefused(refused);
   showSetting();
   history.replaceState(null, '', encode(setting));
   reset();
