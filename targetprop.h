@@ -1908,6 +1908,16 @@ static void tp__conv_weight_grad(const tp_layer *l, const float *x, const float 
 }
 
 /* The layer kinds, each described once (HOW TO ADD A LAYER KIND, at the top), in tp_kind's order. */
+/* The inputs output (oy, ox) of a pooling layer reads: rows ylo..yhi-1, columns xlo..xhi-1 of its
+   K x K window inside the image ("same" padding takes no part); returns their count. */
+static int tp__pool_window(const tp_layer *l, int oy, int ox, int *ylo, int *yhi, int *xlo, int *xhi)
+{
+    int y0 = oy * l->stride - l->pad, x0 = ox * l->stride - l->pad_l;
+    *ylo = TP__MAX(y0, 0); *yhi = TP__MIN(y0 + l->k, l->in_h);
+    *xlo = TP__MAX(x0, 0); *xhi = TP__MIN(x0 + l->k, l->in_w);
+    return (*yhi - *ylo) * (*xhi - *xlo);
+}
+
 /* Max-pooling: the largest input of each channel's K x K window (stride S, "same" padding that
    takes no part in a max); no weights. The forward kernel records in l->sw, when it is set,
    which input each output took (the first of equal ones); the transpose sends d back there,
@@ -1923,10 +1933,9 @@ static void tp__pool_forward(const tp_layer *l, const float *w, const float *x, 
         const float *xb = x + (size_t)b * l->n_in;
         for (int oy = 0; oy < l->out_h; oy++)
             for (int ox = 0; ox < l->out_w; ox++) {
-                int y0 = oy * l->stride - l->pad, x0 = ox * l->stride - l->pad_l;
-                int ylo = TP__MAX(y0, 0), yhi = TP__MIN(y0 + l->k, l->in_h);
-                int xlo = TP__MAX(x0, 0), xhi = TP__MIN(x0 + l->k, l->in_w);
+                int ylo, yhi, xlo, xhi;
                 size_t o = (size_t)b * l->n_out + ((size_t)oy * l->out_w + ox) * C;
+                tp__pool_window(l, oy, ox, &ylo, &yhi, &xlo, &xhi);
                 float *ao = a + o;
                 int32_t *so = l->sw ? l->sw + o : NULL;
                 int first = (ylo * l->in_w + xlo) * C;
@@ -1973,14 +1982,6 @@ static double tp__pool_scratch(const tp_layer *l, int batch) { (void)l; (void)ba
    A window as large as the input (avgpool8x8 on 8x8) is global average pooling. Linear, so its
    transpose is exact: each output's d divided among its window's inputs. Rows in order, sums in
    order: the same bits for any thread count. */
-static int tp__avgpool_window(const tp_layer *l, int oy, int ox, int *ylo, int *yhi, int *xlo, int *xhi)
-{
-    int y0 = oy * l->stride - l->pad, x0 = ox * l->stride - l->pad_l;
-    *ylo = TP__MAX(y0, 0); *yhi = TP__MIN(y0 + l->k, l->in_h);
-    *xlo = TP__MAX(x0, 0); *xhi = TP__MIN(x0 + l->k, l->in_w);
-    return (*yhi - *ylo) * (*xhi - *xlo);
-}
-
 static void tp__avgpool_forward(const tp_layer *l, const float *w, const float *x, float *a, int batch, float *scratch)
 {
     int b, C = l->out_c;
@@ -1990,7 +1991,7 @@ static void tp__avgpool_forward(const tp_layer *l, const float *w, const float *
         const float *xb = x + (size_t)b * l->n_in;
         for (int oy = 0; oy < l->out_h; oy++)
             for (int ox = 0; ox < l->out_w; ox++) {
-                int ylo, yhi, xlo, xhi, n = tp__avgpool_window(l, oy, ox, &ylo, &yhi, &xlo, &xhi);
+                int ylo, yhi, xlo, xhi, n = tp__pool_window(l, oy, ox, &ylo, &yhi, &xlo, &xhi);
                 float *ao = a + (size_t)b * l->n_out + ((size_t)oy * l->out_w + ox) * C;
                 for (int c = 0; c < C; c++) ao[c] = 0.0f;
                 for (int iy = ylo; iy < yhi; iy++)
@@ -2013,7 +2014,7 @@ static void tp__avgpool_transpose(const tp_layer *l, const float *w, const float
         memset(xb, 0, (size_t)l->n_in * sizeof(float));
         for (int oy = 0; oy < l->out_h; oy++)
             for (int ox = 0; ox < l->out_w; ox++) {
-                int ylo, yhi, xlo, xhi, n = tp__avgpool_window(l, oy, ox, &ylo, &yhi, &xlo, &xhi);
+                int ylo, yhi, xlo, xhi, n = tp__pool_window(l, oy, ox, &ylo, &yhi, &xlo, &xhi);
                 const float *dout = d + (size_t)b * l->n_out + ((size_t)oy * l->out_w + ox) * C;
                 for (int iy = ylo; iy < yhi; iy++)
                     for (int ix = xlo; ix < xhi; ix++) {

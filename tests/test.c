@@ -3494,22 +3494,25 @@ static void test_maxpool(void)
     }
     tp_net_destroy(&net);
 
-    for (int r = 0; r < tp_rule_count(); r++) {   /* every rule steps on a net with pools */
-        tp_config c = cfg_make((tp_rule)r, 4);
-        float x[4 * 8 * 8 * 2], y[4 * 3];
-        c.n_aux = 3;
-        if (tp_net_create(&net, "8x8x2 conv3x3/4:elu maxpool2x2 lc3x3/3 maxpool2x2 fc6 fc3", &c) != TP_OK) {
-            CHECK(0, "%s: %s", tp_rule_name((tp_rule)r), net.error);
-            continue;
+    for (int p = 0; p < 2; p++)   /* every rule steps on a net with max- and with average pools */
+        for (int r = 0; r < tp_rule_count(); r++) {
+            static const char *const specs[2] = {"8x8x2 conv3x3/4:elu maxpool2x2 lc3x3/3 maxpool2x2 fc6 fc3",
+                                                 "8x8x2 conv3x3/4:relu avgpool2x2 conv3x3/3:relu avgpool4x4 fc3"};
+            tp_config c = cfg_make((tp_rule)r, 4);
+            float x[4 * 8 * 8 * 2], y[4 * 3];
+            c.n_aux = 3;
+            if (tp_net_create(&net, specs[p], &c) != TP_OK) {
+                CHECK(0, "%s: %s", tp_rule_name((tp_rule)r), net.error);
+                continue;
+            }
+            rand_xy(&net, x, y, 4);
+            for (int s = 0; s < 3; s++)
+                CHECK(tp_train_step(&net, x, y, 4, TP_PHASE_BOTH, NULL) == TP_OK, "%s on %s, step %d: %s",
+                      tp_rule_name((tp_rule)r), specs[p], s, net.error);
+            CHECK(!net.layers[1].v && !net.layers[1].fb && !net.layers[3].v && !net.layers[3].fb, "%s: a pool carries feedback",
+                  tp_rule_name((tp_rule)r));
+            tp_net_destroy(&net);
         }
-        rand_xy(&net, x, y, 4);
-        for (int s = 0; s < 3; s++)
-            CHECK(tp_train_step(&net, x, y, 4, TP_PHASE_BOTH, NULL) == TP_OK, "%s with pools, step %d: %s",
-                  tp_rule_name((tp_rule)r), s, net.error);
-        CHECK(!net.layers[1].v && !net.layers[1].fb && !net.layers[3].v && !net.layers[3].fb, "%s: a pool carries feedback",
-              tp_rule_name((tp_rule)r));
-        tp_net_destroy(&net);
-    }
     MAKE_NET(&net, "cifar-vgg", &cfg);
     CHECK(net.n_layers == 11 && net.layers[9].kind == TP_MAXPOOL && net.layers[9].n_out == 512 && net.layers[8].act == TP_ELU &&
           net.layers[10].n_in == 512 && net.n_params == 3456 + 128 + 147456 + 128 + 294912 + 256 + 589824 + 256 + 1179648 + 512 + 5130,
@@ -3518,8 +3521,8 @@ static void test_maxpool(void)
 }
 
 /* Average pooling: each output the mean of its window's inputs (those inside the image), the
-   transpose the exact adjoint, a window as large as the image a global average, every rule steps
-   on a net with it, and the normalised spec round-trips. */
+   transpose the exact adjoint, a window as large as the image a global average, and the
+   normalised spec round-trips (every rule steps on a net with it in test_maxpool). */
 static void test_avgpool(void)
 {
     static const char *const specs[] = {"6x6x3 avgpool2x2", "5x5x2 avgpool2x2", "7x7x2 avgpool3x3/s2", "5x6x3 avgpool3x3/s1",
@@ -3566,23 +3569,6 @@ static void test_avgpool(void)
             tp_net_destroy(&again);
             free(x); free(a); free(d); free(xt);
         }
-        tp_net_destroy(&net);
-    }
-    for (int r = 0; r < tp_rule_count(); r++) {   /* every rule steps on a net with average pools */
-        tp_config c = cfg_make((tp_rule)r, 4);
-        tp_net net;
-        float x[4 * 8 * 8 * 2], y[4 * 3];
-        c.n_aux = 3;
-        if (tp_net_create(&net, "8x8x2 conv3x3/4:relu avgpool2x2 conv3x3/3:relu avgpool4x4 fc3", &c) != TP_OK) {
-            CHECK(0, "%s: %s", tp_rule_name((tp_rule)r), net.error);
-            continue;
-        }
-        rand_xy(&net, x, y, 4);
-        for (int s = 0; s < 3; s++)
-            CHECK(tp_train_step(&net, x, y, 4, TP_PHASE_BOTH, NULL) == TP_OK, "%s with average pools, step %d: %s",
-                  tp_rule_name((tp_rule)r), s, net.error);
-        CHECK(!net.layers[1].v && !net.layers[1].fb && !net.layers[3].v && !net.layers[3].fb, "%s: a pool carries feedback",
-              tp_rule_name((tp_rule)r));
         tp_net_destroy(&net);
     }
 }
